@@ -1,0 +1,163 @@
+"""crhelper, configured for a production provider, in one place.
+
+crhelper's defaults are wrong for us, so this module changes exactly these:
+- it logs every event, presigned ResponseURL included, at DEBUG: its loggers
+  are held at WARNING and the provider writes its own structured logs;
+- it sleeps 120 s before answering a Delete: the sleep is 0;
+- it builds lambda, events and logs clients at import, which only polling
+  uses: they are created on first use instead;
+- its response sender retries forever: ours stops at the function's deadline
+  and at a fixed number of attempts, and still PUTs over HTTPS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+from contextlib import contextmanager
+from http.client import HTTPSConnection
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from crhelper import resource_helper
+from crhelper.resource_helper import CfnResource
+
+from backup_jobs_logging import StructuredLogger
+
+log = StructuredLogger()
+
+MAX_RESPONSE_BYTES = 4096  # CloudFormation rejects larger custom-resource responses
+MAX_SEND_ATTEMPTS = 6
+SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
+DEFAULT_SEND_BUDGET_SECONDS = 30.0
+
+
+class ProviderResource(CfnResource):  # type: ignore[misc]
+    """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
+
+    def __init__(self, polling_interval: int = 2) -> None:
+        with _lazy_crhelper_clients():
+            super().__init__(
+                json_logging=False,
+                log_level="WARNING",
+                boto_level="WARNING",
+                polling_interval=polling_interval,
+                sleep_on_delete=0,
+            )
+        logging.getLogger("crhelper").setLevel(logging.WARNING)
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        # crhelper passes its own unbounded sender as send_response: ignored.
+        deadline = time.monotonic() + self._send_budget_seconds()
+
+        def bounded_sender(url: str, body: dict[str, Any], ssl_verify: Any) -> None:
+            deliver_response(url, body, ssl_verify, deadline=deadline)
+
+        super()._send(status, reason, send_response=bounded_sender)
+
+    def _send_budget_seconds(self) -> float:
+        context = self._context
+        if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+            return DEFAULT_SEND_BUDGET_SECONDS
+        return max(context.get_remaining_time_in_millis() / 1000.0 - SEND_MARGIN_SECONDS, 0.5)
+
+
+def deliver_response(
+    response_url: str,
+    body: dict[str, Any],
+    ssl_verify: Any = None,
+    *,
+    deadline: float,
+    max_attempts: int = MAX_SEND_ATTEMPTS,
+) -> bool:
+    """PUT the response to CloudFormation's presigned URL, bounded in time and tries.
+
+    Returns True once the URL accepted it. A 4xx answer (an expired URL, say)
+    is final; connection errors and 5xx are retried with backoff until the
+    deadline (a time.monotonic() value) or max_attempts. The URL is never
+    logged: it is a presigned credential.
+    """
+    payload = _payload(body)
+    split = urlsplit(response_url)
+    path = urlunsplit(("", "", split.path, split.query, ""))
+    context = _ssl_context(ssl_verify)
+    for attempt in range(1, max_attempts + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            connection = HTTPSConnection(split.netloc, timeout=min(10.0, remaining), context=context)
+            try:
+                connection.request("PUT", path, body=payload, headers={
+                    "content-type": "", "content-length": str(len(payload)),
+                })
+                status = connection.getresponse().status
+            finally:
+                connection.close()
+        except (OSError, ssl.SSLError) as error:
+            log.warning("Response not delivered, will retry", attempt=attempt,
+                        error=type(error).__name__)
+        else:
+            if status < 300:
+                log.info("Response delivered", status=body.get("Status"), attempt=attempt)
+                return True
+            if status < 500:
+                log.error("Response refused by CloudFormation", http_status=status)
+                return False
+            log.warning("Response not accepted, will retry", attempt=attempt, http_status=status)
+        time.sleep(max(0.0, min(0.25 * 2 ** (attempt - 1), 4.0, deadline - time.monotonic())))
+    log.error("Response not delivered before the deadline", attempts=attempt)
+    return False
+
+
+def _payload(body: dict[str, Any]) -> bytes:
+    """Serialize the response; one too large for CloudFormation becomes a FAILED one."""
+    payload = json.dumps(body).encode()
+    if len(payload) <= MAX_RESPONSE_BYTES:
+        return payload
+    trimmed = {**body, "Status": "FAILED", "Data": {},
+               "Reason": f"Response of {len(payload)} bytes exceeds CloudFormation's {MAX_RESPONSE_BYTES}"}
+    return json.dumps(trimmed).encode()
+
+
+def _ssl_context(ssl_verify: Any) -> ssl.SSLContext:
+    # Same meaning as crhelper's ssl_verify: a CA bundle path, False, or the
+    # default trust store (which honours SSL_CERT_FILE).
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if isinstance(ssl_verify, str):
+        context.load_verify_locations(cafile=ssl_verify)
+    elif ssl_verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class _LazyClient:
+    """Stands in for a boto3 client and builds the real one on first use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._args, self._kwargs, self._client = args, kwargs, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(*self._args, **self._kwargs)
+        return getattr(self._client, name)
+
+
+class _LazyBoto3:
+    client = _LazyClient
+
+
+@contextmanager
+def _lazy_crhelper_clients() -> Iterator[None]:
+    """While crhelper initialises, hand it lazy clients instead of real ones."""
+    real_boto3 = resource_helper.boto3
+    resource_helper.boto3 = _LazyBoto3
+    try:
+        yield
+    finally:
+        resource_helper.boto3 = real_boto3

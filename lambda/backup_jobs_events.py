@@ -1,0 +1,70 @@
+"""A typed view of CloudFormation's custom-resource request, and what we derive from it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+RequestType = Literal["Create", "Update", "Delete"]
+
+# Properties that CloudFormation (or the CDK) adds for its own use; they are
+# not members of the AWS Backup API.
+CLOUDFORMATION_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
+
+
+@dataclass(frozen=True)
+class CustomResourceRequest:
+    """The parts of a custom-resource event that the handler uses."""
+
+    request_type: RequestType
+    resource_type: str
+    stack_id: str
+    logical_resource_id: str
+    request_id: str
+    physical_resource_id: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    old_properties: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> "CustomResourceRequest":
+        return cls(
+            request_type=event["RequestType"],
+            resource_type=str(event.get("ResourceType", "")),
+            stack_id=str(event["StackId"]),
+            logical_resource_id=str(event["LogicalResourceId"]),
+            request_id=str(event["RequestId"]),
+            physical_resource_id=event.get("PhysicalResourceId"),
+            properties=api_properties(event.get("ResourceProperties")),
+            old_properties=(
+                api_properties(event["OldResourceProperties"])
+                if "OldResourceProperties" in event
+                else None
+            ),
+        )
+
+    @property
+    def stack_name(self) -> str:
+        """The stack name from the stack ARN (arn:...:stack/NAME/ID)."""
+        parts = self.stack_id.split("/")
+        return parts[1] if len(parts) > 2 else self.stack_id
+
+
+def api_properties(properties: Any) -> dict[str, Any]:
+    """The resource properties that are API members (CloudFormation's own removed)."""
+    if not isinstance(properties, Mapping):
+        return {}
+    return {k: v for k, v in properties.items() if k not in CLOUDFORMATION_PROPERTIES}
+
+
+def derived_idempotency_token(request: CustomResourceRequest) -> str:
+    """A deterministic IdempotencyToken for one request.
+
+    The same request delivered twice (same stack, logical ID and RequestId)
+    yields the same token, so AWS Backup returns the job it already started;
+    another resource, or a later Update, yields another token and so another
+    job. Shaped like the UUID that the SDKs generate when no token is given.
+    """
+    seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))
+    return str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16]))

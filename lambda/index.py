@@ -1,0 +1,66 @@
+"""Lambda entry point (handler ``index.handler``) for Custom::BackupJob and Custom::CopyJob."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import backup_jobs_handler as jobs
+from backup_jobs_cfn import ProviderResource
+from backup_jobs_events import CustomResourceRequest
+from backup_jobs_logging import StructuredLogger
+from backup_jobs_service import create_backup_client
+
+log = StructuredLogger()
+helper = ProviderResource()
+_backup_client: Any = None
+
+
+def backup_client() -> Any:
+    """One Backup client per container, built the first time a request needs it."""
+    global _backup_client
+    if _backup_client is None:
+        _backup_client = create_backup_client()
+    return _backup_client
+
+
+def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dict[str, Any]) -> str:
+    request = CustomResourceRequest.from_event(event)
+    log.set_keys(
+        request_type=request.request_type,
+        resource_type=request.resource_type,
+        logical_resource_id=request.logical_resource_id,
+        request_id=request.request_id,
+    )
+    log.info("Request received", properties=sorted(request.properties))
+    try:
+        outcome = action(request)
+    except jobs.ProviderError as error:
+        log.error("Request failed", reason=str(error))
+        raise
+    except Exception as error:  # a bug of ours: say where to look, not a stack trace
+        log.error("Unexpected error", exc_info=True)
+        raise jobs.ProviderError(
+            f"Internal error ({type(error).__name__}); see the provider function's logs"
+        ) from None
+    helper.Data.update(outcome.data)
+    log.info("Request succeeded", physical_resource_id=outcome.physical_resource_id)
+    return outcome.physical_resource_id
+
+
+@helper.create
+def on_create(event: dict[str, Any], _context: Any) -> str:
+    return _respond(lambda request: jobs.create(request, backup_client), event)
+
+
+@helper.update
+def on_update(event: dict[str, Any], _context: Any) -> str:
+    return _respond(lambda request: jobs.update(request, backup_client), event)
+
+
+@helper.delete
+def on_delete(event: dict[str, Any], _context: Any) -> str:
+    return _respond(jobs.delete, event)
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    helper(event, context)
