@@ -51,15 +51,14 @@ def describe_copy_job(client: Any, job_id: str) -> dict[str, str]:
 
 def backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
     """Resource attributes from a StartBackupJob or DescribeBackupJob answer."""
-    data = {
+    return {
         "BackupJobId": str(job["BackupJobId"]),
+        # StartBackupJob returns it only for EFS and advanced DynamoDB backups;
+        # always present (empty when unknown) so Fn::GetAtt never breaks a stack.
+        "RecoveryPointArn": str(job.get("RecoveryPointArn") or ""),
         "CreationDate": iso8601(job.get("CreationDate")),
         "IsParent": _flag(job.get("IsParent")),
     }
-    # Returned at start only for EFS and advanced DynamoDB backups.
-    if job.get("RecoveryPointArn"):
-        data["RecoveryPointArn"] = str(job["RecoveryPointArn"])
-    return data
 
 
 def copy_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:

@@ -1,0 +1,99 @@
+"""CopyJob: one on-demand copy of a recovery point (StartCopyJob) as a CloudFormation resource."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from aws_cdk import CustomResource, Duration, aws_backup as backup, aws_iam as iam
+from constructs import Construct
+
+from cdk_backup_jobs.lifecycle import JobLifecycle
+from cdk_backup_jobs.provider import BackupJobsProvider
+from cdk_backup_jobs.provider_code.backup_jobs_rules import START_COPY_JOB
+from cdk_backup_jobs.validation import check_job_input
+from cdk_backup_jobs.vaults import destination_vault_arn, vault_name
+
+RESOURCE_TYPE = "Custom::CopyJob"
+SERVICE_TIMEOUT = Duration.minutes(5)
+
+PROP_NAMES: Mapping[str, str] = {
+    "RecoveryPointArn": "recovery_point_arn",
+    "SourceBackupVaultName": "source_backup_vault",
+    "DestinationBackupVaultArn": "destination_backup_vault",
+    "IamRoleArn": "role",
+    "IdempotencyToken": "idempotency_token",
+    "Lifecycle": "lifecycle",
+    "Lifecycle.MoveToColdStorageAfterDays": "lifecycle.move_to_cold_storage_after",
+    "Lifecycle.DeleteAfterDays": "lifecycle.delete_after",
+    "Lifecycle.OptInToArchiveForSupportedResources": "lifecycle.opt_in_to_archive_for_supported_resources",
+}
+
+
+class CopyJob(Construct):
+    """Starts one on-demand copy of a recovery point when the stack creates this resource.
+
+    The resource is ``Custom::CopyJob``; its properties are StartCopyJob's
+    members. A retried or duplicated request never starts a second copy.
+    Deleting the resource keeps the copy.
+
+    :param recovery_point_arn: the recovery point to copy.
+    :param source_backup_vault: the vault that holds it (this account and
+        region), as ``IBackupVault`` or a vault name.
+    :param destination_backup_vault: the vault to copy into, as
+        ``IBackupVault`` or a vault ARN; another region or account is allowed
+        (its vault access policy must let this account copy into it).
+    :param role: the role AWS Backup assumes to copy (trusts ``backup.amazonaws.com``).
+    :param lifecycle: lifecycle of the copy. Default: the copy is kept.
+    :param idempotency_token: a fixed IdempotencyToken. Default: derived from
+        the stack, the resource and the CloudFormation request.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        recovery_point_arn: str,
+        source_backup_vault: backup.IBackupVault | str,
+        destination_backup_vault: backup.IBackupVault | str,
+        role: iam.IRole,
+        lifecycle: JobLifecycle | None = None,
+        idempotency_token: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        properties: dict[str, Any] = {
+            "RecoveryPointArn": recovery_point_arn,
+            "SourceBackupVaultName": vault_name(source_backup_vault),
+            "DestinationBackupVaultArn": destination_vault_arn(destination_backup_vault),
+            "IamRoleArn": role.role_arn,
+            "IdempotencyToken": idempotency_token,
+            "Lifecycle": lifecycle.to_api() if lifecycle else None,
+        }
+        properties = {k: v for k, v in properties.items() if v is not None}
+        check_job_input(self.node.path, START_COPY_JOB, properties, PROP_NAMES)
+
+        provider = BackupJobsProvider.of(self)
+        provider.allow_copy_job(role.role_arn)
+        self.resource = CustomResource(
+            self, "Resource",
+            service_token=provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties=properties,
+            service_timeout=SERVICE_TIMEOUT,
+        )
+        self.resource.node.add_dependency(provider.policy)
+
+    @property
+    def copy_job_id(self) -> str:
+        """The copy job's ID (also the resource's physical ID)."""
+        return self.resource.get_att_string("CopyJobId")
+
+    @property
+    def creation_date(self) -> str:
+        """When the copy job was created, ISO 8601 in UTC."""
+        return self.resource.get_att_string("CreationDate")
+
+    @property
+    def is_parent(self) -> str:
+        """``"true"`` for a parent (composite) copy job, else ``"false"``."""
+        return self.resource.get_att_string("IsParent")

@@ -1,0 +1,70 @@
+"""Recovery point lifecycle for on-demand jobs, as the API's Lifecycle member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from aws_cdk import Duration
+
+from cdk_backup_jobs.provider_code.backup_jobs_rules import KEEP_FOREVER as _API_KEEP_FOREVER
+from cdk_backup_jobs.validation import whole_units
+
+
+class KeepForever:
+    """Marks a lifecycle transition that never happens (the API's -1)."""
+
+    def __repr__(self) -> str:
+        return "KEEP_FOREVER"
+
+
+KEEP_FOREVER = KeepForever()
+"""Use for ``move_to_cold_storage_after`` or ``delete_after``: the API's -1."""
+
+LifecycleDays = Union[Duration, KeepForever]
+
+
+@dataclass(frozen=True)
+class JobLifecycle:
+    """When the job's recovery point moves to cold storage and when it is deleted.
+
+    :param move_to_cold_storage_after: time after creation before the recovery
+        point moves to cold storage, in whole days, or ``KEEP_FOREVER``.
+        Default: never moves (the vault's settings apply).
+    :param delete_after: time after creation before the recovery point is
+        deleted, in whole days, at least 90 days after
+        ``move_to_cold_storage_after``, or ``KEEP_FOREVER``.
+        Default: never deleted.
+    :param opt_in_to_archive_for_supported_resources: move supported resources
+        to the archive (cold) tier according to this lifecycle.
+        Default: not set (AWS Backup's default).
+    """
+
+    move_to_cold_storage_after: LifecycleDays | None = None
+    delete_after: LifecycleDays | None = None
+    opt_in_to_archive_for_supported_resources: bool | None = None
+
+    @classmethod
+    def keep_forever(cls) -> "JobLifecycle":
+        """Keep the recovery point indefinitely: -1 for both transitions, as AWS documents."""
+        return cls(move_to_cold_storage_after=KEEP_FOREVER, delete_after=KEEP_FOREVER)
+
+    def to_api(self) -> dict[str, Any]:
+        """The Lifecycle member with the API's names; whole days or -1."""
+        api: dict[str, Any] = {}
+        for member, value in (
+            ("MoveToColdStorageAfterDays", self.move_to_cold_storage_after),
+            ("DeleteAfterDays", self.delete_after),
+        ):
+            if value is not None:
+                api[member] = _days(member, value)
+        if self.opt_in_to_archive_for_supported_resources is not None:
+            api["OptInToArchiveForSupportedResources"] = self.opt_in_to_archive_for_supported_resources
+        return api
+
+
+def _days(member: str, value: LifecycleDays) -> Any:
+    if isinstance(value, KeepForever):
+        return _API_KEEP_FOREVER
+    prop = "move_to_cold_storage_after" if member.startswith("Move") else "delete_after"
+    return whole_units(value, "days", f"lifecycle.{prop} (Lifecycle.{member})")
