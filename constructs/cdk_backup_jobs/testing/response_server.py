@@ -1,0 +1,103 @@
+"""An HTTPS endpoint that receives custom-resource responses, as S3's presigned URL would.
+
+crhelper (and our bounded sender) always PUT over HTTPS, so the receiver
+serves TLS with a certificate from a throw-away CA; point ``SSL_CERT_FILE`` at
+``ca_file`` so the sender trusts it. Every PUT is recorded by its path, and
+the next ``fail_next`` PUTs can be answered with a 503 to exercise retries.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import tempfile
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@dataclass
+class ResponseLog:
+    """The responses received, by the path of the URL they were sent to."""
+
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    raw_sizes: list[int] = field(default_factory=list)
+    fail_next: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        log = self.server.log
+        with log.lock:
+            if log.fail_next > 0:
+                log.fail_next -= 1
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            log.raw_sizes.append(len(body))
+            log.responses.setdefault(self.path, []).append(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], log: ResponseLog) -> None:
+        super().__init__(address, _Handler)
+        self.log = log
+
+
+@dataclass
+class RunningResponseServer:
+    """A started receiver: make URLs with ``new_url()``, read what arrived."""
+
+    base_url: str
+    ca_file: str
+    log: ResponseLog
+
+    def new_url(self) -> str:
+        """A fresh presigned-style URL (its query string stands in for the signature)."""
+        key = uuid.uuid4().hex
+        return f"{self.base_url}/cfn-responses/{key}?X-Amz-Signature={uuid.uuid4().hex}"
+
+    def responses_for(self, url: str) -> list[dict[str, Any]]:
+        path = url[len(self.base_url):]
+        return list(self.log.responses.get(path, []))
+
+
+@contextmanager
+def response_server(host: str = "127.0.0.1") -> Iterator[RunningResponseServer]:
+    """Serve HTTPS on a free loopback port with a certificate from a fresh CA."""
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert(host, "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(context)
+    log = ResponseLog()
+    server = _Server((host, 0), log)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with tempfile.TemporaryDirectory() as folder:
+        ca_file = Path(folder) / "ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        try:
+            yield RunningResponseServer(f"https://{host}:{server.server_address[1]}", str(ca_file), log)
+        finally:
+            server.shutdown()
+            server.server_close()
