@@ -7,7 +7,9 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
 - it builds lambda, events and logs clients at import, which only polling
   uses: they are created on first use instead;
 - its response sender retries forever: ours stops at the function's deadline
-  and at a fixed number of attempts, and still PUTs over HTTPS.
+  and at a fixed number of attempts, and still PUTs over HTTPS;
+- its timeout timer can send a second response while the first is still
+  being retried: one invocation sends at most one response.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import threading
 import time
 from contextlib import contextmanager
 from http.client import HTTPSConnection
@@ -37,7 +40,9 @@ DEFAULT_SEND_BUDGET_SECONDS = 30.0
 class ProviderResource(CfnResource):  # type: ignore[misc]
     """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
 
-    def __init__(self, polling_interval: int = 2) -> None:
+    def __init__(
+        self, expected_errors: tuple[type[Exception], ...] = (), polling_interval: int = 2
+    ) -> None:
         with _lazy_crhelper_clients():
             super().__init__(
                 json_logging=False,
@@ -46,10 +51,26 @@ class ProviderResource(CfnResource):  # type: ignore[misc]
                 polling_interval=polling_interval,
                 sleep_on_delete=0,
             )
+        self._response_lock = threading.Lock()
+        self._response_claimed = False
         logging.getLogger("crhelper").setLevel(logging.WARNING)
+        # A failure we raised on purpose is logged once, by us, as a reason;
+        # crhelper would log it again with a stack trace.
+        logging.getLogger("crhelper.resource_helper").addFilter(_DropExpected(expected_errors))
+
+    def __call__(self, event: dict[str, Any], context: Any) -> None:
+        with self._response_lock:
+            self._response_claimed = False
+        super().__call__(event, context)
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
         # crhelper passes its own unbounded sender as send_response: ignored.
+        with self._response_lock:
+            if self._response_claimed:
+                log.warning("Response already sent for this invocation; not sending another",
+                            status=status or self.Status)
+                return
+            self._response_claimed = True
         deadline = time.monotonic() + self._send_budget_seconds()
 
         def bounded_sender(url: str, body: dict[str, Any], ssl_verify: Any) -> None:
@@ -132,6 +153,18 @@ def _ssl_context(ssl_verify: Any) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class _DropExpected(logging.Filter):
+    """Drops crhelper's records for the exceptions the provider raises on purpose."""
+
+    def __init__(self, expected: tuple[type[Exception], ...]) -> None:
+        super().__init__()
+        self.expected = expected
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (self.expected and isinstance(error, self.expected))
 
 
 class _LazyClient:

@@ -34,6 +34,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is now (Lambda's, or a test's capture)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 class StructuredLogger:
     """A small Powertools-style logger: ``log.info("message", key=value)``."""
 
@@ -41,7 +53,7 @@ class StructuredLogger:
         self._logger = logging.getLogger(name)
         self._keys: dict[str, Any] = {}
         if not self._logger.handlers:
-            handler = logging.StreamHandler(sys.stdout)
+            handler = _StdoutHandler()
             handler.setFormatter(JsonFormatter())
             self._logger.addHandler(handler)
         # Our records go to our handler only: the root logger (which crhelper

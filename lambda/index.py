@@ -11,7 +11,7 @@ from backup_jobs_logging import StructuredLogger
 from backup_jobs_service import create_backup_client
 
 log = StructuredLogger()
-helper = ProviderResource()
+helper = ProviderResource(expected_errors=(jobs.ProviderError,))
 _backup_client: Any = None
 
 

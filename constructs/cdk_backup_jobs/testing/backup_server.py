@@ -270,7 +270,7 @@ def backup_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningBac
     """Run the emulator on a free loopback port for the duration of the block."""
     emulator = BackupEmulator()
     server = _Server((host, port), emulator)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield RunningBackupServer(f"http://{host}:{server.server_address[1]}", emulator)

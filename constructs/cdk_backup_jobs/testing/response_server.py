@@ -3,7 +3,8 @@
 crhelper (and our bounded sender) always PUT over HTTPS, so the receiver
 serves TLS with a certificate from a throw-away CA; point ``SSL_CERT_FILE`` at
 ``ca_file`` so the sender trusts it. Every PUT is recorded by its path, and
-the next ``fail_next`` PUTs can be answered with a 503 to exercise retries.
+the next ``fail_next`` PUTs can be answered with a 503, and the next
+``slow_next`` held for ``slow_seconds`` before they are accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import ssl
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,8 @@ class ResponseLog:
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     raw_sizes: list[int] = field(default_factory=list)
     fail_next: int = 0
+    slow_next: int = 0
+    slow_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -36,6 +40,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         log = self.server.log
+        with log.lock:
+            slow = log.slow_next > 0
+            log.slow_next -= 1 if slow else 0
+        if slow:
+            time.sleep(log.slow_seconds)
         with log.lock:
             if log.fail_next > 0:
                 log.fail_next -= 1
@@ -91,7 +100,7 @@ def response_server(host: str = "127.0.0.1") -> Iterator[RunningResponseServer]:
     log = ResponseLog()
     server = _Server((host, 0), log)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     with tempfile.TemporaryDirectory() as folder:
         ca_file = Path(folder) / "ca.pem"

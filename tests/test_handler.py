@@ -1,0 +1,260 @@
+"""The real handler, through real crhelper, against a local AWS Backup over HTTP.
+
+Each test sends CloudFormation's exact request shape and reads the response
+that crhelper PUT over HTTPS to the receiver.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from conftest import (COPY_VAULT, ROLE_ARN, VAULT, LambdaContext, backup_properties,
+                      make_event)
+from cdk_backup_jobs.testing import Fault
+
+
+def start_calls(backup_api: Any, operation: str = "StartBackupJob") -> list[dict[str, Any]]:
+    return [params for name, params in backup_api.state.calls if name == operation]
+
+
+def test_create_starts_one_job_and_returns_its_identifiers(invoke, cfn, backup_api):
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    [job] = backup_api.state.backup_jobs.values()
+    assert response["PhysicalResourceId"] == job["BackupJobId"]
+    data = response["Data"]
+    assert data["BackupJobId"] == job["BackupJobId"]
+    assert data["RecoveryPointArn"] == job["RecoveryPointArn"]  # DynamoDB: returned at start
+    assert data["IsParent"] == "false"
+    assert data["CreationDate"].endswith("Z") and data["CreationDate"][10] == "T"
+
+
+def test_string_properties_reach_the_api_with_the_model_types(invoke, cfn, backup_api):
+    invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+
+    [params] = start_calls(backup_api)
+    assert params["StartWindowMinutes"] == 60
+    assert params["CompleteWindowMinutes"] == 240
+    assert params["Lifecycle"] == {"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120,
+                                   "OptInToArchiveForSupportedResources": False}
+    assert "ServiceToken" not in params and "ServiceTimeout" not in params
+
+
+def test_duplicate_delivery_of_a_create_finds_the_same_job(invoke, cfn, backup_api):
+    event = make_event(cfn, "Create", "Custom::BackupJob", backup_properties())
+    first = invoke(event)
+    second = invoke({**event, "ResponseURL": cfn.new_url()})
+
+    assert first["PhysicalResourceId"] == second["PhysicalResourceId"]
+    assert len(backup_api.state.backup_jobs) == 1
+    tokens = {params["IdempotencyToken"] for params in start_calls(backup_api)}
+    assert len(tokens) == 1
+
+
+def test_two_resources_with_the_same_properties_get_two_jobs(invoke, cfn, backup_api):
+    invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(), logical_id="First"))
+    invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(), logical_id="Second"))
+
+    assert len(backup_api.state.backup_jobs) == 2
+
+
+def test_explicit_idempotency_token_is_passed_unchanged(invoke, cfn, backup_api):
+    invoke(make_event(cfn, "Create", "Custom::BackupJob",
+                      backup_properties(IdempotencyToken="release-2026-11-25")))
+
+    [params] = start_calls(backup_api)
+    assert params["IdempotencyToken"] == "release-2026-11-25"
+
+
+def test_update_with_changed_properties_starts_exactly_one_new_job(invoke, cfn, backup_api):
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    update = make_event(cfn, "Update", "Custom::BackupJob", backup_properties(StartWindowMinutes="120"),
+                        physical_id=created["PhysicalResourceId"], old_properties=backup_properties())
+    updated = invoke(update)
+    invoke({**update, "ResponseURL": cfn.new_url()})  # the update delivered twice
+
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert updated["PhysicalResourceId"] != created["PhysicalResourceId"]
+    assert len(backup_api.state.backup_jobs) == 2
+
+
+def test_update_of_cloudformation_properties_only_keeps_the_job(invoke, cfn, backup_api):
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    event = make_event(cfn, "Update", "Custom::BackupJob", backup_properties(),
+                       physical_id=created["PhysicalResourceId"], old_properties=backup_properties())
+    event["OldResourceProperties"]["ServiceToken"] = "arn:aws:lambda:us-east-1:123456789012:function:old"
+    updated = invoke(event)
+
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert updated["Data"]["BackupJobId"] == created["PhysicalResourceId"]
+    assert len(start_calls(backup_api)) == 1
+
+
+def test_delete_answers_at_once_starts_nothing_and_keeps_the_recovery_point(invoke, cfn, backup_api):
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    calls_before = len(backup_api.state.calls)
+    began = time.monotonic()
+    deleted = invoke(make_event(cfn, "Delete", "Custom::BackupJob", backup_properties(),
+                                physical_id=created["PhysicalResourceId"]), seconds_left=300)
+
+    assert deleted["Status"] == "SUCCESS"
+    assert deleted["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert time.monotonic() - began < 5, "crhelper's 120 s delete sleep is not disabled"
+    assert len(backup_api.state.calls) == calls_before
+    assert len(backup_api.state.backup_jobs) == 1
+
+
+@pytest.mark.parametrize("physical_id", ["orders-stack_TableBackup_ABCDEFGH", "not-a-job"])
+def test_delete_succeeds_for_any_physical_id(invoke, cfn, backup_api, physical_id):
+    deleted = invoke(make_event(cfn, "Delete", "Custom::BackupJob", {"Junk": "x"},
+                                physical_id=physical_id))
+
+    assert deleted["Status"] == "SUCCESS"
+    assert deleted["PhysicalResourceId"] == physical_id
+    assert backup_api.state.calls == []
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"StartWindowMinutes": "30"}, "StartWindowMinutes must be between 60 and 52560000"),
+        ({"StartWindowMinutes": "6x0"}, "StartWindowMinutes must be a whole number"),
+        ({"BackupVaultName": "a"}, "BackupVaultName must be 2 to 50 letters"),
+        ({"IamRoleArn": None}, "IamRoleArn is required"),
+        ({"Lifecycle": {"MoveToColdStorageAfterDays": "30", "DeleteAfterDays": "100"}},
+         "Lifecycle.DeleteAfterDays must be at least MoveToColdStorageAfterDays + 90 (120), got 100"),
+        ({"Lifecycle": {"OptInToArchiveForSupportedResources": "maybe"}},
+         "Lifecycle.OptInToArchiveForSupportedResources must be true or false"),
+        ({"BackupOptions": {"WindowsVSS": "on"}}, "BackupOptions.WindowsVSS must be one of enabled, disabled"),
+        ({"Index": "YES"}, "Index must be one of ENABLED, DISABLED"),
+        ({"Colour": "blue"}, "Colour is not a StartBackupJob member"),
+    ],
+)
+def test_invalid_properties_fail_naming_the_member_and_start_nothing(
+    invoke, cfn, backup_api, overrides, expected
+):
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(**overrides)))
+
+    assert response["Status"] == "FAILED"
+    assert expected in response["Reason"]
+    assert response["Reason"].startswith("Invalid Custom::BackupJob properties:")
+    assert response["PhysicalResourceId"]  # CloudFormation requires one, even on failure
+    assert backup_api.state.calls == []
+
+
+def test_unsupported_resource_type_fails_clearly(invoke, cfn, backup_api):
+    response = invoke(make_event(cfn, "Create", "Custom::RestoreJob", backup_properties()))
+
+    assert response["Status"] == "FAILED"
+    assert "'Custom::RestoreJob' is not supported" in response["Reason"]
+    assert backup_api.state.calls == []
+
+
+def test_aws_errors_fail_with_the_exception_name_and_message(invoke, cfn, backup_api):
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob",
+                                 backup_properties(BackupVaultName="no-such-vault")))
+
+    assert response["Status"] == "FAILED"
+    assert "StartBackupJob failed: ResourceNotFoundException" in response["Reason"]
+    assert "no-such-vault" in response["Reason"]
+
+
+def test_throttling_and_5xx_are_retried_by_botocore_without_a_second_job(invoke, cfn, backup_api):
+    backup_api.state.faults.extend([
+        Fault("StartBackupJob", count=2),
+        Fault("StartBackupJob", count=1, status=503, code="ServiceUnavailableException"),
+    ])
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert len(start_calls(backup_api)) == 4
+    assert len(backup_api.state.backup_jobs) == 1
+
+
+def test_copy_job_starts_one_copy_and_returns_its_identifiers(invoke, cfn, backup_api):
+    backup = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    destination = backup_api.emulator.vault_arn(COPY_VAULT)
+    event = make_event(cfn, "Create", "Custom::CopyJob", {
+        "RecoveryPointArn": backup["Data"]["RecoveryPointArn"],
+        "SourceBackupVaultName": VAULT,
+        "DestinationBackupVaultArn": destination,
+        "IamRoleArn": ROLE_ARN,
+        "Lifecycle": {"DeleteAfterDays": "35"},
+    }, logical_id="TableBackupCopy")
+    copied = invoke(event)
+    invoke({**event, "ResponseURL": cfn.new_url()})
+
+    assert copied["Status"] == "SUCCESS", copied["Reason"]
+    [job] = backup_api.state.copy_jobs.values()
+    assert copied["PhysicalResourceId"] == job["CopyJobId"] == copied["Data"]["CopyJobId"]
+    assert set(copied["Data"]) == {"CopyJobId", "CreationDate", "IsParent"}
+    assert job["DestinationBackupVaultArn"] == destination
+
+
+def test_copy_job_rejects_a_destination_that_is_not_a_vault_arn(invoke, cfn, backup_api):
+    response = invoke(make_event(cfn, "Create", "Custom::CopyJob", {
+        "RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:abc",
+        "SourceBackupVaultName": VAULT,
+        "DestinationBackupVaultArn": COPY_VAULT,
+        "IamRoleArn": ROLE_ARN,
+    }))
+
+    assert response["Status"] == "FAILED"
+    assert "DestinationBackupVaultArn must be a backup vault ARN" in response["Reason"]
+    assert backup_api.state.calls == []
+
+
+def test_response_is_retried_when_the_url_fails_and_stays_small(invoke, cfn, backup_api):
+    cfn.log.fail_next = 2
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+
+    assert response["Status"] == "SUCCESS"
+    assert max(cfn.log.raw_sizes) < 4096
+
+
+def test_sender_gives_up_at_the_deadline_instead_of_retrying_forever(provider, cfn, backup_api):
+    cfn.log.fail_next = 10_000
+    event = make_event(cfn, "Delete", "Custom::BackupJob", {}, physical_id="x")
+    began = time.monotonic()
+    provider.handler(event, LambdaContext(deadline=time.monotonic() + 3))
+
+    assert time.monotonic() - began < 4
+    assert cfn.responses_for(event["ResponseURL"]) == []
+
+
+def test_logs_hold_no_response_url_and_no_tag_values(invoke, cfn, backup_api, capfd, caplog):
+    caplog.set_level("DEBUG")
+    event = make_event(cfn, "Create", "Custom::BackupJob", backup_properties())
+    invoke(event)
+    invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(StartWindowMinutes="1")))
+    invoke(make_event(cfn, "Delete", "Custom::BackupJob", backup_properties(), physical_id="x"))
+
+    written = capfd.readouterr()
+    everything = written.out + written.err + caplog.text
+    assert '"message": "Request received"' in written.out  # the structured logs are there
+    assert "X-Amz-Signature" not in everything
+    assert "cfn-responses" not in everything
+    assert "payments-secret-tag-value" not in everything
+
+
+def test_crhelper_builds_no_aws_clients_at_import(provider):
+    for client in (provider.helper._lambda_client, provider.helper._events_client,
+                   provider.helper._logs_client):
+        assert client._client is None
+
+
+def test_timeout_timer_never_sends_a_second_response(provider, cfn, backup_api):
+    # The first PUT is held until after crhelper's timer fires (half a second
+    # before the deadline); a second sender would land its response meanwhile.
+    cfn.log.slow_next, cfn.log.slow_seconds = 1, 1.2
+    event = make_event(cfn, "Create", "Custom::BackupJob", backup_properties())
+    provider.handler(event, LambdaContext(deadline=time.monotonic() + 1.5))
+    time.sleep(1.5)
+
+    [response] = cfn.responses_for(event["ResponseURL"])
+    assert response["Status"] == "SUCCESS"
