@@ -10,7 +10,7 @@ from constructs import Construct
 
 from cdk_backup_jobs.lifecycle import JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import START_BACKUP_JOB
+from cdk_backup_jobs.provider_code.backup_jobs_rules import START_BACKUP_JOB, Violation
 from cdk_backup_jobs.validation import check_job_input, whole_units
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 
@@ -90,21 +90,22 @@ class BackupJob(Construct):
         logically_air_gapped_backup_vault_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        problems: list[Violation] = []
         properties: dict[str, Any] = {
             "BackupVaultName": vault_name(backup_vault),
             "ResourceArn": resource_arn,
             "IamRoleArn": role.role_arn,
             "IdempotencyToken": idempotency_token,
-            "StartWindowMinutes": _minutes(start_window, "start_window (StartWindowMinutes)"),
-            "CompleteWindowMinutes": _minutes(complete_window, "complete_window (CompleteWindowMinutes)"),
-            "Lifecycle": lifecycle.to_api() if lifecycle else None,
+            "StartWindowMinutes": _minutes(start_window, "StartWindowMinutes", problems),
+            "CompleteWindowMinutes": _minutes(complete_window, "CompleteWindowMinutes", problems),
+            "Lifecycle": lifecycle.to_api(problems) if lifecycle else None,
             "RecoveryPointTags": dict(recovery_point_tags) if recovery_point_tags is not None else None,
             "BackupOptions": dict(backup_options) if backup_options is not None else None,
             "Index": index.value if isinstance(index, BackupIndex) else index,
             "LogicallyAirGappedBackupVaultArn": logically_air_gapped_backup_vault_arn,
         }
         properties = {k: v for k, v in properties.items() if v is not None}
-        check_job_input(self.node.path, START_BACKUP_JOB, properties, PROP_NAMES)
+        check_job_input(self.node.path, START_BACKUP_JOB, properties, PROP_NAMES, problems)
 
         provider = BackupJobsProvider.of(self)
         vaults = [vault_arn(Stack.of(self), backup_vault)]
@@ -142,5 +143,5 @@ class BackupJob(Construct):
         return self.resource.get_att_string("IsParent")
 
 
-def _minutes(window: Duration | None, label: str) -> Any:
-    return whole_units(window, "minutes", label) if window is not None else None
+def _minutes(window: Duration | None, member: str, problems: list[Violation]) -> Any:
+    return whole_units(window, "minutes", member, problems) if window is not None else None

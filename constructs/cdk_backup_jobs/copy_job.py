@@ -9,7 +9,7 @@ from constructs import Construct
 
 from cdk_backup_jobs.lifecycle import JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import START_COPY_JOB
+from cdk_backup_jobs.provider_code.backup_jobs_rules import START_COPY_JOB, Violation
 from cdk_backup_jobs.validation import check_job_input
 from cdk_backup_jobs.vaults import destination_vault_arn, vault_name
 
@@ -61,16 +61,17 @@ class CopyJob(Construct):
         idempotency_token: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        problems: list[Violation] = []
         properties: dict[str, Any] = {
             "RecoveryPointArn": recovery_point_arn,
             "SourceBackupVaultName": vault_name(source_backup_vault),
             "DestinationBackupVaultArn": destination_vault_arn(destination_backup_vault),
             "IamRoleArn": role.role_arn,
             "IdempotencyToken": idempotency_token,
-            "Lifecycle": lifecycle.to_api() if lifecycle else None,
+            "Lifecycle": lifecycle.to_api(problems) if lifecycle else None,
         }
         properties = {k: v for k, v in properties.items() if v is not None}
-        check_job_input(self.node.path, START_COPY_JOB, properties, PROP_NAMES)
+        check_job_input(self.node.path, START_COPY_JOB, properties, PROP_NAMES, problems)
 
         provider = BackupJobsProvider.of(self)
         provider.allow_copy_job(role.role_arn)

@@ -8,6 +8,7 @@ from typing import Any, Union
 from aws_cdk import Duration
 
 from cdk_backup_jobs.provider_code.backup_jobs_rules import KEEP_FOREVER as _API_KEEP_FOREVER
+from cdk_backup_jobs.provider_code.backup_jobs_rules import Violation
 from cdk_backup_jobs.validation import whole_units
 
 
@@ -49,22 +50,22 @@ class JobLifecycle:
         """Keep the recovery point indefinitely: -1 for both transitions, as AWS documents."""
         return cls(move_to_cold_storage_after=KEEP_FOREVER, delete_after=KEEP_FOREVER)
 
-    def to_api(self) -> dict[str, Any]:
-        """The Lifecycle member with the API's names; whole days or -1."""
+    def to_api(self, problems: list[Violation]) -> dict[str, Any]:
+        """The Lifecycle member with the API's names; whole days or -1.
+
+        A duration that is not a whole number of days is added to ``problems``.
+        """
         api: dict[str, Any] = {}
         for member, value in (
             ("MoveToColdStorageAfterDays", self.move_to_cold_storage_after),
             ("DeleteAfterDays", self.delete_after),
         ):
-            if value is not None:
-                api[member] = _days(member, value)
+            if isinstance(value, KeepForever):
+                api[member] = _API_KEEP_FOREVER
+            elif value is not None:
+                days = whole_units(value, "days", f"Lifecycle.{member}", problems)
+                if days is not None:
+                    api[member] = days
         if self.opt_in_to_archive_for_supported_resources is not None:
             api["OptInToArchiveForSupportedResources"] = self.opt_in_to_archive_for_supported_resources
         return api
-
-
-def _days(member: str, value: LifecycleDays) -> Any:
-    if isinstance(value, KeepForever):
-        return _API_KEEP_FOREVER
-    prop = "move_to_cold_storage_after" if member.startswith("Move") else "delete_after"
-    return whole_units(value, "days", f"lifecycle.{prop} (Lifecycle.{member})")

@@ -25,14 +25,16 @@ def check_job_input(
     shape: rules.Member,
     params: Mapping[str, Any],
     prop_names: Mapping[str, str],
+    problems: list[rules.Violation] | None = None,
 ) -> None:
     """Raise JobValidationError if ``params`` break any rule of ``shape``.
 
-    ``prop_names`` maps the API member (``Lifecycle.DeleteAfterDays``) to the
+    ``problems`` are those found while converting props (a Duration that is
+    not whole). ``prop_names`` maps the API member (``Lifecycle.DeleteAfterDays``) to the
     construct prop (``lifecycle.delete_after``) so the message names what the
     user wrote.
     """
-    violations = rules.validate(shape, params, is_unresolved)
+    violations = [*(problems or []), *rules.validate(shape, params, is_unresolved)]
     if not violations:
         return
     lines = [f"  - {_prop_for(v.path, prop_names)} ({v.path}) {v.message}" for v in violations]
@@ -48,13 +50,19 @@ def _prop_for(path: str, prop_names: Mapping[str, str]) -> str:
     return prop_names.get(head, path)
 
 
-def whole_units(duration: Duration, unit: str, label: str) -> Any:
-    """A Duration as a whole number of minutes or days; a token passes through."""
+def whole_units(duration: Duration, unit: str, member: str, problems: list[rules.Violation]) -> Any:
+    """A Duration as a whole number of minutes or days (a token passes through).
+
+    A value that is not whole is added to ``problems`` under the API member's
+    path and None is returned, so it is reported with every other problem.
+    """
     if not isinstance(duration, Duration):
-        raise JobValidationError(f"{label} must be a Duration, got {type(duration).__name__}")
+        problems.append(rules.Violation(member, f"must be a Duration, got {type(duration).__name__}"))
+        return None
     try:
         return duration.to_minutes() if unit == "minutes" else duration.to_days()
-    except Exception as error:  # jsii raises a plain Error for fractional values
-        raise JobValidationError(
-            f"{label} must be a whole number of {unit}, got {duration.to_human_string()}"
-        ) from error
+    except Exception:  # jsii raises a plain Error for a value that is not whole
+        problems.append(rules.Violation(
+            member, f"must be a whole number of {unit}, got {duration.to_human_string()}"
+        ))
+        return None

@@ -1,0 +1,298 @@
+"""Synthesized templates of BackupJob and CopyJob, read with aws_cdk.assertions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from aws_cdk import App, Duration, Stack, Token, aws_backup as backup, aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
+
+from cdk_backup_jobs import (KEEP_FOREVER, BackupIndex, BackupJob, CopyJob, JobLifecycle,
+                             JobValidationError)
+from cdk_backup_jobs.provider import RUNTIME
+
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+
+
+def new_stack() -> Stack:
+    return Stack(App(), "TestStack")
+
+
+def job_role(stack: Stack, name: str = "BackupRole") -> iam.IRole:
+    return iam.Role(stack, name, assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+
+
+def backup_job(stack: Stack, construct_id: str = "Job", **props: Any) -> BackupJob:
+    defaults: dict[str, Any] = {"backup_vault": "primary-vault", "resource_arn": TABLE_ARN,
+                                "role": props.pop("role", None) or job_role(stack)}
+    return BackupJob(stack, construct_id, **{**defaults, **props})
+
+
+def provider_policy(template: Template) -> list[dict[str, Any]]:
+    policies = template.find_resources("AWS::IAM::Policy", {
+        "Properties": {"PolicyName": Match.string_like_regexp("BackupJobsProviderPolicy")}
+    })
+    [policy] = policies.values()
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_backup_job_is_one_custom_resource_with_the_api_member_names():
+    stack = new_stack()
+    vault = backup.BackupVault(stack, "Vault")
+    backup_job(
+        stack, backup_vault=vault, start_window=Duration.hours(2), complete_window=Duration.days(1),
+        lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(30),
+                               delete_after=Duration.days(120),
+                               opt_in_to_archive_for_supported_resources=True),
+        recovery_point_tags={"team": "payments"}, backup_options={"WindowsVSS": "enabled"},
+        index=BackupIndex.ENABLED, idempotency_token="fixed-token",
+        logically_air_gapped_backup_vault_arn="arn:aws:backup:us-east-1:123456789012:backup-vault:air-gapped",
+    )
+    template = Template.from_stack(stack)
+
+    template.resource_count_is("Custom::BackupJob", 1)
+    template.has_resource_properties("Custom::BackupJob", {
+        "BackupVaultName": {"Fn::GetAtt": [Match.string_like_regexp("Vault"), "BackupVaultName"]},
+        "ResourceArn": TABLE_ARN,
+        "IamRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("BackupRole"), "Arn"]},
+        "StartWindowMinutes": 120,
+        "CompleteWindowMinutes": 1440,
+        "Lifecycle": {"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120,
+                      "OptInToArchiveForSupportedResources": True},
+        "RecoveryPointTags": {"team": "payments"},
+        "BackupOptions": {"WindowsVSS": "enabled"},
+        "Index": "ENABLED",
+        "IdempotencyToken": "fixed-token",
+        "LogicallyAirGappedBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:air-gapped",
+        "ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("BackupJobsProviderFunction"), "Arn"]},
+    })
+
+
+def test_unset_props_are_left_out_of_the_resource():
+    stack = new_stack()
+    backup_job(stack)
+    [resource] = Template.from_stack(stack).find_resources("Custom::BackupJob").values()
+
+    assert set(resource["Properties"]) == {"ServiceToken", "ServiceTimeout", "BackupVaultName",
+                                           "ResourceArn", "IamRoleArn"}
+
+
+def test_copy_job_is_one_custom_resource_with_the_api_member_names():
+    stack = new_stack()
+    source = backup.BackupVault(stack, "Source")
+    job = backup_job(stack, backup_vault=source)
+    CopyJob(stack, "Copy", recovery_point_arn=job.recovery_point_arn, source_backup_vault=source,
+            destination_backup_vault="arn:aws:backup:eu-west-1:210987654321:backup-vault:dr",
+            role=job_role(stack, "CopyRole"), lifecycle=JobLifecycle.keep_forever())
+    template = Template.from_stack(stack)
+
+    template.resource_count_is("Custom::CopyJob", 1)
+    template.has_resource_properties("Custom::CopyJob", {
+        "RecoveryPointArn": {"Fn::GetAtt": [Match.string_like_regexp("^Job"), "RecoveryPointArn"]},
+        "SourceBackupVaultName": {"Fn::GetAtt": [Match.string_like_regexp("Source"), "BackupVaultName"]},
+        "DestinationBackupVaultArn": "arn:aws:backup:eu-west-1:210987654321:backup-vault:dr",
+        "Lifecycle": {"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": -1},
+    })
+
+
+def test_attributes_are_get_att_tokens():
+    stack = new_stack()
+    job = backup_job(stack)
+    copy = CopyJob(stack, "Copy", recovery_point_arn=job.recovery_point_arn,
+                   source_backup_vault="primary-vault",
+                   destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+                   role=job_role(stack, "CopyRole"))
+    resolved = {name: stack.resolve(getattr(job, name))
+                for name in ("backup_job_id", "recovery_point_arn", "creation_date", "is_parent")}
+    resolved.update({f"copy.{name}": stack.resolve(getattr(copy, name))
+                     for name in ("copy_job_id", "creation_date", "is_parent")})
+
+    assert resolved["backup_job_id"]["Fn::GetAtt"][1] == "BackupJobId"
+    assert resolved["recovery_point_arn"]["Fn::GetAtt"][1] == "RecoveryPointArn"
+    assert resolved["creation_date"]["Fn::GetAtt"][1] == "CreationDate"
+    assert resolved["is_parent"]["Fn::GetAtt"][1] == "IsParent"
+    assert resolved["copy.copy_job_id"]["Fn::GetAtt"][1] == "CopyJobId"
+    assert resolved["copy.is_parent"]["Fn::GetAtt"][1] == "IsParent"
+
+
+def test_all_jobs_in_a_stack_share_one_provider_function_and_role():
+    stack = new_stack()
+    role = job_role(stack)
+    for index in range(3):
+        backup_job(stack, f"Job{index}", role=role)
+    CopyJob(stack, "Copy", recovery_point_arn="arn:aws:backup:us-east-1:123456789012:recovery-point:x",
+            source_backup_vault="primary-vault",
+            destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr", role=role)
+    template = Template.from_stack(stack)
+
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::IAM::Role", 2)  # the job role and the provider's
+    template.resource_count_is("Custom::BackupJob", 3)
+
+
+def test_provider_uses_the_newest_python_runtime_with_a_log_retention():
+    newest = max(
+        (name for name in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_3_\d+", name)),
+        key=lambda name: int(name.rsplit("_", 1)[1]),
+    )
+    stack = new_stack()
+    backup_job(stack)
+    template = Template.from_stack(stack)
+
+    assert RUNTIME.name == getattr(lambda_.Runtime, newest).name
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Runtime": RUNTIME.name, "Handler": "index.handler",
+        "LoggingConfig": {"LogGroup": Match.any_value()},
+    })
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_policy_grows_by_distinct_vaults_and_roles_only():
+    stack = new_stack()
+    role_a, role_b = job_role(stack, "RoleA"), job_role(stack, "RoleB")
+    for index in range(5):
+        backup_job(stack, f"A{index}", role=role_a, backup_vault="vault-a")
+    backup_job(stack, "B", role=role_b, backup_vault="vault-b")
+    statements = provider_policy(Template.from_stack(stack))
+    by_action = {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]): s
+                 for s in statements}
+
+    start = by_action["backup:StartBackupJob"]
+    assert len(start["Resource"]) == 2
+    assert all("backup-vault:vault-" in str(stack.resolve(r)) for r in start["Resource"])
+    pass_role = by_action["iam:PassRole"]
+    assert len(pass_role["Resource"]) == 2
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
+    assert "backup:StartCopyJob" not in by_action  # no copy job, no copy permission
+    assert len(statements) == 3
+
+
+def test_provider_policy_has_no_wildcard_action():
+    stack = new_stack()
+    job = backup_job(stack)
+    CopyJob(stack, "Copy", recovery_point_arn=job.recovery_point_arn, source_backup_vault="primary-vault",
+            destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+            role=job_role(stack, "CopyRole"))
+    template = Template.from_stack(stack)
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in action for action in actions), statement
+            if statement["Resource"] == "*":
+                assert set(actions) <= {"backup:DescribeBackupJob", "backup:DescribeCopyJob"}
+
+
+def test_jobs_depend_on_the_provider_policy_so_it_outlives_their_delete():
+    stack = new_stack()
+    backup_job(stack)
+    template = Template.from_stack(stack)
+    [resource] = template.find_resources("Custom::BackupJob").values()
+
+    assert any(dep.startswith("BackupJobsProviderPolicy") for dep in resource["DependsOn"])
+
+
+# --- synth-time validation -------------------------------------------------
+
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({"start_window": Duration.minutes(59)},
+         "start_window (StartWindowMinutes) must be between 60 and 52560000, got 59"),
+        ({"start_window": Duration.days(36_501)}, "start_window (StartWindowMinutes) must be between 60"),
+        ({"complete_window": Duration.seconds(90)},
+         "complete_window (CompleteWindowMinutes) must be a whole number of minutes"),
+        ({"backup_vault": "my vault"}, "backup_vault (BackupVaultName) must be 2 to 50 letters"),
+        ({"resource_arn": "orders-table"}, "resource_arn (ResourceArn) must be an ARN"),
+        ({"lifecycle": JobLifecycle(move_to_cold_storage_after=Duration.days(30),
+                                    delete_after=Duration.days(119))},
+         "lifecycle.delete_after (Lifecycle.DeleteAfterDays) must be at least "
+         "MoveToColdStorageAfterDays + 90 (120), got 119"),
+        ({"lifecycle": JobLifecycle(delete_after=Duration.days(36_501))},
+         "lifecycle.delete_after (Lifecycle.DeleteAfterDays) must be between 1 and 36500 or -1"),
+        ({"lifecycle": JobLifecycle(delete_after=Duration.hours(36))},
+         "lifecycle.delete_after (Lifecycle.DeleteAfterDays) must be a whole number of days"),
+        ({"backup_options": {"WindowsVSS": "yes"}},
+         "backup_options (BackupOptions.WindowsVSS) must be one of enabled, disabled"),
+        ({"backup_options": {"Compress": "true"}}, "backup_options (BackupOptions) key must be one of WindowsVSS"),
+        ({"recovery_point_tags": {"aws:owner": "x"}}, "uses the reserved prefix 'aws:'"),
+        ({"recovery_point_tags": {f"k{i}": "v" for i in range(51)}}, "may hold at most 50 tags, got 51"),
+        ({"recovery_point_tags": {"k" * 129: "v"}}, "keys must be 1 to 128 characters"),
+        ({"recovery_point_tags": {"k": "v" * 257}}, "must be at most 256 characters"),
+        ({"index": "ON"}, "index (Index) must be one of ENABLED, DISABLED"),
+        ({"logically_air_gapped_backup_vault_arn": "air-gapped"},
+         "logically_air_gapped_backup_vault_arn (LogicallyAirGappedBackupVaultArn) must be a backup vault ARN"),
+    ],
+)
+def test_invalid_backup_job_props_raise_an_error_naming_the_prop(props, expected):
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), **props)
+
+    assert expected in str(raised.value)
+    assert "TestStack/Job" in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), backup_vault="x", start_window=Duration.minutes(5), index="maybe")
+
+    message = str(raised.value)
+    assert "backup_vault" in message and "start_window" in message and "index" in message
+
+
+def test_tag_values_are_never_echoed_in_errors():
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), recovery_point_tags={"k": "secret-" * 40})
+
+    assert "secret-" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({"destination_backup_vault": "dr-vault"},
+         "destination_backup_vault (DestinationBackupVaultArn) must be a backup vault ARN"),
+        ({"recovery_point_arn": "snapshot-123"}, "recovery_point_arn (RecoveryPointArn) must be an ARN"),
+        ({"source_backup_vault": "v"}, "source_backup_vault (SourceBackupVaultName) must be 2 to 50"),
+        ({"lifecycle": JobLifecycle(move_to_cold_storage_after=Duration.days(0))},
+         "lifecycle.move_to_cold_storage_after (Lifecycle.MoveToColdStorageAfterDays) must be between 1"),
+    ],
+)
+def test_invalid_copy_job_props_raise_an_error_naming_the_prop(props, expected):
+    stack = new_stack()
+    defaults: dict[str, Any] = {
+        "recovery_point_arn": "arn:aws:backup:us-east-1:123456789012:recovery-point:x",
+        "source_backup_vault": "primary-vault",
+        "destination_backup_vault": "arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+        "role": job_role(stack),
+    }
+    with pytest.raises(JobValidationError) as raised:
+        CopyJob(stack, "Copy", **{**defaults, **props})
+
+    assert expected in str(raised.value)
+
+
+def test_keep_forever_is_accepted_on_either_lifecycle_field():
+    stack = new_stack()
+    backup_job(stack, lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7),
+                                             delete_after=KEEP_FOREVER))
+    Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {
+        "Lifecycle": {"MoveToColdStorageAfterDays": 7, "DeleteAfterDays": -1},
+    })
+
+
+def test_unresolved_tokens_are_left_for_the_handler():
+    stack = new_stack()
+    backup_job(
+        stack,
+        backup_vault=Token.as_string({"Ref": "VaultNameParameter"}),
+        resource_arn=Token.as_string({"Ref": "ResourceParameter"}),
+        start_window=Duration.minutes(Token.as_number({"Ref": "WindowParameter"})),
+        recovery_point_tags={"owner": Token.as_string({"Ref": "OwnerParameter"})},
+    )
+    Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {
+        "BackupVaultName": {"Ref": "VaultNameParameter"},
+        "StartWindowMinutes": {"Ref": "WindowParameter"},
+    })
