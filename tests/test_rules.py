@@ -1,0 +1,172 @@
+"""The shared input rules at their edges (the same code the constructs and the handler run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import backup_jobs_rules as rules
+
+VALID_BACKUP = {
+    "BackupVaultName": "primary-vault",
+    "ResourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+    "IamRoleArn": "arn:aws:iam::123456789012:role/service-role/backup-role",
+}
+VALID_COPY = {
+    "RecoveryPointArn": "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0",
+    "SourceBackupVaultName": "primary-vault",
+    "DestinationBackupVaultArn": "arn:aws:backup:eu-west-1:210987654321:backup-vault:dr_vault",
+    "IamRoleArn": "arn:aws:iam::123456789012:role/backup-role",
+}
+
+
+def backup_violations(**members: Any) -> list[str]:
+    return [str(v) for v in rules.validate(rules.START_BACKUP_JOB, {**VALID_BACKUP, **members})]
+
+
+def test_valid_minimal_inputs_pass():
+    assert rules.validate(rules.START_BACKUP_JOB, VALID_BACKUP) == []
+    assert rules.validate(rules.START_COPY_JOB, VALID_COPY) == []
+
+
+@pytest.mark.parametrize("name, ok", [
+    ("ab", True), ("a" * 50, True), ("Vault_1-x", True),
+    ("a", False), ("a" * 51, False), ("my.vault", False), ("my vault", False), ("", False),
+])
+def test_vault_name_pattern_is_the_models(name, ok):
+    assert (backup_violations(BackupVaultName=name) == []) is ok
+
+
+@pytest.mark.parametrize("minutes, ok", [(59, False), (60, True), (52_560_000, True), (52_560_001, False)])
+def test_start_window_is_60_minutes_to_100_years(minutes, ok):
+    assert (backup_violations(StartWindowMinutes=minutes) == []) is ok
+
+
+@pytest.mark.parametrize("minutes, ok", [(0, False), (1, True), (52_560_000, True), (52_560_001, False)])
+def test_complete_window_is_at_most_100_years(minutes, ok):
+    assert (backup_violations(CompleteWindowMinutes=minutes) == []) is ok
+
+
+@pytest.mark.parametrize("lifecycle, ok", [
+    ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120}, True),
+    ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 119}, False),
+    ({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": -1}, True),
+    ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": -1}, True),
+    ({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": 5}, True),
+    ({"MoveToColdStorageAfterDays": -2}, False),
+    ({"DeleteAfterDays": 0}, False),
+    ({"DeleteAfterDays": 36_500}, True),
+    ({"DeleteAfterDays": 36_501}, False),
+    ({"DeleteAfterEvent": "DELETE_AFTER_COPY"}, False),
+    ({"OptInToArchiveForSupportedResources": True}, True),
+    ({"Transitions": []}, False),
+])
+def test_lifecycle_rules(lifecycle, ok):
+    assert (backup_violations(Lifecycle=lifecycle) == []) is ok
+    copy = [str(v) for v in rules.validate(rules.START_COPY_JOB, {**VALID_COPY, "Lifecycle": lifecycle})]
+    assert (copy == []) is ok
+
+
+@pytest.mark.parametrize("options, ok", [
+    ({"WindowsVSS": "enabled"}, True), ({"WindowsVSS": "disabled"}, True),
+    ({"WindowsVSS": "Enabled"}, False), ({"Other": "enabled"}, False), ({"bad key!": "x"}, False),
+])
+def test_backup_options(options, ok):
+    assert (backup_violations(BackupOptions=options) == []) is ok
+
+
+@pytest.mark.parametrize("tags, ok", [
+    ({f"k{i}": "v" for i in range(50)}, True),
+    ({f"k{i}": "v" for i in range(51)}, False),
+    ({"k" * 128: "v" * 256}, True),
+    ({"k" * 129: "v"}, False),
+    ({"k": "v" * 257}, False),
+    ({"": "v"}, False),
+    ({"AWS:owner": "v"}, False),
+    ({"k": ""}, True),
+])
+def test_recovery_point_tag_limits(tags, ok):
+    assert (backup_violations(RecoveryPointTags=tags) == []) is ok
+
+
+@pytest.mark.parametrize("member, value", [
+    ("ResourceArn", "table/orders"),
+    ("IamRoleArn", "arn:aws:iam::123456789012:user/alice"),
+    ("IamRoleArn", "backup-role"),
+    ("LogicallyAirGappedBackupVaultArn", "arn:aws:backup:us-east-1:123456789012:recovery-point:x"),
+    ("Index", "enabled"),
+])
+def test_arn_shapes_and_enums(member, value):
+    assert backup_violations(**{member: value})
+
+
+def test_required_members_are_named():
+    violations = rules.validate(rules.START_COPY_JOB, {})
+    assert sorted(v.path for v in violations) == sorted(
+        ["RecoveryPointArn", "SourceBackupVaultName", "DestinationBackupVaultArn", "IamRoleArn"])
+    assert all(v.message == "is required" for v in violations)
+
+
+def test_unresolved_values_are_skipped():
+    token = "${Token[TOKEN.12]}"
+    violations = rules.validate(rules.START_BACKUP_JOB, {**VALID_BACKUP, "BackupVaultName": token,
+                                                         "StartWindowMinutes": -1.8e289},
+                                is_unresolved=lambda v: v in (token, -1.8e289))
+    assert violations == []
+
+
+def test_coerce_turns_cloudformation_strings_into_model_types():
+    params = rules.coerce(rules.START_BACKUP_JOB, {
+        **VALID_BACKUP, "StartWindowMinutes": " 60 ", "Lifecycle": {
+            "DeleteAfterDays": "-1", "OptInToArchiveForSupportedResources": "TRUE"},
+        "RecoveryPointTags": {"n": 7},
+    })
+    assert params["StartWindowMinutes"] == 60
+    assert params["Lifecycle"] == {"DeleteAfterDays": -1, "OptInToArchiveForSupportedResources": True}
+    assert params["RecoveryPointTags"] == {"n": "7"}
+
+
+@pytest.mark.parametrize("properties, expected", [
+    ({"StartWindowMinutes": "60.5"}, "StartWindowMinutes must be a whole number, got '60.5'"),
+    ({"StartWindowMinutes": True}, "StartWindowMinutes must be a whole number"),
+    ({"Lifecycle": "30"}, "Lifecycle must be an object"),
+    ({"Lifecycle": {"OptInToArchiveForSupportedResources": "yes"}}, "must be true or false"),
+    ({"RecoveryPointTags": ["a"]}, "RecoveryPointTags must be a map of strings to strings"),
+    ({"BackupVaultName": {"Ref": "x"}}, "BackupVaultName must be a string, got dict"),
+    ({"Nope": "1"}, "Nope is not a StartBackupJob member"),
+])
+def test_coerce_names_what_cannot_be_converted(properties, expected):
+    with pytest.raises(rules.InvalidJobInput) as raised:
+        rules.coerce(rules.START_BACKUP_JOB, {**VALID_BACKUP, **properties})
+    assert expected in str(raised.value)
+
+
+def test_summary_fits_cloudformations_reason_field():
+    violations = [rules.Violation(f"Member{i}", "is wrong in a long and detailed way") for i in range(40)]
+    summary = rules.summarize(violations)
+    assert len(summary) <= 256
+    assert summary.endswith("more)")
+
+
+def test_rules_match_the_service_model_in_shared_reference():
+    import json
+    from pathlib import Path
+
+    model_file = Path(__file__).resolve().parents[2] / "shared/reference/backup-service-model-subset.json"
+    if not model_file.exists():
+        pytest.fail(f"service model not found beside the repository: {model_file.name}")
+    shapes = json.loads(model_file.read_text())["shapes"]
+    for shape, ours in (("StartBackupJobInput", rules.START_BACKUP_JOB),
+                        ("StartCopyJobInput", rules.START_COPY_JOB)):
+        model = shapes[shape]
+        assert {m.name for m in ours.members} == set(model["members"])
+        assert {m.name for m in ours.members if m.required} == set(model["required"])
+        for member in ours.members:
+            target = shapes[model["members"][member.name]["shape"]]
+            if "pattern" in target:
+                assert member.pattern == target["pattern"], member.name
+            if "enum" in target:
+                assert set(member.enum) == set(target["enum"]), member.name
+    assert rules.BACKUP_OPTION_PATTERN == shapes["BackupOptionKey"]["pattern"] == shapes["BackupOptionValue"]["pattern"]
+    assert {m.name for m in rules.LIFECYCLE.members} == set(shapes["Lifecycle"]["members"])
