@@ -37,7 +37,7 @@ SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's dead
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
 
 
-class ProviderResource(CfnResource):  # type: ignore[misc]
+class ProviderResource(CfnResource):
     """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
 
     def __init__(
@@ -63,7 +63,10 @@ class ProviderResource(CfnResource):  # type: ignore[misc]
             self._response_claimed = False
         super().__call__(event, context)
 
-    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+    # crhelper's stubs omit its private hooks, which this class exists to override.
+    def _send(
+        self, status: str | None = None, reason: str = "", send_response: Any = None
+    ) -> None:
         # crhelper passes its own unbounded sender as send_response: ignored.
         with self._response_lock:
             if self._response_claimed:
@@ -76,13 +79,14 @@ class ProviderResource(CfnResource):  # type: ignore[misc]
         def bounded_sender(url: str, body: dict[str, Any], ssl_verify: Any) -> None:
             deliver_response(url, body, ssl_verify, deadline=deadline)
 
-        super()._send(status, reason, send_response=bounded_sender)
+        super()._send(status, reason, send_response=bounded_sender)  # type: ignore[misc]
 
     def _send_budget_seconds(self) -> float:
-        context = self._context
+        context = getattr(self, "_context", None)
         if context is None or not hasattr(context, "get_remaining_time_in_millis"):
             return DEFAULT_SEND_BUDGET_SECONDS
-        return max(context.get_remaining_time_in_millis() / 1000.0 - SEND_MARGIN_SECONDS, 0.5)
+        remaining = float(context.get_remaining_time_in_millis()) / 1000.0
+        return max(remaining - SEND_MARGIN_SECONDS, 0.5)
 
 
 def deliver_response(
@@ -188,9 +192,9 @@ class _LazyBoto3:
 @contextmanager
 def _lazy_crhelper_clients() -> Iterator[None]:
     """While crhelper initialises, hand it lazy clients instead of real ones."""
-    real_boto3 = resource_helper.boto3
-    resource_helper.boto3 = _LazyBoto3
+    real_boto3 = getattr(resource_helper, "boto3")
+    setattr(resource_helper, "boto3", _LazyBoto3)
     try:
         yield
     finally:
-        resource_helper.boto3 = real_boto3
+        setattr(resource_helper, "boto3", real_boto3)

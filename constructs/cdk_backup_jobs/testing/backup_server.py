@@ -88,7 +88,8 @@ class BackupEmulator:
             handler = getattr(self, f"_{_snake(operation)}", None)
             if handler is None:
                 raise BackupApiError(404, "UnknownOperationException", f"Unknown operation {operation}")
-            return handler(params)
+            answer: dict[str, Any] = handler(params)
+            return answer
 
     def _start_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
         _require(p, "BackupVaultName", "ResourceArn", "IamRoleArn")
