@@ -65,7 +65,6 @@ class Member:
     maximum: int | None = None
     members: tuple["Member", ...] = ()
     input_allowed: bool = True
-    sensitive: bool = False
 
     def member(self, name: str) -> "Member | None":
         return next((m for m in self.members if m.name == name), None)
@@ -122,24 +121,39 @@ LIFECYCLE = Member(
     ),
 )
 
+def _vault_name(name: str) -> Member:
+    return Member(name, "string", required=True, pattern=VAULT_NAME_PATTERN,
+                  pattern_hint="2 to 50 letters, digits, hyphens or underscores")
+
+
+def _arn(name: str) -> Member:
+    return Member(name, "string", required=True, pattern=ARN_PATTERN, pattern_hint="an ARN")
+
+
+def _vault_arn(name: str, required: bool) -> Member:
+    return Member(name, "string", required=required, pattern=VAULT_ARN_PATTERN,
+                  pattern_hint="a backup vault ARN")
+
+
+IAM_ROLE_ARN = Member("IamRoleArn", "string", required=True, pattern=IAM_ROLE_ARN_PATTERN,
+                      pattern_hint="an IAM role ARN")
+IDEMPOTENCY_TOKEN = Member("IdempotencyToken", "string")
+
 START_BACKUP_JOB = Member(
     "StartBackupJob",
     "structure",
     members=(
-        Member("BackupVaultName", "string", required=True, pattern=VAULT_NAME_PATTERN,
-               pattern_hint="2 to 50 letters, digits, hyphens or underscores"),
-        Member("ResourceArn", "string", required=True, pattern=ARN_PATTERN, pattern_hint="an ARN"),
-        Member("IamRoleArn", "string", required=True, pattern=IAM_ROLE_ARN_PATTERN,
-               pattern_hint="an IAM role ARN"),
-        Member("IdempotencyToken", "string"),
+        _vault_name("BackupVaultName"),
+        _arn("ResourceArn"),
+        IAM_ROLE_ARN,
+        IDEMPOTENCY_TOKEN,
         _window("StartWindowMinutes", minimum=MIN_START_WINDOW_MINUTES),
         _window("CompleteWindowMinutes", minimum=1),
         LIFECYCLE,
-        Member("RecoveryPointTags", "map", sensitive=True),
+        Member("RecoveryPointTags", "map"),
         Member("BackupOptions", "map"),
         Member("Index", "string", enum=("ENABLED", "DISABLED")),
-        Member("LogicallyAirGappedBackupVaultArn", "string", pattern=VAULT_ARN_PATTERN,
-               pattern_hint="a backup vault ARN"),
+        _vault_arn("LogicallyAirGappedBackupVaultArn", required=False),
     ),
 )
 
@@ -147,15 +161,11 @@ START_COPY_JOB = Member(
     "StartCopyJob",
     "structure",
     members=(
-        Member("RecoveryPointArn", "string", required=True, pattern=ARN_PATTERN,
-               pattern_hint="an ARN"),
-        Member("SourceBackupVaultName", "string", required=True, pattern=VAULT_NAME_PATTERN,
-               pattern_hint="2 to 50 letters, digits, hyphens or underscores"),
-        Member("DestinationBackupVaultArn", "string", required=True, pattern=VAULT_ARN_PATTERN,
-               pattern_hint="a backup vault ARN"),
-        Member("IamRoleArn", "string", required=True, pattern=IAM_ROLE_ARN_PATTERN,
-               pattern_hint="an IAM role ARN"),
-        Member("IdempotencyToken", "string"),
+        _arn("RecoveryPointArn"),
+        _vault_name("SourceBackupVaultName"),
+        _vault_arn("DestinationBackupVaultArn", required=True),
+        IAM_ROLE_ARN,
+        IDEMPOTENCY_TOKEN,
         LIFECYCLE,
     ),
 )

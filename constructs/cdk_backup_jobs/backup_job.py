@@ -5,17 +5,17 @@ from __future__ import annotations
 import enum
 from typing import Any, Mapping
 
-from aws_cdk import CustomResource, Duration, Stack, aws_backup as backup, aws_iam as iam
+from aws_cdk import Duration, Stack, aws_backup as backup, aws_iam as iam
 from constructs import Construct
 
-from cdk_backup_jobs.lifecycle import JobLifecycle
+from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import START_BACKUP_JOB, Violation
-from cdk_backup_jobs.validation import check_job_input, whole_units
+from cdk_backup_jobs.job_resource import JobConstruct, checked_properties, job_custom_resource
+from cdk_backup_jobs.validation import whole_units
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 
 RESOURCE_TYPE = "Custom::BackupJob"
-SERVICE_TIMEOUT = Duration.minutes(5)
 
 PROP_NAMES: Mapping[str, str] = {
     "BackupVaultName": "backup_vault",
@@ -24,10 +24,7 @@ PROP_NAMES: Mapping[str, str] = {
     "IdempotencyToken": "idempotency_token",
     "StartWindowMinutes": "start_window",
     "CompleteWindowMinutes": "complete_window",
-    "Lifecycle": "lifecycle",
-    "Lifecycle.MoveToColdStorageAfterDays": "lifecycle.move_to_cold_storage_after",
-    "Lifecycle.DeleteAfterDays": "lifecycle.delete_after",
-    "Lifecycle.OptInToArchiveForSupportedResources": "lifecycle.opt_in_to_archive_for_supported_resources",
+    **LIFECYCLE_PROP_NAMES,
     "RecoveryPointTags": "recovery_point_tags",
     "BackupOptions": "backup_options",
     "Index": "index",
@@ -42,7 +39,7 @@ class BackupIndex(str, enum.Enum):
     DISABLED = "DISABLED"
 
 
-class BackupJob(Construct):
+class BackupJob(JobConstruct):
     """Starts one on-demand AWS Backup job when the stack creates this resource.
 
     The resource is ``Custom::BackupJob``; its properties are StartBackupJob's
@@ -91,7 +88,7 @@ class BackupJob(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         problems: list[Violation] = []
-        properties: dict[str, Any] = {
+        properties = checked_properties(self, START_BACKUP_JOB, {
             "BackupVaultName": vault_name(backup_vault),
             "ResourceArn": resource_arn,
             "IamRoleArn": role.role_arn,
@@ -103,23 +100,14 @@ class BackupJob(Construct):
             "BackupOptions": dict(backup_options) if backup_options is not None else None,
             "Index": index.value if isinstance(index, BackupIndex) else index,
             "LogicallyAirGappedBackupVaultArn": logically_air_gapped_backup_vault_arn,
-        }
-        properties = {k: v for k, v in properties.items() if v is not None}
-        check_job_input(self.node.path, START_BACKUP_JOB, properties, PROP_NAMES, problems)
+        }, PROP_NAMES, problems)
 
         provider = BackupJobsProvider.of(self)
         vaults = [vault_arn(Stack.of(self), backup_vault)]
         if logically_air_gapped_backup_vault_arn:
             vaults.append(logically_air_gapped_backup_vault_arn)
         provider.allow_backup_job(vaults, role.role_arn)
-        self.resource = CustomResource(
-            self, "Resource",
-            service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties=properties,
-            service_timeout=SERVICE_TIMEOUT,
-        )
-        self.resource.node.add_dependency(provider.policy)
+        self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
 
     @property
     def backup_job_id(self) -> str:
@@ -131,16 +119,6 @@ class BackupJob(Construct):
         """The recovery point ARN where AWS Backup returns it at start (EFS and
         advanced DynamoDB backups); an empty string otherwise."""
         return self.resource.get_att_string("RecoveryPointArn")
-
-    @property
-    def creation_date(self) -> str:
-        """When the job was created, ISO 8601 in UTC."""
-        return self.resource.get_att_string("CreationDate")
-
-    @property
-    def is_parent(self) -> str:
-        """``"true"`` for a parent (composite) job, else ``"false"``."""
-        return self.resource.get_att_string("IsParent")
 
 
 def _minutes(window: Duration | None, member: str, problems: list[Violation]) -> Any:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from aws_cdk import CustomResource, Duration, aws_backup as backup, aws_iam as iam
+from aws_cdk import aws_backup as backup, aws_iam as iam
 from constructs import Construct
 
-from cdk_backup_jobs.lifecycle import JobLifecycle
+from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import START_COPY_JOB, Violation
-from cdk_backup_jobs.validation import check_job_input
+from cdk_backup_jobs.job_resource import JobConstruct, checked_properties, job_custom_resource
 from cdk_backup_jobs.vaults import destination_vault_arn, vault_name
 
 RESOURCE_TYPE = "Custom::CopyJob"
-SERVICE_TIMEOUT = Duration.minutes(5)
 
 PROP_NAMES: Mapping[str, str] = {
     "RecoveryPointArn": "recovery_point_arn",
@@ -22,14 +21,11 @@ PROP_NAMES: Mapping[str, str] = {
     "DestinationBackupVaultArn": "destination_backup_vault",
     "IamRoleArn": "role",
     "IdempotencyToken": "idempotency_token",
-    "Lifecycle": "lifecycle",
-    "Lifecycle.MoveToColdStorageAfterDays": "lifecycle.move_to_cold_storage_after",
-    "Lifecycle.DeleteAfterDays": "lifecycle.delete_after",
-    "Lifecycle.OptInToArchiveForSupportedResources": "lifecycle.opt_in_to_archive_for_supported_resources",
+    **LIFECYCLE_PROP_NAMES,
 }
 
 
-class CopyJob(Construct):
+class CopyJob(JobConstruct):
     """Starts one on-demand copy of a recovery point when the stack creates this resource.
 
     The resource is ``Custom::CopyJob``; its properties are StartCopyJob's
@@ -62,39 +58,20 @@ class CopyJob(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         problems: list[Violation] = []
-        properties: dict[str, Any] = {
+        properties = checked_properties(self, START_COPY_JOB, {
             "RecoveryPointArn": recovery_point_arn,
             "SourceBackupVaultName": vault_name(source_backup_vault),
             "DestinationBackupVaultArn": destination_vault_arn(destination_backup_vault),
             "IamRoleArn": role.role_arn,
             "IdempotencyToken": idempotency_token,
             "Lifecycle": lifecycle.to_api(problems) if lifecycle else None,
-        }
-        properties = {k: v for k, v in properties.items() if v is not None}
-        check_job_input(self.node.path, START_COPY_JOB, properties, PROP_NAMES, problems)
+        }, PROP_NAMES, problems)
 
         provider = BackupJobsProvider.of(self)
         provider.allow_copy_job(role.role_arn)
-        self.resource = CustomResource(
-            self, "Resource",
-            service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties=properties,
-            service_timeout=SERVICE_TIMEOUT,
-        )
-        self.resource.node.add_dependency(provider.policy)
+        self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
 
     @property
     def copy_job_id(self) -> str:
         """The copy job's ID (also the resource's physical ID)."""
         return self.resource.get_att_string("CopyJobId")
-
-    @property
-    def creation_date(self) -> str:
-        """When the copy job was created, ISO 8601 in UTC."""
-        return self.resource.get_att_string("CreationDate")
-
-    @property
-    def is_parent(self) -> str:
-        """``"true"`` for a parent (composite) copy job, else ``"false"``."""
-        return self.resource.get_att_string("IsParent")

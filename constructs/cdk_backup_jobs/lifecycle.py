@@ -24,6 +24,14 @@ KEEP_FOREVER = KeepForever()
 
 LifecycleDays = Union[Duration, KeepForever]
 
+PROP_NAMES = {
+    "Lifecycle": "lifecycle",
+    "Lifecycle.MoveToColdStorageAfterDays": "lifecycle.move_to_cold_storage_after",
+    "Lifecycle.DeleteAfterDays": "lifecycle.delete_after",
+    "Lifecycle.OptInToArchiveForSupportedResources": "lifecycle.opt_in_to_archive_for_supported_resources",
+}
+"""The Lifecycle members' prop names, for validation messages."""
+
 
 @dataclass(frozen=True)
 class JobLifecycle:
