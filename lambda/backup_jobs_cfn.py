@@ -106,6 +106,9 @@ def deliver_response(
     """
     payload = _payload(body)
     split = urlsplit(response_url)
+    if split.scheme != "https" or not split.netloc:
+        log.error("Event has no HTTPS ResponseURL; nobody to answer")
+        return False
     path = urlunsplit(("", "", split.path, split.query, ""))
     context = _ssl_context(ssl_verify)
     for attempt in range(1, max_attempts + 1):

@@ -258,3 +258,13 @@ def test_timeout_timer_never_sends_a_second_response(provider, cfn, backup_api):
 
     [response] = cfn.responses_for(event["ResponseURL"])
     assert response["Status"] == "SUCCESS"
+
+
+def test_an_event_without_a_response_url_does_not_hang(provider, backup_api):
+    event = {"RequestType": "Delete", "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/x",
+             "RequestId": "r", "LogicalResourceId": "L", "ResourceType": "Custom::BackupJob",
+             "ResponseURL": ""}
+    began = time.monotonic()
+    provider.handler(event, LambdaContext(deadline=time.monotonic() + 30))
+
+    assert time.monotonic() - began < 2
