@@ -17,7 +17,7 @@ from cdk_backup_jobs.testing import Fault
 
 
 def start_calls(backup_api: Any, operation: str = "StartBackupJob") -> list[dict[str, Any]]:
-    return [params for name, params in backup_api.state.calls if name == operation]
+    return backup_api.state.calls_of(operation)
 
 
 def test_create_starts_one_job_and_returns_its_identifiers(invoke, cfn, backup_api):
@@ -25,10 +25,10 @@ def test_create_starts_one_job_and_returns_its_identifiers(invoke, cfn, backup_a
 
     assert response["Status"] == "SUCCESS", response["Reason"]
     [job] = backup_api.state.backup_jobs.values()
-    assert response["PhysicalResourceId"] == job["BackupJobId"]
+    assert response["PhysicalResourceId"] == job.job_id
     data = response["Data"]
-    assert data["BackupJobId"] == job["BackupJobId"]
-    assert data["RecoveryPointArn"] == job["RecoveryPointArn"]  # DynamoDB: returned at start
+    assert data["BackupJobId"] == job.job_id
+    assert data["RecoveryPointArn"] == job.recovery_point_arn  # DynamoDB: returned at start
     assert data["IsParent"] == "false"
     assert data["CreationDate"].endswith("Z") and data["CreationDate"][10] == "T"
 
@@ -52,6 +52,7 @@ def test_duplicate_delivery_of_a_create_finds_the_same_job(invoke, cfn, backup_a
     assert first["PhysicalResourceId"] == second["PhysicalResourceId"]
     assert len(backup_api.state.backup_jobs) == 1
     tokens = {params["IdempotencyToken"] for params in start_calls(backup_api)}
+    assert len(start_calls(backup_api)) == 2
     assert len(tokens) == 1
 
 
@@ -191,9 +192,9 @@ def test_copy_job_starts_one_copy_and_returns_its_identifiers(invoke, cfn, backu
 
     assert copied["Status"] == "SUCCESS", copied["Reason"]
     [job] = backup_api.state.copy_jobs.values()
-    assert copied["PhysicalResourceId"] == job["CopyJobId"] == copied["Data"]["CopyJobId"]
+    assert copied["PhysicalResourceId"] == job.job_id == copied["Data"]["CopyJobId"]
     assert set(copied["Data"]) == {"CopyJobId", "CreationDate", "IsParent"}
-    assert job["DestinationBackupVaultArn"] == destination
+    assert job.params["DestinationBackupVaultArn"] == destination
 
 
 def test_copy_job_rejects_a_destination_that_is_not_a_vault_arn(invoke, cfn, backup_api):

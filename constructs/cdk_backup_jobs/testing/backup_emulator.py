@@ -1,0 +1,425 @@
+"""AWS Backup's behaviour for on-demand jobs, in memory, with an injectable clock.
+
+Jobs move CREATED -> PENDING -> RUNNING -> COMPLETED on a configurable
+timetable (instant by default), or end FAILED, PARTIAL or EXPIRED as scripted,
+or ABORTED by StopBackupJob. States are computed from the clock when asked,
+so tests advance a ManualClock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, invalid, invalid_request,
+                                                     not_found)
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+# StartBackupJob returns the recovery point at once for these resources (AWS docs).
+IMMEDIATE_RECOVERY_POINT = re.compile(r"^arn:[^:]+:(elasticfilesystem|dynamodb):")
+RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC2", "rds": "RDS",
+                  "s3": "S3", "fsx": "FSx", "storagegateway": "Storage Gateway"}
+ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600  # not documented by AWS; configurable
+
+Outcome = Literal["COMPLETED", "FAILED", "PARTIAL", "EXPIRED"]
+
+
+class ManualClock:
+    """A clock that moves only when told: ``clock.advance(seconds)``."""
+
+    def __init__(self, start: float = 1_764_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class JobTiming:
+    """Seconds after creation at which a job becomes PENDING, RUNNING and done."""
+
+    pending_after: float = 0.0
+    running_after: float = 0.0
+    done_after: float = 0.0
+    size_in_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass
+class ScriptedOutcome:
+    """How jobs whose resource ARN matches ``pattern`` end."""
+
+    pattern: str
+    state: Outcome
+    message: str = ""
+
+
+@dataclass
+class Fault:
+    """Make the next ``count`` calls of ``operation`` ("*" for any) misbehave.
+
+    kind "error" answers ``status``/``code``; "drop" closes the connection
+    without an answer; "slow" waits ``delay`` seconds, then answers normally.
+    """
+
+    operation: str
+    count: int
+    kind: Literal["error", "drop", "slow"] = "error"
+    status: int = 400
+    code: str = "ThrottlingException"
+    message: str = "Rate exceeded"
+    delay: float = 0.0
+
+
+@dataclass
+class Job:
+    """One backup or copy job and what decides its state over time."""
+
+    job_id: str
+    kind: Literal["backup", "copy"]
+    params: dict[str, Any]
+    created_at: float
+    timing: JobTiming
+    outcome: ScriptedOutcome | None
+    recovery_point_arn: str
+    stopped_at: float | None = None
+
+    def state_at(self, now: float) -> tuple[str, float, str]:
+        """(State, PercentDone, StatusMessage) at time ``now``."""
+        age = now - self.created_at
+        if self.stopped_at is not None:
+            return "ABORTED", 0.0, "Backup job was stopped by user"
+        start_window = self.params.get("StartWindowMinutes", 480) * 60
+        if self.kind == "backup" and self.timing.pending_after > start_window and age >= start_window:
+            return "EXPIRED", 0.0, "Backup job did not start within the start window"
+        if age < self.timing.pending_after:
+            return "CREATED", 0.0, ""
+        if age < self.timing.running_after:
+            return "PENDING", 0.0, ""
+        if age < self.timing.done_after:
+            span = max(self.timing.done_after - self.timing.running_after, 1e-9)
+            return "RUNNING", round(100.0 * (age - self.timing.running_after) / span, 1), ""
+        if self.outcome is not None:
+            return self.outcome.state, 100.0 if self.outcome.state == "PARTIAL" else 0.0, self.outcome.message
+        return "COMPLETED", 100.0, ""
+
+    def finished_at(self) -> float:
+        return self.created_at + self.timing.done_after
+
+
+@dataclass
+class BackupState:
+    """Everything the emulator holds, open to assertions."""
+
+    vaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backup_jobs: dict[str, Job] = field(default_factory=dict)
+    copy_jobs: dict[str, Job] = field(default_factory=dict)
+    tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def calls_of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+
+class BackupEmulator:
+    """The service logic, independent of HTTP: ``call(operation, params)``."""
+
+    def __init__(self, clock: Callable[[], float] = time.time,
+                 timing: JobTiming | None = None,
+                 idempotency_window: float = IDEMPOTENCY_WINDOW_SECONDS) -> None:
+        self.state = BackupState()
+        self.clock = clock
+        self.timing = timing or JobTiming()
+        self.outcomes: list[ScriptedOutcome] = []
+        self.idempotency_window = idempotency_window
+        self.lock = threading.RLock()
+
+    # --- set-up and inspection -------------------------------------------------
+
+    def vault_arn(self, name: str) -> str:
+        return f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{name}"
+
+    def create_vault(self, name: str) -> dict[str, Any]:
+        """Set-up: create a vault as CreateBackupVault does, without recording a call."""
+        with self.lock:
+            return self._create_backup_vault({"BackupVaultName": name})
+
+    def script_outcome(self, pattern: str, state: Outcome, message: str = "") -> None:
+        """Jobs of resources matching ``pattern`` (a regex) end in ``state``."""
+        self.outcomes.append(ScriptedOutcome(pattern, state, message))
+
+    def next_fault(self, operation: str) -> Fault | None:
+        """Take one use of the first fault that applies to ``operation``."""
+        with self.lock:
+            for fault in self.state.faults:
+                if fault.operation in (operation, "*") and fault.count > 0:
+                    fault.count -= 1
+                    return fault
+        return None
+
+    def backup_job_states(self) -> dict[str, str]:
+        now = self.clock()
+        return {job_id: job.state_at(now)[0] for job_id, job in self.state.backup_jobs.items()}
+
+    # --- the API ----------------------------------------------------------------
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.state.calls.append((operation, dict(params)))
+            handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
+                self, f"_{_snake(operation)}", None)
+            if handler is None:
+                raise BackupApiError(404, "UnknownOperationException", f"Unknown operation {operation}")
+            return handler(params)
+
+    def _create_backup_vault(self, p: dict[str, Any]) -> dict[str, Any]:
+        name = p["BackupVaultName"]
+        vault = self.state.vaults.setdefault(name, {
+            "BackupVaultName": name, "BackupVaultArn": self.vault_arn(name),
+            "CreationDate": self.clock(), "NumberOfRecoveryPoints": 0,
+            "VaultType": "BACKUP_VAULT", "VaultState": "AVAILABLE",
+        })
+        return {k: vault[k] for k in ("BackupVaultName", "BackupVaultArn", "CreationDate")}
+
+    def _describe_backup_vault(self, p: dict[str, Any]) -> dict[str, Any]:
+        vault = self._vault(p["BackupVaultName"])
+        count = sum(1 for rp in self._recovery_points() if rp["BackupVaultName"] == vault["BackupVaultName"])
+        return {**vault, "NumberOfRecoveryPoints": count}
+
+    def _start_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._vault(p["BackupVaultName"])
+        _check_windows(p)
+        _check_lifecycle(p.get("Lifecycle"))
+        if "LogicallyAirGappedBackupVaultArn" in p:
+            self._local_vault_arn(p["LogicallyAirGappedBackupVaultArn"])
+        job = self._job_for_token("StartBackupJob", p, self.state.backup_jobs)
+        if job is None:
+            job = self._new_job("backup", p, p["ResourceArn"])
+            self.state.backup_jobs[job.job_id] = job
+            self._remember_token("StartBackupJob", p, job)
+        answer: dict[str, Any] = {"BackupJobId": job.job_id, "CreationDate": job.created_at,
+                                  "IsParent": False}
+        if IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"]):
+            answer["RecoveryPointArn"] = job.recovery_point_arn
+        return answer
+
+    def _describe_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self.state.backup_jobs.get(p["BackupJobId"])
+        if job is None:
+            raise not_found(f"Backup job {p['BackupJobId']} not found")
+        return self._describe_backup(job)
+
+    def _list_backup_jobs(self, p: dict[str, Any]) -> dict[str, Any]:
+        jobs = [self._describe_backup(j) for j in self.state.backup_jobs.values()]
+        jobs = _filter(jobs, p, {"ByState": "State", "ByBackupVaultName": "BackupVaultName",
+                                 "ByResourceArn": "ResourceArn", "ByResourceType": "ResourceType"})
+        return _page(jobs, p, "BackupJobs")
+
+    def _stop_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self.state.backup_jobs.get(p["BackupJobId"])
+        if job is None:
+            raise not_found(f"Backup job {p['BackupJobId']} not found")
+        state = job.state_at(self.clock())[0]
+        if state not in ACTIVE_STATES:
+            raise invalid_request(f"Backup job {job.job_id} is {state} and cannot be stopped")
+        job.stopped_at = self.clock()
+        return {}
+
+    def _start_copy_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._vault(p["SourceBackupVaultName"])
+        self._destination_vault(p["DestinationBackupVaultArn"])
+        _check_lifecycle(p.get("Lifecycle"))
+        source = self._recovery_point(p["SourceBackupVaultName"], p["RecoveryPointArn"])
+        if source["Status"] != "COMPLETED":
+            raise invalid_request(
+                f"Recovery point {p['RecoveryPointArn']} is {source['Status']}; only COMPLETED "
+                "recovery points can be copied")
+        job = self._job_for_token("StartCopyJob", p, self.state.copy_jobs)
+        if job is None:
+            job = self._new_job("copy", p, source["ResourceArn"])
+            self.state.copy_jobs[job.job_id] = job
+            self._remember_token("StartCopyJob", p, job)
+        return {"CopyJobId": job.job_id, "CreationDate": job.created_at, "IsParent": False}
+
+    def _describe_copy_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self.state.copy_jobs.get(p["CopyJobId"])
+        if job is None:
+            raise not_found(f"Copy job {p['CopyJobId']} not found")
+        return {"CopyJob": self._describe_copy(job)}
+
+    def _list_copy_jobs(self, p: dict[str, Any]) -> dict[str, Any]:
+        jobs = [self._describe_copy(j) for j in self.state.copy_jobs.values()]
+        jobs = _filter(jobs, p, {"ByState": "State", "ByResourceArn": "ResourceArn",
+                                 "ByDestinationVaultArn": "DestinationBackupVaultArn",
+                                 "BySourceRecoveryPointArn": "SourceRecoveryPointArn"})
+        return _page(jobs, p, "CopyJobs")
+
+    def _describe_recovery_point(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._vault(p["BackupVaultName"])
+        return self._recovery_point(p["BackupVaultName"], p["RecoveryPointArn"])
+
+    # --- internals --------------------------------------------------------------
+
+    def _vault(self, name: str) -> dict[str, Any]:
+        vault = self.state.vaults.get(name)
+        if vault is None:
+            raise not_found(f"Backup vault {name} does not exist in {REGION}")
+        return vault
+
+    def _local_vault_arn(self, arn: str) -> dict[str, Any]:
+        prefix = f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:"
+        if not arn.startswith(prefix):
+            raise invalid(f"{arn} must be a vault in account {ACCOUNT_ID} and region {REGION}")
+        return self._vault(arn[len(prefix):])
+
+    def _destination_vault(self, arn: str) -> None:
+        parts = arn.split(":")
+        if len(parts) != 7 or parts[2] != "backup" or parts[5] != "backup-vault":
+            raise invalid(f"DestinationBackupVaultArn {arn} is not a backup vault ARN")
+        if parts[3] == REGION and parts[4] == ACCOUNT_ID:
+            self._vault(parts[6])  # another account's or region's vault is checked by the copy itself
+
+    def _new_job(self, kind: Literal["backup", "copy"], p: dict[str, Any], resource_arn: str) -> Job:
+        outcome = next((o for o in self.outcomes if re.search(o.pattern, resource_arn)), None)
+        return Job(
+            job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), created_at=self.clock(),
+            timing=JobTiming(**vars(self.timing)), outcome=outcome,
+            recovery_point_arn=f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:recovery-point:{uuid.uuid4()}",
+        )
+
+    def _job_for_token(self, operation: str, p: dict[str, Any], jobs: dict[str, Job]) -> Job | None:
+        token = p.get("IdempotencyToken")
+        remembered = self.state.tokens.get((operation, token)) if token else None
+        if remembered is None or self.clock() - remembered[1] > self.idempotency_window:
+            return None
+        return jobs[remembered[0]]
+
+    def _remember_token(self, operation: str, p: dict[str, Any], job: Job) -> None:
+        if p.get("IdempotencyToken"):
+            self.state.tokens[(operation, p["IdempotencyToken"])] = (job.job_id, job.created_at)
+
+    def _describe_backup(self, job: Job) -> dict[str, Any]:
+        now = self.clock()
+        state, percent, message = job.state_at(now)
+        p = job.params
+        service = job.params["ResourceArn"].split(":")[2]
+        done = state not in ACTIVE_STATES
+        has_point = state in ("COMPLETED", "PARTIAL") or IMMEDIATE_RECOVERY_POINT.match(p["ResourceArn"])
+        return {
+            "AccountId": ACCOUNT_ID, "BackupJobId": job.job_id,
+            "BackupVaultName": p["BackupVaultName"], "BackupVaultArn": self.vault_arn(p["BackupVaultName"]),
+            "RecoveryPointArn": job.recovery_point_arn if has_point else None,
+            "ResourceArn": p["ResourceArn"], "ResourceType": RESOURCE_TYPES.get(service, service),
+            "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
+            "CompletionDate": job.finished_at() if done and job.stopped_at is None else None,
+            "State": state, "StatusMessage": message or None, "PercentDone": f"{percent:.1f}",
+            "BackupSizeInBytes": job.timing.size_in_bytes if state == "COMPLETED" else 0,
+            "BytesTransferred": int(job.timing.size_in_bytes * percent / 100),
+            "StartBy": job.created_at + p.get("StartWindowMinutes", 480) * 60,
+            "BackupOptions": p.get("BackupOptions"), "IsParent": False, "BackupType": "",
+            "RecoveryPointLifecycle": p.get("Lifecycle"),
+        }
+
+    def _describe_copy(self, job: Job) -> dict[str, Any]:
+        state, _, message = job.state_at(self.clock())
+        p = job.params
+        return {
+            "AccountId": ACCOUNT_ID, "CopyJobId": job.job_id,
+            "SourceBackupVaultArn": self.vault_arn(p["SourceBackupVaultName"]),
+            "SourceRecoveryPointArn": p["RecoveryPointArn"],
+            "DestinationBackupVaultArn": p["DestinationBackupVaultArn"],
+            "DestinationRecoveryPointArn": job.recovery_point_arn if state == "COMPLETED" else None,
+            "ResourceArn": self._source_resource(p["RecoveryPointArn"]),
+            "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
+            "CompletionDate": job.finished_at() if state not in ACTIVE_STATES else None,
+            "State": "RUNNING" if state == "PENDING" else state, "StatusMessage": message or None,
+            "BackupSizeInBytes": job.timing.size_in_bytes if state == "COMPLETED" else 0,
+            "IsParent": False, "DestinationRecoveryPointLifecycle": p.get("Lifecycle"),
+        }
+
+    def _source_resource(self, recovery_point_arn: str) -> str | None:
+        point = next((rp for rp in self._recovery_points() if rp["RecoveryPointArn"] == recovery_point_arn), None)
+        return point["ResourceArn"] if point else None
+
+    def _recovery_points(self) -> list[dict[str, Any]]:
+        """Every recovery point that exists now: from backups, and from finished copies."""
+        now = self.clock()
+        points = []
+        for job in self.state.backup_jobs.values():
+            state = job.state_at(now)[0]
+            immediate = IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"])
+            if state in ("COMPLETED", "PARTIAL") or (immediate and state != "FAILED"):
+                status = {"COMPLETED": "COMPLETED", "PARTIAL": "PARTIAL"}.get(state, "CREATING")
+                points.append(self._point(job, job.params["BackupVaultName"], job.params["ResourceArn"], status))
+        for job in self.state.copy_jobs.values():
+            if job.state_at(now)[0] == "COMPLETED":
+                vault = job.params["DestinationBackupVaultArn"].rsplit(":", 1)[-1]
+                points.append(self._point(job, vault, self._source_resource(job.params["RecoveryPointArn"]) or "",
+                                          "COMPLETED"))
+        return points
+
+    def _point(self, job: Job, vault: str, resource_arn: str, status: str) -> dict[str, Any]:
+        return {
+            "RecoveryPointArn": job.recovery_point_arn, "BackupVaultName": vault,
+            "BackupVaultArn": self.vault_arn(vault), "ResourceArn": resource_arn,
+            "Status": status, "CreationDate": job.created_at,
+            "CompletionDate": job.finished_at() if status == "COMPLETED" else None,
+            "Lifecycle": job.params.get("Lifecycle"), "IamRoleArn": job.params["IamRoleArn"],
+            "BackupSizeInBytes": job.timing.size_in_bytes,
+        }
+
+    def _recovery_point(self, vault: str, arn: str) -> dict[str, Any]:
+        for point in self._recovery_points():
+            if point["RecoveryPointArn"] == arn and point["BackupVaultName"] == vault:
+                return point
+        raise not_found(f"Recovery point {arn} not found in backup vault {vault}")
+
+
+def _check_windows(p: dict[str, Any]) -> None:
+    if "StartWindowMinutes" in p and p["StartWindowMinutes"] < 60:
+        raise invalid("StartWindowMinutes must be at least 60 minutes")
+    for name in ("StartWindowMinutes", "CompleteWindowMinutes"):
+        if p.get(name, 0) > 52_560_000:
+            raise invalid(f"{name} must be at most 100 years (52,560,000 minutes)")
+
+
+def _check_lifecycle(lifecycle: dict[str, Any] | None) -> None:
+    if not lifecycle:
+        return
+    if "DeleteAfterEvent" in lifecycle:
+        raise invalid("Lifecycle.DeleteAfterEvent is not valid as an input")
+    cold, delete = lifecycle.get("MoveToColdStorageAfterDays"), lifecycle.get("DeleteAfterDays")
+    for name, days in (("MoveToColdStorageAfterDays", cold), ("DeleteAfterDays", delete)):
+        if days is not None and days != -1 and not 1 <= days <= 36_500:
+            raise invalid(f"Lifecycle.{name} must be between 1 and 36500 days, or -1")
+    if cold is not None and delete is not None and -1 not in (cold, delete) and delete < cold + 90:
+        raise invalid("Lifecycle.DeleteAfterDays must be at least 90 days after MoveToColdStorageAfterDays")
+
+
+def _filter(items: list[dict[str, Any]], p: dict[str, Any], fields: dict[str, str]) -> list[dict[str, Any]]:
+    for parameter, field_name in fields.items():
+        if parameter in p:
+            items = [item for item in items if item.get(field_name) == p[parameter]]
+    return items
+
+
+def _page(items: list[dict[str, Any]], p: dict[str, Any], key: str) -> dict[str, Any]:
+    start = int(p.get("NextToken") or 0)
+    size = int(p.get("MaxResults") or 1000)
+    answer: dict[str, Any] = {key: items[start:start + size]}
+    if start + size < len(items):
+        answer["NextToken"] = str(start + size)
+    return answer
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -1,0 +1,191 @@
+"""AWS Backup's REST-JSON wire protocol, driven by botocore's own service model.
+
+Routes an HTTP request to its operation by the model's method and URI
+template, reads the input members from the URI, the query string and the JSON
+body, and validates them against the model's shapes (required members, types,
+enums, patterns, lengths and ranges), so the emulator rejects what AWS rejects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qs, unquote
+
+import botocore.session
+from botocore.model import OperationModel, Shape, ServiceModel
+
+
+class BackupApiError(Exception):
+    """An error answered in AWS's format: HTTP status, error code, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def invalid(message: str) -> BackupApiError:
+    return BackupApiError(400, "InvalidParameterValueException", message)
+
+
+def missing(message: str) -> BackupApiError:
+    return BackupApiError(400, "MissingParameterValueException", message)
+
+
+def not_found(message: str) -> BackupApiError:
+    return BackupApiError(400, "ResourceNotFoundException", message)
+
+
+def invalid_request(message: str) -> BackupApiError:
+    return BackupApiError(400, "InvalidRequestException", message)
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: OperationModel
+    method: str
+    pattern: re.Pattern[str]
+
+
+def load_model() -> ServiceModel:
+    """botocore's service model for AWS Backup (the one the SDK itself uses)."""
+    return botocore.session.Session().get_service_model("backup")
+
+
+def build_routes(model: ServiceModel, operations: Iterable[str]) -> list[Route]:
+    routes = []
+    for name in operations:
+        operation = model.operation_model(name)
+        template = operation.http["requestUri"].split("?", 1)[0]
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template.rstrip("/")))
+        routes.append(Route(operation, operation.http["method"], re.compile(f"^{regex}/?$")))
+    return routes
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route for a request; AWS answers an unknown one with UnknownOperationException."""
+    for route in routes:
+        found = route.pattern.match(path)
+        if route.method == method and found:
+            return route, {k: unquote(v) for k, v in found.groupdict().items()}
+    raise BackupApiError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
+
+
+def read_input(route: Route, uri_params: Mapping[str, str], query: str, body: bytes) -> dict[str, Any]:
+    """The operation's input members, typed and validated against the model."""
+    shape = route.operation.input_shape
+    if shape is None:
+        return {}
+    try:
+        document = json.loads(body) if body.strip() else {}
+    except ValueError:
+        raise BackupApiError(400, "SerializationException", "Request body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise BackupApiError(400, "SerializationException", "Request body must be a JSON object")
+    params: dict[str, Any] = {}
+    queries = parse_qs(query, keep_blank_values=True)
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location == "uri" and wire_name in uri_params:
+            params[name] = _from_text(member, uri_params[wire_name], name)
+        elif location == "querystring" and wire_name in queries:
+            params[name] = _from_text(member, queries[wire_name][0], name)
+        elif location is None and name in document:
+            params[name] = document[name]
+    unknown = set(document) - {n for n, m in shape.members.items() if not m.serialization.get("location")}
+    if unknown:
+        raise BackupApiError(400, "SerializationException", f"Unknown members: {', '.join(sorted(unknown))}")
+    validate(shape, params, "")
+    return params
+
+
+def _from_text(shape: Shape, text: str, name: str) -> Any:
+    if shape.type_name in ("integer", "long"):
+        if not re.fullmatch(r"-?\d+", text):
+            raise invalid(f"{name} must be a number")
+        return int(text)
+    if shape.type_name == "boolean":
+        return text.lower() == "true"
+    if shape.type_name == "timestamp":
+        try:
+            return float(text)
+        except ValueError:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return text
+
+
+def validate(shape: Shape, value: Any, path: str) -> None:
+    """Check a value against a model shape; raise the error AWS would answer."""
+    label = path or shape.name
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise invalid(f"{label} must be an object")
+        for required in shape.required_members:
+            if value.get(required) is None:
+                raise missing(f"Missing required parameter {_join(path, required)}")
+        for name, item in value.items():
+            if name not in shape.members:
+                raise invalid(f"Unknown parameter {_join(path, name)}")
+            validate(shape.members[name], item, _join(path, name))
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise invalid(f"{label} must be a map")
+        for key, item in value.items():
+            validate(shape.key, key, f"{label} key")
+            validate(shape.value, item, f"{label}.{key}")
+    elif kind == "list":
+        if not isinstance(value, list):
+            raise invalid(f"{label} must be a list")
+        for index, item in enumerate(value):
+            validate(shape.member, item, f"{label}[{index}]")
+    elif kind == "string":
+        _check_string(shape, value, label)
+    elif kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise invalid(f"{label} must be a whole number")
+        _check_range(shape, value, label)
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise invalid(f"{label} must be a boolean")
+    elif kind == "timestamp":
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise invalid(f"{label} must be a timestamp")
+
+
+def _check_string(shape: Shape, value: Any, label: str) -> None:
+    if not isinstance(value, str):
+        raise invalid(f"{label} must be a string")
+    if shape.enum and value not in shape.enum:
+        raise invalid(f"{label} must be one of {', '.join(shape.enum)}")
+    pattern = shape.metadata.get("pattern")
+    if pattern and not re.search(pattern, value):
+        raise invalid(f"{label} does not match {pattern}")
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+        raise invalid(f"{label} length must be between {low} and {high}")
+
+
+def _check_range(shape: Shape, value: int, label: str) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid(f"{label} must be between {low} and {high}")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def to_wire(value: Any) -> Any:
+    """JSON for an answer: datetimes as epoch seconds, as AWS's REST-JSON sends them."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp()
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [to_wire(v) for v in value]
+    return value
