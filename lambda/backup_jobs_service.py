@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 # Throttling and 5xx are retried by botocore itself before the handler sees
 # them. Retrying Start* is safe because every call carries an IdempotencyToken.
-RETRY_CONFIG = {"mode": "standard", "max_attempts": 6}
+RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 6}
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 20
 

@@ -86,6 +86,7 @@ class Job:
     job_id: str
     kind: Literal["backup", "copy"]
     params: dict[str, Any]
+    resource_arn: str
     created_at: float
     timing: JobTiming
     outcome: ScriptedOutcome | None
@@ -124,6 +125,7 @@ class BackupState:
     copy_jobs: dict[str, Job] = field(default_factory=dict)
     tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
 
     def calls_of(self, operation: str) -> list[dict[str, Any]]:
@@ -291,7 +293,8 @@ class BackupEmulator:
     def _new_job(self, kind: Literal["backup", "copy"], p: dict[str, Any], resource_arn: str) -> Job:
         outcome = next((o for o in self.outcomes if re.search(o.pattern, resource_arn)), None)
         return Job(
-            job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), created_at=self.clock(),
+            job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), resource_arn=resource_arn,
+            created_at=self.clock(),
             timing=JobTiming(**vars(self.timing)), outcome=outcome,
             recovery_point_arn=f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:recovery-point:{uuid.uuid4()}",
         )
@@ -338,17 +341,13 @@ class BackupEmulator:
             "SourceRecoveryPointArn": p["RecoveryPointArn"],
             "DestinationBackupVaultArn": p["DestinationBackupVaultArn"],
             "DestinationRecoveryPointArn": job.recovery_point_arn if state == "COMPLETED" else None,
-            "ResourceArn": self._source_resource(p["RecoveryPointArn"]),
+            "ResourceArn": job.resource_arn,
             "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
             "CompletionDate": job.finished_at() if state not in ACTIVE_STATES else None,
             "State": "RUNNING" if state == "PENDING" else state, "StatusMessage": message or None,
             "BackupSizeInBytes": job.timing.size_in_bytes if state == "COMPLETED" else 0,
             "IsParent": False, "DestinationRecoveryPointLifecycle": p.get("Lifecycle"),
         }
-
-    def _source_resource(self, recovery_point_arn: str) -> str | None:
-        point = next((rp for rp in self._recovery_points() if rp["RecoveryPointArn"] == recovery_point_arn), None)
-        return point["ResourceArn"] if point else None
 
     def _recovery_points(self) -> list[dict[str, Any]]:
         """Every recovery point that exists now: from backups, and from finished copies."""
@@ -359,15 +358,15 @@ class BackupEmulator:
             immediate = IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"])
             if state in ("COMPLETED", "PARTIAL") or (immediate and state != "FAILED"):
                 status = {"COMPLETED": "COMPLETED", "PARTIAL": "PARTIAL"}.get(state, "CREATING")
-                points.append(self._point(job, job.params["BackupVaultName"], job.params["ResourceArn"], status))
+                points.append(self._point(job, job.params["BackupVaultName"], job.resource_arn, status))
         for job in self.state.copy_jobs.values():
             if job.state_at(now)[0] == "COMPLETED":
                 vault = job.params["DestinationBackupVaultArn"].rsplit(":", 1)[-1]
-                points.append(self._point(job, vault, self._source_resource(job.params["RecoveryPointArn"]) or "",
-                                          "COMPLETED"))
+                points.append(self._point(job, vault, job.resource_arn, "COMPLETED"))
         return points
 
     def _point(self, job: Job, vault: str, resource_arn: str, status: str) -> dict[str, Any]:
+        # A copy's recovery point records the resource its source was taken of.
         return {
             "RecoveryPointArn": job.recovery_point_arn, "BackupVaultName": vault,
             "BackupVaultArn": self.vault_arn(vault), "ResourceArn": resource_arn,

@@ -70,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, to_wire(emulator.call(name, params)))
         except BackupApiError as error:
             self._answer(error.status, {"message": error.message, "Code": error.code}, error.code)
+        except Exception as error:  # an emulator bug: answer like AWS, and keep it for assertions
+            emulator.state.internal_errors.append(f"{type(error).__name__}: {error}")
+            self._answer(500, {"message": "Internal failure"}, "InternalFailure")
 
     def _answer(self, status: int, body: dict[str, Any], error_code: str | None = None) -> None:
         payload = json.dumps(body).encode()
