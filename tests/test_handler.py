@@ -212,10 +212,11 @@ def test_copy_job_rejects_a_destination_that_is_not_a_vault_arn(invoke, cfn, bac
 
 def test_response_is_retried_when_the_url_fails_and_stays_small(invoke, cfn, backup_api):
     cfn.log.fail_next = 2
-    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    event = make_event(cfn, "Create", "Custom::BackupJob", backup_properties())
+    response = invoke(event)
 
     assert response["Status"] == "SUCCESS"
-    assert max(cfn.log.raw_sizes) < 4096
+    assert cfn.sizes_for(event["ResponseURL"])[0] < 4096
 
 
 def test_sender_gives_up_at_the_deadline_instead_of_retrying_forever(provider, cfn, backup_api):

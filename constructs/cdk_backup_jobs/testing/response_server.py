@@ -27,7 +27,7 @@ class ResponseLog:
     """The responses received, by the path of the URL they were sent to."""
 
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    raw_sizes: list[int] = field(default_factory=list)
+    sizes: dict[str, list[int]] = field(default_factory=dict)
     fail_next: int = 0
     slow_next: int = 0
     slow_seconds: float = 0.0
@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            log.raw_sizes.append(len(body))
+            log.sizes.setdefault(self.path, []).append(len(body))
             log.responses.setdefault(self.path, []).append(json.loads(body))
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -84,8 +84,14 @@ class RunningResponseServer:
         return f"{self.base_url}/cfn-responses/{key}?X-Amz-Signature={uuid.uuid4().hex}"
 
     def responses_for(self, url: str) -> list[dict[str, Any]]:
-        path = url[len(self.base_url):]
-        return list(self.log.responses.get(path, []))
+        """The responses PUT to ``url``, in arrival order."""
+        with self.log.lock:
+            return list(self.log.responses.get(url[len(self.base_url):], []))
+
+    def sizes_for(self, url: str) -> list[int]:
+        """The byte sizes of the responses PUT to ``url``."""
+        with self.log.lock:
+            return list(self.log.sizes.get(url[len(self.base_url):], []))
 
 
 @contextmanager

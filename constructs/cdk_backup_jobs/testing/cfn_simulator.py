@@ -1,0 +1,380 @@
+"""CloudFormation's side of custom resources: deploy, update and delete a stack offline.
+
+The simulator walks a template in dependency order (independent resources in
+parallel), gives ordinary resources fake physical IDs, and sends each custom
+resource the request CloudFormation would send, to the real provider code
+running in a LambdaRuntime. It reads the response that the provider PUT over
+HTTPS, applies CloudFormation's rules to it, and carries on as CloudFormation
+does: outputs from Fn::GetAtt on the response Data, Delete of a replaced
+physical ID after an update, rollback after a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from cdk_backup_jobs.testing.cfn_template import (ACCOUNT_ID, REGION, Resolver, TemplateError,
+                                                  cfn_strings, creation_levels, fake_resource,
+                                                  is_custom_resource, load_template)
+from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
+from cdk_backup_jobs.testing.response_server import RunningResponseServer
+
+MAX_PHYSICAL_ID_BYTES = 1024
+MAX_RESPONSE_BYTES = 4096
+DEFAULT_SERVICE_TIMEOUT = 3600
+DEFAULT_LAMBDA_TIMEOUT = 3.0
+
+
+@dataclass
+class ResourceEvent:
+    """One request delivered to a provider, and what CloudFormation made of the answer."""
+
+    logical_id: str
+    request_type: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    invocation: Invocation | None
+    failure: str | None = None
+    delivery: int = 1
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class StackOperation:
+    """The result of deploy(), update() or delete()."""
+
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    events: list[ResourceEvent] = field(default_factory=list)
+    reason: str = ""
+
+    def events_for(self, logical_id: str) -> list[ResourceEvent]:
+        return [e for e in self.events if e.logical_id == logical_id]
+
+
+@dataclass
+class _Provisioned:
+    resource_type: str
+    physical_id: str
+    attributes: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class CloudFormationSimulator:
+    """One stack, deployed offline.
+
+    :param responses: the HTTPS receiver for responses (``response_server()``).
+    :param assets_dir: a cdk.out folder: Lambda functions in the template run
+        their ``asset.<hash>`` code.
+    :param functions: ServiceToken ARN -> code folder, for functions that are
+        not in the template (a hand-written template using a published provider).
+    :param environment: extra environment for every function (endpoints, CA file).
+    :param duplicate: logical IDs whose every request is delivered twice ("*": all).
+    :param on_resource: called for each ordinary resource created, e.g. to
+        create a backup vault in the emulator.
+    """
+
+    def __init__(self, responses: RunningResponseServer, *, stack_name: str = "Stack",
+                 assets_dir: str | Path | None = None, functions: Mapping[str, str | Path] | None = None,
+                 environment: Mapping[str, str] | None = None, exports: Mapping[str, str] | None = None,
+                 parameters: Mapping[str, str] | None = None, duplicate: set[str] | None = None,
+                 on_resource: Callable[[str, str, Mapping[str, Any]], None] | None = None,
+                 max_parallel: int = 10) -> None:
+        self.responses = responses
+        self.stack_name = stack_name
+        self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+        self.assets_dir = Path(assets_dir) if assets_dir else None
+        self.environment = dict(environment or {})
+        self.exports = dict(exports or {})
+        self.parameters = dict(parameters or {})
+        self.duplicate = duplicate or set()
+        self.on_resource = on_resource
+        self.max_parallel = max_parallel
+        self.template: dict[str, Any] = {"Resources": {}}
+        self.resources: dict[str, _Provisioned] = {}
+        self.runtimes: dict[str, LambdaRuntime] = {}
+        self._extra_functions = {arn: str(path) for arn, path in (functions or {}).items()}
+
+    # --- the three operations -------------------------------------------------
+
+    def deploy(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
+        """Create the stack; on a failure roll back what was created."""
+        self.template = load_template(template)
+        events: list[ResourceEvent] = []
+        created: list[str] = []
+        failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
+        if failure:
+            rollback_failure = self._delete_all(list(reversed(created)), events)
+            status = "ROLLBACK_FAILED" if rollback_failure else "ROLLBACK_COMPLETE"
+            return StackOperation(status, {}, events, failure)
+        return self._finish("CREATE_COMPLETE", events)
+
+    def update(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
+        """Update to a new template; replaced and removed resources are deleted afterwards."""
+        old_template, new_template = self.template, load_template(template)
+        self.template = new_template
+        events: list[ResourceEvent] = []
+        created: list[str] = []
+        updated: list[tuple[str, _Provisioned]] = []
+        replaced: list[tuple[str, _Provisioned]] = []
+
+        def step(logical_id: str) -> str | None:
+            if logical_id not in self.resources:
+                return self._create(logical_id, events, created)
+            return self._update(logical_id, events, updated, replaced)
+
+        failure = self._walk(new_template, events, step)
+        if failure:
+            self.template = old_template
+            self._roll_back_update(events, created, updated)
+            return StackOperation("UPDATE_ROLLBACK_COMPLETE", {}, events, failure)
+        for logical_id, old in replaced:
+            self._send_delete(logical_id, old, events)
+        removed = [lid for lid in self._reverse_order(old_template) if lid not in new_template["Resources"]]
+        self._delete_all(removed, events)
+        return self._finish("UPDATE_COMPLETE", events)
+
+    def delete(self) -> StackOperation:
+        """Delete every resource, dependants first."""
+        events: list[ResourceEvent] = []
+        failure = self._delete_all(self._reverse_order(self.template), events)
+        if failure:
+            return StackOperation("DELETE_FAILED", {}, events, failure)
+        self.template = {"Resources": {}}
+        return StackOperation("DELETE_COMPLETE", {}, events)
+
+    # --- inspection and clean-up ----------------------------------------------
+
+    @property
+    def function_logs(self) -> str:
+        """Everything every function wrote to stdout and stderr."""
+        return "".join(runtime.logs for runtime in self.runtimes.values())
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.resources[logical_id].physical_id
+
+    def close(self) -> None:
+        for runtime in self.runtimes.values():
+            runtime.close()
+
+    def __enter__(self) -> "CloudFormationSimulator":
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+    # --- internals -------------------------------------------------------------
+
+    def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
+              step: Callable[[str], str | None]) -> str | None:
+        """Run ``step`` over the resources, wave by wave; the first failure stops the walk."""
+        self._check_parameters(template)
+        for level in creation_levels(template["Resources"]):
+            with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
+                failures = [f for f in pool.map(step, level) if f]
+            if failures:
+                return failures[0]
+        return None
+
+    def _check_parameters(self, template: Mapping[str, Any]) -> None:
+        for name, spec in template.get("Parameters", {}).items():
+            if name not in self.parameters:
+                if "Default" not in spec:
+                    raise TemplateError(f"Parameter {name} needs a value")
+                self.parameters[name] = spec["Default"]
+
+    def _resolver(self) -> Resolver:
+        physical = {lid: r.physical_id for lid, r in self.resources.items()}
+        attributes = {lid: r.attributes for lid, r in self.resources.items()}
+        return Resolver(self.stack_name, self.stack_id, self.parameters, self.exports, physical, attributes)
+
+    def _definition(self, logical_id: str) -> Mapping[str, Any]:
+        resource: Mapping[str, Any] = self.template["Resources"][logical_id]
+        return resource
+
+    def _create(self, logical_id: str, events: list[ResourceEvent], created: list[str]) -> str | None:
+        definition = self._definition(logical_id)
+        try:
+            properties = self._resolver().resolve(definition.get("Properties", {}))
+        except TemplateError as error:
+            return f"{logical_id}: {error}"
+        if not is_custom_resource(definition):
+            physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
+            self.resources[logical_id] = _Provisioned(definition["Type"], physical_id, attributes, properties)
+            created.append(logical_id)
+            self._start_function(logical_id, definition, attributes)
+            if self.on_resource:
+                self.on_resource(definition["Type"], physical_id, properties)
+            return None
+        strings = cfn_strings(properties)
+        event = self._deliver(logical_id, "Create", definition["Type"], strings)
+        events.append(event)
+        physical_id = (event.response or {}).get("PhysicalResourceId") or f"{logical_id}-NoResponse"
+        self.resources[logical_id] = _Provisioned(
+            definition["Type"], physical_id, dict((event.response or {}).get("Data") or {}), strings)
+        created.append(logical_id)
+        return None if event.succeeded else f"{logical_id}: {event.failure}"
+
+    def _update(self, logical_id: str, events: list[ResourceEvent], updated: list[tuple[str, _Provisioned]],
+                replaced: list[tuple[str, _Provisioned]]) -> str | None:
+        definition = self._definition(logical_id)
+        old = self.resources[logical_id]
+        try:
+            properties = self._resolver().resolve(definition.get("Properties", {}))
+        except TemplateError as error:
+            return f"{logical_id}: {error}"
+        if not is_custom_resource(definition):
+            old.properties = properties
+            return None
+        strings = cfn_strings(properties)
+        if strings == old.properties and definition["Type"] == old.resource_type:
+            return None
+        event = self._deliver(logical_id, "Update", definition["Type"], strings,
+                              physical_id=old.physical_id, old_properties=old.properties)
+        events.append(event)
+        if not event.succeeded or event.response is None:
+            updated.append((logical_id, old))
+            return f"{logical_id}: {event.failure}"
+        new = _Provisioned(definition["Type"], event.response["PhysicalResourceId"],
+                           dict(event.response.get("Data") or {}), strings)
+        self.resources[logical_id] = new
+        updated.append((logical_id, old))
+        if new.physical_id != old.physical_id:
+            replaced.append((logical_id, old))
+        return None
+
+    def _roll_back_update(self, events: list[ResourceEvent], created: list[str],
+                          updated: list[tuple[str, _Provisioned]]) -> None:
+        for logical_id, old in reversed(updated):
+            current = self.resources[logical_id]
+            event = self._deliver(logical_id, "Update", old.resource_type, old.properties,
+                                  physical_id=current.physical_id, old_properties=current.properties)
+            events.append(event)
+            if event.response and event.response.get("PhysicalResourceId") != old.physical_id:
+                self._send_delete(logical_id, current, events, physical_id=event.response["PhysicalResourceId"])
+            self.resources[logical_id] = old
+        self._delete_all(list(reversed(created)), events)
+
+    def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent]) -> str | None:
+        for logical_id in logical_ids:
+            resource = self.resources.get(logical_id)
+            if resource is None:
+                continue
+            if is_custom_resource({"Type": resource.resource_type}):
+                event = self._send_delete(logical_id, resource, events)
+                if not event.succeeded:
+                    return f"{logical_id}: {event.failure}"
+            del self.resources[logical_id]
+        return None
+
+    def _send_delete(self, logical_id: str, resource: _Provisioned, events: list[ResourceEvent],
+                     physical_id: str | None = None) -> ResourceEvent:
+        event = self._deliver(logical_id, "Delete", resource.resource_type, resource.properties,
+                              physical_id=physical_id or resource.physical_id)
+        events.append(event)
+        return event
+
+    def _reverse_order(self, template: Mapping[str, Any]) -> list[str]:
+        levels = creation_levels(template["Resources"])
+        return [lid for level in reversed(levels) for lid in level]
+
+    def _finish(self, status: str, events: list[ResourceEvent]) -> StackOperation:
+        resolver = self._resolver()
+        outputs = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            try:
+                outputs[name] = resolver.resolve(output["Value"])
+            except TemplateError as error:
+                return StackOperation(f"{status.split('_')[0]}_FAILED", outputs, events, str(error))
+            export = output.get("Export", {}).get("Name")
+            if export:
+                self.exports[resolver.resolve(export)] = outputs[name]
+        return StackOperation(status, outputs, events)
+
+    def _start_function(self, logical_id: str, definition: Mapping[str, Any],
+                        attributes: Mapping[str, Any]) -> None:
+        """Ready a Lambda function of the template whose code is a cdk.out asset."""
+        if definition["Type"] != "AWS::Lambda::Function" or self.assets_dir is None:
+            return
+        props = definition.get("Properties", {})
+        key = str(props.get("Code", {}).get("S3Key", ""))
+        code_dir = self.assets_dir / f"asset.{key.removesuffix('.zip')}"
+        if not code_dir.is_dir():
+            return
+        environment = {**self.environment, **props.get("Environment", {}).get("Variables", {}),
+                       "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+        self.runtimes[attributes["Arn"]] = LambdaRuntime(
+            code_dir, props.get("Handler", "index.handler"), environment=environment,
+            timeout_seconds=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id)
+
+    def _runtime_for(self, service_token: str) -> LambdaRuntime | None:
+        if service_token not in self.runtimes and service_token in self._extra_functions:
+            environment = {**self.environment, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+            self.runtimes[service_token] = LambdaRuntime(
+                self._extra_functions[service_token], environment=environment,
+                timeout_seconds=120.0, function_name=service_token.rsplit(":", 1)[-1])
+        return self.runtimes.get(service_token)
+
+    def _deliver(self, logical_id: str, request_type: str, resource_type: str, properties: dict[str, Any],
+                 physical_id: str | None = None, old_properties: dict[str, Any] | None = None) -> ResourceEvent:
+        """Send one request (twice, if asked) and judge the first response as CloudFormation does."""
+        url = self.responses.new_url()
+        request: dict[str, Any] = {
+            "RequestType": request_type, "ServiceToken": properties.get("ServiceToken", ""),
+            "ResponseURL": url, "StackId": self.stack_id, "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": logical_id, "ResourceType": resource_type,
+            "ResourceProperties": properties,
+        }
+        if physical_id is not None:
+            request["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            request["OldResourceProperties"] = old_properties
+        runtime = self._runtime_for(str(request["ServiceToken"]))
+        if runtime is None:
+            return ResourceEvent(logical_id, request_type, request, None, None,
+                                 f"ServiceToken {request['ServiceToken']!r} is not a known function")
+        deliveries = 2 if logical_id in self.duplicate or "*" in self.duplicate else 1
+        invocation = None
+        for _ in range(deliveries):
+            invocation = runtime.invoke(request)
+        received = self.responses.responses_for(url)
+        response = received[0] if received else None
+        timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+        if invocation is not None and invocation.seconds > timeout:
+            response = None  # it came after CloudFormation had stopped waiting
+        return ResourceEvent(logical_id, request_type, request, response, invocation,
+                             self._judge(response, url, properties), deliveries)
+
+    def _judge(self, response: dict[str, Any] | None, url: str, properties: Mapping[str, Any]) -> str | None:
+        """CloudFormation's reading of a response: None when it is a valid SUCCESS."""
+        if response is None:
+            timeout = properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+            return f"CloudFormation did not receive a response from your Custom Resource within {timeout} seconds"
+        size = self.responses.sizes_for(url)[0]
+        physical_id = str(response.get("PhysicalResourceId") or "")
+        if size > MAX_RESPONSE_BYTES:
+            return f"Response object is too long ({size} bytes; the limit is {MAX_RESPONSE_BYTES})"
+        if response.get("Status") not in ("SUCCESS", "FAILED"):
+            return f"Invalid response object: Status {response.get('Status')!r}"
+        if not physical_id or len(physical_id.encode()) > MAX_PHYSICAL_ID_BYTES:
+            return "Invalid PhysicalResourceId"
+        if not isinstance(response.get("Data", {}), dict):
+            return "Invalid response object: Data must be an object"
+        if response["Status"] == "FAILED":
+            return f"Received response status [FAILED] from custom resource. Message returned: " \
+                   f"{response.get('Reason') or 'See the details in CloudWatch Log Stream'}"
+        return None
+
+
+def read_assembly_template(assets_dir: str | Path, stack_name: str) -> dict[str, Any]:
+    """The template that ``cdk synth`` wrote for a stack."""
+    loaded: dict[str, Any] = json.loads((Path(assets_dir) / f"{stack_name}.template.json").read_text())
+    return loaded

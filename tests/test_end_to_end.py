@@ -1,0 +1,191 @@
+"""The example app deployed, updated and deleted on the lifecycle simulator against the emulator.
+
+Everything here is real but AWS itself: the template from aws-cdk-lib, the
+provider code from its cdk.out asset running in its own processes, crhelper
+PUTting responses over HTTPS, botocore calling the local AWS Backup over HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.testing import (BackupEmulator, CloudFormationSimulator, Fault, backup_server,
+                                     read_assembly_template, response_server, vault_creator)
+
+REPO = Path(__file__).resolve().parent.parent
+STACK = "BackupJobsExample"
+PROVIDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:backup-jobs-provider"
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app synthesized once, in-process, the way `cdk synth` runs it."""
+    import sys
+
+    from aws_cdk import App
+
+    out = tmp_path_factory.mktemp("cdk.out")
+    sys.path.insert(0, str(REPO))
+    try:
+        import app as example
+    finally:
+        sys.path.remove(str(REPO))
+    example.build_app(App(outdir=str(out))).synth()
+    return out
+
+
+@pytest.fixture
+def world() -> Iterator[tuple[Any, Any]]:
+    with backup_server() as backup, response_server() as cfn:
+        yield backup, cfn
+
+
+def simulator(world: tuple[Any, Any], assembly: Path | None = None, **options: Any) -> CloudFormationSimulator:
+    backup, cfn = world
+    return CloudFormationSimulator(
+        cfn, stack_name=STACK, assets_dir=assembly,
+        environment={"AWS_ENDPOINT_URL_BACKUP": backup.endpoint_url, "SSL_CERT_FILE": cfn.ca_file,
+                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        on_resource=vault_creator(backup.emulator), **options)
+
+
+def example_template(assembly: Path) -> dict[str, Any]:
+    return read_assembly_template(assembly, STACK)
+
+
+def logical_id(template: dict[str, Any], resource_type: str) -> str:
+    [found] = [lid for lid, r in template["Resources"].items() if r["Type"] == resource_type]
+    return found
+
+
+def test_deploy_reports_the_emulators_job_ids_as_outputs(world, assembly):
+    backup, _ = world
+    with simulator(world, assembly) as stack:
+        result = stack.deploy(example_template(assembly))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    [backup_job] = backup.state.backup_jobs.values()
+    [copy_job] = backup.state.copy_jobs.values()
+    assert result.outputs["BackupJobId"] == backup_job.job_id
+    assert result.outputs["RecoveryPointArn"] == backup_job.recovery_point_arn
+    assert result.outputs["CopyJobId"] == copy_job.job_id
+    assert result.outputs["BackupJobIsParent"] == "false"
+    assert copy_job.params["RecoveryPointArn"] == backup_job.recovery_point_arn
+    assert len(backup.state.calls_of("StartBackupJob")) == 1
+    assert len(backup.state.calls_of("StartCopyJob")) == 1
+
+
+def test_update_of_the_copy_starts_exactly_one_new_job(world, assembly):
+    backup, _ = world
+    template = example_template(assembly)
+    with simulator(world, assembly) as stack:
+        first = stack.deploy(template)
+        changed = copy.deepcopy(template)
+        copy_id = logical_id(changed, "Custom::CopyJob")
+        changed["Resources"][copy_id]["Properties"]["Lifecycle"] = {"DeleteAfterDays": 90}
+        second = stack.update(changed)
+
+    assert second.status == "UPDATE_COMPLETE", second.reason
+    assert len(backup.state.backup_jobs) == 1
+    assert len(backup.state.copy_jobs) == 2
+    assert second.outputs["CopyJobId"] != first.outputs["CopyJobId"]
+    assert second.outputs["BackupJobId"] == first.outputs["BackupJobId"]
+    deletes = [e for e in second.events if e.request_type == "Delete"]
+    assert [(e.logical_id, e.request["PhysicalResourceId"]) for e in deletes] == [
+        (copy_id, first.outputs["CopyJobId"])]
+
+
+def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):
+    backup, _ = world
+    template = example_template(assembly)
+    with simulator(world, assembly) as stack:
+        stack.deploy(template)
+        changed = copy.deepcopy(template)
+        backup_id = logical_id(changed, "Custom::BackupJob")
+        changed["Resources"][backup_id]["Properties"]["StartWindowMinutes"] = 120
+        result = stack.update(changed)
+
+    assert result.status == "UPDATE_COMPLETE", result.reason
+    assert len(backup.state.backup_jobs) == 2
+    assert len(backup.state.copy_jobs) == 2
+
+
+def test_delete_keeps_every_recovery_point(world, assembly):
+    backup, _ = world
+    with simulator(world, assembly) as stack:
+        stack.deploy(example_template(assembly))
+        result = stack.delete()
+
+    assert result.status == "DELETE_COMPLETE", result.reason
+    assert sorted(e.request_type for e in result.events) == ["Delete", "Delete"]
+    assert all(e.succeeded for e in result.events)
+    points = backup.emulator._recovery_points()
+    assert len(points) == 2  # the backup and its copy
+    assert len(backup.state.calls_of("StopBackupJob")) == 0
+
+
+def test_throttling_5xx_and_duplicate_delivery_still_give_one_job_per_resource(world, assembly):
+    backup, _ = world
+    backup.state.faults.extend([
+        Fault("StartBackupJob", 2),
+        Fault("StartCopyJob", 1, status=503, code="ServiceUnavailableException"),
+        Fault("StartCopyJob", 1),
+    ])
+    with simulator(world, assembly, duplicate={"*"}) as stack:
+        result = stack.deploy(example_template(assembly))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert len(backup.state.backup_jobs) == 1
+    assert len(backup.state.copy_jobs) == 1
+    assert all(e.delivery == 2 and e.response is not None for e in result.events)
+    assert len([c for c in backup.state.calls_of("StartBackupJob") if "_fault" not in c]) == 2
+
+
+def test_bad_properties_fail_the_create_and_roll_back_with_no_job(world, assembly):
+    backup, _ = world
+    template = example_template(assembly)
+    backup_id = logical_id(template, "Custom::BackupJob")
+    template["Resources"][backup_id]["Properties"]["StartWindowMinutes"] = 30
+    with simulator(world, assembly) as stack:
+        result = stack.deploy(template)
+
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert "StartWindowMinutes must be between 60 and 52560000, got 30" in result.reason
+    assert backup.state.backup_jobs == {} and backup.state.copy_jobs == {}
+    [rollback] = [e for e in result.events if e.request_type == "Delete"]
+    [create] = [e for e in result.events if e.request_type == "Create"]
+    assert rollback.request["PhysicalResourceId"] == create.response["PhysicalResourceId"]
+    assert rollback.succeeded
+
+
+def test_provider_logs_hold_no_presigned_url_or_tag_value(world, assembly):
+    with simulator(world, assembly) as stack:
+        stack.deploy(example_template(assembly))
+        stack.delete()
+        logs = stack.function_logs
+
+    assert '"message": "Request received"' in logs
+    assert "X-Amz-Signature" not in logs and "cfn-responses" not in logs
+    assert '"example"' not in logs  # the example's recovery point tag value
+
+
+def test_handwritten_yaml_template_deploys_the_same_way(world):
+    backup, _ = world
+    template = REPO / "examples" / "cloudformation" / "backup-job.yaml"
+    with simulator(world, functions={PROVIDER_ARN: provider_asset_dir()},
+                   parameters={"ProviderServiceToken": PROVIDER_ARN}) as stack:
+        result = stack.deploy(template)
+        deleted = stack.delete()
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    [backup_job] = backup.state.backup_jobs.values()
+    assert result.outputs["BackupJobId"] == backup_job.job_id
+    assert backup_job.params["StartWindowMinutes"] == 60
+    assert backup_job.params["Lifecycle"] == {"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120}
+    assert result.outputs["CopyJobId"] in backup.state.copy_jobs
+    assert deleted.status == "DELETE_COMPLETE"
