@@ -16,7 +16,8 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
-from botocore.model import OperationModel, Shape, ServiceModel
+from botocore.model import (ListShape, MapShape, OperationModel, ServiceModel, Shape, StringShape,
+                            StructureShape)
 
 
 class BackupApiError(Exception):
@@ -77,7 +78,7 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
 def read_input(route: Route, uri_params: Mapping[str, str], query: str, body: bytes) -> dict[str, Any]:
     """The operation's input members, typed and validated against the model."""
     shape = route.operation.input_shape
-    if shape is None:
+    if not isinstance(shape, StructureShape):
         return {}
     try:
         document = json.loads(body) if body.strip() else {}
@@ -122,7 +123,7 @@ def validate(shape: Shape, value: Any, path: str) -> None:
     """Check a value against a model shape; raise the error AWS would answer."""
     label = path or shape.name
     kind = shape.type_name
-    if kind == "structure":
+    if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             raise invalid(f"{label} must be an object")
         for required in shape.required_members:
@@ -132,18 +133,18 @@ def validate(shape: Shape, value: Any, path: str) -> None:
             if name not in shape.members:
                 raise invalid(f"Unknown parameter {_join(path, name)}")
             validate(shape.members[name], item, _join(path, name))
-    elif kind == "map":
+    elif isinstance(shape, MapShape):
         if not isinstance(value, dict):
             raise invalid(f"{label} must be a map")
         for key, item in value.items():
             validate(shape.key, key, f"{label} key")
             validate(shape.value, item, f"{label}.{key}")
-    elif kind == "list":
+    elif isinstance(shape, ListShape):
         if not isinstance(value, list):
             raise invalid(f"{label} must be a list")
         for index, item in enumerate(value):
             validate(shape.member, item, f"{label}[{index}]")
-    elif kind == "string":
+    elif isinstance(shape, StringShape):
         _check_string(shape, value, label)
     elif kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -157,7 +158,7 @@ def validate(shape: Shape, value: Any, path: str) -> None:
             raise invalid(f"{label} must be a timestamp")
 
 
-def _check_string(shape: Shape, value: Any, label: str) -> None:
+def _check_string(shape: StringShape, value: Any, label: str) -> None:
     if not isinstance(value, str):
         raise invalid(f"{label} must be a string")
     if shape.enum and value not in shape.enum:

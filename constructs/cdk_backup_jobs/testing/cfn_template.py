@@ -28,7 +28,8 @@ class TemplateError(Exception):
 def load_template(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """A template from a dict, a JSON or YAML file, or JSON/YAML text."""
     if isinstance(source, Mapping):
-        return json.loads(json.dumps(source))
+        copied: dict[str, Any] = json.loads(json.dumps(source))
+        return copied
     is_file = isinstance(source, Path) or ("\n" not in source and Path(source).is_file())
     text = Path(source).read_text() if is_file else str(source)
     try:
@@ -65,7 +66,7 @@ def _load_yaml(text: str) -> Any:
     for tag in ("Ref", "GetAtt", "Join", "Sub", "ImportValue", "Select", "Split", "Base64",
                 "If", "Equals", "Not", "And", "Or", "FindInMap", "GetAZs", "Condition"):
         Loader.add_constructor(f"!{tag}", short_form(tag))
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def is_custom_resource(resource: Mapping[str, Any]) -> bool:
