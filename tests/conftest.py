@@ -50,26 +50,21 @@ class LambdaContext:
         return max(int((self.deadline - time.monotonic()) * 1000), 0)
 
 
+pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]
+
+
 @pytest.fixture
-def backup_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def backup_api(aws_backup: Any) -> Any:
     """A fresh local AWS Backup with two vaults, reached through AWS_ENDPOINT_URL_BACKUP."""
-    from cdk_backup_jobs.testing import backup_server
-
-    with backup_server() as server:
-        server.emulator.create_vault(VAULT)
-        server.emulator.create_vault(COPY_VAULT)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
-        yield server
+    aws_backup.emulator.create_vault(VAULT)
+    aws_backup.emulator.create_vault(COPY_VAULT)
+    return aws_backup
 
 
 @pytest.fixture
-def cfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def cfn(cfn_responses: Any) -> Any:
     """The HTTPS receiver standing in for CloudFormation's presigned S3 URLs."""
-    from cdk_backup_jobs.testing import response_server
-
-    with response_server() as server:
-        monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
-        yield server
+    return cfn_responses
 
 
 @pytest.fixture

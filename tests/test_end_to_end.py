@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from cdk_backup_jobs.provider_asset import provider_asset_dir
-from cdk_backup_jobs.testing import (BackupEmulator, CloudFormationSimulator, Fault, backup_server,
-                                     read_assembly_template, response_server, vault_creator)
+from cdk_backup_jobs.testing import CloudFormationSimulator, Fault, read_assembly_template
 
 REPO = Path(__file__).resolve().parent.parent
 STACK = "BackupJobsExample"
@@ -40,18 +39,13 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def world() -> Iterator[tuple[Any, Any]]:
-    with backup_server() as backup, response_server() as cfn:
-        yield backup, cfn
+def world(aws_backup: Any, cfn_stack: Any) -> tuple[Any, Any]:
+    return aws_backup, cfn_stack
 
 
 def simulator(world: tuple[Any, Any], assembly: Path | None = None, **options: Any) -> CloudFormationSimulator:
-    backup, cfn = world
-    return CloudFormationSimulator(
-        cfn, stack_name=STACK, assets_dir=assembly,
-        environment={"AWS_ENDPOINT_URL_BACKUP": backup.endpoint_url, "SSL_CERT_FILE": cfn.ca_file,
-                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
-        on_resource=vault_creator(backup.emulator), **options)
+    _, make = world
+    return make(assembly, stack_name=STACK, **options)
 
 
 def example_template(assembly: Path) -> dict[str, Any]:

@@ -10,8 +10,6 @@
 Importing this package does not import aws-cdk-lib.
 """
 
-from typing import Any, Callable, Mapping
-
 from cdk_backup_jobs.testing.backup_emulator import (BackupEmulator, Fault, JobTiming, ManualClock,
                                                      ScriptedOutcome)
 from cdk_backup_jobs.testing.backup_server import backup_server
@@ -22,18 +20,7 @@ from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.response_server import response_server
 
 
-
-def vault_creator(emulator: BackupEmulator) -> Callable[[str, str, Mapping[str, Any]], None]:
-    """An ``on_resource`` hook: AWS::Backup::BackupVault resources become emulator vaults."""
-
-    def create(resource_type: str, physical_id: str, _properties: Mapping[str, Any]) -> None:
-        if resource_type == "AWS::Backup::BackupVault":
-            emulator.create_vault(physical_id)
-
-    return create
-
-
 __all__ = ["BackupEmulator", "CloudFormationSimulator", "Fault", "Invocation", "JobTiming",
            "LambdaRuntime", "ManualClock", "ResourceEvent", "ScriptedOutcome", "StackOperation",
            "TemplateError", "backup_server", "load_template", "read_assembly_template",
-           "response_server", "vault_creator"]
+           "response_server"]

@@ -155,6 +155,11 @@ class BackupEmulator:
         with self.lock:
             return self._create_backup_vault({"BackupVaultName": name})
 
+    def on_stack_resource(self, resource_type: str, physical_id: str, _properties: Any) -> None:
+        """A CloudFormationSimulator ``on_resource`` hook: stack vaults become vaults here."""
+        if resource_type == "AWS::Backup::BackupVault":
+            self.create_vault(physical_id)
+
     def script_outcome(self, pattern: str, state: Outcome, message: str = "") -> None:
         """Jobs of resources matching ``pattern`` (a regex) end in ``state``."""
         self.outcomes.append(ScriptedOutcome(pattern, state, message))

@@ -1,0 +1,61 @@
+"""pytest fixtures for stacks of backup jobs; enable with
+``pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]`` in a conftest.py.
+
+- ``aws_backup``: a local AWS Backup; AWS_ENDPOINT_URL_BACKUP and dummy
+  credentials are set for the test, so plain boto3 reaches it.
+- ``cfn_responses``: the HTTPS response receiver; SSL_CERT_FILE trusts it.
+- ``cfn_stack``: makes a CloudFormationSimulator wired to both, whose backup
+  vault resources become vaults in ``aws_backup``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from cdk_backup_jobs.testing.backup_server import RunningBackupServer, backup_server
+from cdk_backup_jobs.testing.cfn_simulator import CloudFormationSimulator
+from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
+
+DUMMY_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def aws_backup(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningBackupServer]:
+    with backup_server() as server:
+        for name, value in DUMMY_ENVIRONMENT.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
+        yield server
+
+
+@pytest.fixture
+def cfn_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningResponseServer]:
+    with response_server() as server:
+        monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
+        yield server
+
+
+@pytest.fixture
+def cfn_stack(aws_backup: RunningBackupServer,
+              cfn_responses: RunningResponseServer) -> Iterator[Callable[..., CloudFormationSimulator]]:
+    made: list[CloudFormationSimulator] = []
+
+    def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
+        environment = {**DUMMY_ENVIRONMENT, "AWS_ENDPOINT_URL_BACKUP": aws_backup.endpoint_url,
+                       "SSL_CERT_FILE": cfn_responses.ca_file, **options.pop("environment", {})}
+        simulator = CloudFormationSimulator(cfn_responses, assets_dir=assets_dir, environment=environment,
+                                            on_resource=options.pop("on_resource", aws_backup.emulator.on_stack_resource), **options)
+        made.append(simulator)
+        return simulator
+
+    yield make
+    for simulator in made:
+        simulator.close()
