@@ -9,7 +9,9 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
 - its response sender retries forever: ours stops at the function's deadline
   and at a fixed number of attempts, and still PUTs over HTTPS;
 - its timeout timer can send a second response while the first is still
-  being retried: one invocation sends at most one response.
+  being retried: one invocation sends at most one response;
+- once a poll function is registered it polls for every request: it polls
+  only when the handler sets ``poll_this_request`` (a job still running).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ProviderResource(CfnResource):
             )
         self._response_lock = threading.Lock()
         self._response_claimed = False
+        self.poll_this_request = False
         logging.getLogger("crhelper").setLevel(logging.WARNING)
         # A failure we raised on purpose is logged once, by us, as a reason;
         # crhelper would log it again with a stack trace.
@@ -61,7 +64,14 @@ class ProviderResource(CfnResource):
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         with self._response_lock:
             self._response_claimed = False
+        self.poll_this_request = False
         super().__call__(event, context)
+
+    def _poll_enabled(self) -> bool:
+        # crhelper polls every request once a poll function is registered; we
+        # poll only for a job that is still running (the handler says so), and
+        # keep polling for the scheduled checks that follow.
+        return self.poll_this_request or "CrHelperPoll" in getattr(self, "_event", {})
 
     # crhelper's stubs omit its private hooks, which this class exists to override.
     def _send(

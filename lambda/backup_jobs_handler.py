@@ -1,23 +1,35 @@
-"""What each CloudFormation request does to AWS Backup: pure logic, client injected.
+"""What each CloudFormation request does to AWS Backup: the logic, with the client injected.
 
 Create validates the properties, then starts exactly one job with a token
-derived from the request, so a duplicated delivery finds the same job.
-Update starts a new job only when the job's properties changed. Delete starts
-nothing and keeps the job and its recovery point.
+derived from the request, so a duplicated delivery finds the same job. A job
+that waits is checked once at once and then, if still running, at every poll
+until it completes, fails or passes its deadline. Update starts a new job only
+when the job's API members or its RunToken changed. Delete starts nothing,
+keeps the recovery point and, if asked, stops a backup job still running.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import backup_jobs_rules as rules
 import backup_jobs_service as service
 from backup_jobs_events import CustomResourceRequest, derived_idempotency_token
+from backup_jobs_logging import StructuredLogger
+
+log = StructuredLogger()
+
+WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
+ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
+DEFAULT_WAIT_MINUTES = rules.MAX_WAIT_MINUTES
 
 
 class ProviderError(Exception):
     """A request the provider cannot carry out; the message becomes the FAILED reason."""
+
+    physical_resource_id: str | None = None
 
 
 class UnsupportedResourceType(ProviderError):
@@ -25,11 +37,19 @@ class UnsupportedResourceType(ProviderError):
 
 
 class InvalidProperties(ProviderError):
-    """The resource properties break the API's rules; no job was started."""
+    """The resource properties break the rules; no job was started."""
 
 
 class BackupServiceError(ProviderError):
     """AWS Backup refused or could not answer the call."""
+
+
+class JobDidNotComplete(ProviderError):
+    """A waited job ended other than COMPLETED, or outlasted its wait; the physical ID is the job."""
+
+    def __init__(self, message: str, job_id: str) -> None:
+        super().__init__(message)
+        self.physical_resource_id = job_id
 
 
 @dataclass(frozen=True)
@@ -37,32 +57,52 @@ class JobType:
     """How one custom resource type maps onto the AWS Backup API."""
 
     resource_type: str
+    noun: str
     shape: rules.Member
+    api_shape: rules.Member
     id_attribute: str
     start: Callable[[Any, Mapping[str, Any]], dict[str, str]]
-    describe: Callable[[Any, str], dict[str, str]]
+    describe: Callable[[Any, str], dict[str, Any]]
+    attributes: Callable[[Mapping[str, Any]], dict[str, str]]
+    finished_attributes: Callable[[Mapping[str, Any]], dict[str, str]]
 
 
 BACKUP_JOB = JobType(
-    "Custom::BackupJob", rules.START_BACKUP_JOB, "BackupJobId",
+    "Custom::BackupJob", "Backup job", rules.BACKUP_JOB_RESOURCE, rules.START_BACKUP_JOB, "BackupJobId",
     service.start_backup_job, service.describe_backup_job,
+    service.backup_job_attributes, service.finished_backup_job_attributes,
 )
 COPY_JOB = JobType(
-    "Custom::CopyJob", rules.START_COPY_JOB, "CopyJobId",
+    "Custom::CopyJob", "Copy job", rules.COPY_JOB_RESOURCE, rules.START_COPY_JOB, "CopyJobId",
     service.start_copy_job, service.describe_copy_job,
+    service.copy_job_attributes, service.finished_copy_job_attributes,
 )
 JOB_TYPES: Mapping[str, JobType] = {t.resource_type: t for t in (BACKUP_JOB, COPY_JOB)}
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """A resource's properties, read: the API call and how the provider treats the job."""
+
+    params: dict[str, Any]
+    wait: bool = False
+    wait_minutes: int = DEFAULT_WAIT_MINUTES
+    run_token: str | None = None
+    stop_on_delete: bool = False
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What to answer CloudFormation: the physical ID and the attributes."""
+    """What to answer CloudFormation, or that the job is still being waited for."""
 
     physical_resource_id: str
     data: Mapping[str, str]
+    waiting: bool = False
+    progress: Mapping[str, Any] = field(default_factory=dict)
 
 
 ClientFactory = Callable[[], Any]
+Clock = Callable[[], float]
 
 
 def job_type_for(request: CustomResourceRequest) -> JobType:
@@ -75,57 +115,122 @@ def job_type_for(request: CustomResourceRequest) -> JobType:
         ) from None
 
 
-def job_parameters(job_type: JobType, properties: Mapping[str, Any]) -> dict[str, Any]:
-    """API parameters from resource properties, checked against every rule."""
+def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
+    """The resource properties, converted from CloudFormation's strings and checked."""
     try:
-        params = rules.coerce(job_type.shape, properties)
+        values = rules.coerce(job_type.shape, properties)
     except rules.InvalidJobInput as error:
         raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {error}") from None
-    violations = rules.validate(job_type.shape, params)
+    violations = rules.validate(job_type.shape, values)
     if violations:
         raise InvalidProperties(
             f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}"
         )
-    return params
+    api_members = {m.name for m in job_type.api_shape.members}
+    return JobSpec(
+        params={k: v for k, v in values.items() if k in api_members},
+        wait=bool(values.get("WaitForCompletion", False)),
+        wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
+        run_token=values.get("RunToken"),
+        stop_on_delete=bool(values.get("StopOnDelete", False)),
+    )
 
 
-def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+def create(request: CustomResourceRequest, backup_client: ClientFactory, now: Clock = time.time) -> Outcome:
     job_type = job_type_for(request)
-    params = job_parameters(job_type, request.properties)
-    params.setdefault("IdempotencyToken", derived_idempotency_token(request))
-    data = _call(job_type.shape.name, lambda: job_type.start(backup_client(), params))
-    return Outcome(data[job_type.id_attribute], data)
+    spec = job_spec(job_type, request.properties)
+    params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
+    data = _call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
+    job_id = data[job_type.id_attribute]
+    log.info(f"{job_type.noun} started", job_id=job_id, waits=spec.wait)
+    if not spec.wait:
+        return Outcome(job_id, data)
+    deadline = now() + spec.wait_minutes * 60
+    return check_job(job_type, backup_client, job_id, {**data, WAIT_DEADLINE: f"{deadline:.3f}"}, now)
 
 
-def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str],
+         now: Clock = time.time) -> Outcome:
+    """One scheduled check of a waited job (crhelper's poll_create and poll_update)."""
     job_type = job_type_for(request)
-    params = job_parameters(job_type, request.properties)
-    if request.physical_resource_id and _same_job(job_type, request.old_properties, params):
-        # Only CloudFormation's own properties changed (a new ServiceToken,
+    return check_job(job_type, backup_client, data[job_type.id_attribute], data, now)
+
+
+def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
+              data: Mapping[str, str], now: Clock) -> Outcome:
+    """Done, failed, timed out, or still waiting: decided from one Describe call."""
+    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
+    job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+    progress = service.progress(job)
+    state = str(job.get("State"))
+    log.info(f"{job_type.noun} progress", job_id=job_id, **progress)
+    if state == "COMPLETED":
+        final = {k: v for k, v in data.items() if k != WAIT_DEADLINE}
+        return Outcome(job_id, {**final, **job_type.finished_attributes(job)}, progress=progress)
+    if state not in ACTIVE_STATES:
+        message = job.get("StatusMessage") or "no status message"
+        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", job_id)
+    deadline = float(data.get(WAIT_DEADLINE, "0"))
+    if now() >= deadline:
+        raise JobDidNotComplete(
+            f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
+            f"{job.get('PercentDone') or '0.0'}% done", job_id)
+    return Outcome(job_id, data, waiting=True, progress=progress)
+
+
+def update(request: CustomResourceRequest, backup_client: ClientFactory, now: Clock = time.time) -> Outcome:
+    job_type = job_type_for(request)
+    spec = job_spec(job_type, request.properties)
+    if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
+        # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes.
         job_id = request.physical_resource_id
-        describe = f"Describe{job_type.shape.name.removeprefix('Start')}"
-        data = _call(describe, lambda: job_type.describe(backup_client(), job_id))
-        return Outcome(job_id, data)
-    return create(request, backup_client)
+        describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
+        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+        finished = job.get("State") == "COMPLETED"
+        return Outcome(job_id, (job_type.finished_attributes if finished else job_type.attributes)(job))
+    return create(request, backup_client, now)
 
 
-def delete(request: CustomResourceRequest) -> Outcome:
-    """Deleting the resource keeps the job and its recovery point: nothing to call."""
-    return Outcome(request.physical_resource_id or request.logical_resource_id, {})
+def delete(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+    """Keep the job and its recovery point; stop a running backup job if StopOnDelete is set."""
+    physical_id = request.physical_resource_id or request.logical_resource_id
+    if request.resource_type == BACKUP_JOB.resource_type and _stops_on_delete(request.properties):
+        _stop_if_running(backup_client, physical_id)
+    return Outcome(physical_id, {})
 
 
-def _same_job(job_type: JobType, old_properties: Mapping[str, Any] | None,
-              params: Mapping[str, Any]) -> bool:
-    if old_properties is None:
-        return False
+def _stops_on_delete(properties: Mapping[str, Any]) -> bool:
     try:
-        return rules.coerce(job_type.shape, old_properties) == params
+        return rules.coerce(rules.BACKUP_JOB_RESOURCE, properties).get("StopOnDelete") is True
     except rules.InvalidJobInput:
         return False
 
 
-def _call(operation: str, call: Callable[[], dict[str, str]]) -> dict[str, str]:
+def _stop_if_running(backup_client: ClientFactory, job_id: str) -> None:
+    """Best effort: a stack delete is never blocked by a job that cannot be stopped."""
+    try:
+        job = _call("DescribeBackupJob", lambda: service.describe_backup_job(backup_client(), job_id))
+        if job.get("State") in ACTIVE_STATES:
+            _call("StopBackupJob", lambda: service.stop_backup_job(backup_client(), job_id))
+            log.info("Stopped backup job on delete (StopOnDelete)", job_id=job_id, state=job.get("State"))
+        else:
+            log.info("Backup job already finished; nothing to stop", job_id=job_id, state=job.get("State"))
+    except BackupServiceError as error:
+        log.warning("Could not stop backup job on delete", job_id=job_id, reason=str(error))
+
+
+def _same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: JobSpec) -> bool:
+    if old_properties is None:
+        return False
+    try:
+        old = job_spec(job_type, old_properties)
+    except InvalidProperties:
+        return False
+    return (old.params, old.run_token) == (spec.params, spec.run_token)
+
+
+def _call(operation: str, call: Callable[[], Any]) -> Any:
     """Run one AWS Backup call, turning its failures into a readable reason."""
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 LOGGER_NAME = "cdk_backup_jobs"
+_request_keys: dict[str, Any] = {}  # shared by every StructuredLogger: one request at a time
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,7 +52,6 @@ class StructuredLogger:
 
     def __init__(self, name: str = LOGGER_NAME) -> None:
         self._logger = logging.getLogger(name)
-        self._keys: dict[str, Any] = {}
         if not self._logger.handlers:
             handler = _StdoutHandler()
             handler.setFormatter(JsonFormatter())
@@ -64,7 +64,8 @@ class StructuredLogger:
 
     def set_keys(self, **keys: Any) -> None:
         """Replace the keys added to every line (one request's context)."""
-        self._keys = dict(keys)
+        _request_keys.clear()
+        _request_keys.update(keys)
 
     def info(self, message: str, **fields: Any) -> None:
         self._log(logging.INFO, message, fields)
@@ -76,4 +77,4 @@ class StructuredLogger:
         self._log(logging.ERROR, message, fields, exc_info)
 
     def _log(self, level: int, message: str, fields: dict[str, Any], exc_info: bool = False) -> None:
-        self._logger.log(level, message, extra={"fields": {**self._keys, **fields}}, exc_info=exc_info)
+        self._logger.log(level, message, extra={"fields": {**_request_keys, **fields}}, exc_info=exc_info)

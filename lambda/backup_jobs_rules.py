@@ -170,6 +170,22 @@ START_COPY_JOB = Member(
     ),
 )
 
+# The provider's own properties, beside the API members. A job waits at most
+# this long so that its answer, after a last poll, beats CloudFormation's
+# one-hour ServiceTimeout cap.
+MAX_WAIT_MINUTES = 55
+WAIT_FOR_COMPLETION = Member("WaitForCompletion", "boolean")
+WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_WAIT_MINUTES)
+RUN_TOKEN = Member("RunToken", "string")
+STOP_ON_DELETE = Member("StopOnDelete", "boolean")
+PROVIDER_MEMBERS = (WAIT_FOR_COMPLETION, WAIT_TIMEOUT_MINUTES, RUN_TOKEN)
+
+BACKUP_JOB_RESOURCE = Member(
+    "Custom::BackupJob", "structure",
+    members=START_BACKUP_JOB.members + PROVIDER_MEMBERS + (STOP_ON_DELETE,),
+)
+COPY_JOB_RESOURCE = Member("Custom::CopyJob", "structure", members=START_COPY_JOB.members + PROVIDER_MEMBERS)
+
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
@@ -293,6 +309,10 @@ def _check_structure(
     violations.extend(
         Violation(_clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
     )
+    if "WaitTimeoutMinutes" in params and shape.member("WaitForCompletion") is not None:
+        waits = params.get("WaitForCompletion")
+        if waits is not True and not is_unresolved(waits):
+            violations.append(Violation("WaitTimeoutMinutes", "applies only when WaitForCompletion is true"))
 
 
 def _scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:

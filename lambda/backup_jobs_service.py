@@ -39,14 +39,20 @@ def start_copy_job(client: Any, params: Mapping[str, Any]) -> dict[str, str]:
     return copy_job_attributes(client.start_copy_job(**params))
 
 
-def describe_backup_job(client: Any, job_id: str) -> dict[str, str]:
-    """The attributes of an existing backup job, as start_backup_job returns them."""
-    return backup_job_attributes(client.describe_backup_job(BackupJobId=job_id))
+def describe_backup_job(client: Any, job_id: str) -> dict[str, Any]:
+    """DescribeBackupJob's answer: the job with its State, PercentDone and so on."""
+    job: dict[str, Any] = client.describe_backup_job(BackupJobId=job_id)
+    return job
 
 
-def describe_copy_job(client: Any, job_id: str) -> dict[str, str]:
-    """The attributes of an existing copy job, as start_copy_job returns them."""
-    return copy_job_attributes(client.describe_copy_job(CopyJobId=job_id)["CopyJob"])
+def describe_copy_job(client: Any, job_id: str) -> dict[str, Any]:
+    """DescribeCopyJob's CopyJob: the job with its State and so on."""
+    job: dict[str, Any] = client.describe_copy_job(CopyJobId=job_id)["CopyJob"]
+    return job
+
+
+def stop_backup_job(client: Any, job_id: str) -> None:
+    client.stop_backup_job(BackupJobId=job_id)
 
 
 def backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
@@ -67,6 +73,34 @@ def copy_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
         "CopyJobId": str(job["CopyJobId"]),
         "CreationDate": iso8601(job.get("CreationDate")),
         "IsParent": _flag(job.get("IsParent")),
+    }
+
+
+def finished_backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
+    """The attributes of a completed backup job: the start ones plus its results."""
+    return {**backup_job_attributes(job), **_results(job)}
+
+
+def finished_copy_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
+    """The attributes of a completed copy job: the start ones plus its results."""
+    return {**copy_job_attributes(job), **_results(job),
+            "DestinationRecoveryPointArn": str(job.get("DestinationRecoveryPointArn") or "")}
+
+
+def progress(job: Mapping[str, Any]) -> dict[str, Any]:
+    """What a poll logs: state, percent done, bytes transferred, status message."""
+    return {
+        "state": job.get("State"),
+        "percent_done": job.get("PercentDone"),
+        "bytes_transferred": job.get("BytesTransferred"),
+        "status_message": job.get("StatusMessage"),
+    }
+
+
+def _results(job: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "CompletionDate": iso8601(job.get("CompletionDate")),
+        "BackupSizeInBytes": str(job.get("BackupSizeInBytes") or 0),
     }
 
 

@@ -11,7 +11,7 @@ from backup_jobs_logging import StructuredLogger
 from backup_jobs_service import create_backup_client
 
 log = StructuredLogger()
-helper = ProviderResource(expected_errors=(jobs.ProviderError,))
+helper = ProviderResource(expected_errors=(jobs.ProviderError,), polling_interval=1)
 _backup_client: Any = None
 
 
@@ -23,18 +23,24 @@ def backup_client() -> Any:
     return _backup_client
 
 
-def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dict[str, Any]) -> str:
+def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dict[str, Any],
+             polling: bool = False) -> str | None:
+    """Run one action; its physical ID, or None while a polled job is still running."""
     request = CustomResourceRequest.from_event(event)
     log.set_keys(
         request_type=request.request_type,
         resource_type=request.resource_type,
         logical_resource_id=request.logical_resource_id,
         request_id=request.request_id,
+        poll=polling,
     )
-    log.info("Request received", properties=sorted(request.properties))
+    if not polling:
+        log.info("Request received", properties=sorted(request.properties))
     try:
         outcome = action(request)
     except jobs.ProviderError as error:
+        if error.physical_resource_id:
+            helper.PhysicalResourceId = error.physical_resource_id
         log.error("Request failed", reason=str(error))
         raise
     except Exception as error:  # a bug of ours: say where to look, not a stack trace
@@ -43,23 +49,34 @@ def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dic
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
     helper.Data.update(outcome.data)
+    if outcome.waiting:
+        helper.poll_this_request = True
+        log.info("Waiting for the job to complete", physical_resource_id=outcome.physical_resource_id)
+        return None if polling else outcome.physical_resource_id
     log.info("Request succeeded", physical_resource_id=outcome.physical_resource_id)
     return outcome.physical_resource_id
 
 
 @helper.create
-def on_create(event: dict[str, Any], _context: Any) -> str:
+def on_create(event: dict[str, Any], _context: Any) -> str | None:
     return _respond(lambda request: jobs.create(request, backup_client), event)
 
 
 @helper.update
-def on_update(event: dict[str, Any], _context: Any) -> str:
+def on_update(event: dict[str, Any], _context: Any) -> str | None:
     return _respond(lambda request: jobs.update(request, backup_client), event)
 
 
 @helper.delete
-def on_delete(event: dict[str, Any], _context: Any) -> str:
-    return _respond(jobs.delete, event)
+def on_delete(event: dict[str, Any], _context: Any) -> str | None:
+    return _respond(lambda request: jobs.delete(request, backup_client), event)
+
+
+@helper.poll_create
+@helper.poll_update
+def on_poll(event: dict[str, Any], _context: Any) -> str | None:
+    data = dict(helper.Data)
+    return _respond(lambda request: jobs.poll(request, backup_client, data), event, polling=True)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -133,7 +133,7 @@ def test_delete_succeeds_for_any_physical_id(invoke, cfn, backup_api, physical_i
          "Lifecycle.OptInToArchiveForSupportedResources must be true or false"),
         ({"BackupOptions": {"WindowsVSS": "on"}}, "BackupOptions.WindowsVSS must be one of enabled, disabled"),
         ({"Index": "YES"}, "Index must be one of ENABLED, DISABLED"),
-        ({"Colour": "blue"}, "Colour is not a StartBackupJob member"),
+        ({"Colour": "blue"}, "Colour is not a Custom::BackupJob member"),
     ],
 )
 def test_invalid_properties_fail_naming_the_member_and_start_nothing(
