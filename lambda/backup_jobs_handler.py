@@ -10,7 +10,6 @@ keeps the recovery point and, if asked, stops a backup job still running.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -61,7 +60,7 @@ class JobType:
     shape: rules.Member
     api_shape: rules.Member
     id_attribute: str
-    start: Callable[[Any, Mapping[str, Any]], dict[str, str]]
+    start: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
     describe: Callable[[Any, str], dict[str, Any]]
     attributes: Callable[[Mapping[str, Any]], dict[str, str]]
     finished_attributes: Callable[[Mapping[str, Any]], dict[str, str]]
@@ -102,7 +101,6 @@ class Outcome:
 
 
 ClientFactory = Callable[[], Any]
-Clock = Callable[[], float]
 
 
 def job_type_for(request: CustomResourceRequest) -> JobType:
@@ -136,28 +134,29 @@ def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
     )
 
 
-def create(request: CustomResourceRequest, backup_client: ClientFactory, now: Clock = time.time) -> Outcome:
+def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
     params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
-    data = _call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
+    answer = _call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
+    data = job_type.attributes(answer)
     job_id = data[job_type.id_attribute]
     log.info(f"{job_type.noun} started", job_id=job_id, waits=spec.wait)
     if not spec.wait:
         return Outcome(job_id, data)
-    deadline = now() + spec.wait_minutes * 60
-    return check_job(job_type, backup_client, job_id, {**data, WAIT_DEADLINE: f"{deadline:.3f}"}, now)
+    # The wait is measured in the service's time, from the job's creation.
+    deadline = service.epoch(answer.get("CreationDate")) + spec.wait_minutes * 60
+    return check_job(job_type, backup_client, job_id, {**data, WAIT_DEADLINE: f"{deadline:.3f}"})
 
 
-def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str],
-         now: Clock = time.time) -> Outcome:
+def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str]) -> Outcome:
     """One scheduled check of a waited job (crhelper's poll_create and poll_update)."""
     job_type = job_type_for(request)
-    return check_job(job_type, backup_client, data[job_type.id_attribute], data, now)
+    return check_job(job_type, backup_client, data[job_type.id_attribute], data)
 
 
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
-              data: Mapping[str, str], now: Clock) -> Outcome:
+              data: Mapping[str, str]) -> Outcome:
     """Done, failed, timed out, or still waiting: decided from one Describe call."""
     describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
     job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
@@ -171,14 +170,14 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
         message = job.get("StatusMessage") or "no status message"
         raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", job_id)
     deadline = float(data.get(WAIT_DEADLINE, "0"))
-    if now() >= deadline:
+    if service.service_time(job) >= deadline:
         raise JobDidNotComplete(
             f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
             f"{job.get('PercentDone') or '0.0'}% done", job_id)
     return Outcome(job_id, data, waiting=True, progress=progress)
 
 
-def update(request: CustomResourceRequest, backup_client: ClientFactory, now: Clock = time.time) -> Outcome:
+def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
@@ -189,7 +188,7 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory, now: Cl
         job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
         finished = job.get("State") == "COMPLETED"
         return Outcome(job_id, (job_type.finished_attributes if finished else job_type.attributes)(job))
-    return create(request, backup_client, now)
+    return create(request, backup_client)
 
 
 def delete(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:

@@ -6,7 +6,9 @@ exercised against any endpoint (the local emulator in tests) without patching.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
 # Throttling and 5xx are retried by botocore itself before the handler sees
@@ -29,14 +31,16 @@ def create_backup_client() -> Any:
     return boto3.client("backup", config=config)
 
 
-def start_backup_job(client: Any, params: Mapping[str, Any]) -> dict[str, str]:
-    """Start (or, with a token already used, find) a backup job; return its attributes."""
-    return backup_job_attributes(client.start_backup_job(**params))
+def start_backup_job(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Start (or, with a token already used, find) a backup job: StartBackupJob's answer."""
+    answer: dict[str, Any] = client.start_backup_job(**params)
+    return answer
 
 
-def start_copy_job(client: Any, params: Mapping[str, Any]) -> dict[str, str]:
-    """Start (or, with a token already used, find) a copy job; return its attributes."""
-    return copy_job_attributes(client.start_copy_job(**params))
+def start_copy_job(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Start (or, with a token already used, find) a copy job: StartCopyJob's answer."""
+    answer: dict[str, Any] = client.start_copy_job(**params)
+    return answer
 
 
 def describe_backup_job(client: Any, job_id: str) -> dict[str, Any]:
@@ -46,9 +50,9 @@ def describe_backup_job(client: Any, job_id: str) -> dict[str, Any]:
 
 
 def describe_copy_job(client: Any, job_id: str) -> dict[str, Any]:
-    """DescribeCopyJob's CopyJob: the job with its State and so on."""
-    job: dict[str, Any] = client.describe_copy_job(CopyJobId=job_id)["CopyJob"]
-    return job
+    """DescribeCopyJob's CopyJob (with the answer's metadata, for the service's time)."""
+    answer = client.describe_copy_job(CopyJobId=job_id)
+    return {**answer["CopyJob"], "ResponseMetadata": answer.get("ResponseMetadata", {})}
 
 
 def stop_backup_job(client: Any, job_id: str) -> None:
@@ -95,6 +99,24 @@ def progress(job: Mapping[str, Any]) -> dict[str, Any]:
         "bytes_transferred": job.get("BytesTransferred"),
         "status_message": job.get("StatusMessage"),
     }
+
+
+def service_time(answer: Mapping[str, Any]) -> float:
+    """The service's clock, from the Date header of its answer (epoch seconds).
+
+    Deadlines are kept in AWS's time, not the function's, so clock skew in
+    the function cannot stretch or cut a wait.
+    """
+    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(date).timestamp() if date else time.time()
+    except (TypeError, ValueError):
+        return time.time()
+
+
+def epoch(value: Any) -> float:
+    """A timestamp from an answer as epoch seconds (now, if it has none)."""
+    return value.timestamp() if isinstance(value, datetime) else time.time()
 
 
 def _results(job: Mapping[str, Any]) -> dict[str, str]:

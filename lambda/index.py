@@ -48,6 +48,9 @@ def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dic
         raise jobs.ProviderError(
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
+    # The outcome's data is complete: replace, so nothing only a poll needed
+    # (the wait deadline) stays in the resource's attributes.
+    helper.Data.clear()
     helper.Data.update(outcome.data)
     if outcome.waiting:
         helper.poll_this_request = True

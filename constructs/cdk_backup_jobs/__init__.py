@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.copy_job import CopyJob
     from cdk_backup_jobs.lifecycle import KEEP_FOREVER, JobLifecycle, KeepForever
     from cdk_backup_jobs.provider import BackupJobsProvider
+    from cdk_backup_jobs.run_on import RunOn
     from cdk_backup_jobs.validation import JobValidationError
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "JobValidationError": "cdk_backup_jobs.validation",
     "KEEP_FOREVER": "cdk_backup_jobs.lifecycle",
     "KeepForever": "cdk_backup_jobs.lifecycle",
+    "RunOn": "cdk_backup_jobs.run_on",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from aws_cdk import Duration, Stack, aws_backup as backup, aws_iam as iam
 from constructs import Construct
 
+from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, checked_properties,
+                                          job_custom_resource, provider_properties)
 from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import START_BACKUP_JOB, Violation
-from cdk_backup_jobs.job_resource import JobConstruct, checked_properties, job_custom_resource
+from cdk_backup_jobs.provider_code.backup_jobs_rules import BACKUP_JOB_RESOURCE, Violation
+from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import whole_units
 from cdk_backup_jobs.vaults import vault_arn, vault_name
+
+if TYPE_CHECKING:
+    from cdk_backup_jobs.copy_job import CopyJob
 
 RESOURCE_TYPE = "Custom::BackupJob"
 
@@ -29,6 +34,8 @@ PROP_NAMES: Mapping[str, str] = {
     "BackupOptions": "backup_options",
     "Index": "index",
     "LogicallyAirGappedBackupVaultArn": "logically_air_gapped_backup_vault_arn",
+    **PROVIDER_PROP_NAMES,
+    "StopOnDelete": "stop_on_delete",
 }
 
 
@@ -67,6 +74,15 @@ class BackupJob(JobConstruct):
     :param index: whether to create a backup index (EBS and S3). Default: not set.
     :param logically_air_gapped_backup_vault_arn: a logically air-gapped vault
         (same account and region) to back up into. Default: none.
+    :param wait_for_completion: the resource is created only when the job is
+        COMPLETED; a job that ends FAILED, ABORTED, EXPIRED or PARTIAL fails it
+        with the job's status message. Default: False (created once started).
+    :param timeout: how long to wait, in whole minutes, at most 55 (CloudFormation
+        waits at most one hour). Only with ``wait_for_completion``. Default: 55 minutes.
+    :param run_on: when the job runs: ``RunOn.create()``, ``RunOn.every_deployment()``
+        or ``RunOn.change_of(value)``. Default: ``RunOn.create()``.
+    :param stop_on_delete: stop the job if it is still running when the
+        resource is deleted. Default: False (the job runs on).
     """
 
     def __init__(
@@ -85,11 +101,18 @@ class BackupJob(JobConstruct):
         backup_options: Mapping[str, str] | None = None,
         index: BackupIndex | str | None = None,
         logically_air_gapped_backup_vault_arn: str | None = None,
+        wait_for_completion: bool = False,
+        timeout: Duration | None = None,
+        run_on: RunOn | None = None,
+        stop_on_delete: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.waits = wait_for_completion
+        self.backup_vault_name = vault_name(backup_vault)
+        self.role = role
         problems: list[Violation] = []
-        properties = checked_properties(self, START_BACKUP_JOB, {
-            "BackupVaultName": vault_name(backup_vault),
+        properties = checked_properties(self, BACKUP_JOB_RESOURCE, {
+            "BackupVaultName": self.backup_vault_name,
             "ResourceArn": resource_arn,
             "IamRoleArn": role.role_arn,
             "IdempotencyToken": idempotency_token,
@@ -100,6 +123,8 @@ class BackupJob(JobConstruct):
             "BackupOptions": dict(backup_options) if backup_options is not None else None,
             "Index": index.value if isinstance(index, BackupIndex) else index,
             "LogicallyAirGappedBackupVaultArn": logically_air_gapped_backup_vault_arn,
+            **provider_properties(wait_for_completion, timeout, run_on, problems),
+            "StopOnDelete": True if stop_on_delete else None,
         }, PROP_NAMES, problems)
 
         provider = BackupJobsProvider.of(self)
@@ -107,6 +132,8 @@ class BackupJob(JobConstruct):
         if logically_air_gapped_backup_vault_arn:
             vaults.append(logically_air_gapped_backup_vault_arn)
         provider.allow_backup_job(vaults, role.role_arn)
+        if stop_on_delete:
+            provider.allow_stop()
         self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
 
     @property
@@ -116,9 +143,44 @@ class BackupJob(JobConstruct):
 
     @property
     def recovery_point_arn(self) -> str:
-        """The recovery point ARN where AWS Backup returns it at start (EFS and
-        advanced DynamoDB backups); an empty string otherwise."""
+        """The recovery point ARN: always known for a waited job; otherwise only where
+        AWS Backup returns it at start (EFS and advanced DynamoDB), else an empty string."""
         return self.resource.get_att_string("RecoveryPointArn")
+
+    @property
+    def completion_date(self) -> str:
+        """When the job completed, ISO 8601 in UTC (waited jobs only)."""
+        return self._finished_attribute("CompletionDate", "completion_date")
+
+    @property
+    def backup_size_in_bytes(self) -> str:
+        """The size of the backup in bytes (waited jobs only)."""
+        return self._finished_attribute("BackupSizeInBytes", "backup_size_in_bytes")
+
+    def copy_to(
+        self,
+        construct_id: str,
+        *,
+        destination_backup_vault: backup.IBackupVault | str,
+        role: iam.IRole | None = None,
+        lifecycle: JobLifecycle | None = None,
+        wait_for_completion: bool = False,
+        timeout: Duration | None = None,
+        run_on: RunOn | None = None,
+    ) -> "CopyJob":
+        """A CopyJob of this job's recovery point, beside this job in the tree.
+
+        This job must wait for completion: only a COMPLETED recovery point can
+        be copied. The role defaults to this job's role.
+        """
+        from cdk_backup_jobs.copy_job import CopyJob
+
+        assert self.node.scope is not None
+        return CopyJob(
+            self.node.scope, construct_id, source=self, destination_backup_vault=destination_backup_vault,
+            role=role or self.role, lifecycle=lifecycle, wait_for_completion=wait_for_completion,
+            timeout=timeout, run_on=run_on,
+        )
 
 
 def _minutes(window: Duration | None, member: str, problems: list[Violation]) -> Any:

@@ -4,15 +4,46 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from aws_cdk import CustomResource, Duration
+from aws_cdk import CustomResource, Duration, Stack, Token
 from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import Member, Violation
-from cdk_backup_jobs.validation import check_job_input
+from cdk_backup_jobs.provider_code.backup_jobs_rules import MAX_WAIT_MINUTES, Member, Violation
+from cdk_backup_jobs.run_on import RunOn
+from cdk_backup_jobs.validation import JobValidationError, check_job_input, whole_units
 
 SERVICE_TIMEOUT = Duration.minutes(5)
-"""How long CloudFormation waits for the provider (its default is one hour)."""
+"""How long CloudFormation waits for a job that is not waited for (its default is one hour)."""
+WAIT_GRACE = Duration.minutes(5)
+"""Added to a waited job's timeout: time for the last poll and the answer."""
+MAX_POLLING_LOGICAL_ID = 56
+"""crhelper names its rule LogicalId + 8 characters; EventBridge allows 64."""
+
+PROVIDER_PROP_NAMES = {
+    "WaitForCompletion": "wait_for_completion",
+    "WaitTimeoutMinutes": "timeout",
+    "RunToken": "run_on",
+}
+
+
+def provider_properties(wait_for_completion: bool, timeout: Duration | None, run_on: RunOn | None,
+                        problems: list[Violation]) -> dict[str, Any]:
+    """The provider's own properties: WaitForCompletion, WaitTimeoutMinutes, RunToken."""
+    return {
+        "WaitForCompletion": True if wait_for_completion else None,
+        "WaitTimeoutMinutes": whole_units(timeout, "minutes", "WaitTimeoutMinutes", problems) if timeout else None,
+        "RunToken": run_on.run_token if run_on else None,
+    }
+
+
+def service_timeout(properties: Mapping[str, Any]) -> Duration:
+    """CloudFormation's wait: a little longer than the provider's own, capped at one hour."""
+    if properties.get("WaitForCompletion") is not True:
+        return SERVICE_TIMEOUT
+    minutes = properties.get("WaitTimeoutMinutes", MAX_WAIT_MINUTES)
+    if Token.is_unresolved(minutes):
+        return Duration.minutes(60)
+    return Duration.minutes(min(int(minutes) + WAIT_GRACE.to_minutes(), 60))
 
 
 def checked_properties(
@@ -32,6 +63,14 @@ class JobConstruct(Construct):
     """Base of BackupJob and CopyJob: the attributes both jobs have."""
 
     resource: CustomResource
+    waits: bool = False
+
+    def _finished_attribute(self, name: str, prop: str) -> str:
+        if not self.waits:
+            raise JobValidationError(
+                f"{self.node.path}: {prop} is known only when the job is waited for "
+                "(wait_for_completion=True)")
+        return self.resource.get_att_string(name)
 
     @property
     def creation_date(self) -> str:
@@ -47,13 +86,24 @@ class JobConstruct(Construct):
 def job_custom_resource(
     scope: Construct, provider: BackupJobsProvider, resource_type: str, properties: Mapping[str, Any]
 ) -> CustomResource:
-    """The job's custom resource, created after the provider's policy and deleted before it."""
+    """The job's custom resource, created after the provider's policy and deleted before it.
+
+    A waited job also lets the provider poll for it (its own schedule rule).
+    """
     resource = CustomResource(
         scope, "Resource",
         service_token=provider.service_token,
         resource_type=resource_type,
         properties=dict(properties),
-        service_timeout=SERVICE_TIMEOUT,
+        service_timeout=service_timeout(properties),
     )
     resource.node.add_dependency(provider.policy)
+    if properties.get("WaitForCompletion") is True:
+        stack = Stack.of(scope)
+        logical_id = stack.get_logical_id(resource.node.default_child)  # type: ignore[arg-type]
+        if len(stack.resolve(logical_id)) > MAX_POLLING_LOGICAL_ID:
+            raise JobValidationError(
+                f"{scope.node.path}: a waited job's logical ID must be at most {MAX_POLLING_LOGICAL_ID} "
+                f"characters (crhelper names its polling rule after it), got {stack.resolve(logical_id)}")
+        provider.allow_polling(logical_id)
     return resource

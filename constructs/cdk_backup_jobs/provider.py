@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import ArnFormat, Duration, Stack, aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
 from constructs import Construct
 
@@ -23,7 +25,9 @@ class BackupJobsProvider(Construct):
     ``backup:StartBackupJob`` on the target vaults, ``backup:StartCopyJob`` on
     this account's recovery points, ``iam:PassRole`` on the job roles for
     ``backup.amazonaws.com`` only, and the Describe calls (which AWS Backup
-    does not scope to resources) on ``*``.
+    does not scope to resources) on ``*``. Only stacks with a waiting job get
+    the EventBridge rule and Lambda permission rights crhelper polls with, and
+    only stacks with ``stop_on_delete`` get ``backup:StopBackupJob``.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -49,19 +53,8 @@ class BackupJobsProvider(Construct):
             log_group=self.log_group,
             description="cdk-backup-jobs provider: starts AWS Backup jobs idempotently",
         )
-        self._start_backup = self._statement("backup:StartBackupJob")
-        self._start_copy = self._statement("backup:StartCopyJob")
-        self._pass_role = self._statement("iam:PassRole")
-        self._pass_role.add_condition(
-            "StringEquals", {"iam:PassedToService": "backup.amazonaws.com"}
-        )
-        self._describe = iam.PolicyStatement(
-            actions=["backup:DescribeBackupJob", "backup:DescribeCopyJob"], resources=["*"]
-        )
-        self._recovery_points = stack.format_arn(
-            service="backup", resource="recovery-point", resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        self._stack = stack
+        self._statements: dict[str, iam.PolicyStatement] = {}
         self._granted: set[tuple[str, str]] = set()
 
     @classmethod
@@ -80,26 +73,53 @@ class BackupJobsProvider(Construct):
     def allow_backup_job(self, vault_arns: list[str], role_arn: str) -> None:
         """Let the function start backup jobs into these vaults with this role."""
         for vault_arn in vault_arns:
-            self._grant(self._start_backup, vault_arn)
-        self._grant(self._pass_role, role_arn)
+            self._grant("StartBackupJob", ["backup:StartBackupJob"], vault_arn)
+        self._allow_common(role_arn)
 
     def allow_copy_job(self, role_arn: str) -> None:
         """Let the function start copy jobs of this account's recovery points with this role."""
-        self._grant(self._start_copy, self._recovery_points)
-        self._grant(self._pass_role, role_arn)
+        recovery_points = self._stack.format_arn(
+            service="backup", resource="recovery-point", resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self._grant("StartCopyJob", ["backup:StartCopyJob"], recovery_points)
+        self._allow_common(role_arn)
 
-    def _statement(self, action: str) -> iam.PolicyStatement:
-        # Resources are added as jobs register; the statement joins the policy
-        # with its first resource, so an unused action is never granted.
-        return iam.PolicyStatement(actions=[action])
+    def allow_polling(self, logical_id: str) -> None:
+        """Let crhelper poll for one waiting job: its own schedule rule, and invoking this function.
 
-    def _grant(self, statement: iam.PolicyStatement, resource: str) -> None:
-        key = (statement.actions[0], resource)
-        if key in self._granted:
+        crhelper names the rule after the resource's logical ID plus 8
+        characters, so the rights cover exactly that rule name.
+        """
+        rule = self._stack.format_arn(service="events", resource="rule", resource_name=f"{logical_id}*")
+        self._grant("PollingRule", ["events:PutRule", "events:PutTargets", "events:RemoveTargets",
+                                    "events:DeleteRule"], rule)
+        self._grant("PollingPermission", ["lambda:AddPermission", "lambda:RemovePermission"],
+                    self.function.function_arn)
+
+    def allow_stop(self) -> None:
+        """Let the function stop backup jobs (StopOnDelete); AWS Backup does not scope StopBackupJob."""
+        self._grant("StopBackupJob", ["backup:StopBackupJob"], "*")
+
+    def _allow_common(self, role_arn: str) -> None:
+        self._grant("PassRole", ["iam:PassRole"], role_arn,
+                    {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})
+        self._grant("Describe", ["backup:DescribeBackupJob", "backup:DescribeCopyJob"], "*")
+
+    def _grant(self, name: str, actions: list[str], resource: str,
+               conditions: dict[str, Any] | None = None) -> None:
+        """Add ``resource`` to the statement ``name``, creating it on first use.
+
+        A statement joins the policy with its first resource, so an action no
+        job needs is never granted, and a vault or role used by many jobs is
+        listed once.
+        """
+        if (name, resource) in self._granted:
             return
-        if not any(action == statement.actions[0] for action, _ in self._granted):
+        statement = self._statements.get(name)
+        if statement is None:
+            statement = iam.PolicyStatement(actions=actions, conditions=conditions)
+            self._statements[name] = statement
             self.policy.add_statements(statement)
-        if not self._granted:
-            self.policy.add_statements(self._describe)
-        self._granted.add(key)
         statement.add_resources(resource)
+        self._granted.add((name, resource))

@@ -6,6 +6,7 @@
 - ``CloudFormationSimulator``: deploys, updates and deletes a template, sending
   custom resources CloudFormation's requests and reading their responses.
 - ``LambdaRuntime``: runs a function's code in reusable worker processes.
+- ``events_server()``: the EventBridge and Lambda calls crhelper's polling makes.
 
 Importing this package does not import aws-cdk-lib.
 """
@@ -16,11 +17,12 @@ from cdk_backup_jobs.testing.backup_server import backup_server
 from cdk_backup_jobs.testing.cfn_simulator import (CloudFormationSimulator, ResourceEvent,
                                                    StackOperation, read_assembly_template)
 from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
+from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.response_server import response_server
 
 
 __all__ = ["BackupEmulator", "CloudFormationSimulator", "Fault", "Invocation", "JobTiming",
-           "LambdaRuntime", "ManualClock", "ResourceEvent", "ScriptedOutcome", "StackOperation",
-           "TemplateError", "backup_server", "load_template", "read_assembly_template",
-           "response_server"]
+           "LambdaRuntime", "ManualClock", "ResourceEvent", "RunningEventsServer", "ScriptedOutcome",
+           "StackOperation", "TemplateError", "backup_server", "events_server", "load_template",
+           "read_assembly_template", "response_server"]

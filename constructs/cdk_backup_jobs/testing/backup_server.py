@@ -48,6 +48,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the emulator's time, so clients can keep deadlines in it.
+        return super().date_time_string(self.server.emulator.clock() if timestamp is None else timestamp)
+
     def _dispatch(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path, _, query = self.path.partition("?")

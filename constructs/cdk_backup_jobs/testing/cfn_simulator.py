@@ -12,6 +12,7 @@ physical ID after an update, rollback after a failure.
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Callable, Mapping
 from cdk_backup_jobs.testing.cfn_template import (ACCOUNT_ID, REGION, Resolver, TemplateError,
                                                   cfn_strings, creation_levels, fake_resource,
                                                   is_custom_resource, load_template)
+from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
 
@@ -41,6 +43,8 @@ class ResourceEvent:
     invocation: Invocation | None
     failure: str | None = None
     delivery: int = 1
+    polls: int = 0
+    seconds: float = 0.0
 
     @property
     def succeeded(self) -> bool:
@@ -80,6 +84,10 @@ class CloudFormationSimulator:
     :param duplicate: logical IDs whose every request is delivered twice ("*": all).
     :param on_resource: called for each ordinary resource created, e.g. to
         create a backup vault in the emulator.
+    :param scheduler: an ``events_server()``: functions reach it for crhelper's
+        polling, and the simulator fires its rules until a response arrives.
+    :param on_tick: called with the seconds each fired rule stands for (for
+        example ``ManualClock.advance``), so polls happen in virtual time.
     """
 
     def __init__(self, responses: RunningResponseServer, *, stack_name: str = "Stack",
@@ -87,12 +95,16 @@ class CloudFormationSimulator:
                  environment: Mapping[str, str] | None = None, exports: Mapping[str, str] | None = None,
                  parameters: Mapping[str, str] | None = None, duplicate: set[str] | None = None,
                  on_resource: Callable[[str, str, Mapping[str, Any]], None] | None = None,
+                 scheduler: RunningEventsServer | None = None,
+                 on_tick: Callable[[float], None] | None = None,
                  max_parallel: int = 10) -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
         self.assets_dir = Path(assets_dir) if assets_dir else None
-        self.environment = dict(environment or {})
+        self.environment = {**(scheduler.environment if scheduler else {}), **(environment or {})}
+        self.scheduler = scheduler
+        self.on_tick = on_tick
         self.exports = dict(exports or {})
         self.parameters = dict(parameters or {})
         self.duplicate = duplicate or set()
@@ -301,12 +313,18 @@ class CloudFormationSimulator:
 
     def _start_function(self, logical_id: str, definition: Mapping[str, Any],
                         attributes: Mapping[str, Any]) -> None:
-        """Ready a Lambda function of the template whose code is a cdk.out asset."""
-        if definition["Type"] != "AWS::Lambda::Function" or self.assets_dir is None:
+        """Ready a Lambda function of the template: inline code, or a cdk.out asset."""
+        if definition["Type"] != "AWS::Lambda::Function":
             return
         props = definition.get("Properties", {})
-        key = str(props.get("Code", {}).get("S3Key", ""))
-        code_dir = self.assets_dir / f"asset.{key.removesuffix('.zip')}"
+        code = props.get("Code", {})
+        if "ZipFile" in code:  # inline code: Lambda saves it as index.py
+            code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
+            (code_dir / "index.py").write_text(str(self._resolver().resolve(code["ZipFile"])))
+        elif self.assets_dir is not None:
+            code_dir = self.assets_dir / f"asset.{str(code.get('S3Key', '')).removesuffix('.zip')}"
+        else:
+            return
         if not code_dir.is_dir():
             return
         environment = {**self.environment, **props.get("Environment", {}).get("Variables", {}),
@@ -345,13 +363,28 @@ class CloudFormationSimulator:
         invocation = None
         for _ in range(deliveries):
             invocation = runtime.invoke(request)
+        timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+        elapsed = invocation.seconds if invocation else 0.0
+        polls = 0
+        while self.scheduler is not None and not self.responses.responses_for(url) and elapsed <= timeout:
+            due = self.scheduler.state.targets_for_request(request["RequestId"])
+            if not due:
+                break
+            interval = float(due[0][0].interval_seconds)
+            elapsed += interval
+            if elapsed > timeout:
+                break
+            if self.on_tick is not None:
+                self.on_tick(interval)
+            for _, target in due:
+                invocation = runtime.invoke(json.loads(target["Input"]))
+                polls += 1
         received = self.responses.responses_for(url)
         response = received[0] if received else None
-        timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
-        if invocation is not None and invocation.seconds > timeout:
+        if elapsed > timeout:
             response = None  # it came after CloudFormation had stopped waiting
         return ResourceEvent(logical_id, request_type, request, response, invocation,
-                             self._judge(response, url, properties), deliveries)
+                             self._judge(response, url, properties), deliveries, polls, elapsed)
 
     def _judge(self, response: dict[str, Any] | None, url: str, properties: Mapping[str, Any]) -> str | None:
         """CloudFormation's reading of a response: None when it is a valid SUCCESS."""

@@ -4,8 +4,9 @@
 - ``aws_backup``: a local AWS Backup; AWS_ENDPOINT_URL_BACKUP and dummy
   credentials are set for the test, so plain boto3 reaches it.
 - ``cfn_responses``: the HTTPS response receiver; SSL_CERT_FILE trusts it.
-- ``cfn_stack``: makes a CloudFormationSimulator wired to both, whose backup
-  vault resources become vaults in ``aws_backup``.
+- ``cfn_scheduler``: the EventBridge/Lambda endpoint for crhelper's polling.
+- ``cfn_stack``: makes a CloudFormationSimulator wired to all three, whose
+  backup vault resources become vaults in ``aws_backup``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from cdk_backup_jobs.testing.backup_server import RunningBackupServer, backup_server
 from cdk_backup_jobs.testing.cfn_simulator import CloudFormationSimulator
+from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
 
 DUMMY_ENVIRONMENT = {
@@ -44,15 +46,23 @@ def cfn_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningResponseSe
 
 
 @pytest.fixture
-def cfn_stack(aws_backup: RunningBackupServer,
-              cfn_responses: RunningResponseServer) -> Iterator[Callable[..., CloudFormationSimulator]]:
+def cfn_scheduler() -> Iterator[RunningEventsServer]:
+    with events_server() as server:
+        yield server
+
+
+@pytest.fixture
+def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseServer,
+              cfn_scheduler: RunningEventsServer) -> Iterator[Callable[..., CloudFormationSimulator]]:
     made: list[CloudFormationSimulator] = []
 
     def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
         environment = {**DUMMY_ENVIRONMENT, "AWS_ENDPOINT_URL_BACKUP": aws_backup.endpoint_url,
                        "SSL_CERT_FILE": cfn_responses.ca_file, **options.pop("environment", {})}
+        options.setdefault("on_resource", aws_backup.emulator.on_stack_resource)
+        options.setdefault("scheduler", cfn_scheduler)
         simulator = CloudFormationSimulator(cfn_responses, assets_dir=assets_dir, environment=environment,
-                                            on_resource=options.pop("on_resource", aws_backup.emulator.on_stack_resource), **options)
+                                            **options)
         made.append(simulator)
         return simulator
 
