@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from cdk_backup_jobs import (KEEP_FOREVER, BackupIndex, BackupJob, CopyJob, JobLifecycle,
-                             JobValidationError)
+                             JobValidationError, RunOn)
 from cdk_backup_jobs.provider import RUNTIME
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
@@ -296,3 +297,109 @@ def test_unresolved_tokens_are_left_for_the_handler():
         "BackupVaultName": {"Ref": "VaultNameParameter"},
         "StartWindowMinutes": {"Ref": "WindowParameter"},
     })
+
+
+# --- waiting, chaining, re-running -------------------------------------------
+
+def statements_by_action(template: Template) -> dict[Any, dict[str, Any]]:
+    return {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]): s
+            for s in provider_policy(template)}
+
+
+def test_polling_rights_only_when_a_job_waits_and_only_for_its_rule():
+    plain, waited = new_stack(), new_stack()
+    backup_job(plain)
+    job = backup_job(waited, wait_for_completion=True)
+    plain_statements = statements_by_action(Template.from_stack(plain))
+    waited_statements = statements_by_action(Template.from_stack(waited))
+
+    assert not any("events:PutRule" in str(a) for a in plain_statements)
+    rule = waited_statements[("events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule")]
+    logical_id = waited.resolve(waited.get_logical_id(job.resource.node.default_child))
+    assert f":rule/{logical_id}*" in json.dumps(waited.resolve(rule["Resource"]))
+    permission = waited_statements[("lambda:AddPermission", "lambda:RemovePermission")]
+    function, attribute = permission["Resource"]["Fn::GetAtt"]
+    assert function.startswith("BackupJobsProviderFunction") and attribute == "Arn"
+
+
+@pytest.mark.parametrize("props, seconds", [
+    ({}, "300"),
+    ({"wait_for_completion": True}, "3600"),
+    ({"wait_for_completion": True, "timeout": Duration.minutes(20)}, "1500"),
+])
+def test_service_timeout_follows_the_wait(props, seconds):
+    stack = new_stack()
+    backup_job(stack, **props)
+    Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {"ServiceTimeout": seconds})
+
+
+@pytest.mark.parametrize("props, expected", [
+    ({"wait_for_completion": True, "timeout": Duration.minutes(56)},
+     "timeout (WaitTimeoutMinutes) must be between 1 and 55, got 56"),
+    ({"timeout": Duration.minutes(10)}, "timeout (WaitTimeoutMinutes) applies only when WaitForCompletion is true"),
+])
+def test_wait_props_are_validated(props, expected):
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), **props)
+    assert expected in str(raised.value)
+
+
+def test_copy_of_a_waited_backup_job_takes_its_recovery_point_and_vault():
+    stack = new_stack()
+    vault = backup.BackupVault(stack, "Vault")
+    job = backup_job(stack, backup_vault=vault, wait_for_completion=True)
+    copy = job.copy_to("Copy", destination_backup_vault="arn:aws:backup:eu-west-1:210987654321:backup-vault:dr",
+                       wait_for_completion=True)
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties("Custom::CopyJob", {
+        "RecoveryPointArn": {"Fn::GetAtt": [Match.string_like_regexp("^Job"), "RecoveryPointArn"]},
+        "SourceBackupVaultName": {"Fn::GetAtt": [Match.string_like_regexp("^Vault"), "BackupVaultName"]},
+        "IamRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("BackupRole"), "Arn"]},
+        "WaitForCompletion": True,
+    })
+    assert stack.resolve(copy.destination_recovery_point_arn)["Fn::GetAtt"][1] == "DestinationRecoveryPointArn"
+
+
+def test_copy_source_must_wait_and_must_not_be_mixed():
+    stack = new_stack()
+    role = job_role(stack)
+    unwaited = backup_job(stack, "Unwaited", role=role)
+    with pytest.raises(JobValidationError, match="must wait_for_completion=True"):
+        unwaited.copy_to("Copy", destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr")
+    waited = backup_job(stack, "Waited", wait_for_completion=True, role=role)
+    with pytest.raises(JobValidationError, match="give either source, or recovery_point_arn"):
+        CopyJob(stack, "Mixed", source=waited, recovery_point_arn="arn:aws:backup:us-east-1:1:recovery-point:x",
+                destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+                role=waited.role)
+
+
+def test_finished_attributes_need_a_waited_job():
+    job = backup_job(new_stack())
+    with pytest.raises(JobValidationError, match="completion_date is known only when the job is waited for"):
+        job.completion_date
+
+
+def test_run_on_sets_the_run_token():
+    stack = new_stack()
+    role = job_role(stack)
+    backup_job(stack, "Versioned", run_on=RunOn.change_of("v1.2.3"), role=role)
+    once = backup_job(stack, "Once", run_on=RunOn.create(), role=role)
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties("Custom::BackupJob", {"RunToken": "v1.2.3"})
+    assert "RunToken" not in Template.from_stack(stack).to_json()["Resources"][
+        stack.resolve(stack.get_logical_id(once.resource.node.default_child))]["Properties"]
+    assert RunOn.every_deployment().run_token != RunOn.every_deployment().run_token
+
+
+def test_stop_on_delete_adds_the_stop_right_and_property():
+    stack = new_stack()
+    backup_job(stack, stop_on_delete=True)
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties("Custom::BackupJob", {"StopOnDelete": True})
+    assert statements_by_action(template)["backup:StopBackupJob"]["Resource"] == "*"
+    plain = new_stack()
+    backup_job(plain)
+    assert "backup:StopBackupJob" not in statements_by_action(Template.from_stack(plain))

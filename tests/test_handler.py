@@ -270,3 +270,34 @@ def test_an_event_without_a_response_url_does_not_hang(provider, backup_api):
     provider.handler(event, LambdaContext(deadline=time.monotonic() + 30))
 
     assert time.monotonic() - began < 2
+
+
+def test_update_of_provider_settings_only_keeps_the_job(invoke, cfn, backup_api):
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+    update = make_event(cfn, "Update", "Custom::BackupJob", backup_properties(StopOnDelete="true"),
+                        physical_id=created["PhysicalResourceId"], old_properties=backup_properties())
+    updated = invoke(update)
+
+    assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert len(start_calls(backup_api)) == 1
+
+
+def test_update_with_a_new_run_token_starts_a_new_job(invoke, cfn, backup_api):
+    old = backup_properties(RunToken="v1")
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", old))
+    updated = invoke(make_event(cfn, "Update", "Custom::BackupJob", backup_properties(RunToken="v2"),
+                                physical_id=created["PhysicalResourceId"], old_properties=old))
+
+    assert updated["PhysicalResourceId"] != created["PhysicalResourceId"]
+    assert len(backup_api.state.backup_jobs) == 2
+
+
+def test_a_waited_job_already_complete_is_answered_at_once_with_its_results(invoke, cfn, backup_api, provider):
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob",
+                                 backup_properties(WaitForCompletion="true", WaitTimeoutMinutes="30")))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"]["CompletionDate"].endswith("Z")
+    assert response["Data"]["BackupSizeInBytes"] == "5242880"
+    assert len(backup_api.state.calls_of("DescribeBackupJob")) == 1
+    assert provider.helper._events_client._client is None  # no polling rule was set up
