@@ -175,9 +175,10 @@ class BackupJob(JobConstruct):
         """
         from cdk_backup_jobs.copy_job import CopyJob
 
-        assert self.node.scope is not None
+        scope = self.node.scope
+        assert isinstance(scope, Construct)
         return CopyJob(
-            self.node.scope, construct_id, source=self, destination_backup_vault=destination_backup_vault,
+            scope, construct_id, source=self, destination_backup_vault=destination_backup_vault,
             role=role or self.role, lifecycle=lifecycle, wait_for_completion=wait_for_completion,
             timeout=timeout, run_on=run_on,
         )
