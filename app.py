@@ -5,6 +5,8 @@
   copy its recovery point to a second vault; every attribute is an output.
 - ``SnapshotBeforeMigration``: on every deployment, take a waited snapshot of
   a table before a migration custom resource that depends on it runs.
+- ``BackupJobsProvider``: the provider alone, exporting its ServiceToken for
+  plain CloudFormation templates (examples/cloudformation/).
 
 Synthesize with ``npx cdk synth`` (or ``python app.py``); deploys into any
 account and region with ``npx cdk deploy --all``.
@@ -17,7 +19,7 @@ from aws_cdk import aws_backup as backup, aws_dynamodb as dynamodb, aws_iam as i
 from aws_cdk import aws_lambda as lambda_, aws_logs as logs
 from constructs import Construct
 
-from cdk_backup_jobs import BackupJob, JobLifecycle, RunOn
+from cdk_backup_jobs import BackupJob, BackupJobsProviderStack, JobLifecycle, RunOn
 
 MIGRATION_CODE = '''
 import json, urllib.request
@@ -139,6 +141,7 @@ def build_app(app: App | None = None) -> App:
     app = app or App()
     BackupJobsExampleStack(app, "BackupJobsExample")
     SnapshotBeforeMigrationStack(app, "SnapshotBeforeMigration")
+    BackupJobsProviderStack(app, "BackupJobsProvider")
     return app
 
 

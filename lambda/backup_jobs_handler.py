@@ -138,6 +138,12 @@ def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
     params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
+    missing = service.unknown_members(backup_client(), job_type.api_shape.name, params)
+    if missing:
+        raise BackupServiceError(
+            f"The Lambda runtime's botocore {service.botocore_version()} does not know "
+            f"{', '.join(missing)} of {job_type.api_shape.name}; it needs a newer runtime SDK "
+            "(see docs/bundling.md)")
     answer = _call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
     data = job_type.attributes(answer)
     job_id = data[job_type.id_attribute]

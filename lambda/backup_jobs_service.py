@@ -59,6 +59,27 @@ def stop_backup_job(client: Any, job_id: str) -> None:
     client.stop_backup_job(BackupJobId=job_id)
 
 
+def unknown_members(client: Any, operation: str, params: Mapping[str, Any]) -> list[str]:
+    """Members the client's botocore model lacks (a Lambda runtime older than the API).
+
+    botocore would reject them with a bare "Unknown parameter"; the handler
+    names them and says what to do instead.
+    """
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    missing = [name for name in params if name not in shape.members]
+    lifecycle = params.get("Lifecycle")
+    if isinstance(lifecycle, Mapping) and "Lifecycle" in shape.members:
+        known = shape.members["Lifecycle"].members
+        missing += [f"Lifecycle.{name}" for name in lifecycle if name not in known]
+    return missing
+
+
+def botocore_version() -> str:
+    import botocore
+
+    return str(botocore.__version__)
+
+
 def backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
     """Resource attributes from a StartBackupJob or DescribeBackupJob answer."""
     return {

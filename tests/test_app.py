@@ -70,12 +70,14 @@ def test_python_app_synthesizes_the_same_template_in_process(cli_template):
 
     from_cli = set(cli_template["template"]["Resources"]) - {"CDKMetadata"}  # added by the CLI only
     assert set(in_process["Resources"]) == from_cli
-    assert {s.stack_name for s in assembly.stacks} == {"BackupJobsExample", "SnapshotBeforeMigration"}
+    assert {s.stack_name for s in assembly.stacks} == {"BackupJobsExample", "SnapshotBeforeMigration",
+                                                      "BackupJobsProvider"}
 
 
-@pytest.mark.parametrize("stack", ["BackupJobsExample", "SnapshotBeforeMigration"])
+@pytest.mark.parametrize("stack", ["BackupJobsExample", "SnapshotBeforeMigration", "BackupJobsProvider",
+                                   "examples/cloudformation/backup-job.yaml"])
 def test_templates_pass_cfn_lint_with_no_errors(cli_template, stack):
-    template_file = cli_template["dir"] / f"{stack}.template.json"
+    template_file = REPO / stack if stack.endswith(".yaml") else cli_template["dir"] / f"{stack}.template.json"
     cfn_lint = Path(sysconfig.get_path("scripts")) / "cfn-lint"
     result = subprocess.run([str(cfn_lint), "--format", "parseable", str(template_file)],
                             capture_output=True, text=True, timeout=300)

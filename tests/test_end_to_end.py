@@ -18,7 +18,6 @@ from cdk_backup_jobs.testing import CloudFormationSimulator, Fault, read_assembl
 
 REPO = Path(__file__).resolve().parent.parent
 STACK = "BackupJobsExample"
-PROVIDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:backup-jobs-provider"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,8 @@ def world(aws_backup: Any, cfn_stack: Any) -> tuple[Any, Any]:
 
 def simulator(world: tuple[Any, Any], assembly: Path | None = None, **options: Any) -> CloudFormationSimulator:
     _, make = world
-    return make(assembly, stack_name=STACK, **options)
+    options.setdefault("stack_name", STACK)
+    return make(assembly, **options)
 
 
 def example_template(assembly: Path) -> dict[str, Any]:
@@ -168,13 +168,17 @@ def test_provider_logs_hold_no_presigned_url_or_tag_value(world, assembly):
     assert '"example"' not in logs  # the example's recovery point tag value
 
 
-def test_handwritten_yaml_template_deploys_the_same_way(world):
+def test_handwritten_yaml_template_deploys_with_the_exported_provider(world, assembly):
     backup, _ = world
     template = REPO / "examples" / "cloudformation" / "backup-job.yaml"
-    with simulator(world, functions={PROVIDER_ARN: provider_asset_dir()},
-                   parameters={"ProviderServiceToken": PROVIDER_ARN}) as stack:
-        result = stack.deploy(template)
-        deleted = stack.delete()
+    with simulator(world, assembly, stack_name="BackupJobsProvider") as provider_stack:
+        provider = provider_stack.deploy(read_assembly_template(assembly, "BackupJobsProvider"))
+        token = provider.outputs["ServiceToken"]
+        assert provider_stack.exports == {"BackupJobsProviderServiceToken": token}
+        with simulator(world, stack_name="Handwritten", functions={token: provider_asset_dir()},
+                       exports=provider_stack.exports) as stack:
+            result = stack.deploy(template)
+            deleted = stack.delete()
 
     assert result.status == "CREATE_COMPLETE", result.reason
     [backup_job] = backup.state.backup_jobs.values()

@@ -6,7 +6,9 @@ that crhelper PUT over HTTPS to the receiver.
 
 from __future__ import annotations
 
+import gzip
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +303,31 @@ def test_a_waited_job_already_complete_is_answered_at_once_with_its_results(invo
     assert response["Data"]["BackupSizeInBytes"] == "5242880"
     assert len(backup_api.state.calls_of("DescribeBackupJob")) == 1
     assert provider.helper._events_client._client is None  # no polling rule was set up
+
+
+def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup_api, provider, tmp_path,
+                                                             monkeypatch):
+    # A real botocore with an older AWS Backup model: the current one minus Index.
+    import json as json_module
+
+    import botocore
+
+    model_dir = Path(botocore.__file__).parent / "data" / "backup" / "2018-11-15"
+    source = next(model_dir.glob("service-2.json*"))
+    raw = source.read_bytes()
+    model = json_module.loads(gzip.decompress(raw) if source.suffix == ".gz" else raw)
+    del model["shapes"]["StartBackupJobInput"]["members"]["Index"]
+    older = tmp_path / "backup" / "2018-11-15"
+    older.mkdir(parents=True)
+    (older / "service-2.json").write_text(json_module.dumps(model))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new session reads AWS_DATA_PATH
+    provider._backup_client = None
+
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(Index="ENABLED")))
+
+    assert response["Status"] == "FAILED"
+    assert "does not know Index of StartBackupJob" in response["Reason"]
+    assert backup_api.state.calls == []

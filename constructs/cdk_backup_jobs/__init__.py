@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.copy_job import CopyJob
     from cdk_backup_jobs.lifecycle import KEEP_FOREVER, JobLifecycle, KeepForever
     from cdk_backup_jobs.provider import BackupJobsProvider
+    from cdk_backup_jobs.provider_stack import BackupJobsProviderStack
     from cdk_backup_jobs.run_on import RunOn
     from cdk_backup_jobs.validation import JobValidationError
 
@@ -24,6 +25,7 @@ _EXPORTS = {
     "BackupIndex": "cdk_backup_jobs.backup_job",
     "BackupJob": "cdk_backup_jobs.backup_job",
     "BackupJobsProvider": "cdk_backup_jobs.provider",
+    "BackupJobsProviderStack": "cdk_backup_jobs.provider_stack",
     "CopyJob": "cdk_backup_jobs.copy_job",
     "JobLifecycle": "cdk_backup_jobs.lifecycle",
     "JobValidationError": "cdk_backup_jobs.validation",

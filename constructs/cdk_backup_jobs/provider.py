@@ -101,6 +101,15 @@ class BackupJobsProvider(Construct):
         """Let the function stop backup jobs (StopOnDelete); AWS Backup does not scope StopBackupJob."""
         self._grant("StopBackupJob", ["backup:StopBackupJob"], "*")
 
+    def allow_any_job(self, vault_arns: list[str], role_arns: list[str]) -> None:
+        """Rights for jobs not known at synth (a provider shared by plain CloudFormation templates)."""
+        for vault in vault_arns:
+            self._grant("StartBackupJob", ["backup:StartBackupJob"], vault)
+        for role in role_arns:
+            self.allow_copy_job(role)
+        self.allow_polling("")  # any logical ID: rule/*
+        self.allow_stop()
+
     def _allow_common(self, role_arn: str) -> None:
         self._grant("PassRole", ["iam:PassRole"], role_arn,
                     {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})

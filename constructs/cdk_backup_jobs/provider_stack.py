@@ -1,0 +1,41 @@
+"""A stack with only the provider, for plain CloudFormation templates: its ServiceToken is exported."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from aws_cdk import ArnFormat, CfnOutput, Stack
+from constructs import Construct
+
+from cdk_backup_jobs.provider import BackupJobsProvider
+
+DEFAULT_EXPORT_NAME = "BackupJobsProviderServiceToken"
+
+
+class BackupJobsProviderStack(Stack):
+    """Deploys the provider function once per account and region and exports its ARN.
+
+    Templates then use ``ServiceToken: !ImportValue BackupJobsProviderServiceToken``.
+    Its jobs are not known at synth, so its rights are by pattern: every vault
+    and every role of the account unless narrowed here (PassRole is always
+    limited to ``backup.amazonaws.com``), polling rules of any name, and
+    StopBackupJob.
+
+    :param export_name: the export holding the ServiceToken.
+        Default: ``BackupJobsProviderServiceToken``.
+    :param vault_names: the vaults jobs may back up into. Default: all (``backup-vault:*``).
+    :param job_role_arns: the roles jobs may pass to AWS Backup. Default: all (``role/*``).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, export_name: str = DEFAULT_EXPORT_NAME,
+                 vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.provider = BackupJobsProvider.of(self)
+        vaults = [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
+                                  arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in (vault_names or ["*"])]
+        roles = list(job_role_arns or [self.format_arn(service="iam", region="", resource="role",
+                                                         resource_name="*")])
+        self.provider.allow_any_job(vaults, roles)
+        CfnOutput(self, "ServiceToken", value=self.provider.service_token, export_name=export_name,
+                  description="ServiceToken for Custom::BackupJob and Custom::CopyJob resources")
