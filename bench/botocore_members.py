@@ -53,7 +53,7 @@ def main() -> None:
         while low < high:
             middle = (low + high) // 2
             ok = has_members(candidates[middle], Path(folder))
-            print(f"botocore {candidates[middle]}: {'has' if ok else 'lacks'} every member", flush=True)
+            print(f"botocore {candidates[middle]}: {'has' if ok else 'lacks'} the members", flush=True)
             if ok:
                 high = middle
             else:

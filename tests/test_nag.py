@@ -1,0 +1,41 @@
+"""cdk-nag's AwsSolutions pack on the example app and the provider stack: nothing unacknowledged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack, Validations, aws_iam as iam
+from cdk_nag import AwsSolutionsChecks
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def checked_app() -> App:
+    app = App()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def test_example_app_and_provider_stack_pass_aws_solutions(tmp_path):
+    sys.path.insert(0, str(REPO))
+    try:
+        import app as example
+    finally:
+        sys.path.remove(str(REPO))
+    app = example.build_app(checked_app())
+
+    assembly = app.synth()  # raises ValidationFailed on any unacknowledged finding
+
+    assert {s.stack_name for s in assembly.stacks} >= {"BackupJobsExample", "BackupJobsProvider"}
+
+
+def test_the_check_does_fail_on_an_unacknowledged_finding():
+    app = checked_app()
+    stack = Stack(app, "Bad")
+    iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess")])
+
+    with pytest.raises(Exception, match="ValidationFailed.*AwsSolutions-IAM4"):
+        app.synth()

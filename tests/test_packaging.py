@@ -1,0 +1,123 @@
+"""The package as users get it: a wheel that works outside the repository, a stable asset, docs that match."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+ASSET_HASH = textwrap.dedent("""
+    import json
+    from aws_cdk import App, Stack, aws_iam as iam
+    from cdk_backup_jobs import BackupJob
+    app = App()
+    stack = Stack(app, "S")
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    BackupJob(stack, "J", backup_vault="vault", role=role,
+              resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t")
+    template = app.synth().get_stack_by_name("S").template
+    [fn] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    print(fn["Properties"]["Code"]["S3Key"])
+""")
+
+
+def run_python(python: str, code: str, cwd: Path) -> str:
+    result = subprocess.run([python, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip()
+
+
+def test_asset_hash_is_the_same_for_two_synths(tmp_path):
+    first = run_python(sys.executable, ASSET_HASH, tmp_path)
+    second = run_python(sys.executable, ASSET_HASH, tmp_path)
+    assert first == second and first.endswith(".zip")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(out), str(REPO)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [built] = out.glob("*.whl")
+    assert list(out.glob("*.tar.gz")), "no sdist"
+    return built
+
+
+def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/provider_code/index.py",
+                     "cdk_backup_jobs/provider_code/backup_jobs_rules.py",
+                     "cdk_backup_jobs/testing/lambda_worker.py"):
+        assert expected in names
+    assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
+
+
+def test_installed_wheel_synthesizes_an_external_app(wheel, tmp_path):
+    # A fresh venv outside the repository with only our wheel installed; its
+    # dependencies (aws-cdk-lib and friends) come from this environment's
+    # site-packages through a .pth file, so nothing is downloaded.
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = str(env_dir / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, timeout=300)
+    site = run_python(python, "import sysconfig; print(sysconfig.get_path('purelib'))", tmp_path)
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    app_dir = tmp_path / "external"
+    app_dir.mkdir()
+    (app_dir / "my_app.py").write_text(ASSET_HASH)
+
+    key = run_python(python, "import runpy; runpy.run_path('my_app.py')", app_dir)
+    location = run_python(python, "import cdk_backup_jobs; print(cdk_backup_jobs.__file__)", app_dir)
+    assert key.endswith(".zip")
+    assert str(REPO) not in location and str(env_dir) in location
+
+
+# --- docs match the code -----------------------------------------------------
+
+def documented_params(cls: type) -> set[str]:
+    return set(re.findall(r":param (\w+):", inspect.getdoc(cls) or ""))
+
+
+def readme_props(section: str) -> set[str]:
+    text = (REPO / "README.md").read_text()
+    table = text.split(f"### `{section}` props", 1)[1].split("\n\n", 2)[1]
+    names = set()
+    for row in table.splitlines()[2:]:
+        names.update(re.findall(r"`(\w+)`", row.split("|")[1]))
+    return names
+
+
+@pytest.mark.parametrize("class_name", ["BackupJob", "CopyJob"])
+def test_every_prop_is_documented_in_its_docstring_and_the_readme(class_name):
+    import cdk_backup_jobs
+
+    cls = getattr(cdk_backup_jobs, class_name)
+    props = {name for name, p in inspect.signature(cls.__init__).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert props == documented_params(cls)
+    assert props == readme_props(class_name)
+
+
+def test_every_public_name_has_a_docstring():
+    import cdk_backup_jobs
+
+    for name in cdk_backup_jobs.__all__:
+        value = getattr(cdk_backup_jobs, name)
+        if inspect.isclass(value):
+            assert inspect.getdoc(value), name
+            for attribute, member in vars(value).items():
+                if isinstance(member, property) and not attribute.startswith("_"):
+                    assert member.__doc__, f"{name}.{attribute}"
