@@ -37,5 +37,5 @@ def test_the_check_does_fail_on_an_unacknowledged_finding():
     iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
              managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AdministratorAccess")])
 
-    with pytest.raises(Exception, match="ValidationFailed.*AwsSolutions-IAM4"):
+    with pytest.raises(Exception, match=r"(?s)ValidationFailed.*AwsSolutions-IAM4"):
         app.synth()
