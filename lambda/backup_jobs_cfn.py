@@ -4,8 +4,9 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
 - it logs every event, presigned ResponseURL included, at DEBUG: its loggers
   are held at WARNING and the provider writes its own structured logs;
 - it sleeps 120 s before answering a Delete: the sleep is 0;
-- it builds lambda, events and logs clients at import, which only polling
-  uses: they are created on first use instead;
+- it imports boto3 and builds lambda, events and logs clients at import,
+  which only polling uses: boto3 is imported, and each client built, on
+  first use instead (a Delete never pays for them);
 - its response sender retries forever: ours stops at the function's deadline
   and at a fixed number of attempts, and still PUTs over HTTPS;
 - its timeout timer can send a second response while the first is still
@@ -16,18 +17,34 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import ssl
+import sys
 import threading
 import time
+import types
 from contextlib import contextmanager
 from http.client import HTTPSConnection
 from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from crhelper import resource_helper
-from crhelper.resource_helper import CfnResource
+
+class _ImportOnFirstUse(types.ModuleType):
+    """Stands in for a module in sys.modules until one of its attributes is used."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+if "boto3" not in sys.modules:
+    sys.modules["boto3"] = _ImportOnFirstUse("boto3")  # crhelper imports it; we need it only to call AWS
+
+from crhelper import resource_helper  # noqa: E402
+from crhelper.resource_helper import CfnResource  # noqa: E402
 
 from backup_jobs_logging import StructuredLogger
 

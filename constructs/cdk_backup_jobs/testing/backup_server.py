@@ -31,6 +31,7 @@ OPERATIONS = (
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
+    disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:

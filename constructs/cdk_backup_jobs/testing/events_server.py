@@ -68,6 +68,7 @@ class SchedulerState:
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
+    disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -36,6 +36,7 @@ class ResponseLog:
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
+    disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
 
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
