@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import ssl
 import sys
 import threading
@@ -178,6 +179,17 @@ def _payload(body: dict[str, Any]) -> bytes:
 
 
 def _ssl_context(ssl_verify: Any) -> ssl.SSLContext:
+    """The TLS context for the response, built once per trust setting (loading CAs costs ms)."""
+    key = (repr(ssl_verify), os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if key not in _ssl_contexts:
+        _ssl_contexts[key] = _new_ssl_context(ssl_verify)
+    return _ssl_contexts[key]
+
+
+_ssl_contexts: dict[tuple[str, str | None, str | None], ssl.SSLContext] = {}
+
+
+def _new_ssl_context(ssl_verify: Any) -> ssl.SSLContext:
     # Same meaning as crhelper's ssl_verify: a CA bundle path, False, or the
     # default trust store (which honours SSL_CERT_FILE).
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
