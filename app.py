@@ -3,6 +3,7 @@
 
 - ``BackupJobsExample``: back up a DynamoDB table, wait for the backup, and
   copy its recovery point to a second vault; every attribute is an output.
+  When the stack is deleted, a final backup of the table runs first.
 - ``SnapshotBeforeMigration``: on every deployment, take a waited snapshot of
   a table before a migration custom resource that depends on it runs.
 - ``BackupJobsProvider``: the provider alone, exporting its ServiceToken for
@@ -85,6 +86,11 @@ class BackupJobsExampleStack(Stack):
             recovery_point_tags={"purpose": "example"},
             wait_for_completion=True,
             timeout=Duration.minutes(50),
+        )
+        BackupJob.final_backup(
+            self, "TableFinalBackup",
+            resource=orders, resource_arn=orders.table_arn, backup_vault=vault, role=role,
+            lifecycle=JobLifecycle(delete_after=Duration.days(365)),
         )
         copy_job = backup_job.copy_to(
             "TableBackupCopy",

@@ -21,6 +21,7 @@ from backup_jobs_logging import StructuredLogger
 log = StructuredLogger()
 
 WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
+RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
 DEFAULT_WAIT_MINUTES = rules.MAX_WAIT_MINUTES
 
@@ -88,6 +89,9 @@ class JobSpec:
     wait_minutes: int = DEFAULT_WAIT_MINUTES
     run_token: str | None = None
     stop_on_delete: bool = False
+    run_on_delete: bool = False
+    protected_logical_id: str | None = None
+    skip_final_backup: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,12 +135,34 @@ def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
         wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
         run_token=values.get("RunToken"),
         stop_on_delete=bool(values.get("StopOnDelete", False)),
+        run_on_delete=bool(values.get("RunOnDelete", False)),
+        protected_logical_id=values.get("ProtectedLogicalId"),
+        skip_final_backup=bool(values.get("SkipFinalBackup", False)),
     )
 
 
 def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
+    if spec.run_on_delete:
+        # A final backup waits for the resource's deletion: a stable physical
+        # ID, so later property changes are updates in place, never replacements.
+        log.info("Final backup armed; it runs when the resource is deleted")
+        return Outcome(final_backup_id(request), {"BackupJobId": "", "RecoveryPointArn": "",
+                                                  "CreationDate": "", "IsParent": "false"})
+    return start_job(job_type, spec, request, backup_client)
+
+
+def final_backup_id(request: CustomResourceRequest) -> str:
+    return f"final-backup-{request.stack_name}-{request.logical_resource_id}"[:1024]
+
+
+def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
+              backup_client: ClientFactory, physical_id: str | None = None) -> Outcome:
+    """Start one job (the token makes a repeated request find it) and wait if asked.
+
+    ``physical_id`` keeps the resource's own ID (a final backup) instead of the job's.
+    """
     params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
     missing = service.unknown_members(backup_client(), job_type.api_shape.name, params)
     if missing:
@@ -149,10 +175,13 @@ def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
     job_id = data[job_type.id_attribute]
     log.info(f"{job_type.noun} started", job_id=job_id, waits=spec.wait)
     if not spec.wait:
-        return Outcome(job_id, data)
+        return Outcome(physical_id or job_id, data)
     # The wait is measured in the service's time, from the job's creation.
     deadline = service.epoch(answer.get("CreationDate")) + spec.wait_minutes * 60
-    return check_job(job_type, backup_client, job_id, {**data, WAIT_DEADLINE: f"{deadline:.3f}"})
+    waiting = {**data, WAIT_DEADLINE: f"{deadline:.3f}"}
+    if physical_id:
+        waiting[RESOURCE_ID] = physical_id
+    return check_job(job_type, backup_client, job_id, waiting)
 
 
 def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str]) -> Outcome:
@@ -169,23 +198,26 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
     progress = service.progress(job)
     state = str(job.get("State"))
     log.info(f"{job_type.noun} progress", job_id=job_id, **progress)
+    physical_id = data.get(RESOURCE_ID, job_id)
     if state == "COMPLETED":
-        final = {k: v for k, v in data.items() if k != WAIT_DEADLINE}
-        return Outcome(job_id, {**final, **job_type.finished_attributes(job)}, progress=progress)
+        final = {k: v for k, v in data.items() if k not in (WAIT_DEADLINE, RESOURCE_ID)}
+        return Outcome(physical_id, {**final, **job_type.finished_attributes(job)}, progress=progress)
     if state not in ACTIVE_STATES:
         message = job.get("StatusMessage") or "no status message"
-        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", job_id)
+        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
     deadline = float(data.get(WAIT_DEADLINE, "0"))
     if service.service_time(job) >= deadline:
         raise JobDidNotComplete(
             f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
-            f"{job.get('PercentDone') or '0.0'}% done", job_id)
-    return Outcome(job_id, data, waiting=True, progress=progress)
+            f"{job.get('PercentDone') or '0.0'}% done", physical_id)
+    return Outcome(physical_id, data, waiting=True, progress=progress)
 
 
 def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
+    if spec.run_on_delete:
+        return _update_final_backup(job_type, spec, request, backup_client)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes.
@@ -197,19 +229,80 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
     return create(request, backup_client)
 
 
-def delete(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
-    """Keep the job and its recovery point; stop a running backup job if StopOnDelete is set."""
+def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
+                         backup_client: ClientFactory) -> Outcome:
+    """A final backup's Update: in place; if the protected resource was replaced, back up the old one.
+
+    CloudFormation deletes a replaced resource in the clean-up after this
+    update, and this resource's Delete is not called then: the old resource's
+    backup must be taken now, while it still exists.
+    """
+    physical_id = request.physical_resource_id or final_backup_id(request)
+    old_arn = (request.old_properties or {}).get("ResourceArn")
+    if old_arn and old_arn != spec.params.get("ResourceArn") and not spec.skip_final_backup:
+        log.info("Protected resource replaced: final backup of the old one", resource_arn=old_arn)
+        old = JobSpec({**spec.params, "ResourceArn": old_arn}, wait=True, wait_minutes=spec.wait_minutes)
+        return start_job(job_type, old, request, backup_client, physical_id)
+    return Outcome(physical_id, {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "",
+                                 "IsParent": "false"})
+
+
+def delete(request: CustomResourceRequest, backup_client: ClientFactory,
+           stack_client: ClientFactory | None = None) -> Outcome:
+    """Keep the job and its recovery point; stop a running backup job if StopOnDelete is set.
+
+    A final backup (RunOnDelete) starts its backup now, waited, when the
+    protected resource is being deleted too (see ``protected_resource_goes``).
+    """
     physical_id = request.physical_resource_id or request.logical_resource_id
-    if request.resource_type == BACKUP_JOB.resource_type and _stops_on_delete(request.properties):
+    if request.resource_type != BACKUP_JOB.resource_type:
+        return Outcome(physical_id, {})
+    try:
+        spec = job_spec(BACKUP_JOB, request.properties)
+    except InvalidProperties:
+        return Outcome(physical_id, {})  # a resource that never started anything
+    if spec.run_on_delete:
+        if spec.skip_final_backup:
+            log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
+            return Outcome(physical_id, {})
+        if stack_client is not None and not protected_resource_goes(stack_client(), request, spec):
+            log.info("Final backup not needed: the protected resource stays",
+                     protected_logical_id=spec.protected_logical_id)
+            return Outcome(physical_id, {})
+        log.info("Final backup of a resource being deleted", resource_arn=spec.params.get("ResourceArn"))
+        return start_job(BACKUP_JOB, JobSpec(spec.params, wait=True, wait_minutes=spec.wait_minutes),
+                         request, backup_client, physical_id)
+    if spec.stop_on_delete:
         _stop_if_running(backup_client, physical_id)
     return Outcome(physical_id, {})
 
 
-def _stops_on_delete(properties: Mapping[str, Any]) -> bool:
+def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
+    """Whether this Delete comes with the deletion of the protected resource.
+
+    - stack deletion: yes;
+    - rollback of a create or an update: no (the resource was just made, or stays);
+    - clean-up after an update: only if the protected logical ID left the template;
+    - anything unknown (no permission, no ProtectedLogicalId): yes, as losing data costs more.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
-        return rules.coerce(rules.BACKUP_JOB_RESOURCE, properties).get("StopOnDelete") is True
-    except rules.InvalidJobInput:
-        return False
+        status = stack_client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"]
+        if status == "DELETE_IN_PROGRESS":
+            return True
+        if "ROLLBACK" in status:
+            return False
+        if status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and spec.protected_logical_id:
+            template = stack_client.get_template(StackName=request.stack_id)["TemplateBody"]
+            if isinstance(template, str):
+                import json
+
+                template = json.loads(template)
+            return spec.protected_logical_id not in template.get("Resources", {})
+    except (BotoCoreError, ClientError, KeyError, IndexError, ValueError) as error:
+        log.warning("Could not read the stack's state; backing up to be safe", reason=str(error)[:200])
+    return True
 
 
 def _stop_if_running(backup_client: ClientFactory, job_id: str) -> None:

@@ -178,11 +178,16 @@ WAIT_FOR_COMPLETION = Member("WaitForCompletion", "boolean")
 WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_WAIT_MINUTES)
 RUN_TOKEN = Member("RunToken", "string")
 STOP_ON_DELETE = Member("StopOnDelete", "boolean")
+# A final backup: nothing runs on Create or Update; Delete backs the resource up, waited.
+RUN_ON_DELETE = Member("RunOnDelete", "boolean")
+PROTECTED_LOGICAL_ID = Member("ProtectedLogicalId", "string")
+SKIP_FINAL_BACKUP = Member("SkipFinalBackup", "boolean")
 PROVIDER_MEMBERS = (WAIT_FOR_COMPLETION, WAIT_TIMEOUT_MINUTES, RUN_TOKEN)
 
 BACKUP_JOB_RESOURCE = Member(
     "Custom::BackupJob", "structure",
-    members=START_BACKUP_JOB.members + PROVIDER_MEMBERS + (STOP_ON_DELETE,),
+    members=START_BACKUP_JOB.members + PROVIDER_MEMBERS
+    + (STOP_ON_DELETE, RUN_ON_DELETE, PROTECTED_LOGICAL_ID, SKIP_FINAL_BACKUP),
 )
 COPY_JOB_RESOURCE = Member("Custom::CopyJob", "structure", members=START_COPY_JOB.members + PROVIDER_MEMBERS)
 

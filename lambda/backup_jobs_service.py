@@ -31,6 +31,16 @@ def create_backup_client() -> Any:
     return boto3.client("backup", config=config)
 
 
+def create_cloudformation_client() -> Any:
+    """A CloudFormation client, for a final backup to read its stack's state."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries=RETRY_CONFIG, connect_timeout=CONNECT_TIMEOUT_SECONDS,  # type: ignore[arg-type]
+                    read_timeout=READ_TIMEOUT_SECONDS)
+    return boto3.client("cloudformation", config=config)
+
+
 def start_backup_job(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """Start (or, with a token already used, find) a backup job: StartBackupJob's answer."""
     answer: dict[str, Any] = client.start_backup_job(**params)

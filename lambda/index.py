@@ -8,11 +8,12 @@ import backup_jobs_handler as jobs
 from backup_jobs_cfn import ProviderResource
 from backup_jobs_events import CustomResourceRequest
 from backup_jobs_logging import StructuredLogger
-from backup_jobs_service import create_backup_client
+from backup_jobs_service import create_backup_client, create_cloudformation_client
 
 log = StructuredLogger()
 helper = ProviderResource(expected_errors=(jobs.ProviderError,), polling_interval=1)
 _backup_client: Any = None
+_stack_client: Any = None
 
 
 def backup_client() -> Any:
@@ -21,6 +22,14 @@ def backup_client() -> Any:
     if _backup_client is None:
         _backup_client = create_backup_client()
     return _backup_client
+
+
+def stack_client() -> Any:
+    """One CloudFormation client per container, for final backups only."""
+    global _stack_client
+    if _stack_client is None:
+        _stack_client = create_cloudformation_client()
+    return _stack_client
 
 
 def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dict[str, Any],
@@ -72,11 +81,12 @@ def on_update(event: dict[str, Any], _context: Any) -> str | None:
 
 @helper.delete
 def on_delete(event: dict[str, Any], _context: Any) -> str | None:
-    return _respond(lambda request: jobs.delete(request, backup_client), event)
+    return _respond(lambda request: jobs.delete(request, backup_client, stack_client), event)
 
 
 @helper.poll_create
 @helper.poll_update
+@helper.poll_delete
 def on_poll(event: dict[str, Any], _context: Any) -> str | None:
     data = dict(helper.Data)
     return _respond(lambda request: jobs.poll(request, backup_client, data), event, polling=True)

@@ -40,7 +40,7 @@ def test_cdk_cli_synthesizes_one_job_of_each_kind_with_outputs(cli_template):
     template = cli_template["template"]
     types = [r["Type"] for r in template["Resources"].values()]
 
-    assert types.count("Custom::BackupJob") == 1
+    assert types.count("Custom::BackupJob") == 2  # the waited backup and the final backup
     assert types.count("Custom::CopyJob") == 1
     assert types.count("AWS::Lambda::Function") == 1
     assert set(template["Outputs"]) == OUTPUTS

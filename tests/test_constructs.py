@@ -403,3 +403,31 @@ def test_stop_on_delete_adds_the_stop_right_and_property():
     plain = new_stack()
     backup_job(plain)
     assert "backup:StopBackupJob" not in statements_by_action(Template.from_stack(plain))
+
+
+def test_final_backup_depends_on_the_protected_resource_and_may_read_its_stack():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    job = BackupJob.final_backup(stack, "Final", resource=table, resource_arn=table.table_arn,
+                                 backup_vault="primary-vault", role=job_role(stack))
+    template = Template.from_stack(stack)
+    table_id = stack.resolve(stack.get_logical_id(table.node.default_child))
+    [resource] = template.find_resources("Custom::BackupJob").values()
+
+    assert table_id in resource["DependsOn"]
+    assert resource["Properties"]["RunOnDelete"] is True
+    assert resource["Properties"]["ProtectedLogicalId"] == table_id
+    assert resource["Properties"]["ServiceTimeout"] == "3600"
+    reads = statements_by_action(template)[("cloudformation:DescribeStacks", "cloudformation:GetTemplate")]
+    assert reads["Resource"] == {"Ref": "AWS::StackId"}
+    with pytest.raises(JobValidationError, match="known only when the job is waited for"):
+        job.completion_date
+
+
+def test_protects_needs_run_on_delete():
+    stack = new_stack()
+    with pytest.raises(JobValidationError, match="protects applies only with run_on=RunOn.delete"):
+        backup_job(stack, protects=job_role(stack, "Other"))

@@ -52,8 +52,9 @@ def example_template(assembly: Path) -> dict[str, Any]:
     return read_assembly_template(assembly, STACK)
 
 
-def logical_id(template: dict[str, Any], resource_type: str) -> str:
-    [found] = [lid for lid, r in template["Resources"].items() if r["Type"] == resource_type]
+def logical_id(template: dict[str, Any], resource_type: str, contains: str = "") -> str:
+    [found] = [lid for lid, r in template["Resources"].items()
+               if r["Type"] == resource_type and contains in lid and "Final" not in lid]
     return found
 
 
@@ -109,17 +110,22 @@ def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):
     assert len(backup.state.copy_jobs) == 2
 
 
-def test_delete_keeps_every_recovery_point(world, assembly):
+def test_delete_keeps_every_recovery_point_and_takes_one_final_backup(world, assembly):
     backup, _ = world
     with simulator(world, assembly) as stack:
         stack.deploy(example_template(assembly))
+        assert len(backup.state.backup_jobs) == 1  # the final backup waits for the delete
+        table_arn = stack.resources[logical_id(example_template(assembly), "AWS::DynamoDB::Table")].attributes["Arn"]
         result = stack.delete()
 
     assert result.status == "DELETE_COMPLETE", result.reason
-    assert sorted(e.request_type for e in result.events) == ["Delete", "Delete"]
+    assert sorted(e.request_type for e in result.events) == ["Delete", "Delete", "Delete"]
     assert all(e.succeeded for e in result.events)
-    points = backup.emulator._recovery_points()
-    assert len(points) == 2  # the backup and its copy
+    final = [j for j in backup.state.backup_jobs.values() if j.created_at >= max(
+        c.created_at for c in backup.state.copy_jobs.values())]
+    assert len(backup.state.backup_jobs) == 2 and len(final) == 1
+    assert final[0].resource_arn == table_arn
+    assert len(backup.emulator._recovery_points()) == 3  # the backup, its copy, the final backup
     assert len(backup.state.calls_of("StopBackupJob")) == 0
 
 
@@ -150,11 +156,12 @@ def test_bad_properties_fail_the_create_and_roll_back_with_no_job(world, assembl
 
     assert result.status == "ROLLBACK_COMPLETE"
     assert "StartWindowMinutes must be between 60 and 52560000, got 30" in result.reason
+    # No job at all: the final backup created beside it is rolled back without backing up.
     assert backup.state.backup_jobs == {} and backup.state.copy_jobs == {}
-    [rollback] = [e for e in result.events if e.request_type == "Delete"]
-    [create] = [e for e in result.events if e.request_type == "Create"]
+    [rollback] = [e for e in result.events if e.request_type == "Delete" and e.logical_id == backup_id]
+    [create] = [e for e in result.events if e.request_type == "Create" and e.logical_id == backup_id]
     assert rollback.request["PhysicalResourceId"] == create.response["PhysicalResourceId"]
-    assert rollback.succeeded
+    assert all(e.succeeded for e in result.events if e.request_type == "Delete")
 
 
 def test_provider_logs_hold_no_presigned_url_or_tag_value(world, assembly):

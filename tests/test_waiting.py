@@ -74,7 +74,9 @@ def test_waited_backup_then_copy_reports_both_recovery_points(tmp_path, aws_back
     assert result.outputs["CopyRecoveryPointArn"] == copy_job.recovery_point_arn
     assert result.outputs["BackupJobCompletionDate"].endswith("Z")
     assert copy_job.created_at >= backup_job.finished_at()  # the copy started after the backup completed
-    assert [e.polls for e in result.events] == [10, 10]  # one poll a minute for 10 minutes each
+    polls = {e.logical_id: e.polls for e in result.events}
+    assert sorted(polls.values()) == [0, 10, 10]  # one poll a minute for 10 minutes each; the final backup: none
+    assert [v for k, v in polls.items() if "FinalBackup" in k] == [0]
     assert no_polling_left(cfn_scheduler)
     assert cfn_scheduler.state.calls.count("PutRule") == 2
 
@@ -167,3 +169,88 @@ def test_stop_on_delete_stops_a_running_job(tmp_path, aws_backup, cfn_stack, clo
     assert len(aws_backup.state.calls_of("StopBackupJob")) == calls
     assert list(aws_backup.emulator.backup_job_states().values()) == [state]
     assert ("Stopped backup job on delete" in logs) is stop_on_delete
+
+
+# --- final backup on delete --------------------------------------------------
+
+def final_backup_stack(with_job: bool = True, with_table: bool = True, vault_destroyed: bool = False,
+                       table_name: str = "orders") -> Callable[[App], None]:
+    from aws_cdk import RemovalPolicy, aws_dynamodb as dynamodb
+
+    def build(app: App) -> None:
+        stack = Stack(app, "Data")
+        role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+        vault = backup.BackupVault(stack, "Vault",
+                                   removal_policy=RemovalPolicy.DESTROY if vault_destroyed else RemovalPolicy.RETAIN)
+        if with_table:
+            table = dynamodb.Table(stack, "Table", table_name=table_name,
+                                   partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+            if with_job:
+                BackupJob.final_backup(stack, "FinalBackup", resource=table, resource_arn=table.table_arn,
+                                       backup_vault=vault, role=role)
+    return build
+
+
+def deploy_data(tmp_path: Path, cfn_stack: Any, clock: ManualClock, **options: Any) -> tuple[Any, Path]:
+    out = synth(tmp_path, final_backup_stack(**options))
+    stack = cfn_stack(out, stack_name="Data", on_tick=clock.advance)
+    created = stack.deploy(read_assembly_template(out, "Data"))
+    assert created.status == "CREATE_COMPLETE", created.reason
+    return stack, out
+
+
+def test_create_starts_nothing_and_stack_delete_backs_the_table_up_first(tmp_path, aws_backup, cfn_stack,
+                                                                         cfn_scheduler, clock):
+    stack, _ = deploy_data(tmp_path, cfn_stack, clock)
+    assert aws_backup.state.backup_jobs == {}
+    table_arn = stack.resources["TableCD117FA1"].attributes["Arn"]
+    deleted = stack.delete()
+    stack.close()
+
+    assert deleted.status == "DELETE_COMPLETE", deleted.reason
+    [job] = aws_backup.state.backup_jobs.values()
+    assert job.resource_arn == table_arn
+    assert aws_backup.emulator.backup_job_states() == {job.job_id: "COMPLETED"}
+    [event] = deleted.events
+    assert event.polls == 10 and event.response["PhysicalResourceId"] == event.request["PhysicalResourceId"]
+    assert any(p["RecoveryPointArn"] == job.recovery_point_arn for p in aws_backup.emulator._recovery_points())
+    assert no_polling_left(cfn_scheduler)
+
+
+def test_a_failed_final_backup_fails_the_stack_delete(tmp_path, aws_backup, cfn_stack, clock):
+    stack, _ = deploy_data(tmp_path, cfn_stack, clock)
+    aws_backup.emulator.script_outcome("table/orders", "FAILED", "Table is being restored")
+    deleted = stack.delete()
+    stack.close()
+
+    assert deleted.status == "DELETE_FAILED"
+    assert "ended FAILED: Table is being restored" in deleted.reason
+
+
+@pytest.mark.parametrize("next_stack, backups", [
+    ({"with_job": False}, 0),                     # only the job resource removed: the table stays
+    ({"with_job": False, "with_table": False}, 1),  # both removed: back the table up
+    ({"table_name": "orders-v2"}, 1),             # the table replaced: back the old one up
+])
+def test_updates_back_up_only_when_the_protected_resource_goes(tmp_path, aws_backup, cfn_stack, clock,
+                                                               next_stack, backups):
+    stack, _ = deploy_data(tmp_path, cfn_stack, clock)
+    old_table = stack.resources["TableCD117FA1"].attributes["Arn"]
+    out = synth(tmp_path, final_backup_stack(**next_stack))
+    stack.assets_dir = out
+    updated = stack.update(read_assembly_template(out, "Data"))
+    stack.close()
+
+    assert updated.status == "UPDATE_COMPLETE", updated.reason
+    assert len(aws_backup.state.backup_jobs) == backups
+    assert all(j.resource_arn == old_table for j in aws_backup.state.backup_jobs.values())
+
+
+def test_a_vault_deleted_with_the_stack_draws_a_warning():
+    from aws_cdk.assertions import Annotations, Match
+
+    app = App()
+    final_backup_stack(vault_destroyed=True)(app)
+    warnings = Annotations.from_stack(app.node.find_child("Data")).find_warning(
+        "*", Match.string_like_regexp("final backup's vault is deleted with the stack"))
+    assert len(warnings) == 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any, Mapping
 
-from aws_cdk import Duration, Stack, aws_backup as backup, aws_iam as iam
-from constructs import Construct
+from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stack, aws_backup as backup,
+                     aws_iam as iam)
+from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, checked_properties,
                                           job_custom_resource, provider_properties)
@@ -14,7 +15,7 @@ from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLif
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import BACKUP_JOB_RESOURCE, Violation
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import whole_units
+from cdk_backup_jobs.validation import JobValidationError, whole_units
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ PROP_NAMES: Mapping[str, str] = {
     "LogicallyAirGappedBackupVaultArn": "logically_air_gapped_backup_vault_arn",
     **PROVIDER_PROP_NAMES,
     "StopOnDelete": "stop_on_delete",
+    "RunOnDelete": "run_on",
+    "ProtectedLogicalId": "protects",
 }
 
 
@@ -79,10 +82,14 @@ class BackupJob(JobConstruct):
         with the job's status message. Default: False (created once started).
     :param timeout: how long to wait, in whole minutes, at most 55 (CloudFormation
         waits at most one hour). Only with ``wait_for_completion``. Default: 55 minutes.
-    :param run_on: when the job runs: ``RunOn.create()``, ``RunOn.every_deployment()``
-        or ``RunOn.change_of(value)``. Default: ``RunOn.create()``.
+    :param run_on: when the job runs: ``RunOn.create()``, ``RunOn.every_deployment()``,
+        ``RunOn.change_of(value)`` or ``RunOn.delete()`` (a final backup; see
+        ``final_backup``). Default: ``RunOn.create()``.
     :param stop_on_delete: stop the job if it is still running when the
         resource is deleted. Default: False (the job runs on).
+    :param protects: with ``RunOn.delete()``: the construct whose deletion the
+        final backup is for; the job resource then depends on it, so
+        CloudFormation deletes (and backs up) before removing it. Default: none.
     """
 
     def __init__(
@@ -105,9 +112,12 @@ class BackupJob(JobConstruct):
         timeout: Duration | None = None,
         run_on: RunOn | None = None,
         stop_on_delete: bool = False,
+        protects: IConstruct | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.waits = wait_for_completion
+        on_delete = run_on is not None and run_on.on_delete
+        protected_logical_id = _logical_id_of(protects) if protects is not None else None
         self.backup_vault_name = vault_name(backup_vault)
         self.role = role
         problems: list[Violation] = []
@@ -125,7 +135,11 @@ class BackupJob(JobConstruct):
             "LogicallyAirGappedBackupVaultArn": logically_air_gapped_backup_vault_arn,
             **provider_properties(wait_for_completion, timeout, run_on, problems),
             "StopOnDelete": True if stop_on_delete else None,
+            "RunOnDelete": True if on_delete else None,
+            "ProtectedLogicalId": protected_logical_id,
         }, PROP_NAMES, problems)
+        if protects is not None and not on_delete:
+            raise JobValidationError(f"{self.node.path}: protects applies only with run_on=RunOn.delete()")
 
         provider = BackupJobsProvider.of(self)
         vaults = [vault_arn(Stack.of(self), backup_vault)]
@@ -134,7 +148,12 @@ class BackupJob(JobConstruct):
         provider.allow_backup_job(vaults, role.role_arn)
         if stop_on_delete:
             provider.allow_stop()
+        if on_delete:
+            provider.allow_stack_reads()
+            _warn_if_vault_is_destroyed(self, backup_vault)
         self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
+        if protects is not None:
+            self.resource.node.add_dependency(protects)
 
     @property
     def backup_job_id(self) -> str:
@@ -156,6 +175,32 @@ class BackupJob(JobConstruct):
     def backup_size_in_bytes(self) -> str:
         """The size of the backup in bytes (waited jobs only)."""
         return self._finished_attribute("BackupSizeInBytes", "backup_size_in_bytes")
+
+    @classmethod
+    def final_backup(
+        cls,
+        scope: Construct,
+        construct_id: str,
+        *,
+        resource: IConstruct,
+        resource_arn: str,
+        backup_vault: backup.IBackupVault | str,
+        role: iam.IRole,
+        lifecycle: JobLifecycle | None = None,
+        recovery_point_tags: Mapping[str, str] | None = None,
+        timeout: Duration | None = None,
+    ) -> "BackupJob":
+        """A backup taken when the stack deletes ``resource``: ``DeletionPolicy: Snapshot`` for any
+        resource AWS Backup supports (DynamoDB, EFS, S3, FSx, EC2 ...).
+
+        Create and Update start nothing. The job resource depends on
+        ``resource``, so CloudFormation deletes it first; its Delete starts the
+        backup and answers only when the job is COMPLETED (within ``timeout``).
+        A failed backup fails the delete, so nothing is lost silently.
+        """
+        return cls(scope, construct_id, backup_vault=backup_vault, resource_arn=resource_arn, role=role,
+                   lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
+                   run_on=RunOn.delete(), protects=resource)
 
     def copy_to(
         self,
@@ -182,6 +227,25 @@ class BackupJob(JobConstruct):
             role=role or self.role, lifecycle=lifecycle, wait_for_completion=wait_for_completion,
             timeout=timeout, run_on=run_on,
         )
+
+
+def _logical_id_of(construct: IConstruct) -> str:
+    """The logical ID of a construct's CloudFormation resource (the construct or its default child)."""
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise JobValidationError(f"{construct.node.path} is not a CloudFormation resource")
+    return Stack.of(resource).get_logical_id(resource)
+
+
+def _warn_if_vault_is_destroyed(job: Construct, vault: backup.IBackupVault | str) -> None:
+    """A final backup into a vault that the same stack deletes would not outlive the stack."""
+    child = vault.node.default_child if isinstance(vault, Construct) else None
+    if isinstance(child, CfnResource) and child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE:
+        Annotations.of(job).add_warning_v2(
+            "cdk-backup-jobs:final-backup-vault-deleted",
+            "The final backup's vault is deleted with the stack (RemovalPolicy.DESTROY); CloudFormation "
+            "cannot delete a vault that holds recovery points, and the backup would not outlive the stack. "
+            "Keep the vault (RemovalPolicy.RETAIN) or use one outside this stack.")
 
 
 def _minutes(window: Duration | None, member: str, problems: list[Violation]) -> Any:

@@ -36,9 +36,14 @@ def provider_properties(wait_for_completion: bool, timeout: Duration | None, run
     }
 
 
+def waits(properties: Mapping[str, Any]) -> bool:
+    """Whether some request of this resource waits for a job (a final backup waits on Delete)."""
+    return properties.get("WaitForCompletion") is True or properties.get("RunOnDelete") is True
+
+
 def service_timeout(properties: Mapping[str, Any]) -> Duration:
     """CloudFormation's wait: a little longer than the provider's own, capped at one hour."""
-    if properties.get("WaitForCompletion") is not True:
+    if not waits(properties):
         return SERVICE_TIMEOUT
     minutes = properties.get("WaitTimeoutMinutes", MAX_WAIT_MINUTES)
     if Token.is_unresolved(minutes):
@@ -88,7 +93,8 @@ def job_custom_resource(
 ) -> CustomResource:
     """The job's custom resource, created after the provider's policy and deleted before it.
 
-    A waited job also lets the provider poll for it (its own schedule rule).
+    A waited job (or a final backup) also lets the provider poll for it (its
+    own schedule rule).
     """
     resource = CustomResource(
         scope, "Resource",
@@ -98,7 +104,7 @@ def job_custom_resource(
         service_timeout=service_timeout(properties),
     )
     resource.node.add_dependency(provider.policy)
-    if properties.get("WaitForCompletion") is True:
+    if waits(properties):
         stack = Stack.of(scope)
         logical_id = stack.get_logical_id(resource.node.default_child)  # type: ignore[arg-type]
         if len(stack.resolve(logical_id)) > MAX_POLLING_LOGICAL_ID:

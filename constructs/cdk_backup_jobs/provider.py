@@ -111,6 +111,11 @@ class BackupJobsProvider(Construct):
         self._grant("PollingPermission", ["lambda:AddPermission", "lambda:RemovePermission"],
                     self.function.function_arn)
 
+    def allow_stack_reads(self) -> None:
+        """Let a final backup read its own stack's status and template (is the resource going?)."""
+        self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
+                    self._stack.stack_id)
+
     def allow_stop(self) -> None:
         """Let the function stop backup jobs (StopOnDelete); AWS Backup does not scope StopBackupJob."""
         self._grant("StopBackupJob", ["backup:StopBackupJob"], "*")

@@ -11,9 +11,10 @@ class RunOn:
     a change of it is a change of the resource, and so a new job.
     """
 
-    def __init__(self, run_token: str | None, description: str) -> None:
+    def __init__(self, run_token: str | None, description: str, on_delete: bool = False) -> None:
         self.run_token = run_token
         self.description = description
+        self.on_delete = on_delete
 
     @classmethod
     def create(cls) -> "RunOn":
@@ -33,6 +34,13 @@ class RunOn:
     def change_of(cls, value: str) -> "RunOn":
         """Whenever ``value`` changes, for example an application version (a token is fine)."""
         return cls(value, "change of a value")
+
+    @classmethod
+    def delete(cls) -> "RunOn":
+        """A final backup: nothing on create or update; the job runs, waited, when the stack
+        deletes the resource together with the resource it protects. Prefer
+        ``BackupJob.final_backup``, which also orders the deletions."""
+        return cls(None, "delete", on_delete=True)
 
     def __repr__(self) -> str:
         return f"RunOn({self.description})"

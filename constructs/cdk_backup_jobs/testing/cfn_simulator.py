@@ -122,8 +122,10 @@ class CloudFormationSimulator:
         self.template = load_template(template)
         events: list[ResourceEvent] = []
         created: list[str] = []
+        self._status("CREATE_IN_PROGRESS")
         failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
         if failure:
+            self._status("ROLLBACK_IN_PROGRESS")
             rollback_failure = self._delete_all(list(reversed(created)), events)
             status = "ROLLBACK_FAILED" if rollback_failure else "ROLLBACK_COMPLETE"
             return StackOperation(status, {}, events, failure)
@@ -133,6 +135,7 @@ class CloudFormationSimulator:
         """Update to a new template; replaced and removed resources are deleted afterwards."""
         old_template, new_template = self.template, load_template(template)
         self.template = new_template
+        self._status("UPDATE_IN_PROGRESS")
         events: list[ResourceEvent] = []
         created: list[str] = []
         updated: list[tuple[str, _Provisioned]] = []
@@ -146,8 +149,10 @@ class CloudFormationSimulator:
         failure = self._walk(new_template, events, step)
         if failure:
             self.template = old_template
+            self._status("UPDATE_ROLLBACK_IN_PROGRESS")
             self._roll_back_update(events, created, updated)
             return StackOperation("UPDATE_ROLLBACK_COMPLETE", {}, events, failure)
+        self._status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         for logical_id, old in replaced:
             self._send_delete(logical_id, old, events)
         removed = [lid for lid in self._reverse_order(old_template) if lid not in new_template["Resources"]]
@@ -157,8 +162,10 @@ class CloudFormationSimulator:
     def delete(self) -> StackOperation:
         """Delete every resource, dependants first."""
         events: list[ResourceEvent] = []
+        self._status("DELETE_IN_PROGRESS")
         failure = self._delete_all(self._reverse_order(self.template), events)
         if failure:
+            self._status("DELETE_FAILED")
             return StackOperation("DELETE_FAILED", {}, events, failure)
         self.template = {"Resources": {}}
         return StackOperation("DELETE_COMPLETE", {}, events)
@@ -184,6 +191,11 @@ class CloudFormationSimulator:
         self.close()
 
     # --- internals -------------------------------------------------------------
+
+    def _status(self, status: str) -> None:
+        """Tell the scheduler's CloudFormation API what DescribeStacks should say now."""
+        if self.scheduler is not None:
+            self.scheduler.set_stack(self.stack_id, self.stack_name, status, self.template)
 
     def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
               step: Callable[[str], str | None]) -> str | None:
@@ -244,7 +256,11 @@ class CloudFormationSimulator:
         except TemplateError as error:
             return f"{logical_id}: {error}"
         if not is_custom_resource(definition):
-            old.properties = properties
+            # A new physical name (TableName, RoleName ...) means a replacement, as in CloudFormation.
+            physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
+            self.resources[logical_id] = _Provisioned(definition["Type"], physical_id, attributes, properties)
+            if physical_id != old.physical_id and self.on_resource:
+                self.on_resource(definition["Type"], physical_id, properties)
             return None
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:
@@ -299,6 +315,7 @@ class CloudFormationSimulator:
         return [lid for level in reversed(levels) for lid in level]
 
     def _finish(self, status: str, events: list[ResourceEvent]) -> StackOperation:
+        self._status(status)
         resolver = self._resolver()
         outputs = {}
         for name, output in self.template.get("Outputs", {}).items():

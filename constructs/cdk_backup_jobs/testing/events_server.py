@@ -1,4 +1,4 @@
-"""The EventBridge and Lambda calls crhelper makes to poll, on a local endpoint.
+"""The control-plane calls a provider makes besides AWS Backup, on a local endpoint.
 
 crhelper waits for a long job by creating a scheduled EventBridge rule whose
 target re-invokes the function with the original event (PutRule, PutTargets,
@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import uuid
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +54,7 @@ class SchedulerState:
 
     rules: dict[str, Rule] = field(default_factory=dict)
     permissions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,7 +79,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "x-www-form-urlencoded" in self.headers.get("Content-Type", ""):
+            self._cloudformation({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+            return
+        body = json.loads(raw or b"{}")
         target = self.headers.get("X-Amz-Target", "")
         if target.startswith("AWSEvents."):
             self._answer(200, self._events(target.split(".", 1)[1], body), "application/x-amz-json-1.1")
@@ -126,6 +134,41 @@ class _Handler(BaseHTTPRequestHandler):
                 return {}
         return {}
 
+    def _cloudformation(self, form: dict[str, str]) -> None:
+        """DescribeStacks and GetTemplate, answered in the query protocol's XML."""
+        state = self.server.state
+        action, name = form.get("Action", ""), form.get("StackName", "")
+        with state.lock:
+            state.calls.append(action)
+            stack = state.stacks.get(name) or next(
+                (s for s in state.stacks.values() if s["StackName"] == name), None)
+        if stack is None:
+            self._xml(400, f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                           f"<Message>Stack with id {escape(name)} does not exist</Message></Error>"
+                           f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+        elif action == "DescribeStacks":
+            self._xml(200, f"<DescribeStacksResponse><DescribeStacksResult><Stacks><member>"
+                           f"<StackName>{escape(stack['StackName'])}</StackName>"
+                           f"<StackId>{escape(stack['StackId'])}</StackId>"
+                           f"<StackStatus>{stack['StackStatus']}</StackStatus>"
+                           f"<CreationTime>2026-01-01T00:00:00Z</CreationTime>"
+                           f"</member></Stacks></DescribeStacksResult></DescribeStacksResponse>")
+        elif action == "GetTemplate":
+            body = escape(json.dumps(stack["Template"]))
+            self._xml(200, f"<GetTemplateResponse><GetTemplateResult><TemplateBody>{body}</TemplateBody>"
+                           f"</GetTemplateResult></GetTemplateResponse>")
+        else:
+            self._xml(400, f"<ErrorResponse><Error><Code>InvalidAction</Code><Message>{escape(action)}"
+                           f"</Message></Error></ErrorResponse>")
+
+    def _xml(self, status: int, body: str) -> None:
+        payload = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
     def _add_permission(self, function: str, body: dict[str, Any]) -> dict[str, Any]:
         state = self.server.state
         with state.lock:
@@ -161,7 +204,14 @@ class RunningEventsServer:
     @property
     def environment(self) -> dict[str, str]:
         """What a function needs to reach this server for its EventBridge and Lambda calls."""
-        return {"AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url, "AWS_ENDPOINT_URL_LAMBDA": self.endpoint_url}
+        return {"AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url, "AWS_ENDPOINT_URL_LAMBDA": self.endpoint_url,
+                "AWS_ENDPOINT_URL_CLOUDFORMATION": self.endpoint_url}
+
+    def set_stack(self, stack_id: str, stack_name: str, status: str, template: dict[str, Any]) -> None:
+        """What DescribeStacks and GetTemplate answer for a stack (set by the simulator)."""
+        with self.state.lock:
+            self.state.stacks[stack_id] = {"StackId": stack_id, "StackName": stack_name,
+                                           "StackStatus": status, "Template": template}
 
 
 @contextmanager
