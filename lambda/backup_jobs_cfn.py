@@ -52,6 +52,7 @@ from backup_jobs_logging import StructuredLogger
 log = StructuredLogger()
 
 MAX_RESPONSE_BYTES = 4096  # CloudFormation rejects larger custom-resource responses
+MAX_REASON_CHARACTERS = 255  # CloudFormation shows at most 256; crhelper's own cut keeps the tail and runs over
 MAX_SEND_ATTEMPTS = 6
 SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
@@ -96,6 +97,9 @@ class ProviderResource(CfnResource):
         self, status: str | None = None, reason: str = "", send_response: Any = None
     ) -> None:
         # crhelper passes its own unbounded sender as send_response: ignored.
+        # Cut reasons here, keeping their start (which names the problem).
+        self.Reason = clip_reason(str(self.Reason))
+        reason = clip_reason(str(reason))
         with self._response_lock:
             if self._response_claimed:
                 log.warning("Response already sent for this invocation; not sending another",
@@ -166,6 +170,12 @@ def deliver_response(
         time.sleep(max(0.0, min(0.25 * 2 ** (attempt - 1), 4.0, deadline - time.monotonic())))
     log.error("Response not delivered before the deadline", attempts=attempt)
     return False
+
+
+def clip_reason(reason: str) -> str:
+    if len(reason) <= MAX_REASON_CHARACTERS:
+        return reason
+    return reason[: MAX_REASON_CHARACTERS - 3] + "..."
 
 
 def _payload(body: dict[str, Any]) -> bytes:

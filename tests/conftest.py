@@ -6,8 +6,6 @@ import os
 import shutil
 import sysconfig
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -31,24 +29,7 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-VAULT = "primary-vault"
-COPY_VAULT = "copy-vault"
-ROLE_ARN = "arn:aws:iam::123456789012:role/backup-role"
-TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders-stack/6d7a5e40-0000-11ef-9c4b-0a1b2c3d4e5f"
-
-
-@dataclass
-class LambdaContext:
-    """The parts of Lambda's context object that crhelper reads."""
-
-    deadline: float
-    function_name: str = "backup-jobs-provider"
-    aws_request_id: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self.deadline - time.monotonic()) * 1000), 0)
-
+from provider_events import COPY_VAULT, VAULT, LambdaContext, forbidden_in
 
 pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]
 
@@ -77,29 +58,6 @@ def provider(backup_api: Any) -> Iterator[Any]:
     index._backup_client = None
 
 
-def make_event(cfn: Any, request_type: str, resource_type: str, properties: dict[str, Any], *,
-               logical_id: str = "TableBackup", request_id: str | None = None,
-               physical_id: str | None = None,
-               old_properties: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A custom-resource request exactly as CloudFormation sends it (string values)."""
-    event: dict[str, Any] = {
-        "RequestType": request_type,
-        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:backup-jobs-provider",
-        "ResponseURL": cfn.new_url(),
-        "StackId": STACK_ID,
-        "RequestId": request_id or str(uuid.uuid4()),
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:backup-jobs-provider",
-                               "ServiceTimeout": "300", **properties},
-    }
-    if physical_id is not None:
-        event["PhysicalResourceId"] = physical_id
-    if old_properties is not None:
-        event["OldResourceProperties"] = {"ServiceToken": event["ServiceToken"], **old_properties}
-    return event
-
-
 @pytest.fixture
 def invoke(provider: Any, cfn: Any) -> Callable[..., dict[str, Any]]:
     """Run the real handler on an event and return the one response CloudFormation got."""
@@ -113,16 +71,26 @@ def invoke(provider: Any, cfn: Any) -> Callable[..., dict[str, Any]]:
     return run
 
 
-def backup_properties(**overrides: Any) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "BackupVaultName": VAULT,
-        "ResourceArn": TABLE_ARN,
-        "IamRoleArn": ROLE_ARN,
-        "StartWindowMinutes": "60",
-        "CompleteWindowMinutes": "240",
-        "Lifecycle": {"MoveToColdStorageAfterDays": "30", "DeleteAfterDays": "120",
-                      "OptInToArchiveForSupportedResources": "false"},
-        "RecoveryPointTags": {"team": "payments-secret-tag-value"},
-    }
-    properties.update(overrides)
-    return {k: v for k, v in properties.items() if v is not None}
+# --- no secret in any log ------------------------------------------------------
+# Every test's captured output and logs, and everything every Lambda worker wrote,
+# are scanned for what must never be logged: the presigned ResponseURL (its
+# path and signature) and the tag values the tests use.
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    from cdk_backup_jobs.testing import LambdaRuntime
+
+    if call.when == "setup":
+        item.stash[_runtimes_before] = len(LambdaRuntime.created)
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    texts = [content for _, content in report.sections]
+    if call.when == "teardown":
+        texts += [runtime.logs for runtime in LambdaRuntime.created[item.stash.get(_runtimes_before, 0):]]
+    found = sorted({marker for text in texts for marker in forbidden_in(text)})
+    if found and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"forbidden in logs: {found}"
+
+
+_runtimes_before = pytest.StashKey[int]()

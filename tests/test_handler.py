@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (COPY_VAULT, ROLE_ARN, VAULT, LambdaContext, backup_properties,
+from provider_events import (COPY_VAULT, ROLE_ARN, VAULT, LambdaContext, backup_properties,
                       make_event)
 from cdk_backup_jobs.testing import Fault
 

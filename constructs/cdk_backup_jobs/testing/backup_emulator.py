@@ -144,6 +144,28 @@ class BackupEmulator:
         self.outcomes: list[ScriptedOutcome] = []
         self.idempotency_window = idempotency_window
         self.lock = threading.RLock()
+        self._rate: tuple[float, float] | None = None
+        self._tokens = 0.0
+        self._refilled_at = time.monotonic()
+
+    def throttle_above(self, per_second: float, burst: int) -> None:
+        """Answer ThrottlingException past ``per_second`` calls (a token bucket of ``burst``), as AWS does."""
+        with self.lock:
+            self._rate = (per_second, float(burst))
+            self._tokens = float(burst)
+            self._refilled_at = time.monotonic()
+
+    def _admit(self) -> bool:
+        if self._rate is None:
+            return True
+        per_second, burst = self._rate
+        now = time.monotonic()
+        self._tokens = min(burst, self._tokens + (now - self._refilled_at) * per_second)
+        self._refilled_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
     # --- set-up and inspection -------------------------------------------------
 
@@ -181,6 +203,9 @@ class BackupEmulator:
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
+            if not self._admit():
+                self.state.calls.append((operation, {"_fault": "ThrottlingException"}))
+                raise BackupApiError(400, "ThrottlingException", "Rate exceeded")
             self.state.calls.append((operation, dict(params)))
             handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
                 self, f"_{_snake(operation)}", None)

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
 INIT_TIMEOUT_SECONDS = 30.0
@@ -66,6 +66,9 @@ class _Worker:
 class LambdaRuntime:
     """A function: code folder, handler, environment, timeout; invoke() runs it."""
 
+    created: ClassVar[list["LambdaRuntime"]] = []
+    """Every runtime of this process, so a test session can scan all function logs."""
+
     def __init__(self, code_dir: str | Path, handler: str = "index.handler", *,
                  environment: Mapping[str, str] | None = None, timeout_seconds: float = 3.0,
                  function_name: str = "function") -> None:
@@ -79,6 +82,7 @@ class LambdaRuntime:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._log_lines: list[str] = []
+        LambdaRuntime.created.append(self)
 
     def invoke(self, event: Mapping[str, Any]) -> Invocation:
         began = time.monotonic()

@@ -28,6 +28,7 @@ class ResponseLog:
 
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sizes: dict[str, list[int]] = field(default_factory=dict)
+    arrivals: dict[str, list[float]] = field(default_factory=dict)  # time.monotonic() of each
     fail_next: int = 0
     slow_next: int = 0
     slow_seconds: float = 0.0
@@ -54,6 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             log.sizes.setdefault(self.path, []).append(len(body))
+            log.arrivals.setdefault(self.path, []).append(time.monotonic())
             log.responses.setdefault(self.path, []).append(json.loads(body))
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -88,6 +90,11 @@ class RunningResponseServer:
         """The responses PUT to ``url``, in arrival order."""
         with self.log.lock:
             return list(self.log.responses.get(url[len(self.base_url):], []))
+
+    def arrivals_for(self, url: str) -> list[float]:
+        """When (time.monotonic()) each response to ``url`` arrived."""
+        with self.log.lock:
+            return list(self.log.arrivals.get(url[len(self.base_url):], []))
 
     def sizes_for(self, url: str) -> list[int]:
         """The byte sizes of the responses PUT to ``url``."""
