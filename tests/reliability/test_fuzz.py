@@ -45,6 +45,17 @@ def mutated_valid(draw: Any, resource_type: str) -> dict[str, Any]:
     return properties
 
 
+@st.composite
+def valid_with_random_tags(draw: Any, resource_type: str) -> dict[str, Any]:
+    """A valid property set with random (unicode, edge-length) tags: the accepting path."""
+    properties = dict(VALID[resource_type])
+    if resource_type == "Custom::BackupJob":
+        properties["RecoveryPointTags"] = draw(st.dictionaries(
+            st.text(min_size=1, max_size=128).filter(lambda k: not k.lower().startswith("aws:")),
+            st.text(max_size=256), max_size=50))
+    return properties
+
+
 def test_handler_fuzz(provider, cfn, backup_api, record):
     outcomes = {"SUCCESS": 0, "FAILED": 0}
     problems: list[str] = []
@@ -53,7 +64,8 @@ def test_handler_fuzz(provider, cfn, backup_api, record):
               suppress_health_check=list(HealthCheck))
     @given(data=st.data(), resource_type=st.sampled_from(sorted(VALID)))
     def one(data: Any, resource_type: str) -> None:
-        properties = data.draw(st.one_of(RANDOM_PROPERTIES, mutated_valid(resource_type)))
+        properties = data.draw(st.one_of(RANDOM_PROPERTIES, mutated_valid(resource_type),
+                                         valid_with_random_tags(resource_type)))
         jobs_before = len(backup_api.state.backup_jobs) + len(backup_api.state.copy_jobs)
         event = make_event(cfn, "Create", resource_type, properties)
         provider.handler(event, LambdaContext(deadline=time.monotonic() + 30))  # must not raise
@@ -75,7 +87,7 @@ def test_handler_fuzz(provider, cfn, backup_api, record):
         problems.append(str(error)[:300])
         raise
     finally:
-        record("Property fuzzing (handler)", "random and mutated-valid properties, both resource types",
+        record("Property fuzzing (handler)", "random, mutated-valid and valid-with-random-tags properties, both types",
                cases=sum(outcomes.values()), failures=len(problems), duplicates=0, hung=0,
                succeeded=outcomes["SUCCESS"], refused=outcomes["FAILED"])
 
@@ -89,13 +101,15 @@ def test_construct_fuzz(record):
     text = st.text(max_size=80)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(vault=text, arn=st.one_of(text, st.just("arn:aws:dynamodb:us-east-1:123456789012:table/t")),
-           start=st.none() | st.floats(min_value=0, max_value=10**9, allow_nan=False),
+    @given(vault=st.one_of(text, st.from_regex(rules.VAULT_NAME_PATTERN, fullmatch=True)),
+           arn=st.one_of(text, st.just("arn:aws:dynamodb:us-east-1:123456789012:table/t")),
+           start=st.none() | st.integers(min_value=60, max_value=52_560_000).map(float)
+           | st.floats(min_value=0, max_value=10**9, allow_nan=False),
            delete_days=st.none() | st.integers(min_value=0, max_value=10**6),
            cold_days=st.none() | st.integers(min_value=0, max_value=10**6),
            tags=st.none() | st.dictionaries(text, st.text(max_size=300), max_size=60),
-           options=st.none() | st.dictionaries(text, text, max_size=3),
-           index=st.none() | text, wait=st.booleans(),
+           options=st.none() | st.just({"WindowsVSS": "enabled"}) | st.dictionaries(text, text, max_size=3),
+           index=st.none() | st.sampled_from(["ENABLED", "DISABLED"]) | text, wait=st.booleans(),
            timeout=st.none() | st.integers(min_value=0, max_value=200))
     def one(vault: str, arn: str, start: float | None, delete_days: int | None, cold_days: int | None,
             tags: dict[str, str] | None, options: dict[str, str] | None, index: str | None, wait: bool,

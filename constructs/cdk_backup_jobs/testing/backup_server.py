@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
+from cdk_backup_jobs.testing.serving import serving
 from cdk_backup_jobs.testing.backup_emulator import BackupEmulator, BackupState, JobTiming
 from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, Route, build_routes,
                                                      load_model, match, read_input, to_wire)
@@ -126,14 +126,8 @@ def backup_server(emulator: BackupEmulator | None = None, host: str = "127.0.0.1
                   port: int = 0) -> Iterator[RunningBackupServer]:
     """Serve an emulator on a loopback port (a free one by default) for the block."""
     emulator = emulator or BackupEmulator()
-    server = _Server((host, port), emulator, _routes())
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield RunningBackupServer(f"http://{host}:{server.server_address[1]}", emulator)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Server((host, port), emulator, _routes())) as bound:
+        yield RunningBackupServer(f"http://{host}:{bound}", emulator)
 
 
 def main() -> None:

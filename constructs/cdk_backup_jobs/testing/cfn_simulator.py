@@ -224,19 +224,31 @@ class CloudFormationSimulator:
         resource: Mapping[str, Any] = self.template["Resources"][logical_id]
         return resource
 
+    def _properties(self, logical_id: str) -> dict[str, Any]:
+        """The resource's properties with every intrinsic resolved (raises TemplateError)."""
+        resolved: dict[str, Any] = self._resolver().resolve(self._definition(logical_id).get("Properties", {}))
+        return resolved
+
+    def _provision(self, logical_id: str, properties: dict[str, Any]) -> _Provisioned:
+        """An ordinary resource: a fake physical ID; a new one (a new name) is a new resource."""
+        definition = self._definition(logical_id)
+        physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
+        old = self.resources.get(logical_id)
+        self.resources[logical_id] = _Provisioned(definition["Type"], physical_id, attributes, properties)
+        if (old is None or old.physical_id != physical_id) and self.on_resource:
+            self.on_resource(definition["Type"], physical_id, properties)
+        return self.resources[logical_id]
+
     def _create(self, logical_id: str, events: list[ResourceEvent], created: list[str]) -> str | None:
         definition = self._definition(logical_id)
         try:
-            properties = self._resolver().resolve(definition.get("Properties", {}))
+            properties = self._properties(logical_id)
         except TemplateError as error:
             return f"{logical_id}: {error}"
         if not is_custom_resource(definition):
-            physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
-            self.resources[logical_id] = _Provisioned(definition["Type"], physical_id, attributes, properties)
+            provisioned = self._provision(logical_id, properties)
             created.append(logical_id)
-            self._start_function(logical_id, definition, attributes)
-            if self.on_resource:
-                self.on_resource(definition["Type"], physical_id, properties)
+            self._start_function(logical_id, definition, provisioned.attributes)
             return None
         strings = cfn_strings(properties)
         event = self._deliver(logical_id, "Create", definition["Type"], strings)
@@ -252,15 +264,11 @@ class CloudFormationSimulator:
         definition = self._definition(logical_id)
         old = self.resources[logical_id]
         try:
-            properties = self._resolver().resolve(definition.get("Properties", {}))
+            properties = self._properties(logical_id)
         except TemplateError as error:
             return f"{logical_id}: {error}"
         if not is_custom_resource(definition):
-            # A new physical name (TableName, RoleName ...) means a replacement, as in CloudFormation.
-            physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
-            self.resources[logical_id] = _Provisioned(definition["Type"], physical_id, attributes, properties)
-            if physical_id != old.physical_id and self.on_resource:
-                self.on_resource(definition["Type"], physical_id, properties)
+            self._provision(logical_id, properties)  # a new physical name is a replacement, as in CloudFormation
             return None
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
+from cdk_backup_jobs.testing.serving import serving
+
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 POLICY_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/policy(?:/(?P<sid>[^/?]+))?")
@@ -217,11 +219,5 @@ class RunningEventsServer:
 @contextmanager
 def events_server(host: str = "127.0.0.1") -> Iterator[RunningEventsServer]:
     state = SchedulerState()
-    server = _Server((host, 0), state)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield RunningEventsServer(f"http://{host}:{server.server_address[1]}", state)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Server((host, 0), state)) as bound:
+        yield RunningEventsServer(f"http://{host}:{bound}", state)

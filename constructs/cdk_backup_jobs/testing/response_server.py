@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
+from cdk_backup_jobs.testing.serving import serving
+
 
 @dataclass
 class ResponseLog:
@@ -114,13 +116,7 @@ def response_server(host: str = "127.0.0.1") -> Iterator[RunningResponseServer]:
     log = ResponseLog()
     server = _Server((host, 0), log)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    with tempfile.TemporaryDirectory() as folder:
+    with serving(server) as bound, tempfile.TemporaryDirectory() as folder:
         ca_file = Path(folder) / "ca.pem"
         authority.cert_pem.write_to_path(str(ca_file))
-        try:
-            yield RunningResponseServer(f"https://{host}:{server.server_address[1]}", str(ca_file), log)
-        finally:
-            server.shutdown()
-            server.server_close()
+        yield RunningResponseServer(f"https://{host}:{bound}", str(ca_file), log)
