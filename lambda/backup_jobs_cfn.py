@@ -12,7 +12,13 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
 - its timeout timer can send a second response while the first is still
   being retried: one invocation sends at most one response;
 - once a poll function is registered it polls for every request: it polls
-  only when the handler sets ``poll_this_request`` (a job still running).
+  only when the handler sets ``poll_this_request`` (a job still running);
+- it puts the whole event, every property included, into the polling rule's
+  target: the target gets only what a poll needs (EventBridge caps it at
+  8192 characters, and tag values have no place there);
+- a second, overlapping poll finds the rule already removed and would then
+  answer FAILED over a SUCCESS: an already removed rule is not an error;
+- its error logs and reasons could quote a URL: URLs are redacted from both.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import ssl
 import sys
 import threading
@@ -53,6 +60,11 @@ log = StructuredLogger()
 
 MAX_RESPONSE_BYTES = 4096  # CloudFormation rejects larger custom-resource responses
 MAX_REASON_CHARACTERS = 255  # CloudFormation shows at most 256; crhelper's own cut keeps the tail and runs over
+URL = re.compile(r"https?://[^\s'\"<>]+")
+# What a scheduled poll needs of the original event; the properties stay out.
+POLL_EVENT_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType",
+                   "PhysicalResourceId", "ServiceToken", "CrHelperData", "CrHelperPoll", "CrHelperRule",
+                   "CrHelperPermission")
 MAX_SEND_ATTEMPTS = 6
 SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
@@ -79,6 +91,8 @@ class ProviderResource(CfnResource):
         # A failure we raised on purpose is logged once, by us, as a reason;
         # crhelper would log it again with a stack trace.
         logging.getLogger("crhelper.resource_helper").addFilter(_DropExpected(expected_errors))
+        for name in ("crhelper.resource_helper", "crhelper.utils"):
+            logging.getLogger(name).addFilter(_RedactUrls())
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         with self._response_lock:
@@ -98,8 +112,8 @@ class ProviderResource(CfnResource):
     ) -> None:
         # crhelper passes its own unbounded sender as send_response: ignored.
         # Cut reasons here, keeping their start (which names the problem).
-        self.Reason = clip_reason(str(self.Reason))
-        reason = clip_reason(str(reason))
+        self.Reason = clip_reason(redact(str(self.Reason)))
+        reason = clip_reason(redact(str(reason)))
         with self._response_lock:
             if self._response_claimed:
                 log.warning("Response already sent for this invocation; not sending another",
@@ -112,6 +126,29 @@ class ProviderResource(CfnResource):
             deliver_response(url, body, ssl_verify, deadline=deadline)
 
         super()._send(status, reason, send_response=bounded_sender)  # type: ignore[misc]
+
+    def _put_targets(self, func_name: str) -> None:
+        """crhelper's rule target, with only the keys a poll reads."""
+        event = getattr(self, "_event")
+        rule_arn = event["CrHelperRule"]
+        partition, region, account = rule_arn.split(":")[1], rule_arn.split(":")[3], rule_arn.split(":")[4]
+        poll_event = {key: event[key] for key in POLL_EVENT_KEYS if key in event}
+        getattr(self, "_events_client").put_targets(
+            Rule=rule_arn.split("/")[1],
+            Targets=[{"Id": "1", "Arn": f"arn:{partition}:lambda:{region}:{account}:function:{func_name}",
+                      "Input": json.dumps(poll_event)}],
+        )
+
+    def _remove_polling(self) -> None:
+        """crhelper's clean-up, where a rule another poll already removed is not a failure."""
+        from botocore.exceptions import ClientError
+
+        try:
+            super()._remove_polling()  # type: ignore[misc]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            log.warning("Polling rule already removed by an overlapping poll")
 
     def _send_budget_seconds(self) -> float:
         context = getattr(self, "_context", None)
@@ -172,6 +209,11 @@ def deliver_response(
     return False
 
 
+def redact(text: str) -> str:
+    """URLs out: a presigned ResponseURL is a credential."""
+    return URL.sub("<url>", text)
+
+
 def clip_reason(reason: str) -> str:
     if len(reason) <= MAX_REASON_CHARACTERS:
         return reason
@@ -221,6 +263,18 @@ class _DropExpected(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         return not (self.expected and isinstance(error, self.expected))
+
+
+class _RedactUrls(logging.Filter):
+    """Redacts URLs from crhelper's records, message and traceback alike."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
 
 
 class _LazyClient:

@@ -10,6 +10,7 @@ keeps the recovery point and, if asked, stops a backup job still running.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -41,7 +42,11 @@ class InvalidProperties(ProviderError):
 
 
 class BackupServiceError(ProviderError):
-    """AWS Backup refused or could not answer the call."""
+    """AWS Backup refused or could not answer the call; ``service_time`` is when (AWS's clock if it answered)."""
+
+    def __init__(self, message: str, service_time: float | None = None) -> None:
+        super().__init__(message)
+        self.service_time = service_time if service_time is not None else time.time()
 
 
 class JobDidNotComplete(ProviderError):
@@ -185,16 +190,31 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
 
 
 def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str]) -> Outcome:
-    """One scheduled check of a waited job (crhelper's poll_create and poll_update)."""
+    """One scheduled check of a waited job (crhelper's poll_create, poll_update and poll_delete)."""
     job_type = job_type_for(request)
     return check_job(job_type, backup_client, data[job_type.id_attribute], data)
+
+
+def _still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: str,
+                         data: Mapping[str, str]) -> Outcome:
+    """A Describe that failed (throttled past botocore's retries, say) is no verdict on the job:
+    poll again until the deadline, then fail naming the job, so that it can still be found and
+    stopped and no polling rule outlives the resource."""
+    physical_id = data.get(RESOURCE_ID, job_id)
+    if error.service_time >= float(data.get(WAIT_DEADLINE, "0")):
+        raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id)
+    log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
+    return Outcome(physical_id, data, waiting=True)
 
 
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
               data: Mapping[str, str]) -> Outcome:
     """Done, failed, timed out, or still waiting: decided from one Describe call."""
     describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
-    job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+    try:
+        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+    except BackupServiceError as error:
+        return _still_waiting_after(error, job_type, job_id, data)
     progress = service.progress(job)
     state = str(job.get("State"))
     log.info(f"{job_type.noun} progress", job_id=job_id, **progress)
@@ -213,11 +233,12 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
     return Outcome(physical_id, data, waiting=True, progress=progress)
 
 
-def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+def update(request: CustomResourceRequest, backup_client: ClientFactory,
+           stack_client: ClientFactory | None = None) -> Outcome:
     job_type = job_type_for(request)
     spec = job_spec(job_type, request.properties)
     if spec.run_on_delete:
-        return _update_final_backup(job_type, spec, request, backup_client)
+        return _update_final_backup(job_type, spec, request, backup_client, stack_client)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes.
@@ -230,7 +251,7 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
 
 
 def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
-                         backup_client: ClientFactory) -> Outcome:
+                         backup_client: ClientFactory, stack_client: ClientFactory | None) -> Outcome:
     """A final backup's Update: in place; if the protected resource was replaced, back up the old one.
 
     CloudFormation deletes a replaced resource in the clean-up after this
@@ -238,13 +259,34 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     backup must be taken now, while it still exists.
     """
     physical_id = request.physical_resource_id or final_backup_id(request)
-    old_arn = (request.old_properties or {}).get("ResourceArn")
-    if old_arn and old_arn != spec.params.get("ResourceArn") and not spec.skip_final_backup:
+    old = _spec_or_none(job_type, request.old_properties)
+    old_arn = old.params.get("ResourceArn") if old is not None and old.run_on_delete else None
+    replaced = old_arn is not None and old_arn != spec.params.get("ResourceArn")
+    rolling_back = stack_client is not None and "ROLLBACK" in _stack_status(stack_client(), request)
+    if replaced and not spec.skip_final_backup and not rolling_back:
         log.info("Protected resource replaced: final backup of the old one", resource_arn=old_arn)
         old = JobSpec({**spec.params, "ResourceArn": old_arn}, wait=True, wait_minutes=spec.wait_minutes)
         return start_job(job_type, old, request, backup_client, physical_id)
     return Outcome(physical_id, {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "",
                                  "IsParent": "false"})
+
+
+def _spec_or_none(job_type: JobType, properties: Mapping[str, Any] | None) -> JobSpec | None:
+    try:
+        return job_spec(job_type, properties) if properties is not None else None
+    except InvalidProperties:
+        return None
+
+
+def _stack_status(stack_client: Any, request: CustomResourceRequest) -> str:
+    """The stack's status ("" if it cannot be read)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(stack_client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"])
+    except (BotoCoreError, ClientError, KeyError, IndexError) as error:
+        log.warning("Could not read the stack's status", reason=str(error)[:200])
+        return ""
 
 
 def delete(request: CustomResourceRequest, backup_client: ClientFactory,
@@ -260,6 +302,8 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     try:
         spec = job_spec(BACKUP_JOB, request.properties)
     except InvalidProperties:
+        if _asks_for_final_backup(request.properties):
+            raise  # a final backup that cannot run must not pass silently: the data would be lost
         return Outcome(physical_id, {})  # a resource that never started anything
     if spec.run_on_delete:
         if spec.skip_final_backup:
@@ -277,6 +321,10 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     return Outcome(physical_id, {})
 
 
+def _asks_for_final_backup(properties: Mapping[str, Any]) -> bool:
+    return str(properties.get("RunOnDelete", "")).strip().lower() == "true"
+
+
 def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
     """Whether this Delete comes with the deletion of the protected resource.
 
@@ -288,7 +336,9 @@ def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, s
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        status = stack_client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"]
+        status = _stack_status(stack_client, request)
+        if not status:
+            return True
         if status == "DELETE_IN_PROGRESS":
             return True
         if "ROLLBACK" in status:
@@ -325,7 +375,7 @@ def _same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec:
         old = job_spec(job_type, old_properties)
     except InvalidProperties:
         return False
-    return (old.params, old.run_token) == (spec.params, spec.run_token)
+    return (old.params, old.run_token, old.run_on_delete) == (spec.params, spec.run_token, spec.run_on_delete)
 
 
 def _call(operation: str, call: Callable[[], Any]) -> Any:
@@ -338,6 +388,7 @@ def _call(operation: str, call: Callable[[], Any]) -> Any:
         details = error.response.get("Error", {})
         code = details.get("Code", "Error")
         message = details.get("Message", "")
-        raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": ")) from None
+        raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
+                                 service.service_time(error.response)) from None
     except BotoCoreError as error:
         raise BackupServiceError(f"{operation} failed: {error}") from None

@@ -11,8 +11,8 @@ Where the rules come from:
   AWS Backup (2018-11-15);
 - ranges and cross-member rules: the API reference pages (start window at
   least 60 minutes; windows at most 100 years = 52,560,000 minutes; lifecycle
-  days at most 36,500; delete-after at least move-to-cold + 90 days; -1 on a
-  lifecycle field keeps the recovery point indefinitely; DeleteAfterEvent is
+  days at most 36,500; delete-after at least move-to-cold + 90 days; -1 on both
+  lifecycle fields together keeps the recovery point indefinitely; DeleteAfterEvent is
   "not valid as an input"; WindowsVSS is the one documented backup option);
 - ARN shapes: the ARN formats that the API pages give as examples;
 - tag limits: the limits AWS applies to tags on every resource (at most 50
@@ -315,9 +315,10 @@ def _check_structure(
         Violation(_clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
     )
     if "WaitTimeoutMinutes" in params and shape.member("WaitForCompletion") is not None:
-        waits = params.get("WaitForCompletion")
-        if waits is not True and not is_unresolved(waits):
-            violations.append(Violation("WaitTimeoutMinutes", "applies only when WaitForCompletion is true"))
+        waits = [params.get(name) for name in ("WaitForCompletion", "RunOnDelete")]
+        if True not in waits and not any(is_unresolved(w) for w in waits if w is not None):
+            violations.append(Violation(
+                "WaitTimeoutMinutes", "applies only when WaitForCompletion or RunOnDelete is true"))
 
 
 def _scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:
@@ -357,10 +358,16 @@ def _lifecycle_violations(
     cold = lifecycle.get("MoveToColdStorageAfterDays")
     delete = lifecycle.get("DeleteAfterDays")
     values = (cold, delete)
+    if KEEP_FOREVER in values and None in values:
+        member = "MoveToColdStorageAfterDays" if cold is None else "DeleteAfterDays"
+        return [Violation(f"{path}.{member}", "must be -1 too: AWS documents -1 for both members together")]
     if any(v is None or is_unresolved(v) or not _is_int(v) for v in values):
         return []
     if KEEP_FOREVER in values:
-        return []
+        if cold == delete:
+            return []
+        member = "DeleteAfterDays" if delete == KEEP_FOREVER else "MoveToColdStorageAfterDays"
+        return [Violation(f"{path}.{member}", "may be -1 only together with the other member")]
     earliest = int(cold) + COLD_STORAGE_MINIMUM_DAYS  # type: ignore[arg-type]
     if int(delete) < earliest:  # type: ignore[arg-type]
         return [

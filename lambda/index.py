@@ -76,7 +76,7 @@ def on_create(event: dict[str, Any], _context: Any) -> str | None:
 
 @helper.update
 def on_update(event: dict[str, Any], _context: Any) -> str | None:
-    return _respond(lambda request: jobs.update(request, backup_client), event)
+    return _respond(lambda request: jobs.update(request, backup_client, stack_client), event)
 
 
 @helper.delete

@@ -275,13 +275,15 @@ def test_invalid_copy_job_props_raise_an_error_naming_the_prop(props, expected):
     assert expected in str(raised.value)
 
 
-def test_keep_forever_is_accepted_on_either_lifecycle_field():
+def test_keep_forever_goes_on_both_lifecycle_fields_together():
     stack = new_stack()
-    backup_job(stack, lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7),
-                                             delete_after=KEEP_FOREVER))
+    backup_job(stack, "Both", lifecycle=JobLifecycle.keep_forever(), role=job_role(stack))
     Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {
-        "Lifecycle": {"MoveToColdStorageAfterDays": 7, "DeleteAfterDays": -1},
+        "Lifecycle": {"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": -1},
     })
+    with pytest.raises(JobValidationError, match="may be -1 only together with the other member"):
+        backup_job(stack, "One", role=job_role(stack, "Other"),
+                   lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7), delete_after=KEEP_FOREVER))
 
 
 def test_unresolved_tokens_are_left_for_the_handler():
@@ -336,7 +338,7 @@ def test_service_timeout_follows_the_wait(props, seconds):
 @pytest.mark.parametrize("props, expected", [
     ({"wait_for_completion": True, "timeout": Duration.minutes(56)},
      "timeout (WaitTimeoutMinutes) must be between 1 and 55, got 56"),
-    ({"timeout": Duration.minutes(10)}, "timeout (WaitTimeoutMinutes) applies only when WaitForCompletion is true"),
+    ({"timeout": Duration.minutes(10)}, "timeout (WaitTimeoutMinutes) applies only when WaitForCompletion or RunOnDelete is true"),
 ])
 def test_wait_props_are_validated(props, expected):
     with pytest.raises(JobValidationError) as raised:
@@ -431,3 +433,26 @@ def test_protects_needs_run_on_delete():
     stack = new_stack()
     with pytest.raises(JobValidationError, match="protects applies only with run_on=RunOn.delete"):
         backup_job(stack, protects=job_role(stack, "Other"))
+
+
+def test_final_backup_accepts_a_timeout_and_the_function_drops_stale_events():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    BackupJob.final_backup(stack, "Final", resource=table, resource_arn=table.table_arn,
+                           backup_vault="primary-vault", role=job_role(stack), timeout=Duration.minutes(30))
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties("Custom::BackupJob", {"WaitTimeoutMinutes": 30, "ServiceTimeout": "2100"})
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumEventAgeInSeconds": 3600})
+
+
+def test_the_shared_provider_stack_may_read_any_stack_for_final_backups():
+    from cdk_backup_jobs import BackupJobsProviderStack
+
+    stack = BackupJobsProviderStack(App(), "Provider")
+    reads = statements_by_action(Template.from_stack(stack))[
+        ("cloudformation:DescribeStacks", "cloudformation:GetTemplate")]
+    assert ":stack/*" in json.dumps(stack.resolve(reads["Resource"]))

@@ -331,3 +331,44 @@ def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup
     assert response["Status"] == "FAILED"
     assert "does not know Index of StartBackupJob" in response["Reason"]
     assert backup_api.state.calls == []
+
+
+FINAL = {"RunOnDelete": "true", "ProtectedLogicalId": "Table"}
+
+
+def test_switching_a_final_backup_to_a_normal_job_starts_one(invoke, cfn, backup_api):
+    armed = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(**FINAL)))
+    switched = invoke(make_event(cfn, "Update", "Custom::BackupJob", backup_properties(),
+                                 physical_id=armed["PhysicalResourceId"],
+                                 old_properties=backup_properties(**FINAL)))
+
+    assert armed["PhysicalResourceId"].startswith("final-backup-") and switched["Status"] == "SUCCESS"
+    assert switched["PhysicalResourceId"] in backup_api.state.backup_jobs
+
+
+@pytest.mark.parametrize("status, backups", [("UPDATE_ROLLBACK_IN_PROGRESS", 0), ("UPDATE_IN_PROGRESS", 1)])
+def test_a_replaced_protected_resource_is_backed_up_except_in_a_rollback(
+        invoke, cfn, backup_api, provider, cfn_scheduler, monkeypatch, status, backups):
+    from provider_events import STACK_ID
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", cfn_scheduler.endpoint_url)
+    provider._stack_client = None
+    cfn_scheduler.set_stack(STACK_ID, "orders-stack", status, {"Resources": {}})
+    old = backup_properties(**FINAL)
+    new = backup_properties(**FINAL, ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/orders-v2")
+    response = invoke(make_event(cfn, "Update", "Custom::BackupJob", new, old_properties=old,
+                                 physical_id="final-backup-orders-stack-TableBackup"))
+    provider._stack_client = None
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["PhysicalResourceId"] == "final-backup-orders-stack-TableBackup"
+    assert len(backup_api.state.backup_jobs) == backups
+    assert all(j.resource_arn.endswith("table/orders") for j in backup_api.state.backup_jobs.values())
+
+
+def test_a_final_backup_with_invalid_properties_fails_its_delete(invoke, cfn, backup_api):
+    response = invoke(make_event(cfn, "Delete", "Custom::BackupJob",
+                                 backup_properties(**FINAL, StartWindowMinutes="5"), physical_id="final-x"))
+
+    assert response["Status"] == "FAILED"
+    assert "StartWindowMinutes" in response["Reason"]

@@ -52,8 +52,9 @@ def test_complete_window_is_at_most_100_years(minutes, ok):
     ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120}, True),
     ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 119}, False),
     ({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": -1}, True),
-    ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": -1}, True),
-    ({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": 5}, True),
+    ({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": -1}, False),  # -1 only as a pair (AWS docs)
+    ({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": 5}, False),
+    ({"DeleteAfterDays": -1}, False),
     ({"MoveToColdStorageAfterDays": -2}, False),
     ({"DeleteAfterDays": 0}, False),
     ({"DeleteAfterDays": 36_500}, True),

@@ -254,3 +254,48 @@ def test_a_vault_deleted_with_the_stack_draws_a_warning():
     warnings = Annotations.from_stack(app.node.find_child("Data")).find_warning(
         "*", Match.string_like_regexp("final backup's vault is deleted with the stack"))
     assert len(warnings) == 1
+
+
+def test_polling_rule_input_carries_no_properties(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
+    out = synth(tmp_path, single_job_stack(wait_for_completion=True,
+                                           recovery_point_tags={f"k{i}": "v" * 250 for i in range(40)}))
+    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
+        result = stack.deploy(read_assembly_template(out, "Jobs"))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    [target_input] = cfn_scheduler.state.target_inputs
+    assert "ResourceProperties" not in target_input and "v" * 250 not in target_input
+    assert len(target_input) < 8192  # EventBridge's limit for a target's Input
+
+
+def test_a_failed_check_is_retried_at_the_next_poll(tmp_path, aws_backup, cfn_stack, clock):
+    from cdk_backup_jobs.testing import Fault
+
+    aws_backup.state.faults.append(Fault("DescribeBackupJob", 1, code="AccessDeniedException",
+                                         message="temporarily denied"))  # not retried by botocore
+    out = synth(tmp_path, single_job_stack(wait_for_completion=True))
+    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
+        result = stack.deploy(read_assembly_template(out, "Jobs"))
+        logs = stack.function_logs
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert "Could not check the job; trying again at the next poll" in logs
+    assert len(aws_backup.state.backup_jobs) == 1
+
+
+def test_a_job_that_cannot_be_checked_fails_at_its_deadline_and_leaves_no_rule(
+        tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
+    from cdk_backup_jobs.testing import Fault
+
+    aws_backup.state.faults.append(Fault("DescribeBackupJob", 10_000, code="AccessDeniedException",
+                                         message="denied"))
+    out = synth(tmp_path, single_job_stack(wait_for_completion=True, timeout=Duration.minutes(5)))
+    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
+        result = stack.deploy(read_assembly_template(out, "Jobs"))
+
+    [job] = aws_backup.state.backup_jobs.values()
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert f"Timed out waiting for backup job {job.job_id}: DescribeBackupJob failed: AccessDenied" in result.reason
+    assert result.events[0].polls == 5
+    assert result.events[0].response["PhysicalResourceId"] == job.job_id
+    assert no_polling_left(cfn_scheduler)

@@ -20,7 +20,7 @@ class KeepForever:
 
 
 KEEP_FOREVER = KeepForever()
-"""Use for ``move_to_cold_storage_after`` or ``delete_after``: the API's -1."""
+"""The API's -1: on both ``move_to_cold_storage_after`` and ``delete_after`` together, as AWS documents."""
 
 LifecycleDays = Union[Duration, KeepForever]
 
@@ -38,11 +38,11 @@ class JobLifecycle:
     """When the job's recovery point moves to cold storage and when it is deleted.
 
     :param move_to_cold_storage_after: time after creation before the recovery
-        point moves to cold storage, in whole days, or ``KEEP_FOREVER``.
+        point moves to cold storage, in whole days, or ``KEEP_FOREVER`` (with ``delete_after``).
         Default: never moves (the vault's settings apply).
     :param delete_after: time after creation before the recovery point is
         deleted, in whole days, at least 90 days after
-        ``move_to_cold_storage_after``, or ``KEEP_FOREVER``.
+        ``move_to_cold_storage_after``, or ``KEEP_FOREVER`` (with ``move_to_cold_storage_after``).
         Default: never deleted.
     :param opt_in_to_archive_for_supported_resources: move supported resources
         to the archive (cold) tier according to this lifecycle.

@@ -16,6 +16,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 FUNCTION_TIMEOUT = Duration.minutes(2)
 MEMORY_SIZE_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+MAX_EVENT_AGE = Duration.hours(1)
 
 WILDCARD_REASONS = {
     "Describe": "DescribeBackupJob and DescribeCopyJob have no resource-level permissions in AWS Backup",
@@ -26,6 +27,7 @@ WILDCARD_REASONS = {
     "StartBackupJob": "a shared provider serves templates not known at synth; narrow it with vault_names",
     "PassRole": "a shared provider serves templates not known at synth; narrow it with job_role_arns; "
                 "PassRole is limited to backup.amazonaws.com",
+    "StackReads": "a shared provider's final backups read the status and template of the stack they are in",
 }
 """Why each statement that has a wildcard needs it (cdk-nag AwsSolutions-IAM5 acknowledgements)."""
 
@@ -65,6 +67,9 @@ class BackupJobsProvider(Construct):
             role=self.role,
             log_group=self.log_group,
             description="cdk-backup-jobs provider: starts AWS Backup jobs idempotently",
+            # AWS Backup's idempotency tokens last one hour: a request Lambda
+            # redelivers later than that would start a second job.
+            max_event_age=MAX_EVENT_AGE,
         )
         self._stack = stack
         self._statements: dict[str, iam.PolicyStatement] = {}
@@ -128,6 +133,9 @@ class BackupJobsProvider(Construct):
             self.allow_copy_job(role)
         self.allow_polling("")  # any logical ID: rule/*
         self.allow_stop()
+        # Final backups of any stack read that stack's status and template.
+        self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
+                    self._stack.format_arn(service="cloudformation", resource="stack", resource_name="*"))
 
     def _allow_common(self, role_arn: str) -> None:
         self._grant("PassRole", ["iam:PassRole"], role_arn,

@@ -25,7 +25,7 @@ IMMEDIATE_RECOVERY_POINT = re.compile(r"^arn:[^:]+:(elasticfilesystem|dynamodb):
 RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC2", "rds": "RDS",
                   "s3": "S3", "fsx": "FSx", "storagegateway": "Storage Gateway"}
 ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
-IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600  # not documented by AWS; configurable
+IDEMPOTENCY_WINDOW_SECONDS = 3600  # "Idempotency tokens time out after one hour" (AWS CLI reference)
 
 Outcome = Literal["COMPLETED", "FAILED", "PARTIAL", "EXPIRED"]
 

@@ -58,6 +58,7 @@ class SchedulerState:
     permissions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    target_inputs: list[str] = field(default_factory=list)  # every PutTargets Input, for assertions
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def targets_for_request(self, request_id: str) -> list[tuple[Rule, dict[str, Any]]]:
@@ -125,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
                 rule = state.rules[body["Rule"]]
                 for target in body["Targets"]:
                     rule.targets[target["Id"]] = target
+                    state.target_inputs.append(target.get("Input", ""))
                 return {"FailedEntryCount": 0, "FailedEntries": []}
             if operation == "RemoveTargets":
                 rule = state.rules[body["Rule"]]
