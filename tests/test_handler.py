@@ -321,9 +321,9 @@ def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup
     older.mkdir(parents=True)
     (older / "service-2.json").write_text(json_module.dumps(model))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
-    import boto3
+    import backup_jobs_service
 
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new session reads AWS_DATA_PATH
+    monkeypatch.setattr(backup_jobs_service, "_session", None)  # a new session reads AWS_DATA_PATH
     provider._backup_client = None
 
     response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(Index="ENABLED")))
