@@ -11,6 +11,9 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
   and at a fixed number of attempts, and still PUTs over HTTPS;
 - its timeout timer can send a second response while the first is still
   being retried: one invocation sends at most one response;
+- a response sent before the handler returned (the timer, a crash) carries an
+  empty PhysicalResourceId, which CloudFormation rejects: it gets the event's
+  ID, or a generated one on Create;
 - once a poll function is registered it polls for every request: it polls
   only when the handler sets ``poll_this_request`` (a job still running);
 - it puts the whole event, every property included, into the polling rule's
@@ -113,6 +116,8 @@ class ProviderResource(CfnResource):
         # crhelper passes its own unbounded sender as send_response: ignored.
         # Cut reasons here, keeping their start (which names the problem).
         self.Reason = clip_reason(redact(str(self.Reason)))
+        if not self.PhysicalResourceId:
+            self.PhysicalResourceId = self._fallback_physical_id()
         reason = clip_reason(redact(str(reason)))
         with self._response_lock:
             if self._response_claimed:
@@ -126,6 +131,21 @@ class ProviderResource(CfnResource):
             deliver_response(url, body, ssl_verify, deadline=deadline)
 
         super()._send(status, reason, send_response=bounded_sender)  # type: ignore[misc]
+
+    def _fallback_physical_id(self) -> str:
+        """The ID for a response sent before the handler returned one (its timer, a crash).
+
+        crhelper sends an empty ID then, which CloudFormation rejects as
+        invalid, dropping the reason; an Update or Delete keeps the resource's
+        ID, a Create gets a generated one (as crhelper's own answers do).
+        """
+        event = getattr(self, "_event", None) or {}
+        if event.get("PhysicalResourceId"):
+            return str(event["PhysicalResourceId"])
+        try:
+            return str(self.generate_physical_id(event))
+        except (KeyError, IndexError, TypeError):
+            return str(event.get("LogicalResourceId") or "backup-job")
 
     def _put_targets(self, func_name: str) -> None:
         """crhelper's rule target, with only the keys a poll reads."""

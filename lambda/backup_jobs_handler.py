@@ -242,12 +242,35 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory,
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes.
-        job_id = request.physical_resource_id
-        describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
-        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
-        finished = job.get("State") == "COMPLETED"
-        return Outcome(job_id, (job_type.finished_attributes if finished else job_type.attributes)(job))
+        return current_job(job_type, backup_client, request.physical_resource_id)
+    if request.physical_resource_id and stack_client is not None \
+            and "ROLLBACK" in _stack_status(stack_client(), request):
+        # CloudFormation undoing a failed update sends the previous properties
+        # back as an Update. A job cannot be undone, and starting one more would
+        # back up again what nobody asked for: the resource keeps the job it has.
+        log.info("Stack rolling back: no job started; the resource keeps its job",
+                 physical_resource_id=request.physical_resource_id)
+        return current_job(job_type, backup_client, request.physical_resource_id, must_answer=True)
     return create(request, backup_client)
+
+
+def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
+                must_answer: bool = False) -> Outcome:
+    """The resource's existing job and its attributes, without starting anything.
+
+    ``must_answer`` (a rollback, which must not fail): a job that cannot be
+    described is answered with its ID and empty attributes, and a warning.
+    """
+    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
+    try:
+        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+    except BackupServiceError as error:
+        if not must_answer:
+            raise
+        log.warning("Could not describe the job; answering with its ID only", job_id=job_id, reason=str(error))
+        return Outcome(job_id, job_type.attributes({job_type.id_attribute: job_id}))
+    finished = job.get("State") == "COMPLETED"
+    return Outcome(job_id, (job_type.finished_attributes if finished else job_type.attributes)(job))
 
 
 def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
@@ -302,9 +325,11 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     try:
         spec = job_spec(BACKUP_JOB, request.properties)
     except InvalidProperties:
-        if _asks_for_final_backup(request.properties):
-            raise  # a final backup that cannot run must not pass silently: the data would be lost
-        return Outcome(physical_id, {})  # a resource that never started anything
+        if _asks_for_final_backup(request.properties) and physical_id == final_backup_id(request):
+            raise  # an armed final backup that cannot run must not pass silently: the data would be lost
+        # A resource that never started or armed anything: its Create failed on
+        # these very properties (the rollback of that Create must not fail too).
+        return Outcome(physical_id, {})
     if spec.run_on_delete:
         if spec.skip_final_backup:
             log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
@@ -391,4 +416,4 @@ def _call(operation: str, call: Callable[[], Any]) -> Any:
         raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
                                  service.service_time(error.response)) from None
     except BotoCoreError as error:
-        raise BackupServiceError(f"{operation} failed: {error}") from None
+        raise BackupServiceError(f"{operation} failed: {type(error).__name__}: {error}") from None

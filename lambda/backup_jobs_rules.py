@@ -387,15 +387,16 @@ def _map_violations(
         return [Violation(path, "must be a map of strings to strings")]
     entries = {k: v for k, v in value.items() if not is_unresolved(k) and not is_unresolved(v)}
     if member.name == "RecoveryPointTags":
-        return _tag_violations(entries, path)
+        # Entries still tokens are checked at deploy, but they count towards the limit now.
+        return _tag_violations(entries, path, count=len(value))
     return _backup_option_violations(entries, path)
 
 
-def _tag_violations(tags: Mapping[str, Any], path: str) -> list[Violation]:
+def _tag_violations(tags: Mapping[str, Any], path: str, count: int) -> list[Violation]:
     # Tag values are sensitive in the service model: never echo them.
     violations = []
-    if len(tags) > MAX_TAGS:
-        violations.append(Violation(path, f"may hold at most {MAX_TAGS} tags, got {len(tags)}"))
+    if count > MAX_TAGS:
+        violations.append(Violation(path, f"may hold at most {MAX_TAGS} tags, got {count}"))
     for key, value in tags.items():
         if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
             violations.append(Violation(path, f"keys must be 1 to {MAX_TAG_KEY_LENGTH} characters, got {_show(key)}"))

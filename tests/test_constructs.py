@@ -168,7 +168,9 @@ def test_policy_grows_by_distinct_vaults_and_roles_only():
     assert len(pass_role["Resource"]) == 2
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
     assert "backup:StartCopyJob" not in by_action  # no copy job, no copy permission
-    assert len(statements) == 3
+    # Updates read their own stack's status (no job is started in a rollback); nothing more.
+    assert by_action["cloudformation:DescribeStacks"]["Resource"] == {"Ref": "AWS::StackId"}
+    assert len(statements) == 4
 
 
 def test_provider_policy_has_no_wildcard_action():
@@ -284,6 +286,12 @@ def test_keep_forever_goes_on_both_lifecycle_fields_together():
     with pytest.raises(JobValidationError, match="may be -1 only together with the other member"):
         backup_job(stack, "One", role=job_role(stack, "Other"),
                    lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7), delete_after=KEEP_FOREVER))
+
+
+def test_tags_whose_values_are_tokens_still_count_towards_the_limit():
+    with pytest.raises(JobValidationError, match="may hold at most 50 tags, got 51"):
+        backup_job(new_stack(), recovery_point_tags={
+            f"k{i}": Token.as_string({"Ref": f"Tag{i}"}) for i in range(51)})
 
 
 def test_unresolved_tokens_are_left_for_the_handler():
@@ -423,8 +431,9 @@ def test_final_backup_depends_on_the_protected_resource_and_may_read_its_stack()
     assert resource["Properties"]["RunOnDelete"] is True
     assert resource["Properties"]["ProtectedLogicalId"] == table_id
     assert resource["Properties"]["ServiceTimeout"] == "3600"
-    reads = statements_by_action(template)[("cloudformation:DescribeStacks", "cloudformation:GetTemplate")]
-    assert reads["Resource"] == {"Ref": "AWS::StackId"}
+    statements = statements_by_action(template)
+    assert statements["cloudformation:GetTemplate"]["Resource"] == {"Ref": "AWS::StackId"}
+    assert statements["cloudformation:DescribeStacks"]["Resource"] == {"Ref": "AWS::StackId"}
     with pytest.raises(JobValidationError, match="known only when the job is waited for"):
         job.completion_date
 

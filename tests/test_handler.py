@@ -351,14 +351,11 @@ def test_a_replaced_protected_resource_is_backed_up_except_in_a_rollback(
         invoke, cfn, backup_api, provider, cfn_scheduler, monkeypatch, status, backups):
     from provider_events import STACK_ID
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", cfn_scheduler.endpoint_url)
-    provider._stack_client = None
     cfn_scheduler.set_stack(STACK_ID, "orders-stack", status, {"Resources": {}})
     old = backup_properties(**FINAL)
     new = backup_properties(**FINAL, ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/orders-v2")
     response = invoke(make_event(cfn, "Update", "Custom::BackupJob", new, old_properties=old,
                                  physical_id="final-backup-orders-stack-TableBackup"))
-    provider._stack_client = None
 
     assert response["Status"] == "SUCCESS", response["Reason"]
     assert response["PhysicalResourceId"] == "final-backup-orders-stack-TableBackup"
@@ -366,9 +363,89 @@ def test_a_replaced_protected_resource_is_backed_up_except_in_a_rollback(
     assert all(j.resource_arn.endswith("table/orders") for j in backup_api.state.backup_jobs.values())
 
 
-def test_a_final_backup_with_invalid_properties_fails_its_delete(invoke, cfn, backup_api):
+def test_an_armed_final_backup_with_invalid_properties_fails_its_delete(invoke, cfn, backup_api):
     response = invoke(make_event(cfn, "Delete", "Custom::BackupJob",
-                                 backup_properties(**FINAL, StartWindowMinutes="5"), physical_id="final-x"))
+                                 backup_properties(**FINAL, StartWindowMinutes="5"),
+                                 physical_id="final-backup-orders-stack-TableBackup"))
 
     assert response["Status"] == "FAILED"
     assert "StartWindowMinutes" in response["Reason"]
+
+
+def test_the_rollback_of_a_final_backup_whose_create_failed_succeeds(invoke, cfn, backup_api):
+    # Properties resolved at deploy time can break a rule synth could not check:
+    # the Create fails, and CloudFormation's rollback deletes what it answered.
+    properties = backup_properties(**FINAL, StartWindowMinutes="30")
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", properties))
+    deleted = invoke(make_event(cfn, "Delete", "Custom::BackupJob", properties,
+                                physical_id=created["PhysicalResourceId"]))
+
+    assert created["Status"] == "FAILED" and "StartWindowMinutes" in created["Reason"]
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert backup_api.state.calls == []
+
+
+@pytest.mark.parametrize("rejected_update", [True, False])
+def test_an_update_rollback_starts_no_job_and_keeps_the_current_one(
+        invoke, cfn, backup_api, cfn_scheduler, rejected_update):
+    from provider_events import STACK_ID
+
+    old = backup_properties()
+    new = backup_properties(StartWindowMinutes="30" if rejected_update else "120")
+    created = invoke(make_event(cfn, "Create", "Custom::BackupJob", old))
+    updated = invoke(make_event(cfn, "Update", "Custom::BackupJob", new, old_properties=old,
+                                physical_id=created["PhysicalResourceId"]))
+    current = updated["PhysicalResourceId"]
+    jobs = set(backup_api.state.backup_jobs)
+    cfn_scheduler.set_stack(STACK_ID, "orders-stack", "UPDATE_ROLLBACK_IN_PROGRESS", {"Resources": {}})
+    # CloudFormation's rollback: the previous properties back, the attempted ones as old.
+    rolled_back = invoke(make_event(cfn, "Update", "Custom::BackupJob", old, old_properties=new,
+                                    physical_id=current))
+
+    assert updated["Status"] == ("FAILED" if rejected_update else "SUCCESS")
+    assert rolled_back["Status"] == "SUCCESS", rolled_back["Reason"]
+    assert rolled_back["PhysicalResourceId"] == current
+    assert rolled_back["Data"]["BackupJobId"] == current
+    assert set(backup_api.state.backup_jobs) == jobs  # nothing started by the rollback
+    assert len(jobs) == (1 if rejected_update else 2)
+
+
+def test_a_rollback_answers_even_when_its_job_cannot_be_described(invoke, cfn, backup_api, cfn_scheduler):
+    from provider_events import STACK_ID
+
+    cfn_scheduler.set_stack(STACK_ID, "orders-stack", "UPDATE_ROLLBACK_IN_PROGRESS", {"Resources": {}})
+    response = invoke(make_event(cfn, "Update", "Custom::BackupJob", backup_properties(),
+                                 old_properties=backup_properties(StartWindowMinutes="120"),
+                                 physical_id="job-that-is-gone"))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["PhysicalResourceId"] == "job-that-is-gone"
+    assert response["Data"]["BackupJobId"] == "job-that-is-gone"
+    assert backup_api.state.calls_of("StartBackupJob") == []
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_a_response_sent_by_the_timeout_timer_carries_a_physical_id(provider, cfn, backup_api, request_type):
+    from cdk_backup_jobs.testing import Fault
+
+    backup_api.emulator.state.faults.append(Fault("StartBackupJob", count=1, kind="slow", delay=3))
+    extra = {"physical_id": "existing-job", "old_properties": backup_properties(StartWindowMinutes="120")} \
+        if request_type == "Update" else {}
+    event = make_event(cfn, request_type, "Custom::BackupJob", backup_properties(), **extra)
+    provider.handler(event, LambdaContext(deadline=time.monotonic() + 1.5))
+
+    [response] = cfn.responses_for(event["ResponseURL"])
+    assert response["Status"] == "FAILED" and "timed out" in response["Reason"]
+    expected = "existing-job" if request_type == "Update" else "orders-stack_TableBackup_"
+    assert response["PhysicalResourceId"].startswith(expected)
+
+
+def test_a_connection_failure_fails_naming_the_exception(invoke, cfn, backup_api):
+    from cdk_backup_jobs.testing import Fault
+
+    backup_api.emulator.state.faults.append(Fault("StartBackupJob", count=6, kind="drop"))
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties()))
+
+    assert response["Status"] == "FAILED"
+    assert response["Reason"].startswith("StartBackupJob failed: ConnectionClosedError: ")
+    assert backup_api.state.backup_jobs == {}

@@ -65,6 +65,27 @@ def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
 
 
+def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
+    import ast
+    import zipfile
+
+    archive = zipfile.ZipFile(wheel)
+    [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    testing_extra = {line.split()[1].split(">")[0].split(";")[0].lower()
+                     for line in archive.read(metadata).decode().splitlines()
+                     if line.startswith("Requires-Dist:") and 'extra == "testing"' in line}
+    imported = set()
+    for source in (REPO / "constructs" / "cdk_backup_jobs" / "testing").glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"cdk_backup_jobs"}
+    distribution = {"botocore": "boto3", "yaml": "pyyaml"}
+    assert {distribution.get(name, name) for name in third_party} <= testing_extra
+
+
 def test_installed_wheel_synthesizes_an_external_app(wheel, tmp_path):
     # A fresh venv outside the repository with only our wheel installed; its
     # dependencies (aws-cdk-lib and friends) come from this environment's

@@ -27,7 +27,8 @@ WILDCARD_REASONS = {
     "StartBackupJob": "a shared provider serves templates not known at synth; narrow it with vault_names",
     "PassRole": "a shared provider serves templates not known at synth; narrow it with job_role_arns; "
                 "PassRole is limited to backup.amazonaws.com",
-    "StackReads": "a shared provider's final backups read the status and template of the stack they are in",
+    "StackReads": "a shared provider's jobs read the status (final backups also the template) of the stack "
+                  "they are in, which is not known at synth",
 }
 """Why each statement that has a wildcard needs it (cdk-nag AwsSolutions-IAM5 acknowledgements)."""
 
@@ -39,8 +40,9 @@ class BackupJobsProvider(Construct):
     Its policy grows only by the distinct vaults and roles the jobs use:
     ``backup:StartBackupJob`` on the target vaults, ``backup:StartCopyJob`` on
     this account's recovery points, ``iam:PassRole`` on the job roles for
-    ``backup.amazonaws.com`` only, and the Describe calls (which AWS Backup
-    does not scope to resources) on ``*``. Only stacks with a waiting job get
+    ``backup.amazonaws.com`` only, the Describe calls (which AWS Backup
+    does not scope to resources) on ``*``, and ``cloudformation:DescribeStacks``
+    on its own stack (no job is started in a rollback). Only stacks with a waiting job get
     the EventBridge rule and Lambda permission rights crhelper polls with, and
     only stacks with ``stop_on_delete`` get ``backup:StopBackupJob``.
     """
@@ -117,9 +119,8 @@ class BackupJobsProvider(Construct):
                     self.function.function_arn)
 
     def allow_stack_reads(self) -> None:
-        """Let a final backup read its own stack's status and template (is the resource going?)."""
-        self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
-                    self._stack.stack_id)
+        """Let a final backup read its own stack's template too (is the protected resource going?)."""
+        self._grant("StackTemplate", ["cloudformation:GetTemplate"], self._stack.stack_id)
 
     def allow_stop(self) -> None:
         """Let the function stop backup jobs (StopOnDelete); AWS Backup does not scope StopBackupJob."""
@@ -141,6 +142,9 @@ class BackupJobsProvider(Construct):
         self._grant("PassRole", ["iam:PassRole"], role_arn,
                     {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})
         self._grant("Describe", ["backup:DescribeBackupJob", "backup:DescribeCopyJob"], "*")
+        # An Update that would start a job first asks whether the stack is
+        # rolling back, where it starts none.
+        self._grant("StackStatus", ["cloudformation:DescribeStacks"], self._stack.stack_id)
 
     def _grant(self, name: str, actions: list[str], resource: str,
                conditions: dict[str, Any] | None = None) -> None:
