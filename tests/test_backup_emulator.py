@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -230,3 +231,129 @@ def test_standalone_server_serves_boto3(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+INSTANCE = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
+NOT_A_ROLE = "arn:aws:s3:::backup-role"
+
+
+@pytest.mark.parametrize("params", [
+    {"ResourceArn": "not-an-arn"},
+    {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012"},
+    {"IamRoleArn": "role"},
+    {"IamRoleArn": NOT_A_ROLE},
+    {"LogicallyAirGappedBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:x"},
+])
+def test_malformed_arns_are_refused_and_listing_keeps_working(server, emulator, params):
+    api = client(server)
+    assert error_code(lambda: start(api, **params)) == "InvalidParameterValueException"
+
+    assert emulator.state.backup_jobs == {}
+    assert api.list_backup_jobs()["BackupJobs"] == []
+    assert emulator.state.internal_errors == []
+
+
+@pytest.mark.parametrize("params", [
+    {"RecoveryPointArn": "rp-1"},
+    {"IamRoleArn": "role"},
+    {"IamRoleArn": NOT_A_ROLE},
+    {"DestinationBackupVaultArn": "copies"},
+    {"DestinationBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:x"},
+])
+def test_copy_jobs_refuse_malformed_arns(server, emulator, clock, params):
+    api = client(server)
+    point = start(api, ResourceArn=TABLE)["RecoveryPointArn"]
+    clock.advance(1000)
+    copy = {"RecoveryPointArn": point, "SourceBackupVaultName": "primary",
+            "DestinationBackupVaultArn": emulator.vault_arn("copies"), "IamRoleArn": ROLE, **params}
+
+    assert error_code(lambda: api.start_copy_job(**copy)) == "InvalidParameterValueException"
+    assert emulator.state.copy_jobs == {}
+    assert api.list_copy_jobs()["CopyJobs"] == []
+
+
+def test_creating_a_vault_that_exists_is_refused_unless_it_is_a_retry(server, emulator):
+    api = client(server)
+    with pytest.raises(api.exceptions.AlreadyExistsException):
+        api.create_backup_vault(BackupVaultName="primary")
+    first = api.create_backup_vault(BackupVaultName="fresh", CreatorRequestId="req-1")
+    retried = api.create_backup_vault(BackupVaultName="fresh", CreatorRequestId="req-1")
+
+    assert retried["BackupVaultArn"] == first["BackupVaultArn"]
+    assert error_code(lambda: api.create_backup_vault(BackupVaultName="fresh",
+                                                      CreatorRequestId="req-2")) == "AlreadyExistsException"
+    assert sorted(emulator.state.vaults) == ["copies", "fresh", "primary"]
+
+
+def test_a_job_still_running_past_its_complete_window_expires_then(server, clock):
+    api = client(server)  # jobs run from 120 s to 420 s; the complete window closes at 300 s
+    volume_job = start(api, CompleteWindowMinutes=5)
+    table_job = start(api, ResourceArn=TABLE, CompleteWindowMinutes=5)
+    in_time = start(api, CompleteWindowMinutes=7)["BackupJobId"]
+    clock.advance(299)
+    assert api.describe_backup_job(BackupJobId=volume_job["BackupJobId"])["State"] == "RUNNING"
+    clock.advance(701)
+
+    job = api.describe_backup_job(BackupJobId=volume_job["BackupJobId"])
+    assert (job["State"], job["StatusMessage"]) == ("EXPIRED", "Backup job expired before completion.")
+    assert job["CompletionDate"] == job["CreationDate"] + datetime.timedelta(minutes=5)
+    assert "RecoveryPointArn" not in job  # an EBS snapshot that did not finish
+    point = api.describe_recovery_point(BackupVaultName="primary", RecoveryPointArn=table_job["RecoveryPointArn"])
+    assert point["Status"] == "PARTIAL"
+    assert api.describe_backup_job(BackupJobId=in_time)["State"] == "COMPLETED"
+    assert len(api.list_backup_jobs(ByState="EXPIRED")["BackupJobs"]) == 2
+
+
+@pytest.mark.parametrize("timing, window, state_at_start", [
+    (JobTiming(pending_after=60, running_after=2 * 3600, done_after=3 * 3600), {"StartWindowMinutes": 60},
+     "PENDING"),
+    (JobTiming(pending_after=60, running_after=9 * 3600, done_after=10 * 3600), {}, "PENDING"),  # 8 h default
+    (JobTiming(pending_after=9 * 3600, running_after=9 * 3600, done_after=10 * 3600), {}, "CREATED"),
+])
+def test_a_job_not_running_by_the_end_of_its_start_window_expires_then(server, emulator, clock, timing,
+                                                                        window, state_at_start):
+    emulator.timing = timing
+    api = client(server)
+    job_id = start(api, **window)["BackupJobId"]
+    closes = window.get("StartWindowMinutes", 480) * 60
+    clock.advance(closes - 1)
+    assert api.describe_backup_job(BackupJobId=job_id)["State"] == state_at_start
+    clock.advance(1001)
+
+    job = api.describe_backup_job(BackupJobId=job_id)
+    assert job["State"] == "EXPIRED" and "start window" in job["StatusMessage"]
+    assert job["CompletionDate"] == job["CreationDate"] + datetime.timedelta(seconds=closes)  # not "now + ..."
+
+
+def test_stopping_a_dynamodb_job_does_not_leave_its_recovery_point_creating(server, clock):
+    api = client(server)
+    job = start(api, ResourceArn=TABLE)
+    point = {"BackupVaultName": "primary", "RecoveryPointArn": job["RecoveryPointArn"]}
+    assert api.describe_recovery_point(**point)["Status"] == "CREATING"
+    api.stop_backup_job(BackupJobId=job["BackupJobId"])
+    clock.advance(1000)
+
+    assert api.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "ABORTED"
+    with pytest.raises(api.exceptions.ResourceNotFoundException):
+        api.describe_recovery_point(**point)
+    assert api.describe_backup_vault(BackupVaultName="primary")["NumberOfRecoveryPoints"] == 0
+
+
+@pytest.mark.parametrize("operation", ["list_backup_jobs", "list_copy_jobs"])
+@pytest.mark.parametrize("token", ["abc", "-1", "1.5"])
+def test_a_bad_next_token_is_an_invalid_parameter(server, emulator, operation, token):
+    api = client(server)
+    start(api)
+
+    assert error_code(lambda: getattr(api, operation)(NextToken=token)) == "InvalidParameterValueException"
+    assert emulator.state.internal_errors == []
+
+
+def test_volumes_are_ebs_and_instances_ec2(server):
+    api = client(server)
+    volume = start(api)["BackupJobId"]
+    instance = start(api, ResourceArn=INSTANCE)["BackupJobId"]
+
+    assert api.describe_backup_job(BackupJobId=volume)["ResourceType"] == "EBS"
+    assert api.describe_backup_job(BackupJobId=instance)["ResourceType"] == "EC2"
+    assert [j["BackupJobId"] for j in api.list_backup_jobs(ByResourceType="EBS")["BackupJobs"]] == [volume]

@@ -2,8 +2,9 @@
 
 Jobs move CREATED -> PENDING -> RUNNING -> COMPLETED on a configurable
 timetable (instant by default), or end FAILED, PARTIAL or EXPIRED as scripted,
-or ABORTED by StopBackupJob. States are computed from the clock when asked,
-so tests advance a ManualClock instead of sleeping.
+EXPIRED when their start or complete window closes first, or ABORTED by
+StopBackupJob. States are computed from the clock when asked, so tests advance
+a ManualClock instead of sleeping.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, NamedTuple
 
-from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, invalid, invalid_request,
-                                                     not_found)
+from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, already_exists, invalid,
+                                                     invalid_request, not_found)
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -26,6 +27,15 @@ RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC
                   "s3": "S3", "fsx": "FSx", "storagegateway": "Storage Gateway"}
 ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
 IDEMPOTENCY_WINDOW_SECONDS = 3600  # "Idempotency tokens time out after one hour" (AWS CLI reference)
+DEFAULT_START_WINDOW_MINUTES = 480  # "the default is 8 hours" (StartBackupJob reference)
+START_WINDOW_EXPIRED = "Backup job did not start within the start window"
+COMPLETE_WINDOW_EXPIRED = "Backup job expired before completion."  # what AWS reports for the complete window
+STOPPED_MESSAGE = "Backup job was stopped by user"
+# arn:partition:service:region:account:resource; IAM and S3 ARNs leave region (and account) empty.
+ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
+IAM_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::\d{12}:role/.+$")
+VAULT_ARN = re.compile(r"^arn:[^:]+:backup:[^:]+:\d{12}:backup-vault:[^:]+$")
+ARN_KINDS = {ARN: "an ARN", IAM_ROLE_ARN: "an IAM role ARN", VAULT_ARN: "a backup vault ARN"}
 
 Outcome = Literal["COMPLETED", "FAILED", "PARTIAL", "EXPIRED"]
 
@@ -51,6 +61,13 @@ class JobTiming:
     running_after: float = 0.0
     done_after: float = 0.0
     size_in_bytes: int = 5 * 1024 * 1024
+
+    def starts_after(self) -> float:
+        """When the job turns RUNNING: it goes through CREATED and PENDING first, whatever the order given."""
+        return max(self.pending_after, self.running_after)
+
+    def ends_after(self) -> float:
+        return max(self.starts_after(), self.done_after)
 
 
 @dataclass
@@ -79,6 +96,14 @@ class Fault:
     delay: float = 0.0
 
 
+class Expiry(NamedTuple):
+    """When AWS cancels a job for a closed window, and whether it had started by then."""
+
+    at: float
+    had_started: bool
+    message: str
+
+
 @dataclass
 class Job:
     """One backup or copy job and what decides its state over time."""
@@ -97,23 +122,48 @@ class Job:
         """(State, PercentDone, StatusMessage) at time ``now``."""
         age = now - self.created_at
         if self.stopped_at is not None:
-            return "ABORTED", 0.0, "Backup job was stopped by user"
-        start_window = self.params.get("StartWindowMinutes", 480) * 60
-        if self.kind == "backup" and self.timing.pending_after > start_window and age >= start_window:
-            return "EXPIRED", 0.0, "Backup job did not start within the start window"
+            return "ABORTED", 0.0, STOPPED_MESSAGE
+        expiry = self.expiry()
+        if expiry is not None and now >= expiry.at:
+            return "EXPIRED", self._percent(expiry.at - self.created_at), expiry.message
         if age < self.timing.pending_after:
             return "CREATED", 0.0, ""
         if age < self.timing.running_after:
             return "PENDING", 0.0, ""
         if age < self.timing.done_after:
-            span = max(self.timing.done_after - self.timing.running_after, 1e-9)
-            return "RUNNING", round(100.0 * (age - self.timing.running_after) / span, 1), ""
+            return "RUNNING", self._percent(age), ""
         if self.outcome is not None:
             return self.outcome.state, 100.0 if self.outcome.state == "PARTIAL" else 0.0, self.outcome.message
         return "COMPLETED", 100.0, ""
 
+    def expiry(self) -> Expiry | None:
+        """The first window AWS closes on this job: not RUNNING by the end of the start window,
+        or not done by the end of the complete window (both counted from creation), if any."""
+        if self.kind != "backup":
+            return None  # copy jobs take neither window (and CopyJobState has no EXPIRED)
+        starts, ends = self.timing.starts_after(), self.timing.ends_after()
+        closing = []
+        start_window = self.params.get("StartWindowMinutes", DEFAULT_START_WINDOW_MINUTES) * 60
+        if starts > start_window:
+            closing.append((start_window, START_WINDOW_EXPIRED))
+        complete_window = self.params.get("CompleteWindowMinutes")
+        if complete_window is not None and ends > complete_window * 60:
+            closing.append((complete_window * 60, COMPLETE_WINDOW_EXPIRED))
+        if not closing:
+            return None
+        after, message = min(closing)
+        return Expiry(self.created_at + after, after >= starts, message)
+
     def finished_at(self) -> float:
-        return self.created_at + self.timing.done_after
+        """When the job reached its final state (ABORTED jobs aside): done, or expired."""
+        expiry = self.expiry()
+        return expiry.at if expiry is not None else self.created_at + self.timing.ends_after()
+
+    def _percent(self, age: float) -> float:
+        if age < self.timing.starts_after():
+            return 0.0
+        span = max(self.timing.done_after - self.timing.starts_after(), 1e-9)
+        return round(min(100.0, 100.0 * (age - self.timing.starts_after()) / span), 1)
 
 
 @dataclass
@@ -173,8 +223,13 @@ class BackupEmulator:
         return f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{name}"
 
     def create_vault(self, name: str) -> dict[str, Any]:
-        """Set-up: create a vault as CreateBackupVault does, without recording a call."""
+        """Set-up: create a vault as CreateBackupVault does, without recording a call.
+
+        Unlike the API it keeps a vault that exists, so set-up (and stack updates) can repeat it.
+        """
         with self.lock:
+            if name in self.state.vaults:
+                return _vault_answer(self.state.vaults[name])
             return self._create_backup_vault({"BackupVaultName": name})
 
     def on_stack_resource(self, resource_type: str, physical_id: str, _properties: Any) -> None:
@@ -214,13 +269,20 @@ class BackupEmulator:
             return handler(params)
 
     def _create_backup_vault(self, p: dict[str, Any]) -> dict[str, Any]:
-        name = p["BackupVaultName"]
-        vault = self.state.vaults.setdefault(name, {
+        name, request_id = p["BackupVaultName"], p.get("CreatorRequestId")
+        existing = self.state.vaults.get(name)
+        if existing is not None:
+            # CreatorRequestId lets a failed request be retried without running it twice (API reference).
+            if request_id and existing.get("CreatorRequestId") == request_id:
+                return _vault_answer(existing)
+            raise already_exists(f"Backup vault {name} already exists in {REGION}")
+        vault = {
             "BackupVaultName": name, "BackupVaultArn": self.vault_arn(name),
             "CreationDate": self.clock(), "NumberOfRecoveryPoints": 0,
-            "VaultType": "BACKUP_VAULT", "VaultState": "AVAILABLE",
-        })
-        return {k: vault[k] for k in ("BackupVaultName", "BackupVaultArn", "CreationDate")}
+            "VaultType": "BACKUP_VAULT", "VaultState": "AVAILABLE", "CreatorRequestId": request_id,
+        }
+        self.state.vaults[name] = vault
+        return _vault_answer(vault)
 
     def _describe_backup_vault(self, p: dict[str, Any]) -> dict[str, Any]:
         vault = self._vault(p["BackupVaultName"])
@@ -228,6 +290,8 @@ class BackupEmulator:
         return {**vault, "NumberOfRecoveryPoints": count}
 
     def _start_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        _check_arns(p, {"ResourceArn": ARN, "IamRoleArn": IAM_ROLE_ARN,
+                        "LogicallyAirGappedBackupVaultArn": VAULT_ARN})
         self._vault(p["BackupVaultName"])
         _check_windows(p)
         _check_lifecycle(p.get("Lifecycle"))
@@ -267,6 +331,8 @@ class BackupEmulator:
         return {}
 
     def _start_copy_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        _check_arns(p, {"RecoveryPointArn": ARN, "IamRoleArn": IAM_ROLE_ARN,
+                        "DestinationBackupVaultArn": VAULT_ARN})
         self._vault(p["SourceBackupVaultName"])
         self._destination_vault(p["DestinationBackupVaultArn"])
         _check_lifecycle(p.get("Lifecycle"))
@@ -314,9 +380,7 @@ class BackupEmulator:
         return self._vault(arn[len(prefix):])
 
     def _destination_vault(self, arn: str) -> None:
-        parts = arn.split(":")
-        if len(parts) != 7 or parts[2] != "backup" or parts[5] != "backup-vault":
-            raise invalid(f"DestinationBackupVaultArn {arn} is not a backup vault ARN")
+        parts = arn.split(":")  # a backup vault ARN, as _check_arn made sure
         if parts[3] == REGION and parts[4] == ACCOUNT_ID:
             self._vault(parts[6])  # another account's or region's vault is checked by the copy itself
 
@@ -344,14 +408,13 @@ class BackupEmulator:
         now = self.clock()
         state, percent, message = job.state_at(now)
         p = job.params
-        service = job.params["ResourceArn"].split(":")[2]
         done = state not in ACTIVE_STATES
         has_point = state in ("COMPLETED", "PARTIAL") or IMMEDIATE_RECOVERY_POINT.match(p["ResourceArn"])
         return {
             "AccountId": ACCOUNT_ID, "BackupJobId": job.job_id,
             "BackupVaultName": p["BackupVaultName"], "BackupVaultArn": self.vault_arn(p["BackupVaultName"]),
             "RecoveryPointArn": job.recovery_point_arn if has_point else None,
-            "ResourceArn": p["ResourceArn"], "ResourceType": RESOURCE_TYPES.get(service, service),
+            "ResourceArn": p["ResourceArn"], "ResourceType": _resource_type(p["ResourceArn"]),
             "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
             "CompletionDate": job.finished_at() if done and job.stopped_at is None else None,
             "State": state, "StatusMessage": message or None, "PercentDone": f"{percent:.1f}",
@@ -384,10 +447,8 @@ class BackupEmulator:
         now = self.clock()
         points = []
         for job in self.state.backup_jobs.values():
-            state = job.state_at(now)[0]
-            immediate = IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"])
-            if state in ("COMPLETED", "PARTIAL") or (immediate and state != "FAILED"):
-                status = {"COMPLETED": "COMPLETED", "PARTIAL": "PARTIAL"}.get(state, "CREATING")
+            status = _backup_point_status(job, now)
+            if status is not None:
                 points.append(self._point(job, job.params["BackupVaultName"], job.resource_arn, status))
         for job in self.state.copy_jobs.values():
             if job.state_at(now)[0] == "COMPLETED":
@@ -411,6 +472,50 @@ class BackupEmulator:
             if point["RecoveryPointArn"] == arn and point["BackupVaultName"] == vault:
                 return point
         raise not_found(f"Recovery point {arn} not found in backup vault {vault}")
+
+
+def _vault_answer(vault: dict[str, Any]) -> dict[str, Any]:
+    return {k: vault[k] for k in ("BackupVaultName", "BackupVaultArn", "CreationDate")}
+
+
+def _check_arns(p: dict[str, Any], shapes: dict[str, re.Pattern[str]]) -> None:
+    """AWS refuses a malformed ARN up front; the model types ARN members as plain strings."""
+    for name, shape in shapes.items():
+        if name in p and not shape.fullmatch(p[name]):
+            raise invalid(f"{name} {p[name]!r} is not {ARN_KINDS[shape]}")
+
+
+def _resource_type(arn: str) -> str:
+    """The ResourceType AWS reports: by service, except EBS volumes, which the ec2 service owns."""
+    parts = arn.split(":", 5)
+    service = parts[2] if len(parts) > 2 else ""
+    if service == "ec2" and len(parts) == 6 and parts[5].startswith("volume/"):
+        return "EBS"
+    return RESOURCE_TYPES.get(service, service)
+
+
+def _backup_point_status(job: Job, now: float) -> str | None:
+    """The status of a backup job's recovery point at ``now``; None when there is none.
+
+    EFS and DynamoDB points exist from the start (CREATING). A job that ends
+    without completing does not leave one CREATING: an EXPIRED job that had
+    started keeps a PARTIAL point (AWS documents PARTIAL as "could not create
+    the recovery point before the backup window closed"); a FAILED, ABORTED
+    (StopBackupJob) or never-started job leaves nothing restorable, and AWS has
+    no recovery-point status for a stopped one-time backup, so its point is
+    deleted. The job keeps reporting the RecoveryPointArn it answered at start.
+    """
+    state = job.state_at(now)[0]
+    if state in ("COMPLETED", "PARTIAL"):
+        return state
+    if not IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"]):
+        return None
+    if state in ACTIVE_STATES:
+        return "CREATING"
+    expiry = job.expiry()
+    if state == "EXPIRED" and expiry is not None and expiry.had_started:
+        return "PARTIAL"
+    return None
 
 
 def _check_windows(p: dict[str, Any]) -> None:
@@ -442,7 +547,10 @@ def _filter(items: list[dict[str, Any]], p: dict[str, Any], fields: dict[str, st
 
 
 def _page(items: list[dict[str, Any]], p: dict[str, Any], key: str) -> dict[str, Any]:
-    start = int(p.get("NextToken") or 0)
+    token = p.get("NextToken") or "0"
+    if not re.fullmatch(r"[0-9]+", token):  # only tokens this emulator handed out are valid
+        raise invalid(f"NextToken {token!r} is not valid")
+    start = int(token)
     size = int(p.get("MaxResults") or 1000)
     answer: dict[str, Any] = {key: items[start:start + size]}
     if start + size < len(items):

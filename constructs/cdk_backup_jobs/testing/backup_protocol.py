@@ -44,6 +44,10 @@ def invalid_request(message: str) -> BackupApiError:
     return BackupApiError(400, "InvalidRequestException", message)
 
 
+def already_exists(message: str) -> BackupApiError:
+    return BackupApiError(400, "AlreadyExistsException", message)
+
+
 @dataclass(frozen=True)
 class Route:
     operation: OperationModel
