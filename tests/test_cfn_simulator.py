@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any, Iterator
+from unittest.mock import ANY
 
 import pytest
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, load_template, response_server
+from cdk_backup_jobs.testing.cfn_template import Resolver, fake_resource
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 
@@ -37,7 +40,15 @@ PROVIDER = textwrap.dedent('''
             body["Data"]["Blob"] = "x" * 5000
         if answer == "bad-status":
             body["Status"] = "DONE"
+        if answer == "fail-no-reason":
+            body["Status"] = "FAILED"
+        if answer.startswith("wrong-"):
+            body[answer[len("wrong-"):]] = "not-the-one-asked"
+        if answer == "replace":
+            body["PhysicalResourceId"] = event["LogicalResourceId"] + "-" + event["RequestId"][:8]
         data = json.dumps(body).encode()
+        if answer == "not-json":
+            data = b"<Error>not json</Error>"
         request = urllib.request.Request(event["ResponseURL"], data=data, method="PUT",
                                          headers={"content-type": ""})
         urllib.request.urlopen(request, timeout=5).read()
@@ -76,6 +87,11 @@ def test_properties_arrive_as_strings_and_outputs_come_from_data(tiny):
     ("huge", "Response object is too long"),
     ("bad-status", "Invalid response object: Status 'DONE'"),
     ("silent", "did not receive a response from your Custom Resource within 3600 seconds"),
+    ("fail-no-reason", "Invalid response object: Reason is required when Status is FAILED"),
+    ("wrong-RequestId", "Invalid response object: RequestId does not match the request"),
+    ("wrong-StackId", "Invalid response object: StackId does not match the request"),
+    ("wrong-LogicalResourceId", "Invalid response object: LogicalResourceId does not match the request"),
+    ("not-json", "Invalid response object: the body is not JSON"),
 ])
 def test_a_bad_answer_fails_the_create_and_rolls_back(tiny, answer, reason):
     with tiny() as stack:
@@ -145,3 +161,185 @@ def test_yaml_short_forms_load():
                            "      V: !GetAtt B.Arn\n      W: !Sub '${AWS::StackName}-x'\n")
     assert loaded["Resources"]["A"]["Properties"] == {"V": {"Fn::GetAtt": ["B", "Arn"]},
                                                       "W": {"Fn::Sub": "${AWS::StackName}-x"}}
+
+
+def test_a_failed_response_needs_its_own_reason_and_a_non_json_body_is_recorded(tiny):
+    with tiny() as stack:
+        no_reason = stack.deploy(template(First={"Answer": "fail-no-reason"}))
+        not_json = stack.deploy(template(First={"Answer": "not-json"}))
+
+    assert "CloudWatch" not in no_reason.reason  # no stand-in text for a Reason that never came
+    url = not_json.events[0].request["ResponseURL"]
+    assert len(stack.responses.responses_for(url)) == len(stack.responses.sizes_for(url)) == 1
+    assert stack.responses.sizes_for(url) == [len(b"<Error>not json</Error>")]
+
+
+def test_rollback_updates_go_from_the_attempted_to_the_previous_properties(tiny):
+    with tiny() as stack:
+        stack.deploy(template(First={"Value": "a"}, Second={"Value": "x", "After": {"Ref": "First"}}))
+        ids = {lid: stack.physical_id(lid) for lid in ("First", "Second")}
+        result = stack.update(template(First={"Value": "b"},
+                                       Second={"Value": "y", "After": {"Ref": "First"}, "Answer": "fail"}))
+
+    assert result.status == "UPDATE_ROLLBACK_COMPLETE"
+    updates = [(e.logical_id, e.request) for e in result.events if e.request_type == "Update"]
+    assert [lid for lid, _ in updates] == ["First", "Second", "Second", "First"]
+    for (lid, attempt), (rolled_back, rollback) in zip(updates[:2], reversed(updates[2:])):
+        assert rolled_back == lid
+        assert rollback["ResourceProperties"] == attempt["OldResourceProperties"]  # the previous ones
+        assert rollback["OldResourceProperties"] == attempt["ResourceProperties"]  # the failed/attempted ones
+        assert rollback["PhysicalResourceId"] == attempt["PhysicalResourceId"] == ids[lid]
+    assert updates[2][1]["OldResourceProperties"]["Answer"] == "fail"
+
+
+def test_a_replacement_is_undone_by_deleting_it_not_by_an_update(tiny):
+    with tiny() as stack:
+        stack.deploy(template(First={"Value": "a"}, Second={"Value": "x", "After": {"Ref": "First"}}))
+        previous = stack.physical_id("First")
+        result = stack.update(template(First={"Value": "b", "Answer": "replace"},
+                                       Second={"Value": "y", "After": {"Ref": "First"}, "Answer": "fail"}))
+        restored = stack.physical_id("First")
+
+    assert result.status == "UPDATE_ROLLBACK_COMPLETE"
+    first = [e for e in result.events if e.logical_id == "First"]
+    assert [e.request_type for e in first] == ["Update", "Delete"]  # no rollback Update for a replacement
+    replacement = first[0].response["PhysicalResourceId"]
+    assert replacement != previous and first[1].request["PhysicalResourceId"] == replacement
+    assert first[1].request["ResourceProperties"]["Value"] == "b"
+    assert restored == previous
+
+
+def with_policies(resources: dict[str, Any], **policies: dict[str, str]) -> dict[str, Any]:
+    for logical_id, attributes in policies.items():
+        resources["Resources"][logical_id].update(attributes)
+    return resources
+
+
+def test_retained_resources_get_no_delete_on_stack_delete_or_removal(tiny):
+    resources = with_policies(template(First={}, Kept={}, KeptExceptOnCreate={}, Removed={}),
+                              Kept={"DeletionPolicy": "Retain"},
+                              KeptExceptOnCreate={"DeletionPolicy": "RetainExceptOnCreate"},
+                              Removed={"DeletionPolicy": "Retain"})
+    with tiny() as stack:
+        stack.deploy(resources)
+        del resources["Resources"]["Removed"]
+        updated = stack.update(resources)
+        deleted = stack.delete()
+
+    assert updated.status == "UPDATE_COMPLETE" and not updated.events
+    assert deleted.status == "DELETE_COMPLETE"
+    assert [(e.request_type, e.logical_id) for e in deleted.events] == [("Delete", "First")]
+
+
+def test_a_failed_create_rolls_back_retain_except_on_create_but_keeps_retain(tiny):
+    after_both = {"A": {"Ref": "Kept"}, "B": {"Ref": "KeptExceptOnCreate"}}
+    resources = with_policies(template(First={}, Kept={}, KeptExceptOnCreate={},
+                                       Failing={"Answer": "fail", **after_both}),
+                              Kept={"DeletionPolicy": "Retain"},
+                              KeptExceptOnCreate={"DeletionPolicy": "RetainExceptOnCreate"})
+    with tiny() as stack:
+        result = stack.deploy(resources)
+
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert sorted(e.logical_id for e in result.events if e.request_type == "Delete") == [
+        "Failing", "First", "KeptExceptOnCreate"]
+
+
+def test_update_replace_policy_retain_keeps_the_replaced_physical_id(tiny):
+    resources = with_policies(template(First={}, Kept={}), Kept={"UpdateReplacePolicy": "Retain"})
+    with tiny() as stack:
+        stack.deploy(resources)
+        old_id = stack.physical_id("First")
+        for props in resources["Resources"].values():
+            props["Properties"]["Answer"] = "replace"
+        result = stack.update(resources)
+
+    assert result.status == "UPDATE_COMPLETE"
+    assert [(e.logical_id, e.request["PhysicalResourceId"]) for e in result.events
+            if e.request_type == "Delete"] == [("First", old_id)]
+
+
+def resolver(**template: Any) -> Resolver:
+    return Resolver("Stack", "stack-id", {"Env": "prod", "Count": 3}, {}, {}, {},
+                    conditions=template.get("Conditions"), mappings=template.get("Mappings"))
+
+
+def test_conditions_mappings_and_list_functions_resolve():
+    r = resolver(Conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+                             "IsThree": {"Fn::Equals": ["3", {"Ref": "Count"}]},
+                             "Both": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "IsThree"}]},
+                             "Neither": {"Fn::Not": [{"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "Both"}]}]}},
+                 Mappings={"Sizes": {"prod": {"Days": 35}}})
+
+    assert r.resolve({"Fn::If": ["Both", {"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Days"]}, 1]}) == 35
+    assert r.resolve({"Fn::If": ["Neither", "yes", "no"]}) == "no"
+    assert r.resolve({"A": {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, "x"]}, "B": 1}) == {"B": 1}
+    assert r.resolve({"Fn::Join": [",", [True, False, 1]]}) == "true,false,1"
+    assert r.resolve({"Fn::Select": [1, {"Fn::Split": ["/", "a/b/c"]}]}) == "b"
+    assert r.resolve({"Fn::Base64": {"Fn::Sub": "${Env}"}}) == "cHJvZA=="
+    assert r.resolve({"Fn::FindInMap": ["Sizes", "dev", "Days", {"DefaultValue": 7}]}) == 7
+
+
+@pytest.mark.parametrize("expression, error", [
+    ({"Fn::Cidr": ["10.0.0.0/16", 4, 8]}, "Fn::Cidr"),
+    ({"Fn::Length": [1, 2]}, "Fn::Length"),
+    ({"Fn::Transform": {"Name": "X"}}, "Fn::Transform"),
+    ({"Fn::If": ["Missing", 1, 2]}, "Missing"),
+    ({"Fn::FindInMap": ["Sizes", "dev", "Days"]}, "Fn::FindInMap"),
+    ({"Fn::Select": [5, [1]]}, "Fn::Select"),
+])
+def test_unsupported_or_unresolvable_intrinsics_raise_naming_them(expression, error):
+    with pytest.raises(TemplateError, match=error):
+        resolver(Mappings={"Sizes": {}}).resolve({"Value": expression})
+
+
+def test_resource_conditions_and_intrinsics_reach_the_provider_resolved(tiny):
+    resources = template(First={"Value": {"Fn::If": ["IsProd", {"Fn::FindInMap": ["Days", {"Ref": "Env"}, "N"]}, 1]},
+                                "Flag": {"Fn::Join": ["-", [True, {"Ref": "Env"}]]}},
+                         DevOnly={})
+    resources.update(Parameters={"Env": {"Type": "String", "Default": "prod"}},
+                     Mappings={"Days": {"prod": {"N": 35}}},
+                     Conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+                                 "IsDev": {"Fn::Not": [{"Condition": "IsProd"}]}})
+    resources["Resources"]["DevOnly"]["Condition"] = "IsDev"
+    resources["Outputs"]["Dev"] = {"Condition": "IsDev", "Value": {"Fn::GetAtt": ["DevOnly", "Echo"]}}
+    with tiny() as stack:
+        result = stack.deploy(resources)
+        unsupported = stack.update(template(First={"Value": {"Fn::Cidr": ["10.0.0.0/16", 4, 8]}}))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    [create] = result.events
+    assert create.logical_id == "First"
+    properties = create.request["ResourceProperties"]
+    assert (properties["Value"], properties["Flag"]) == ("35", "true-prod")
+    assert result.outputs == {"Echo": "35"}
+    assert "Fn::Cidr is not supported" in unsupported.reason
+    assert not [e for e in unsupported.events if "Fn::Cidr" in str(e.request)]
+
+
+def test_yaml_condition_short_form_names_a_condition():
+    loaded = load_template("Resources: {}\nConditions:\n  A: !And [!Condition B, !Equals [x, x]]\n")
+    assert loaded["Conditions"]["A"] == {"Fn::And": [{"Condition": "B"}, {"Fn::Equals": ["x", "x"]}]}
+
+
+def test_fake_resources_have_their_services_ids_and_arns():
+    def fake(resource_type: str, **properties: Any) -> tuple[str, dict[str, Any]]:
+        return fake_resource("Stack", "Thing", resource_type, properties)
+
+    fs_id, efs = fake("AWS::EFS::FileSystem")
+    assert re.fullmatch(r"fs-[0-9a-f]{17}", fs_id)
+    assert efs["Arn"] == f"arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs_id}"
+    assert efs["FileSystemId"] == fs_id
+    assert fake("AWS::S3::Bucket", BucketName="my-bucket")[1]["Arn"] == "arn:aws:s3:::my-bucket"
+    bucket, _ = fake("AWS::S3::Bucket")
+    assert bucket == bucket.lower()
+    assert fake("AWS::DynamoDB::GlobalTable", TableName="orders") == (
+        "orders", {"Arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders", "TableId": ANY,
+                   "StreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"})
+    volume, ebs = fake("AWS::EC2::Volume")
+    assert ebs["Arn"] == f"arn:aws:ec2:us-east-1:123456789012:volume/{volume}" and volume.startswith("vol-")
+    assert fake("AWS::RDS::DBInstance", DBInstanceIdentifier="Db1")[1]["Arn"] == \
+        "arn:aws:rds:us-east-1:123456789012:db:db1"
+    assert fake("AWS::SNS::Topic", TopicName="t")[0] == "arn:aws:sns:us-east-1:123456789012:t"
+    assert fake("AWS::IAM::ManagedPolicy", ManagedPolicyName="p")[0] == "arn:aws:iam::123456789012:policy/p"
+    assert fake("AWS::IAM::Policy")[1]["Arn"].startswith("arn:aws:iam::123456789012:policy/")

@@ -110,6 +110,34 @@ def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):
     assert len(backup.state.copy_jobs) == 2
 
 
+def test_a_failed_update_rolls_back_without_starting_a_job(world, assembly):
+    backup, _ = world
+    template = example_template(assembly)
+    with simulator(world, assembly) as stack:
+        first = stack.deploy(template)
+        changed = copy.deepcopy(template)
+        backup_id, copy_id = logical_id(changed, "Custom::BackupJob"), logical_id(changed, "Custom::CopyJob")
+        changed["Resources"][backup_id]["Properties"]["StartWindowMinutes"] = 120  # a new backup job
+        changed["Resources"][copy_id]["Properties"]["Lifecycle"] = {"DeleteAfterDays": 0}  # the copy refuses it
+        result = stack.update(changed)
+        physical = {lid: stack.physical_id(lid) for lid in (backup_id, copy_id)}
+
+    assert result.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert "DeleteAfterDays must be between 1 and 36500" in (result.reason or "")
+    # The replaced backup goes back to its first job; its replacement is deleted (and kept by AWS Backup).
+    backup_events = [(e.request_type, e.request["PhysicalResourceId"] if e.request_type == "Delete" else None)
+                     for e in result.events if e.logical_id == backup_id]
+    replacement = next(e for e in result.events if e.logical_id == backup_id).response["PhysicalResourceId"]
+    assert backup_events == [("Update", None), ("Delete", replacement)]
+    # The copy, updated in place and refused, is sent its previous properties back: it starts nothing.
+    [forward, rollback] = [e for e in result.events if e.logical_id == copy_id]
+    assert not forward.succeeded and rollback.request_type == "Update" and rollback.succeeded
+    assert rollback.request["OldResourceProperties"]["Lifecycle"] == {"DeleteAfterDays": "0"}
+    assert rollback.response["PhysicalResourceId"] == first.outputs["CopyJobId"]
+    assert physical == {backup_id: first.outputs["BackupJobId"], copy_id: first.outputs["CopyJobId"]}
+    assert len(backup.state.backup_jobs) == 2 and len(backup.state.copy_jobs) == 1
+
+
 def test_delete_keeps_every_recovery_point_and_takes_one_final_backup(world, assembly):
     backup, _ = world
     with simulator(world, assembly) as stack:

@@ -6,7 +6,8 @@ resource the request CloudFormation would send, to the real provider code
 running in a LambdaRuntime. It reads the response that the provider PUT over
 HTTPS, applies CloudFormation's rules to it, and carries on as CloudFormation
 does: outputs from Fn::GetAtt on the response Data, Delete of a replaced
-physical ID after an update, rollback after a failure.
+physical ID after an update, rollback after a failure, no Delete for what a
+DeletionPolicy or UpdateReplacePolicy of Retain keeps.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.cfn_template import (ACCOUNT_ID, REGION, Resolver, TemplateError,
-                                                  cfn_strings, creation_levels, fake_resource,
-                                                  is_custom_resource, load_template)
+                                                  active_resources, cfn_strings, creation_levels,
+                                                  fake_resource, is_custom_resource, load_template)
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
-from cdk_backup_jobs.testing.response_server import RunningResponseServer
+from cdk_backup_jobs.testing.response_server import INVALID_BODY, RunningResponseServer
 
 MAX_PHYSICAL_ID_BYTES = 1024
 MAX_RESPONSE_BYTES = 4096
+ECHOED_KEYS = ("StackId", "RequestId", "LogicalResourceId")  # a response must repeat the request's
 DEFAULT_SERVICE_TIMEOUT = 3600
 DEFAULT_LAMBDA_TIMEOUT = 3.0
 
@@ -126,7 +128,8 @@ class CloudFormationSimulator:
         failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
         if failure:
             self._status("ROLLBACK_IN_PROGRESS")
-            rollback_failure = self._delete_all(list(reversed(created)), events)
+            rollback_failure = self._delete_all(list(reversed(created)), events, self.template,
+                                                on_create_rollback=True)
             status = "ROLLBACK_FAILED" if rollback_failure else "ROLLBACK_COMPLETE"
             return StackOperation(status, {}, events, failure)
         return self._finish("CREATE_COMPLETE", events)
@@ -150,20 +153,21 @@ class CloudFormationSimulator:
         if failure:
             self.template = old_template
             self._status("UPDATE_ROLLBACK_IN_PROGRESS")
-            self._roll_back_update(events, created, updated)
+            self._roll_back_update(events, created, updated, new_template)
             return StackOperation("UPDATE_ROLLBACK_COMPLETE", {}, events, failure)
         self._status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         for logical_id, old in replaced:
-            self._send_delete(logical_id, old, events)
-        removed = [lid for lid in self._reverse_order(old_template) if lid not in new_template["Resources"]]
-        self._delete_all(removed, events)
+            if self._policy(new_template, logical_id, "UpdateReplacePolicy") != "Retain":
+                self._send_delete(logical_id, old, events)
+        removed = [lid for lid in self._reverse_order(old_template) if lid not in self._active(new_template)]
+        self._delete_all(removed, events, old_template)
         return self._finish("UPDATE_COMPLETE", events)
 
     def delete(self) -> StackOperation:
         """Delete every resource, dependants first."""
         events: list[ResourceEvent] = []
         self._status("DELETE_IN_PROGRESS")
-        failure = self._delete_all(self._reverse_order(self.template), events)
+        failure = self._delete_all(self._reverse_order(self.template), events, self.template)
         if failure:
             self._status("DELETE_FAILED")
             return StackOperation("DELETE_FAILED", {}, events, failure)
@@ -201,7 +205,7 @@ class CloudFormationSimulator:
               step: Callable[[str], str | None]) -> str | None:
         """Run ``step`` over the resources, wave by wave; the first failure stops the walk."""
         self._check_parameters(template)
-        for level in creation_levels(template["Resources"]):
+        for level in creation_levels(self._active(template)):
             with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
                 failures = [f for f in pool.map(step, level) if f]
             if failures:
@@ -215,10 +219,27 @@ class CloudFormationSimulator:
                     raise TemplateError(f"Parameter {name} needs a value")
                 self.parameters[name] = spec["Default"]
 
-    def _resolver(self) -> Resolver:
+    def _resolver(self, template: Mapping[str, Any] | None = None) -> Resolver:
+        """Intrinsics against the stack now, with ``template``'s (default: the current) Conditions and Mappings."""
+        template = self.template if template is None else template
         physical = {lid: r.physical_id for lid, r in self.resources.items()}
         attributes = {lid: r.attributes for lid, r in self.resources.items()}
-        return Resolver(self.stack_name, self.stack_id, self.parameters, self.exports, physical, attributes)
+        return Resolver(self.stack_name, self.stack_id, self.parameters, self.exports, physical, attributes,
+                        conditions=template.get("Conditions", {}), mappings=template.get("Mappings", {}))
+
+    def _active(self, template: Mapping[str, Any]) -> dict[str, Any]:
+        """The template's resources whose Condition (if any) holds: the ones the stack has."""
+        return active_resources(template, self._resolver(template))
+
+    def _policy(self, template: Mapping[str, Any], logical_id: str, attribute: str) -> str:
+        """A resource's DeletionPolicy or UpdateReplacePolicy in ``template`` (default Delete)."""
+        definition = template["Resources"].get(logical_id, {})
+        return str(self._resolver(template).resolve(definition.get(attribute, "Delete")))
+
+    def _retained(self, template: Mapping[str, Any], logical_id: str, on_create_rollback: bool) -> bool:
+        """Retain keeps a resource out of every delete; RetainExceptOnCreate not from a create's rollback."""
+        policy = self._policy(template, logical_id, "DeletionPolicy")
+        return policy == "Retain" or (policy == "RetainExceptOnCreate" and not on_create_rollback)
 
     def _definition(self, logical_id: str) -> Mapping[str, Any]:
         resource: Mapping[str, Any] = self.template["Resources"][logical_id]
@@ -253,9 +274,11 @@ class CloudFormationSimulator:
         strings = cfn_strings(properties)
         event = self._deliver(logical_id, "Create", definition["Type"], strings)
         events.append(event)
-        physical_id = (event.response or {}).get("PhysicalResourceId") or f"{logical_id}-NoResponse"
+        response = event.response or {}
+        physical_id = str(response.get("PhysicalResourceId") or f"{logical_id}-NoResponse")
+        data = response.get("Data")  # not checked yet when the response was invalid
         self.resources[logical_id] = _Provisioned(
-            definition["Type"], physical_id, dict((event.response or {}).get("Data") or {}), strings)
+            definition["Type"], physical_id, dict(data) if isinstance(data, dict) else {}, strings)
         created.append(logical_id)
         return None if event.succeeded else f"{logical_id}: {event.failure}"
 
@@ -277,6 +300,8 @@ class CloudFormationSimulator:
                               physical_id=old.physical_id, old_properties=old.properties)
         events.append(event)
         if not event.succeeded or event.response is None:
+            # The resource now stands at the attempted properties: the rollback goes back from them.
+            self.resources[logical_id] = _Provisioned(definition["Type"], old.physical_id, old.attributes, strings)
             updated.append((logical_id, old))
             return f"{logical_id}: {event.failure}"
         new = _Provisioned(definition["Type"], event.response["PhysicalResourceId"],
@@ -288,23 +313,48 @@ class CloudFormationSimulator:
         return None
 
     def _roll_back_update(self, events: list[ResourceEvent], created: list[str],
-                          updated: list[tuple[str, _Provisioned]]) -> None:
+                          updated: list[tuple[str, _Provisioned]], new_template: Mapping[str, Any]) -> None:
+        """Undo a failed update as CloudFormation does.
+
+        A resource the update replaced goes back to its old physical resource,
+        which still stands, with no request; the replacement is deleted in the
+        clean-up. A resource updated in place, or whose update failed, gets an
+        Update from the attempted properties back to the previous ones (and if
+        that answer names another physical ID, the one it leaves is deleted in
+        the clean-up). What the update created is deleted.
+        """
+        left_behind: list[tuple[str, _Provisioned]] = []
         for logical_id, old in reversed(updated):
             current = self.resources[logical_id]
+            if current.physical_id != old.physical_id:
+                self.resources[logical_id] = old
+                left_behind.append((logical_id, current))
+                continue
             event = self._deliver(logical_id, "Update", old.resource_type, old.properties,
                                   physical_id=current.physical_id, old_properties=current.properties)
             events.append(event)
-            if event.response and event.response.get("PhysicalResourceId") != old.physical_id:
-                self._send_delete(logical_id, current, events, physical_id=event.response["PhysicalResourceId"])
-            self.resources[logical_id] = old
-        self._delete_all(list(reversed(created)), events)
+            if not event.succeeded or event.response is None:
+                self.resources[logical_id] = old
+                continue
+            returned = _Provisioned(old.resource_type, str(event.response["PhysicalResourceId"]),
+                                    dict(event.response.get("Data") or {}), old.properties)
+            self.resources[logical_id] = returned
+            if returned.physical_id != current.physical_id:
+                left_behind.append((logical_id, current))
+        self._delete_all(list(reversed(created)), events, new_template, on_create_rollback=True)
+        for logical_id, resource in left_behind:
+            if self._policy(new_template, logical_id, "UpdateReplacePolicy") != "Retain":
+                self._send_delete(logical_id, resource, events)
 
-    def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent]) -> str | None:
+    def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent], template: Mapping[str, Any],
+                    on_create_rollback: bool = False) -> str | None:
+        """Delete in order, by the DeletionPolicy each resource has in ``template``."""
         for logical_id in logical_ids:
             resource = self.resources.get(logical_id)
             if resource is None:
                 continue
-            if is_custom_resource({"Type": resource.resource_type}):
+            retained = self._retained(template, logical_id, on_create_rollback)
+            if is_custom_resource({"Type": resource.resource_type}) and not retained:
                 event = self._send_delete(logical_id, resource, events)
                 if not event.succeeded:
                     return f"{logical_id}: {event.failure}"
@@ -319,7 +369,7 @@ class CloudFormationSimulator:
         return event
 
     def _reverse_order(self, template: Mapping[str, Any]) -> list[str]:
-        levels = creation_levels(template["Resources"])
+        levels = creation_levels(self._active(template))
         return [lid for level in reversed(levels) for lid in level]
 
     def _finish(self, status: str, events: list[ResourceEvent]) -> StackOperation:
@@ -328,6 +378,8 @@ class CloudFormationSimulator:
         outputs = {}
         for name, output in self.template.get("Outputs", {}).items():
             try:
+                if "Condition" in output and not resolver.condition(output["Condition"]):
+                    continue
                 outputs[name] = resolver.resolve(output["Value"])
             except TemplateError as error:
                 return StackOperation(f"{status.split('_')[0]}_FAILED", outputs, events, str(error))
@@ -409,26 +461,32 @@ class CloudFormationSimulator:
         if elapsed > timeout:
             response = None  # it came after CloudFormation had stopped waiting
         return ResourceEvent(logical_id, request_type, request, response, invocation,
-                             self._judge(response, url, properties), deliveries, polls, elapsed)
+                             self._judge(response, url, request), deliveries, polls, elapsed)
 
-    def _judge(self, response: dict[str, Any] | None, url: str, properties: Mapping[str, Any]) -> str | None:
+    def _judge(self, response: dict[str, Any] | None, url: str, request: Mapping[str, Any]) -> str | None:
         """CloudFormation's reading of a response: None when it is a valid SUCCESS."""
         if response is None:
-            timeout = properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+            timeout = request["ResourceProperties"].get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
             return f"CloudFormation did not receive a response from your Custom Resource within {timeout} seconds"
         size = self.responses.sizes_for(url)[0]
         physical_id = str(response.get("PhysicalResourceId") or "")
         if size > MAX_RESPONSE_BYTES:
             return f"Response object is too long ({size} bytes; the limit is {MAX_RESPONSE_BYTES})"
+        if INVALID_BODY in response:
+            return f"Invalid response object: {response[INVALID_BODY]}"
         if response.get("Status") not in ("SUCCESS", "FAILED"):
             return f"Invalid response object: Status {response.get('Status')!r}"
         if not physical_id or len(physical_id.encode()) > MAX_PHYSICAL_ID_BYTES:
             return "Invalid PhysicalResourceId"
         if not isinstance(response.get("Data", {}), dict):
             return "Invalid response object: Data must be an object"
+        mismatched = [key for key in ECHOED_KEYS if response.get(key) != request[key]]
+        if mismatched:
+            return f"Invalid response object: {', '.join(mismatched)} does not match the request"
         if response["Status"] == "FAILED":
-            return f"Received response status [FAILED] from custom resource. Message returned: " \
-                   f"{response.get('Reason') or 'See the details in CloudWatch Log Stream'}"
+            if not isinstance(response.get("Reason"), str) or not response["Reason"]:
+                return "Invalid response object: Reason is required when Status is FAILED"
+            return f"Received response status [FAILED] from custom resource. Message returned: {response['Reason']}"
         return None
 
 

@@ -2,9 +2,10 @@
 
 crhelper (and our bounded sender) always PUT over HTTPS, so the receiver
 serves TLS with a certificate from a throw-away CA; point ``SSL_CERT_FILE`` at
-``ca_file`` so the sender trusts it. Every PUT is recorded by its path, and
-the next ``fail_next`` PUTs can be answered with a 503, and the next
-``slow_next`` held for ``slow_seconds`` before they are accepted.
+``ca_file`` so the sender trusts it. Every PUT is recorded by its path (a
+body that is not a JSON object as ``{INVALID_BODY: why}``), and the next
+``fail_next`` PUTs can be answered with a 503, and the next ``slow_next``
+held for ``slow_seconds`` before they are accepted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cdk_backup_jobs.testing.serving import serving
+
+# The key under which a body that is not a JSON object is recorded (S3 stores any
+# body; CloudFormation then finds it invalid), so responses and sizes stay aligned.
+INVALID_BODY = "x-simulator-invalid-body"
 
 
 @dataclass
@@ -58,13 +63,24 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             log.sizes.setdefault(self.path, []).append(len(body))
             log.arrivals.setdefault(self.path, []).append(time.monotonic())
-            log.responses.setdefault(self.path, []).append(json.loads(body))
+            log.responses.setdefault(self.path, []).append(parse_body(body))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The response object; a body that is not one becomes ``{INVALID_BODY: why}``."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:  # also UnicodeDecodeError
+        return {INVALID_BODY: "the body is not JSON"}
+    if not isinstance(parsed, dict):
+        return {INVALID_BODY: f"the body is a JSON {type(parsed).__name__}, not an object"}
+    return parsed
 
 
 class _Server(ThreadingHTTPServer):
