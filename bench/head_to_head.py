@@ -148,6 +148,12 @@ class _Runner:
         self.backup, self.cfn, self.folder = backup, cfn, folder
         handler_file = _handler_file(folder)
         (folder / "driver.js").write_text(NODE_DRIVER)
+        # Our sources copied without bytecode (and none written: PYTHONDONTWRITEBYTECODE), so every
+        # cold start compiles them, as Lambda does with an asset that carries no .pyc files.
+        self.provider_dir = folder / "provider"
+        self.provider_dir.mkdir()
+        for source in LAMBDA_DIR.glob("*.py"):
+            shutil.copy(source, self.provider_dir)
         self.environment = {
             **os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -160,7 +166,7 @@ class _Runner:
     def run(self, tool: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         out = self.folder / f"{uuid.uuid4().hex}.json"
         if tool == OURS:
-            command = [sys.executable, "-c", PYTHON_DRIVER, str(out), str(LAMBDA_DIR)]
+            command = [sys.executable, "-c", PYTHON_DRIVER, str(out), str(self.provider_dir)]
         else:
             command = [_node(), str(self.folder / "driver.js"), str(out)]
         result = subprocess.run(command, input=json.dumps(events), text=True, env=self.environment,

@@ -138,14 +138,18 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         *head_to_head_lines(runs, colds, events),
         "## Handler (local emulator, real crhelper and botocore)",
         "",
-        "| figure | value | target |",
+        "| figure | value | note |",
         "|---|---:|---|",
-        f"| cold import of `lambda/index.py` (median of fresh interpreters) | {figures.cold_import_ms:.0f} ms | ≤ 150 ms |",
+        f"| cold import of `lambda/index.py` (median of fresh interpreters) | {figures.cold_import_ms:.0f} ms |"
+        " the provider's own modules compiled from source, as in Lambda (the asset carries no bytecode);"
+        " boto3 and botocore are not imported yet |",
         f"| Create event, whole handler (median) | {figures.handler_ms:.2f} ms | |",
         f"| bare boto3 `StartBackupJob` on the same endpoint (median) | {figures.bare_boto3_ms:.2f} ms | |",
-        f"| handler overhead per event (difference) | {figures.overhead_ms:.2f} ms | ≤ 5 ms |",
+        f"| handler overhead per event (difference) | {figures.overhead_ms:.2f} ms |"
+        " validation, token, logs and the HTTPS PUT of the response |",
         f"| AWS API calls per job that does not wait | {figures.calls_per_job:.0f} | exactly 1 Start |",
-        f"| Delete event (median / max) | {figures.delete_ms:.2f} / {figures.delete_max_ms:.2f} ms | < 1 s (crhelper default: 120 s) |",
+        f"| Delete event (median / max) | {figures.delete_ms:.2f} / {figures.delete_max_ms:.2f} ms |"
+        " crhelper's default sleeps 120 s first |",
         f"| peak RSS of the handler process | {figures.peak_rss_mb:.0f} MB | |",
         "",
         "The handler overhead includes crhelper's HTTPS PUT of the response to the local receiver",
