@@ -45,6 +45,20 @@ class CustomResourceRequest:
         )
 
     @property
+    def region(self) -> str | None:
+        """The stack's Region, from its ARN (arn:partition:cloudformation:REGION:ACCOUNT:stack/...)."""
+        return self._arn_part(3)
+
+    @property
+    def account(self) -> str | None:
+        """The stack's account, from its ARN."""
+        return self._arn_part(4)
+
+    def _arn_part(self, index: int) -> str | None:
+        parts = self.stack_id.split(":")
+        return parts[index] or None if len(parts) > 5 and parts[0] == "arn" else None
+
+    @property
     def stack_name(self) -> str:
         """The stack name from the stack ARN (arn:...:stack/NAME/ID)."""
         parts = self.stack_id.split("/")

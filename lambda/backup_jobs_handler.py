@@ -146,9 +146,18 @@ def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
     )
 
 
+def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
+    """``job_spec`` of the request's properties, also checked against where the stack is."""
+    spec = job_spec(job_type, request.properties)
+    violations = rules.placement_violations(spec.params, request.account, request.region)
+    if violations:
+        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}")
+    return spec
+
+
 def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
     job_type = job_type_for(request)
-    spec = job_spec(job_type, request.properties)
+    spec = placed_job_spec(job_type, request)
     if spec.run_on_delete:
         # A final backup waits for the resource's deletion: a stable physical
         # ID, so later property changes are updates in place, never replacements.
@@ -236,7 +245,7 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
 def update(request: CustomResourceRequest, backup_client: ClientFactory,
            stack_client: ClientFactory | None = None) -> Outcome:
     job_type = job_type_for(request)
-    spec = job_spec(job_type, request.properties)
+    spec = placed_job_spec(job_type, request)
     if spec.run_on_delete:
         return _update_final_backup(job_type, spec, request, backup_client, stack_client)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):

@@ -321,6 +321,34 @@ def _check_structure(
                 "WaitTimeoutMinutes", "applies only when WaitForCompletion or RunOnDelete is true"))
 
 
+SAME_ACCOUNT_AND_REGION = ("LogicallyAirGappedBackupVaultArn",)
+"""ARN members AWS requires in the caller's own account and Region ("ARN must be in the same
+account and Region", StartBackupJob's model documentation)."""
+
+
+def placement_violations(
+    params: Mapping[str, Any],
+    account: Any,
+    region: Any,
+    is_unresolved: Callable[[Any], bool] = _never_unresolved,
+) -> list[Violation]:
+    """Members whose ARN names another account or Region than the job's own.
+
+    ``account`` and ``region`` are where the job runs (the stack's); either may
+    be unknown (None, or a token at synth), and then it is not compared.
+    """
+    violations = []
+    for name in SAME_ACCOUNT_AND_REGION:
+        arn = params.get(name)
+        if not isinstance(arn, str) or is_unresolved(arn) or not re.match(VAULT_ARN_PATTERN, arn):
+            continue
+        arn_region, arn_account = arn.split(":")[3:5]
+        for what, expected, got in (("account", account, arn_account), ("Region", region, arn_region)):
+            if isinstance(expected, str) and expected and not is_unresolved(expected) and got != expected:
+                violations.append(Violation(name, f"must be in the job's own {what} {expected}, got {got}"))
+    return violations
+
+
 def _scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:
     if member.kind == "long":
         if not isinstance(value, int) or isinstance(value, bool):

@@ -288,6 +288,19 @@ def test_keep_forever_goes_on_both_lifecycle_fields_together():
                    lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7), delete_after=KEEP_FOREVER))
 
 
+def test_the_air_gapped_vault_must_be_in_the_stacks_account_and_region():
+    from aws_cdk import Environment
+
+    stack = Stack(App(), "Pinned", env=Environment(account="123456789012", region="us-east-1"))
+    elsewhere = "arn:aws:backup:eu-west-1:999999999999:backup-vault:air-gapped"
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(stack, logically_air_gapped_backup_vault_arn=elsewhere)
+    assert "must be in the job's own account 123456789012, got 999999999999" in str(raised.value)
+    assert "must be in the job's own Region us-east-1, got eu-west-1" in str(raised.value)
+    # An environment-agnostic stack cannot tell at synth: the handler checks at deploy.
+    backup_job(new_stack(), logically_air_gapped_backup_vault_arn=elsewhere)
+
+
 def test_tags_whose_values_are_tokens_still_count_towards_the_limit():
     with pytest.raises(JobValidationError, match="may hold at most 50 tags, got 51"):
         backup_job(new_stack(), recovery_point_tags={

@@ -449,3 +449,14 @@ def test_a_connection_failure_fails_naming_the_exception(invoke, cfn, backup_api
     assert response["Status"] == "FAILED"
     assert response["Reason"].startswith("StartBackupJob failed: ConnectionClosedError: ")
     assert backup_api.state.backup_jobs == {}
+
+
+def test_an_air_gapped_vault_in_another_account_or_region_fails_before_any_call(invoke, cfn, backup_api):
+    arn = "arn:aws:backup:eu-west-1:123456789012:backup-vault:air-gapped"  # the stack is in us-east-1
+    response = invoke(make_event(cfn, "Create", "Custom::BackupJob",
+                                 backup_properties(LogicallyAirGappedBackupVaultArn=arn)))
+
+    assert response["Status"] == "FAILED"
+    assert "LogicallyAirGappedBackupVaultArn must be in the job's own Region us-east-1, got eu-west-1" \
+        in response["Reason"]
+    assert backup_api.state.calls == []

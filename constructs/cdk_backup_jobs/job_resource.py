@@ -8,9 +8,10 @@ from aws_cdk import CustomResource, Duration, Stack, Token
 from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import MAX_WAIT_MINUTES, Member, Violation
+from cdk_backup_jobs.provider_code.backup_jobs_rules import (MAX_WAIT_MINUTES, Member, Violation,
+                                                              placement_violations)
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import JobValidationError, check_job_input, whole_units
+from cdk_backup_jobs.validation import JobValidationError, check_job_input, is_unresolved, whole_units
 
 SERVICE_TIMEOUT = Duration.minutes(5)
 """How long CloudFormation waits for a job that is not waited for (its default is one hour)."""
@@ -58,9 +59,12 @@ def checked_properties(
     prop_names: Mapping[str, str],
     problems: list[Violation],
 ) -> dict[str, Any]:
-    """The resource properties: unset members dropped, every rule checked."""
+    """The resource properties: unset members dropped, every rule checked (the stack's
+    account and Region too, where a member must be in them and both are known)."""
     properties = {name: value for name, value in candidates.items() if value is not None}
-    check_job_input(scope.node.path, shape, properties, prop_names, problems)
+    stack = Stack.of(scope)
+    placement = placement_violations(properties, stack.account, stack.region, is_unresolved)
+    check_job_input(scope.node.path, shape, properties, prop_names, [*problems, *placement])
     return properties
 
 
