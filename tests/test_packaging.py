@@ -43,6 +43,31 @@ def test_asset_hash_is_the_same_for_two_synths(tmp_path):
     assert first == second and first.endswith(".zip")
 
 
+NO_STAGING = textwrap.dedent("""
+    import json
+    from aws_cdk import App, Stack, aws_iam as iam
+    from cdk_backup_jobs import BackupJob
+    app = App(outdir="out", context={"aws:cdk:disable-asset-staging": True,
+                                     "aws:cdk:enable-asset-metadata": True})
+    stack = Stack(app, "S")
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    BackupJob(stack, "J", backup_vault="vault", role=role,
+              resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t")
+    template = app.synth().get_stack_by_name("S").template
+    [fn] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    print(fn["Metadata"]["aws:asset:path"])
+""")
+
+
+def test_without_asset_staging_the_assembly_points_at_code_that_outlives_the_synth(tmp_path):
+    # cdk synth --no-staging and the SAM CLI read the asset where the construct staged it.
+    path = Path(run_python(sys.executable, NO_STAGING, tmp_path))
+
+    assert path.is_absolute() and not path.is_relative_to(tmp_path / "out")
+    assert (path / "index.py").is_file() and (path / "crhelper" / "resource_helper.py").is_file()
+    assert not list(path.rglob("*.pyc"))
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")

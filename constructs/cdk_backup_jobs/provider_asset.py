@@ -8,8 +8,8 @@ code alone and is the same for two synths with the same versions.
 
 from __future__ import annotations
 
-import atexit
 import functools
+import hashlib
 import shutil
 import tempfile
 from importlib import metadata
@@ -27,19 +27,48 @@ def handler_source_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def provider_asset_dir() -> str:
-    """A staged copy of the Lambda code, built once per process."""
-    staging = Path(tempfile.mkdtemp(prefix="cdk-backup-jobs-provider-"))
-    atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    for source in sorted(handler_source_dir().glob("*.py")):
-        shutil.copyfile(source, staging / source.name)
-    crhelper_dir = staging / "crhelper"
-    crhelper_dir.mkdir()
-    for source in sorted(Path(next(iter(crhelper.__path__))).glob("*.py")):
-        shutil.copyfile(source, crhelper_dir / source.name)
+    """The staged Lambda code, in a folder named after its content that outlives the process.
+
+    CDK copies the folder into cdk.out; with asset staging off (``cdk synth
+    --no-staging``, the SAM CLI's local runs) the assembly points at it
+    instead, so it must still exist after the synth. Two synths of the same
+    code share one folder; another version gets its own.
+    """
+    files = _asset_files()
+    digest = hashlib.sha256()
+    for name, content in sorted(files.items()):
+        digest.update(name.encode() + b"\0" + content + b"\0")
+    target = Path(tempfile.gettempdir()) / f"cdk-backup-jobs-provider-{digest.hexdigest()[:16]}"
+    if not _holds(target, files):
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete or altered copy
+        staging = Path(tempfile.mkdtemp(prefix="cdk-backup-jobs-staging-"))
+        for name, content in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(content)
+        try:
+            staging.rename(target)
+        except OSError:  # another process staged the same content first
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(target)
+
+
+def _asset_files() -> dict[str, bytes]:
+    """Relative path -> content: the handler modules, and crhelper's sources and licence."""
+    files = {source.name: source.read_bytes() for source in handler_source_dir().glob("*.py")}
+    for source in Path(next(iter(crhelper.__path__))).glob("*.py"):
+        files[f"crhelper/{source.name}"] = source.read_bytes()
     licence = _crhelper_licence()
     if licence is not None:
-        (crhelper_dir / "LICENSE").write_text(licence)
-    return str(staging)
+        files["crhelper/LICENSE"] = licence.encode()
+    return files
+
+
+def _holds(folder: Path, files: dict[str, bytes]) -> bool:
+    if not folder.is_dir():
+        return False
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    return present == set(files) and all((folder / name).read_bytes() == content
+                                         for name, content in files.items())
 
 
 def _crhelper_licence() -> str | None:
