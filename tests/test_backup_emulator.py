@@ -151,6 +151,24 @@ def test_copy_needs_a_completed_recovery_point_and_makes_one_in_the_destination(
     assert [j["CopyJobId"] for j in api.list_copy_jobs(ByState="COMPLETED")["CopyJobs"]] == [copy_id]
 
 
+def test_a_copy_to_another_account_and_region_lands_there_not_in_a_local_vault(server, emulator, clock):
+    api = client(server)
+    job = start(api, ResourceArn=TABLE)
+    clock.advance(1000)
+    copy_id = api.start_copy_job(
+        RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName="primary", IamRoleArn=ROLE,
+        DestinationBackupVaultArn="arn:aws:backup:eu-west-1:999999999999:backup-vault:copies")["CopyJobId"]
+    clock.advance(1000)
+    described = api.describe_copy_job(CopyJobId=copy_id)["CopyJob"]
+
+    assert described["State"] == "COMPLETED"
+    assert described["DestinationRecoveryPointArn"].startswith("arn:aws:backup:eu-west-1:999999999999:recovery-point:")
+    assert api.describe_backup_vault(BackupVaultName="copies")["NumberOfRecoveryPoints"] == 0
+    assert error_code(lambda: api.describe_recovery_point(
+        BackupVaultName="copies", RecoveryPointArn=described["DestinationRecoveryPointArn"])) == \
+        "ResourceNotFoundException"
+
+
 @pytest.mark.parametrize("params, code", [
     ({"BackupVaultName": "nope"}, "ResourceNotFoundException"),
     ({"StartWindowMinutes": 59}, "InvalidParameterValueException"),

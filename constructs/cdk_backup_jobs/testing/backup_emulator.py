@@ -343,7 +343,8 @@ class BackupEmulator:
                 "recovery points can be copied")
         job = self._job_for_token("StartCopyJob", p, self.state.copy_jobs)
         if job is None:
-            job = self._new_job("copy", p, source["ResourceArn"])
+            destination_region, destination_account = p["DestinationBackupVaultArn"].split(":")[3:5]
+            job = self._new_job("copy", p, source["ResourceArn"], destination_region, destination_account)
             self.state.copy_jobs[job.job_id] = job
             self._remember_token("StartCopyJob", p, job)
         return {"CopyJobId": job.job_id, "CreationDate": job.created_at, "IsParent": False}
@@ -380,17 +381,19 @@ class BackupEmulator:
         return self._vault(arn[len(prefix):])
 
     def _destination_vault(self, arn: str) -> None:
-        parts = arn.split(":")  # a backup vault ARN, as _check_arn made sure
-        if parts[3] == REGION and parts[4] == ACCOUNT_ID:
-            self._vault(parts[6])  # another account's or region's vault is checked by the copy itself
+        region, account, name = _vault_location(arn)  # a backup vault ARN, as _check_arns made sure
+        if (region, account) == (REGION, ACCOUNT_ID):
+            self._vault(name)  # another account's or Region's vault is checked by the copy itself
 
-    def _new_job(self, kind: Literal["backup", "copy"], p: dict[str, Any], resource_arn: str) -> Job:
+    def _new_job(self, kind: Literal["backup", "copy"], p: dict[str, Any], resource_arn: str,
+                 region: str = REGION, account: str = ACCOUNT_ID) -> Job:
+        """A job whose recovery point is made where its vault is (a copy's: the destination's)."""
         outcome = next((o for o in self.outcomes if re.search(o.pattern, resource_arn)), None)
         return Job(
             job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), resource_arn=resource_arn,
             created_at=self.clock(),
             timing=JobTiming(**vars(self.timing)), outcome=outcome,
-            recovery_point_arn=f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:recovery-point:{uuid.uuid4()}",
+            recovery_point_arn=f"arn:aws:backup:{region}:{account}:recovery-point:{uuid.uuid4()}",
         )
 
     def _job_for_token(self, operation: str, p: dict[str, Any], jobs: dict[str, Job]) -> Job | None:
@@ -451,8 +454,9 @@ class BackupEmulator:
             if status is not None:
                 points.append(self._point(job, job.params["BackupVaultName"], job.resource_arn, status))
         for job in self.state.copy_jobs.values():
-            if job.state_at(now)[0] == "COMPLETED":
-                vault = job.params["DestinationBackupVaultArn"].rsplit(":", 1)[-1]
+            region, account, vault = _vault_location(job.params["DestinationBackupVaultArn"])
+            # A copy into another account's or Region's vault lives there, not in this emulator's vaults.
+            if job.state_at(now)[0] == "COMPLETED" and (region, account) == (REGION, ACCOUNT_ID):
                 points.append(self._point(job, vault, job.resource_arn, "COMPLETED"))
         return points
 
@@ -472,6 +476,12 @@ class BackupEmulator:
             if point["RecoveryPointArn"] == arn and point["BackupVaultName"] == vault:
                 return point
         raise not_found(f"Recovery point {arn} not found in backup vault {vault}")
+
+
+def _vault_location(vault_arn: str) -> tuple[str, str, str]:
+    """(Region, account, name) of a backup vault ARN."""
+    parts = vault_arn.split(":")
+    return parts[3], parts[4], parts[-1]
 
 
 def _vault_answer(vault: dict[str, Any]) -> dict[str, Any]:
