@@ -18,6 +18,8 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdk_backup_jobs.provider_asset import provider_asset_dir
+
 LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
 
 COLD_IMPORT = textwrap.dedent("""
@@ -118,11 +120,12 @@ def _run(code: str, *args: str, code_dir: Path = LAMBDA_DIR) -> str:
 
 
 def _cold_import_seconds() -> float:
-    """One import of the handler from a fresh copy of its sources: no cached bytecode, as in Lambda."""
+    """One import of the handler from a fresh copy of its asset (our modules and crhelper): no
+    cached bytecode, as in Lambda."""
     with tempfile.TemporaryDirectory() as folder:
-        for source in LAMBDA_DIR.glob("*.py"):
-            shutil.copy(source, folder)
-        return float(_run(COLD_IMPORT, code_dir=Path(folder)))
+        code = Path(folder) / "provider"
+        shutil.copytree(provider_asset_dir(), code)
+        return float(_run(COLD_IMPORT, code_dir=code))
 
 
 def measure(events: int, imports: int) -> HandlerFigures:

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdk_backup_jobs.provider_asset import provider_asset_dir
+
 REPO = Path(__file__).resolve().parent.parent
-LAMBDA_DIR = REPO / "lambda"
 HANDLER_IN_PACKAGE = "package/custom-resource-handlers/dist/custom-resources/aws-custom-resource-handler/index.js"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/1"
 JOB = {"BackupVaultName": "vault", "ResourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t",
@@ -148,12 +149,10 @@ class _Runner:
         self.backup, self.cfn, self.folder = backup, cfn, folder
         handler_file = _handler_file(folder)
         (folder / "driver.js").write_text(NODE_DRIVER)
-        # Our sources copied without bytecode (and none written: PYTHONDONTWRITEBYTECODE), so every
-        # cold start compiles them, as Lambda does with an asset that carries no .pyc files.
+        # The provider's asset (our modules and crhelper) copied without bytecode, and none written
+        # (PYTHONDONTWRITEBYTECODE): every cold start compiles it, as Lambda does with this asset.
         self.provider_dir = folder / "provider"
-        self.provider_dir.mkdir()
-        for source in LAMBDA_DIR.glob("*.py"):
-            shutil.copy(source, self.provider_dir)
+        shutil.copytree(provider_asset_dir(), self.provider_dir)
         self.environment = {
             **os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import backup_jobs_rules as rules
@@ -25,6 +26,9 @@ WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries i
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
 DEFAULT_WAIT_MINUTES = rules.MAX_WAIT_MINUTES
+ARMED_FINAL_BACKUP_DATA: Mapping[str, str] = MappingProxyType(
+    {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "", "IsParent": "false"})
+"""A final backup's attributes until its Delete runs the backup: nothing has run yet."""
 
 
 class ProviderError(Exception):
@@ -162,8 +166,7 @@ def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
         # A final backup waits for the resource's deletion: a stable physical
         # ID, so later property changes are updates in place, never replacements.
         log.info("Final backup armed; it runs when the resource is deleted")
-        return Outcome(final_backup_id(request), {"BackupJobId": "", "RecoveryPointArn": "",
-                                                  "CreationDate": "", "IsParent": "false"})
+        return Outcome(final_backup_id(request), ARMED_FINAL_BACKUP_DATA)
     return start_job(job_type, spec, request, backup_client)
 
 
@@ -245,22 +248,42 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
 def update(request: CustomResourceRequest, backup_client: ClientFactory,
            stack_client: ClientFactory | None = None) -> Outcome:
     job_type = job_type_for(request)
-    spec = placed_job_spec(job_type, request)
+    try:
+        spec = placed_job_spec(job_type, request)
+    except InvalidProperties:
+        # Properties applied before may break a rule added since; a rollback must still answer.
+        if _rolling_back(stack_client, request):
+            return _kept_in_rollback(job_type, request, backup_client)
+        raise
     if spec.run_on_delete:
         return _update_final_backup(job_type, spec, request, backup_client, stack_client)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes.
         return current_job(job_type, backup_client, request.physical_resource_id)
-    if request.physical_resource_id and stack_client is not None \
-            and "ROLLBACK" in _stack_status(stack_client(), request):
-        # CloudFormation undoing a failed update sends the previous properties
-        # back as an Update. A job cannot be undone, and starting one more would
-        # back up again what nobody asked for: the resource keeps the job it has.
-        log.info("Stack rolling back: no job started; the resource keeps its job",
-                 physical_resource_id=request.physical_resource_id)
-        return current_job(job_type, backup_client, request.physical_resource_id, must_answer=True)
+    if _rolling_back(stack_client, request):
+        return _kept_in_rollback(job_type, request, backup_client)
     return create(request, backup_client)
+
+
+def _rolling_back(stack_client: ClientFactory | None, request: CustomResourceRequest) -> bool:
+    """Whether this Update is CloudFormation undoing a failed update (read from the stack's status)."""
+    return bool(request.physical_resource_id) and stack_client is not None \
+        and "ROLLBACK" in _stack_status(stack_client(), request)
+
+
+def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+    """A rollback's answer: the resource keeps what it has.
+
+    CloudFormation undoing a failed update sends the previous properties back
+    as an Update. A job cannot be undone, and starting one more would back up
+    again what nobody asked for.
+    """
+    physical_id = str(request.physical_resource_id)
+    log.info("Stack rolling back: no job started; the resource keeps its job", physical_resource_id=physical_id)
+    if physical_id == final_backup_id(request):
+        return Outcome(physical_id, ARMED_FINAL_BACKUP_DATA)
+    return current_job(job_type, backup_client, physical_id, must_answer=True)
 
 
 def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
@@ -294,13 +317,12 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     old = _spec_or_none(job_type, request.old_properties)
     old_arn = old.params.get("ResourceArn") if old is not None and old.run_on_delete else None
     replaced = old_arn is not None and old_arn != spec.params.get("ResourceArn")
-    rolling_back = stack_client is not None and "ROLLBACK" in _stack_status(stack_client(), request)
+    rolling_back = _rolling_back(stack_client, request)
     if replaced and not spec.skip_final_backup and not rolling_back:
         log.info("Protected resource replaced: final backup of the old one", resource_arn=old_arn)
         old = JobSpec({**spec.params, "ResourceArn": old_arn}, wait=True, wait_minutes=spec.wait_minutes)
         return start_job(job_type, old, request, backup_client, physical_id)
-    return Outcome(physical_id, {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "",
-                                 "IsParent": "false"})
+    return Outcome(physical_id, ARMED_FINAL_BACKUP_DATA)
 
 
 def _spec_or_none(job_type: JobType, properties: Mapping[str, Any] | None) -> JobSpec | None:
@@ -334,10 +356,11 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     try:
         spec = job_spec(BACKUP_JOB, request.properties)
     except InvalidProperties:
-        if _asks_for_final_backup(request.properties) and physical_id == final_backup_id(request):
+        if _asks_for_final_backup(request.properties) and not _rolling_back(stack_client, request):
             raise  # an armed final backup that cannot run must not pass silently: the data would be lost
-        # A resource that never started or armed anything: its Create failed on
-        # these very properties (the rollback of that Create must not fail too).
+        # A resource that never started or armed anything (a rollback deletes
+        # what a Create that failed on these very properties answered), or one
+        # that never asked for a final backup: nothing to do, and nothing may fail.
         return Outcome(physical_id, {})
     if spec.run_on_delete:
         if spec.skip_final_backup:

@@ -68,6 +68,23 @@ def test_without_asset_staging_the_assembly_points_at_code_that_outlives_the_syn
     assert not list(path.rglob("*.pyc"))
 
 
+def test_a_staged_folder_that_was_altered_is_never_used(tmp_path, monkeypatch):
+    from cdk_backup_jobs import provider_asset
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    provider_asset.provider_asset_dir.cache_clear()
+    try:
+        first = Path(provider_asset.provider_asset_dir())
+        (first / "index.py").write_text("print('altered')\n")
+        provider_asset.provider_asset_dir.cache_clear()
+        second = Path(provider_asset.provider_asset_dir())
+    finally:
+        provider_asset.provider_asset_dir.cache_clear()
+
+    assert first.is_relative_to(tmp_path) and second == first
+    assert (second / "index.py").read_bytes() == (provider_asset.handler_source_dir() / "index.py").read_bytes()
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import tempfile
 from importlib import metadata
@@ -32,24 +33,45 @@ def provider_asset_dir() -> str:
     CDK copies the folder into cdk.out; with asset staging off (``cdk synth
     --no-staging``, the SAM CLI's local runs) the assembly points at it
     instead, so it must still exist after the synth. Two synths of the same
-    code share one folder; another version gets its own.
+    code share one folder in the user's cache; another version gets its own.
+    A folder found there is used only if it holds exactly this code; one that
+    cannot be replaced is left alone, and a private copy serves instead.
     """
     files = _asset_files()
     digest = hashlib.sha256()
     for name, content in sorted(files.items()):
         digest.update(name.encode() + b"\0" + content + b"\0")
-    target = Path(tempfile.gettempdir()) / f"cdk-backup-jobs-provider-{digest.hexdigest()[:16]}"
-    if not _holds(target, files):
-        shutil.rmtree(target, ignore_errors=True)  # an incomplete or altered copy
-        staging = Path(tempfile.mkdtemp(prefix="cdk-backup-jobs-staging-"))
-        for name, content in files.items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            (staging / name).write_bytes(content)
-        try:
-            staging.rename(target)
-        except OSError:  # another process staged the same content first
-            shutil.rmtree(staging, ignore_errors=True)
-    return str(target)
+    try:
+        cache = _cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        target = cache / f"provider-{digest.hexdigest()[:16]}"
+        if _holds(target, files):
+            return str(target)
+        staging = _staged(files, cache)
+    except OSError:  # no writable cache (a read-only home, say)
+        return str(_staged(files, Path(tempfile.gettempdir())))
+    shutil.rmtree(target, ignore_errors=True)  # an incomplete or altered copy
+    try:
+        staging.rename(target)
+    except OSError:  # another synth staged it first, or it could not be removed
+        pass
+    if _holds(target, files):
+        shutil.rmtree(staging, ignore_errors=True)
+        return str(target)
+    return str(staging)
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cdk-backup-jobs"
+
+
+def _staged(files: dict[str, bytes], parent: Path) -> Path:
+    """The files written into a new private folder under ``parent``."""
+    staging = Path(tempfile.mkdtemp(prefix="provider-staging-", dir=parent))
+    for name, content in files.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).write_bytes(content)
+    return staging
 
 
 def _asset_files() -> dict[str, bytes]:
@@ -66,7 +88,7 @@ def _asset_files() -> dict[str, bytes]:
 def _holds(folder: Path, files: dict[str, bytes]) -> bool:
     if not folder.is_dir():
         return False
-    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     return present == set(files) and all((folder / name).read_bytes() == content
                                          for name, content in files.items())
 
