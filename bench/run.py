@@ -141,7 +141,8 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         "| figure | value | note |",
         "|---|---:|---|",
         f"| cold import of `lambda/index.py` (median of fresh interpreters) | {figures.cold_import_ms:.0f} ms |"
-        " the provider's own modules compiled from source, as in Lambda (the asset carries no bytecode);"
+        " the provider's asset (its modules and crhelper) compiled from source, as in Lambda (the asset"
+        " carries no bytecode);"
         " boto3 and botocore are not imported yet |",
         f"| Create event, whole handler (median) | {figures.handler_ms:.2f} ms | |",
         f"| bare boto3 `StartBackupJob` on the same endpoint (median) | {figures.bare_boto3_ms:.2f} ms | |",
