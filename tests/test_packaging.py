@@ -16,19 +16,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-ASSET_HASH = textwrap.dedent("""
-    import json
-    from aws_cdk import App, Stack, aws_iam as iam
-    from cdk_backup_jobs import BackupJob
-    app = App()
-    stack = Stack(app, "S")
-    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
-    BackupJob(stack, "J", backup_vault="vault", role=role,
-              resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t")
-    template = app.synth().get_stack_by_name("S").template
-    [fn] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    print(fn["Properties"]["Code"]["S3Key"])
-""")
+def one_job_app(app_arguments: str, printed: str) -> str:
+    """A script that synthesizes one BackupJob in App(app_arguments) and prints ``printed`` of its function."""
+    return textwrap.dedent(f"""
+        from aws_cdk import App, Stack, aws_iam as iam
+        from cdk_backup_jobs import BackupJob
+        app = App({app_arguments})
+        stack = Stack(app, "S")
+        role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+        BackupJob(stack, "J", backup_vault="vault", role=role,
+                  resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t")
+        template = app.synth().get_stack_by_name("S").template
+        [fn] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        print(fn{printed})
+    """)
+
+
+ASSET_HASH = one_job_app("", '["Properties"]["Code"]["S3Key"]')
 
 
 def run_python(python: str, code: str, cwd: Path) -> str:
@@ -43,20 +47,9 @@ def test_asset_hash_is_the_same_for_two_synths(tmp_path):
     assert first == second and first.endswith(".zip")
 
 
-NO_STAGING = textwrap.dedent("""
-    import json
-    from aws_cdk import App, Stack, aws_iam as iam
-    from cdk_backup_jobs import BackupJob
-    app = App(outdir="out", context={"aws:cdk:disable-asset-staging": True,
-                                     "aws:cdk:enable-asset-metadata": True})
-    stack = Stack(app, "S")
-    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
-    BackupJob(stack, "J", backup_vault="vault", role=role,
-              resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t")
-    template = app.synth().get_stack_by_name("S").template
-    [fn] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    print(fn["Metadata"]["aws:asset:path"])
-""")
+NO_STAGING = one_job_app(
+    'outdir="out", context={"aws:cdk:disable-asset-staging": True, "aws:cdk:enable-asset-metadata": True}',
+    '["Metadata"]["aws:asset:path"]')
 
 
 def test_without_asset_staging_the_assembly_points_at_code_that_outlives_the_synth(tmp_path):
