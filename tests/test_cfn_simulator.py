@@ -25,6 +25,13 @@ PROVIDER = textwrap.dedent('''
             answer = "ok"
         if answer == "silent":
             return
+        if answer.startswith("crash-"):  # raise on the first N invocations of this request
+            from pathlib import Path
+            count = Path(event["ResourceProperties"]["Counter"])
+            seen = int(count.read_text()) if count.exists() else 0
+            count.write_text(str(seen + 1))
+            if seen < int(answer[len("crash-"):]):
+                raise RuntimeError("crashed before answering")
         if answer == "slow":
             time.sleep(2)
         body = {"Status": "SUCCESS", "PhysicalResourceId": event.get("PhysicalResourceId")
@@ -207,6 +214,21 @@ def test_a_replacement_is_undone_by_deleting_it_not_by_an_update(tiny):
     assert replacement != previous and first[1].request["PhysicalResourceId"] == replacement
     assert first[1].request["ResourceProperties"]["Value"] == "b"
     assert restored == previous
+
+
+@pytest.mark.parametrize("crashes, status, deliveries", [
+    (2, "CREATE_COMPLETE", 3),  # Lambda's two retries reach a good run
+    (3, "ROLLBACK_COMPLETE", 3),  # no third retry: CloudFormation never hears back
+])
+def test_lambda_retries_a_failed_invocation_twice(tiny, tmp_path, crashes, status, deliveries):
+    counter = tmp_path / f"invocations-{crashes}"
+    with tiny() as stack:
+        result = stack.deploy(template(First={"Answer": f"crash-{crashes}", "Counter": str(counter),
+                                              "ServiceTimeout": 1}))
+
+    [create] = [e for e in result.events if e.request_type == "Create"]
+    assert result.status == status
+    assert create.delivery == deliveries and counter.read_text() == str(deliveries)
 
 
 def with_policies(resources: dict[str, Any], **policies: dict[str, str]) -> dict[str, Any]:

@@ -90,6 +90,9 @@ class CloudFormationSimulator:
         polling, and the simulator fires its rules until a response arrives.
     :param on_tick: called with the seconds each fired rule stands for (for
         example ``ManualClock.advance``), so polls happen in virtual time.
+    :param lambda_retries: CloudFormation invokes the function asynchronously,
+        so Lambda runs a request again after an invocation that raised or timed
+        out, up to this many times (Lambda's default: 2).
     """
 
     def __init__(self, responses: RunningResponseServer, *, stack_name: str = "Stack",
@@ -99,7 +102,7 @@ class CloudFormationSimulator:
                  on_resource: Callable[[str, str, Mapping[str, Any]], None] | None = None,
                  scheduler: RunningEventsServer | None = None,
                  on_tick: Callable[[float], None] | None = None,
-                 max_parallel: int = 10) -> None:
+                 max_parallel: int = 10, lambda_retries: int = 2) -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
@@ -112,6 +115,7 @@ class CloudFormationSimulator:
         self.duplicate = duplicate or set()
         self.on_resource = on_resource
         self.max_parallel = max_parallel
+        self.lambda_retries = lambda_retries
         self.template: dict[str, Any] = {"Resources": {}}
         self.resources: dict[str, _Provisioned] = {}
         self.runtimes: dict[str, LambdaRuntime] = {}
@@ -436,10 +440,14 @@ class CloudFormationSimulator:
         if runtime is None:
             return ResourceEvent(logical_id, request_type, request, None, None,
                                  f"ServiceToken {request['ServiceToken']!r} is not a known function")
-        deliveries = 2 if logical_id in self.duplicate or "*" in self.duplicate else 1
-        invocation = None
-        for _ in range(deliveries):
+        asked = 2 if logical_id in self.duplicate or "*" in self.duplicate else 1
+        invocation, deliveries, retries = None, 0, 0
+        while deliveries < asked:
             invocation = runtime.invoke(request)
+            deliveries += 1
+            if (invocation.error or invocation.timed_out) and retries < self.lambda_retries:
+                retries += 1  # Lambda's own retry of an asynchronous invocation that failed
+                asked += 1
         timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
         elapsed = invocation.seconds if invocation else 0.0
         polls = 0
