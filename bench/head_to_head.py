@@ -9,7 +9,7 @@ receiver, each in fresh processes of its own runtime:
   from node_modules (what the Lambda Node.js runtime has built in), given the
   resource properties AwsCustomResource synthesizes (``Create`` as JSON,
   ``InstallLatestAwsSdk: "false"``);
-- ours: ``lambda/index.py`` on this Python, with real crhelper and botocore.
+- ours: the provider's asset (``lambda/`` and crhelper) on this Python, with real botocore.
 
 Every answer is checked (exactly one SUCCESS per delivery) before a figure is
 kept, so a broken run cannot pass for a fast one.
@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 import textwrap
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,16 +173,15 @@ class _Runner:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
         if result.returncode != 0 or not out.exists():
             raise RuntimeError(f"{tool} driver failed: {result.stderr[-2000:]}")
-        for event in events:
-            statuses = [r["Status"] for r in self.cfn.responses_for(event["ResponseURL"])]
-            deliveries = sum(1 for e in events if e is event)
+        for url, deliveries in Counter(event["ResponseURL"] for event in events).items():
+            statuses = [r["Status"] for r in self.cfn.responses_for(url)]
             if statuses != ["SUCCESS"] * deliveries:
-                raise RuntimeError(f"{tool}: {event['RequestType']} answered {statuses}")
+                raise RuntimeError(f"{tool}: a request delivered {deliveries}x was answered {statuses}")
         figures: dict[str, Any] = json.loads(out.read_text())
         return figures
 
     def measure(self, tool: str, events: int, cold: list[float]) -> HandlerRun:
-        jobs, calls = len(self.backup.state.backup_jobs), len(self.backup.state.calls_of("StartBackupJob"))
+        calls = len(self.backup.state.calls_of("StartBackupJob"))
         creates = [_event(self.cfn, tool, "Create") for _ in range(events + 1)]
         warm = self.run(tool, creates)["times_ms"][1:]
         start_calls = (len(self.backup.state.calls_of("StartBackupJob")) - calls) / len(creates)

@@ -375,10 +375,10 @@ class BackupEmulator:
         return vault
 
     def _local_vault_arn(self, arn: str) -> dict[str, Any]:
-        prefix = f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:"
-        if not arn.startswith(prefix):
+        region, account, name = _vault_location(arn)  # a backup vault ARN, as _check_arns made sure
+        if (region, account) != (REGION, ACCOUNT_ID):
             raise invalid(f"{arn} must be a vault in account {ACCOUNT_ID} and region {REGION}")
-        return self._vault(arn[len(prefix):])
+        return self._vault(name)
 
     def _destination_vault(self, arn: str) -> None:
         region, account, name = _vault_location(arn)  # a backup vault ARN, as _check_arns made sure
