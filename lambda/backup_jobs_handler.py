@@ -4,8 +4,10 @@ Create validates the properties, then starts exactly one job with a token
 derived from the request, so a duplicated delivery finds the same job. A job
 that waits is checked once at once and then, if still running, at every poll
 until it completes, fails or passes its deadline. Update starts a new job only
-when the job's API members or its RunToken changed. Delete starts nothing,
-keeps the recovery point and, if asked, stops a backup job still running.
+when the job's API members or its RunToken changed; an Update that turns on
+waiting waits for the job the resource already has. Delete keeps the job and
+its recovery point and, if asked, stops a backup job still running; only a
+final backup (RunOnDelete) starts a job on Delete.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ log = StructuredLogger()
 WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
+UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
+"""States a waited job can still leave: an ABORTING job is waited for until it is ABORTED."""
 DEFAULT_WAIT_MINUTES = rules.MAX_WAIT_MINUTES
 ARMED_FINAL_BACKUP_DATA: Mapping[str, str] = MappingProxyType(
     {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "", "IsParent": "false"})
@@ -222,11 +226,15 @@ def _still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: s
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
               data: Mapping[str, str]) -> Outcome:
     """Done, failed, timed out, or still waiting: decided from one Describe call."""
-    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
     try:
-        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+        job = _describe(job_type, backup_client, job_id)
     except BackupServiceError as error:
         return _still_waiting_after(error, job_type, job_id, data)
+    return judge_job(job_type, job, job_id, data)
+
+
+def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapping[str, str]) -> Outcome:
+    """A described job's verdict against the deadline that ``data`` carries."""
     progress = service.progress(job)
     state = str(job.get("State"))
     log.info(f"{job_type.noun} progress", job_id=job_id, **progress)
@@ -234,7 +242,7 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
     if state == "COMPLETED":
         final = {k: v for k, v in data.items() if k not in (WAIT_DEADLINE, RESOURCE_ID)}
         return Outcome(physical_id, {**final, **job_type.finished_attributes(job)}, progress=progress)
-    if state not in ACTIVE_STATES:
+    if state not in UNFINISHED_STATES:
         message = job.get("StatusMessage") or "no status message"
         raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
     deadline = float(data.get(WAIT_DEADLINE, "0"))
@@ -243,6 +251,26 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
             f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
             f"{job.get('PercentDone') or '0.0'}% done", physical_id)
     return Outcome(physical_id, data, waiting=True, progress=progress)
+
+
+def _describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> dict[str, Any]:
+    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
+    job: dict[str, Any] = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+    return job
+
+
+def wait_for_existing_job(job_type: JobType, spec: JobSpec, backup_client: ClientFactory,
+                          job_id: str) -> Outcome:
+    """An Update that turns on waiting (or keeps it on) for the job the resource already has.
+
+    The job is not started again, but the resource must not be answered before
+    the job COMPLETED: a copy chained to its recovery point would get none.
+    The wait runs from this update, in the service's time.
+    """
+    job = _describe(job_type, backup_client, job_id)
+    deadline = service.service_time(job) + spec.wait_minutes * 60
+    data = {**job_type.attributes(job), WAIT_DEADLINE: f"{deadline:.3f}"}
+    return judge_job(job_type, job, job_id, data)
 
 
 def update(request: CustomResourceRequest, backup_client: ClientFactory,
@@ -259,7 +287,10 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory,
         return _update_final_backup(job_type, spec, request, backup_client, stack_client)
     if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
-        # say): the job stands, so answer with its current attributes.
+        # say): the job stands, so answer with its current attributes, once it
+        # has COMPLETED if the resource now waits.
+        if spec.wait:
+            return wait_for_existing_job(job_type, spec, backup_client, request.physical_resource_id)
         return current_job(job_type, backup_client, request.physical_resource_id)
     if _rolling_back(stack_client, request):
         return _kept_in_rollback(job_type, request, backup_client)
@@ -293,9 +324,8 @@ def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
     ``must_answer`` (a rollback, which must not fail): a job that cannot be
     described is answered with its ID and empty attributes, and a warning.
     """
-    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
     try:
-        job = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+        job = _describe(job_type, backup_client, job_id)
     except BackupServiceError as error:
         if not must_answer:
             raise
