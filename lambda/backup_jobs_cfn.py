@@ -9,6 +9,8 @@ crhelper's defaults are wrong for us, so this module changes exactly these:
   first use instead (a Delete never pays for them);
 - its response sender retries forever: ours stops at the function's deadline
   and at a fixed number of attempts, and still PUTs over HTTPS;
+- it opens a new HTTPS connection for every response: ours keeps it open, so
+  a warm container's next response (or poll) skips the TCP and TLS set-up;
 - its timeout timer can send a second response while the first is still
   being retried: one invocation sends at most one response;
 - a response sent before the handler returned (the timer, a crash) carries an
@@ -31,13 +33,14 @@ import json
 import logging
 import os
 import re
+import select
 import ssl
 import sys
 import threading
 import time
 import types
 from contextlib import contextmanager
-from http.client import HTTPSConnection
+from http.client import HTTPException, HTTPSConnection
 from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -205,15 +208,8 @@ def deliver_response(
         if remaining <= 0:
             break
         try:
-            connection = HTTPSConnection(split.netloc, timeout=min(10.0, remaining), context=context)
-            try:
-                connection.request("PUT", path, body=payload, headers={
-                    "content-type": "", "content-length": str(len(payload)),
-                })
-                status = connection.getresponse().status
-            finally:
-                connection.close()
-        except (OSError, ssl.SSLError) as error:
+            status = _put(split.netloc, path, payload, context, timeout=min(10.0, remaining))
+        except (OSError, HTTPException) as error:  # ssl.SSLError is an OSError
             log.warning("Response not delivered, will retry", attempt=attempt,
                         error=type(error).__name__)
         else:
@@ -227,6 +223,61 @@ def deliver_response(
         time.sleep(max(0.0, min(0.25 * 2 ** (attempt - 1), 4.0, deadline - time.monotonic())))
     log.error("Response not delivered before the deadline", attempts=attempt)
     return False
+
+
+def _put(netloc: str, path: str, payload: bytes, context: ssl.SSLContext, timeout: float) -> int:
+    """One PUT, on the connection kept from the last response to this host if there is one.
+
+    A kept connection that the host closed meanwhile (the container was frozen
+    between invocations, say) is no failed attempt: the PUT goes again at once
+    on a new connection. A timeout is a failed attempt: retrying at once could
+    only double the wait.
+    """
+    key = (netloc, id(context))
+    kept = _kept_connections.pop(key, None)
+    if kept is not None and _still_open(kept):
+        try:
+            return _put_on(kept, key, path, payload, timeout)
+        except CLOSED_BY_HOST:
+            pass
+    elif kept is not None:
+        kept.close()
+    return _put_on(HTTPSConnection(netloc, timeout=timeout, context=context), key, path, payload, timeout)
+
+
+def _put_on(connection: HTTPSConnection, key: tuple[str, int], path: str, payload: bytes,
+            timeout: float) -> int:
+    """PUT on ``connection``; it is kept for the next response if the host keeps it open."""
+    connection.timeout = timeout
+    if connection.sock is not None:
+        connection.sock.settimeout(timeout)
+    try:
+        connection.request("PUT", path, body=payload, headers={
+            "content-type": "", "content-length": str(len(payload)),
+        })
+        response = connection.getresponse()
+        response.read()
+    except BaseException:
+        connection.close()
+        raise
+    if response.will_close:
+        connection.close()
+    else:
+        _kept_connections[key] = connection
+    return response.status
+
+
+def _still_open(connection: HTTPSConnection) -> bool:
+    """An idle connection with something to read has been closed by the host (EOF or TLS close_notify)."""
+    if connection.sock is None:
+        return False
+    readable, _, _ = select.select([connection.sock], [], [], 0)
+    return not readable
+
+
+_kept_connections: dict[tuple[str, int], HTTPSConnection] = {}
+CLOSED_BY_HOST = (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
+"""How a PUT on a connection the host has just closed fails (a race the check above can lose)."""
 
 
 def redact(text: str) -> str:

@@ -38,6 +38,7 @@ class ResponseLog:
     arrivals: dict[str, list[float]] = field(default_factory=dict)  # time.monotonic() of each
     fail_next: int = 0
     slow_next: int = 0
+    connections: int = 0  # TCP connections accepted: a sender that keeps its connection opens one
     slow_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,6 +46,13 @@ class ResponseLog:
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
+    protocol_version = "HTTP/1.1"  # connections stay open between PUTs, as S3's do
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # then the connection is closed, as S3 closes idle ones
+        super().setup()
+        with self.server.log.lock:
+            self.server.log.connections += 1
 
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -86,9 +94,10 @@ def parse_body(body: bytes) -> dict[str, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], log: ResponseLog) -> None:
+    def __init__(self, address: tuple[str, int], log: ResponseLog, idle_timeout: float) -> None:
         super().__init__(address, _Handler)
         self.log = log
+        self.idle_timeout = idle_timeout
 
 
 @dataclass
@@ -121,8 +130,12 @@ class RunningResponseServer:
 
 
 @contextmanager
-def response_server(host: str = "127.0.0.1") -> Iterator[RunningResponseServer]:
-    """Serve HTTPS on a free loopback port with a certificate from a fresh CA."""
+def response_server(host: str = "127.0.0.1", idle_timeout: float = 20.0) -> Iterator[RunningResponseServer]:
+    """Serve HTTPS on a free loopback port with a certificate from a fresh CA.
+
+    Like S3, it keeps a connection open between PUTs and closes one left idle
+    for ``idle_timeout`` seconds.
+    """
     import trustme
 
     authority = trustme.CA()
@@ -130,7 +143,7 @@ def response_server(host: str = "127.0.0.1") -> Iterator[RunningResponseServer]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     certificate.configure_cert(context)
     log = ResponseLog()
-    server = _Server((host, 0), log)
+    server = _Server((host, 0), log, idle_timeout)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     with serving(server) as bound, tempfile.TemporaryDirectory() as folder:
         ca_file = Path(folder) / "ca.pem"
