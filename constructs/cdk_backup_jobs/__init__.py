@@ -5,6 +5,9 @@ Each job is one CloudFormation custom resource (``Custom::BackupJob`` or
 
 Names are imported on first use, so ``cdk_backup_jobs.testing`` (the local
 AWS Backup endpoint) loads without aws-cdk-lib and its Node.js runtime.
+Type checkers read the ``TYPE_CHECKING`` imports instead: each is an explicit
+re-export (``import X as X``) and ``__all__`` is a literal list, the two forms
+mypy --strict accepts from a user's ``from cdk_backup_jobs import BackupJob``.
 """
 
 from __future__ import annotations
@@ -13,13 +16,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdk_backup_jobs.backup_job import BackupIndex, BackupJob
-    from cdk_backup_jobs.copy_job import CopyJob
-    from cdk_backup_jobs.lifecycle import KEEP_FOREVER, JobLifecycle, KeepForever
-    from cdk_backup_jobs.provider import BackupJobsProvider
-    from cdk_backup_jobs.provider_stack import BackupJobsProviderStack
-    from cdk_backup_jobs.run_on import RunOn
-    from cdk_backup_jobs.validation import JobValidationError
+    from cdk_backup_jobs.backup_job import BackupIndex as BackupIndex
+    from cdk_backup_jobs.backup_job import BackupJob as BackupJob
+    from cdk_backup_jobs.copy_job import CopyJob as CopyJob
+    from cdk_backup_jobs.lifecycle import KEEP_FOREVER as KEEP_FOREVER
+    from cdk_backup_jobs.lifecycle import JobLifecycle as JobLifecycle
+    from cdk_backup_jobs.lifecycle import KeepForever as KeepForever
+    from cdk_backup_jobs.provider import BackupJobsProvider as BackupJobsProvider
+    from cdk_backup_jobs.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
+    from cdk_backup_jobs.run_on import RunOn as RunOn
+    from cdk_backup_jobs.validation import JobValidationError as JobValidationError
+
+__all__ = [
+    "BackupIndex",
+    "BackupJob",
+    "BackupJobsProvider",
+    "BackupJobsProviderStack",
+    "CopyJob",
+    "JobLifecycle",
+    "JobValidationError",
+    "KEEP_FOREVER",
+    "KeepForever",
+    "RunOn",
+]
 
 _EXPORTS = {
     "BackupIndex": "cdk_backup_jobs.backup_job",
@@ -33,10 +52,12 @@ _EXPORTS = {
     "KeepForever": "cdk_backup_jobs.lifecycle",
     "RunOn": "cdk_backup_jobs.run_on",
 }
-__all__ = sorted(_EXPORTS)
+"""Where each public name lives; the three lists are kept equal by a test (tests/test_types.py)."""
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'cdk_backup_jobs' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module __getattr__ would type every
+    # misspelled import as Any instead of reporting it.
+    def __getattr__(name: str) -> Any:
+        if name not in _EXPORTS:
+            raise AttributeError(f"module 'cdk_backup_jobs' has no attribute {name!r}")
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
