@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,11 +10,14 @@ import pytest
 from aws_cdk import App, Stack, Validations, aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
+from cdk_backup_jobs import BackupJobsProviderStack
+from cdk_backup_jobs.provider import WILDCARD_REASONS
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def checked_app() -> App:
-    app = App()
+def checked_app(outdir: Path | None = None) -> App:
+    app = App(outdir=str(outdir)) if outdir else App()
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
@@ -39,3 +43,19 @@ def test_the_check_does_fail_on_an_unacknowledged_finding():
 
     with pytest.raises(Exception, match=r"(?s)ValidationFailed.*AwsSolutions-IAM4"):
         app.synth()
+
+
+def test_one_finding_for_several_wildcard_statements_carries_every_reason(tmp_path):
+    # Describe and StopBackupJob are both on Resource::*, one cdk-nag finding:
+    # its acknowledgement must give both reasons, not the last one granted.
+    app = checked_app(tmp_path)
+    BackupJobsProviderStack(app, "Provider")
+
+    app.synth()
+
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    [reason] = [violation["reason"] for plugin in report["pluginReports"]
+                for violation in plugin["suppressedViolations"]
+                if violation["ruleName"] == "AwsSolutions-IAM5[Resource::*]"]
+    assert WILDCARD_REASONS["Describe"] in reason
+    assert WILDCARD_REASONS["StopBackupJob"] in reason

@@ -76,6 +76,7 @@ class BackupJobsProvider(Construct):
         self._stack = stack
         self._statements: dict[str, iam.PolicyStatement] = {}
         self._granted: set[tuple[str, str]] = set()
+        self._nag_reasons: dict[str, list[str]] = {}
 
     @classmethod
     def of(cls, scope: Construct) -> "BackupJobsProvider":
@@ -165,8 +166,22 @@ class BackupJobsProvider(Construct):
         self._granted.add((name, resource))
         rendered = _nag_text(self._stack.resolve(resource))
         if "*" in rendered:
-            Validations.of(self.policy).acknowledge(Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]", reason=WILDCARD_REASONS[name]))
+            self._acknowledge_wildcard(f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]",
+                                       WILDCARD_REASONS[name])
+
+    def _acknowledge_wildcard(self, finding_id: str, reason: str) -> None:
+        """Acknowledge a wildcard finding with every reason given for it so far.
+
+        One finding can stand for several statements (``Resource::*`` is both
+        the Describe calls and StopBackupJob), and aws-cdk-lib keeps only the
+        last acknowledgement of an ID on a construct, so each new reason
+        acknowledges the ID again with all of them.
+        """
+        reasons = self._nag_reasons.setdefault(finding_id, [])
+        if reason in reasons:
+            return
+        reasons.append(reason)
+        Validations.of(self.policy).acknowledge(Acknowledgment(id=finding_id, reason="; ".join(reasons)))
 
 
 def _nag_text(value: Any) -> str:
