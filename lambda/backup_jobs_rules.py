@@ -18,6 +18,9 @@ Where the rules come from:
 - tag limits: the limits AWS applies to tags on every resource (at most 50
   tags, keys of 1 to 128 characters not starting with "aws:", values of at
   most 256 characters).
+- the provider's own members (WaitForCompletion, RunOnDelete ...): a
+  combination the provider would silently ignore, or that would defeat a final
+  backup, is refused (``final_backup_violations``).
 
 This module is stdlib-only because it ships inside the Lambda asset.
 """
@@ -319,6 +322,37 @@ def _check_structure(
         if True not in waits and not any(is_unresolved(w) for w in waits if w is not None):
             violations.append(Violation(
                 "WaitTimeoutMinutes", "applies only when WaitForCompletion or RunOnDelete is true"))
+    if shape.member("RunOnDelete") is not None:
+        violations.extend(final_backup_violations(params, is_unresolved))
+
+
+NOT_WITH_RUN_ON_DELETE: Mapping[str, str] = {
+    "IdempotencyToken": "must not be set when RunOnDelete is true: "
+                        "a retried delete would get the earlier, maybe failed, job back",
+    "WaitForCompletion": "must not be true when RunOnDelete is true: a final backup always waits",
+    "StopOnDelete": "must not be true when RunOnDelete is true: the Delete is what runs the final backup",
+}
+"""What a final backup refuses, and why: each would be silently ignored, or worse."""
+
+
+def final_backup_violations(
+    params: Mapping[str, Any], is_unresolved: Callable[[Any], bool] = _never_unresolved
+) -> list[Violation]:
+    """The members that conflict with RunOnDelete, and SkipFinalBackup without it.
+
+    Any IdempotencyToken conflicts, a token too: whatever it resolves to, it is
+    the same for every Delete. An unresolved RunOnDelete is left for the handler.
+    """
+    run_on_delete = params.get("RunOnDelete")
+    if is_unresolved(run_on_delete):
+        return []
+    if run_on_delete is not True:
+        if params.get("SkipFinalBackup") is True:
+            return [Violation("SkipFinalBackup", "applies only when RunOnDelete is true")]
+        return []
+    given = {name for name, value in params.items()
+             if value is True or (name == "IdempotencyToken" and value is not None)}
+    return [Violation(name, message) for name, message in NOT_WITH_RUN_ON_DELETE.items() if name in given]
 
 
 SAME_ACCOUNT_AND_REGION = ("LogicallyAirGappedBackupVaultArn",)

@@ -478,3 +478,111 @@ def test_the_shared_provider_stack_may_read_any_stack_for_final_backups():
     reads = statements_by_action(Template.from_stack(stack))[
         ("cloudformation:DescribeStacks", "cloudformation:GetTemplate")]
     assert ":stack/*" in json.dumps(stack.resolve(reads["Resource"]))
+
+
+def test_a_copy_job_refuses_run_on_delete():
+    stack = new_stack()
+    source = backup_job(stack, wait_for_completion=True)
+    with pytest.raises(JobValidationError, match=r"TestStack/Copy: run_on=RunOn.delete\(\) applies only to a BackupJob"):
+        source.copy_to("Copy", destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+                       run_on=RunOn.delete())
+    with pytest.raises(JobValidationError, match=r"run_on=RunOn.delete\(\) applies only to a BackupJob"):
+        CopyJob(stack, "Direct", recovery_point_arn="arn:aws:backup:us-east-1:123456789012:recovery-point:x",
+                source_backup_vault="primary-vault",
+                destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+                role=source.role, run_on=RunOn.delete())
+
+
+@pytest.mark.parametrize("props, expected", [
+    ({"run_on": RunOn.delete(), "idempotency_token": "fixed"},
+     "idempotency_token (IdempotencyToken) must not be set when RunOnDelete is true"),
+    ({"run_on": RunOn.delete(), "idempotency_token": Token.as_string({"Ref": "TokenParameter"})},
+     "idempotency_token (IdempotencyToken) must not be set when RunOnDelete is true"),
+    ({"run_on": RunOn.delete(), "wait_for_completion": True},
+     "wait_for_completion (WaitForCompletion) must not be true when RunOnDelete is true"),
+    ({"run_on": RunOn.delete(), "stop_on_delete": True},
+     "stop_on_delete (StopOnDelete) must not be true when RunOnDelete is true"),
+    ({"skip_final_backup": True}, "skip_final_backup (SkipFinalBackup) applies only when RunOnDelete is true"),
+    ({"run_on": RunOn.every_deployment(), "skip_final_backup": True},
+     "skip_final_backup (SkipFinalBackup) applies only when RunOnDelete is true"),
+])
+def test_final_backup_conflicts_are_refused_at_synth_naming_the_prop(props, expected):
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), **props)
+
+    assert expected in str(raised.value)
+    assert "TestStack/Job" in str(raised.value)
+
+
+def test_every_final_backup_conflict_is_reported_at_once():
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), run_on=RunOn.delete(), idempotency_token="fixed", wait_for_completion=True,
+                   stop_on_delete=True)
+
+    message = str(raised.value)
+    assert "idempotency_token" in message and "wait_for_completion" in message and "stop_on_delete" in message
+
+
+def test_skip_final_backup_goes_on_the_resource_only_when_set():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    role = job_role(stack)
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    skipped = BackupJob.final_backup(stack, "Skipped", resource=table, resource_arn=table.table_arn,
+                                     backup_vault="primary-vault", role=role, skip_final_backup=True)
+    armed = BackupJob.final_backup(stack, "Armed", resource=table, resource_arn=table.table_arn,
+                                   backup_vault="primary-vault", role=role)
+    resources = Template.from_stack(stack).to_json()["Resources"]
+
+    def properties(job: BackupJob) -> dict[str, Any]:
+        return resources[stack.resolve(stack.get_logical_id(job.resource.node.default_child))]["Properties"]
+
+    assert properties(skipped)["SkipFinalBackup"] is True
+    assert "SkipFinalBackup" not in properties(armed)
+
+
+def depends_on(stack: Stack, job: BackupJob) -> list[str]:
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    return resources[stack.resolve(stack.get_logical_id(job.resource.node.default_child))].get("DependsOn", [])
+
+
+def test_a_final_backup_outlives_its_roles_policy_and_its_vault():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    role = job_role(stack)
+    vault = backup.BackupVault(stack, "Vault")
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    job = BackupJob.final_backup(stack, "Final", resource=table, resource_arn=table.table_arn,
+                                 backup_vault=vault, role=role)
+    table.grant_read_data(role)  # an inline grant, made after the job: the role's separate DefaultPolicy
+    [policy_id] = Template.from_stack(stack).find_resources("AWS::IAM::Policy", {
+        "Properties": {"Roles": [{"Ref": Match.string_like_regexp("^BackupRole")}]}})
+    vault_id = stack.resolve(stack.get_logical_id(vault.node.default_child))
+
+    assert policy_id.startswith("BackupRoleDefaultPolicy")
+    assert {policy_id, vault_id} <= set(depends_on(stack, job))
+
+
+def test_a_final_backup_outlives_the_policy_of_an_imported_role_too():
+    stack = new_stack()
+    role = iam.Role.from_role_arn(stack, "Imported", "arn:aws:iam::123456789012:role/backup-role")
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:DescribeTable"], resources=[TABLE_ARN]))
+    job = backup_job(stack, role=role, run_on=RunOn.delete())
+    [policy_id] = Template.from_stack(stack).find_resources("AWS::IAM::Policy", {
+        "Properties": {"Roles": ["backup-role"]}})
+
+    assert policy_id in depends_on(stack, job)
+
+
+def test_only_a_final_backup_depends_on_its_role_and_vault():
+    stack = new_stack()
+    vault = backup.BackupVault(stack, "Vault")
+    job = backup_job(stack, backup_vault=vault)
+    vault_id = stack.resolve(stack.get_logical_id(vault.node.default_child))
+
+    assert vault_id not in depends_on(stack, job)
+    assert not any(d.startswith("BackupRole") for d in depends_on(stack, job))

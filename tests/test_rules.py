@@ -171,3 +171,55 @@ def test_rules_match_the_service_model_in_shared_reference():
                 assert set(member.enum) == set(target["enum"]), member.name
     assert rules.BACKUP_OPTION_PATTERN == shapes["BackupOptionKey"]["pattern"] == shapes["BackupOptionValue"]["pattern"]
     assert {m.name for m in rules.LIFECYCLE.members} == set(shapes["Lifecycle"]["members"])
+
+
+def resource_violations(**members: Any) -> list[str]:
+    return [str(v) for v in rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, **members})]
+
+
+@pytest.mark.parametrize("members, expected", [
+    ({"RunOnDelete": True, "IdempotencyToken": "fixed"},
+     ["IdempotencyToken must not be set when RunOnDelete is true: a retried delete would get the earlier, "
+      "maybe failed, job back"]),
+    ({"RunOnDelete": True, "WaitForCompletion": True},
+     ["WaitForCompletion must not be true when RunOnDelete is true: a final backup always waits"]),
+    ({"RunOnDelete": True, "StopOnDelete": True},
+     ["StopOnDelete must not be true when RunOnDelete is true: the Delete is what runs the final backup"]),
+    ({"SkipFinalBackup": True}, ["SkipFinalBackup applies only when RunOnDelete is true"]),
+    ({"RunOnDelete": False, "SkipFinalBackup": True}, ["SkipFinalBackup applies only when RunOnDelete is true"]),
+    ({"RunOnDelete": True, "IdempotencyToken": "t", "WaitForCompletion": True, "StopOnDelete": True},
+     ["IdempotencyToken must not be set", "WaitForCompletion must not be true", "StopOnDelete must not be true"]),
+])
+def test_a_final_backup_refuses_what_it_would_ignore_or_defeat(members, expected):
+    violations = resource_violations(**members)
+
+    assert len(violations) == len(expected)
+    assert all(v.startswith(e) for v, e in zip(violations, expected))
+
+
+@pytest.mark.parametrize("members", [
+    {"RunOnDelete": True, "SkipFinalBackup": True, "WaitTimeoutMinutes": 30},
+    {"RunOnDelete": True, "WaitForCompletion": False, "StopOnDelete": False, "SkipFinalBackup": False},
+    {"IdempotencyToken": "fixed", "WaitForCompletion": True, "StopOnDelete": True},  # an ordinary job
+    {"RunOnDelete": False, "SkipFinalBackup": False},
+])
+def test_what_a_final_backup_and_an_ordinary_job_accept(members):
+    assert resource_violations(**members) == []
+
+
+def test_a_token_for_idempotency_is_refused_but_an_unresolved_run_on_delete_is_left_for_the_handler():
+    token = "${Token[TOKEN.7]}"
+    unresolved = lambda v: v == token  # noqa: E731
+    with_token = rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": True,
+                                                            "IdempotencyToken": token}, unresolved)
+    undecided = rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": token,
+                                                           "IdempotencyToken": "fixed", "SkipFinalBackup": True},
+                               unresolved)
+
+    assert [v.path for v in with_token] == ["IdempotencyToken"]
+    assert undecided == []
+
+
+def test_copy_jobs_have_no_final_backup_members():
+    violations = [str(v) for v in rules.validate(rules.COPY_JOB_RESOURCE, {**VALID_COPY, "SkipFinalBackup": True})]
+    assert violations == ["SkipFinalBackup is not a Custom::CopyJob member"]

@@ -39,6 +39,7 @@ PROP_NAMES: Mapping[str, str] = {
     "StopOnDelete": "stop_on_delete",
     "RunOnDelete": "run_on",
     "ProtectedLogicalId": "protects",
+    "SkipFinalBackup": "skip_final_backup",
 }
 
 
@@ -63,7 +64,8 @@ class BackupJob(JobConstruct):
         (trusts ``backup.amazonaws.com``).
     :param idempotency_token: a fixed IdempotencyToken. Default: derived from
         the stack, the resource and the CloudFormation request, so each Create
-        or changed Update starts exactly one job.
+        or changed Update starts exactly one job. Not with ``RunOn.delete()``: a
+        retried stack delete would get the earlier, maybe failed, job back.
     :param start_window: how long after it is scheduled the job may start, in
         whole minutes, at least 60. Default: 8 hours (AWS Backup's default).
     :param complete_window: how long after it is scheduled the job must
@@ -79,14 +81,19 @@ class BackupJob(JobConstruct):
         (same account and region) to back up into. Default: none.
     :param wait_for_completion: the resource is created only when the job is
         COMPLETED; a job that ends FAILED, ABORTED, EXPIRED or PARTIAL fails it
-        with the job's status message. Default: False (created once started).
+        with the job's status message. Not with ``RunOn.delete()``, which always
+        waits. Default: False (created once started).
     :param timeout: how long to wait, in whole minutes, at most 55 (CloudFormation
-        waits at most one hour). Only with ``wait_for_completion``. Default: 55 minutes.
+        waits at most one hour). Only with ``wait_for_completion`` or ``RunOn.delete()``.
+        Default: 55 minutes.
     :param run_on: when the job runs: ``RunOn.create()``, ``RunOn.every_deployment()``,
         ``RunOn.change_of(value)`` or ``RunOn.delete()`` (a final backup; see
         ``final_backup``). Default: ``RunOn.create()``.
     :param stop_on_delete: stop the job if it is still running when the
-        resource is deleted. Default: False (the job runs on).
+        resource is deleted. Not with ``RunOn.delete()``. Default: False (the job runs on).
+    :param skip_final_backup: with ``RunOn.delete()``: True makes a later delete
+        of the stack (or of the protected resource) skip the final backup, for
+        example after one failed; deploy it before that delete. Default: False.
     :param protects: with ``RunOn.delete()``: the construct whose deletion the
         final backup is for; the job resource then depends on it, so
         CloudFormation deletes (and backs up) before removing it. Default: none.
@@ -113,6 +120,7 @@ class BackupJob(JobConstruct):
         run_on: RunOn | None = None,
         stop_on_delete: bool = False,
         protects: IConstruct | None = None,
+        skip_final_backup: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.waits = wait_for_completion
@@ -137,6 +145,7 @@ class BackupJob(JobConstruct):
             "StopOnDelete": True if stop_on_delete else None,
             "RunOnDelete": True if on_delete else None,
             "ProtectedLogicalId": protected_logical_id,
+            "SkipFinalBackup": True if skip_final_backup else None,
         }, PROP_NAMES, problems)
         if protects is not None and not on_delete:
             raise JobValidationError(f"{self.node.path}: protects applies only with run_on=RunOn.delete()")
@@ -154,6 +163,8 @@ class BackupJob(JobConstruct):
         self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
         if protects is not None:
             self.resource.node.add_dependency(protects)
+        if on_delete:
+            _outlived_by(self.resource, role, backup_vault)
 
     @property
     def backup_job_id(self) -> str:
@@ -189,6 +200,7 @@ class BackupJob(JobConstruct):
         lifecycle: JobLifecycle | None = None,
         recovery_point_tags: Mapping[str, str] | None = None,
         timeout: Duration | None = None,
+        skip_final_backup: bool = False,
     ) -> "BackupJob":
         """A backup taken when the stack deletes ``resource``: ``DeletionPolicy: Snapshot`` for any
         resource AWS Backup supports (DynamoDB, EFS, S3, FSx, EC2 ...).
@@ -196,11 +208,14 @@ class BackupJob(JobConstruct):
         Create and Update start nothing. The job resource depends on
         ``resource``, so CloudFormation deletes it first; its Delete starts the
         backup and answers only when the job is COMPLETED (within ``timeout``).
-        A failed backup fails the delete, so nothing is lost silently.
+        A failed backup fails the delete, so nothing is lost silently; deploy
+        with ``skip_final_backup=True`` to delete without it. The job resource
+        also depends on ``role`` and ``backup_vault`` when they are in the same
+        stack, so the role's policies outlive the backup.
         """
         return cls(scope, construct_id, backup_vault=backup_vault, resource_arn=resource_arn, role=role,
                    lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
-                   run_on=RunOn.delete(), protects=resource)
+                   run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup)
 
     def copy_to(
         self,
@@ -235,6 +250,19 @@ def _logical_id_of(construct: IConstruct) -> str:
     if not isinstance(resource, CfnResource):
         raise JobValidationError(f"{construct.node.path} is not a CloudFormation resource")
     return Stack.of(resource).get_logical_id(resource)
+
+
+def _outlived_by(resource: Construct, *needed: iam.IRole | backup.IBackupVault | str) -> None:
+    """Make ``resource`` depend on each construct of its own stack in ``needed``.
+
+    A final backup runs while CloudFormation deletes the stack: the role AWS
+    Backup assumes (its separate DefaultPolicy included, a child of the role)
+    and the vault must still exist until the backup completed.
+    """
+    stack = Stack.of(resource)
+    for construct in needed:
+        if not isinstance(construct, str) and Stack.of(construct) is stack:
+            resource.node.add_dependency(construct)
 
 
 def _warn_if_vault_is_destroyed(job: Construct, vault: backup.IBackupVault | str) -> None:

@@ -54,7 +54,9 @@ class CopyJob(JobConstruct):
         the stack, the resource and the CloudFormation request.
     :param wait_for_completion: created only when the copy is COMPLETED. Default: False.
     :param timeout: how long to wait, whole minutes, at most 55. Default: 55 minutes.
-    :param run_on: when the copy runs. Default: ``RunOn.create()``.
+    :param run_on: when the copy runs: ``RunOn.create()``,
+        ``RunOn.every_deployment()`` or ``RunOn.change_of(value)``; not
+        ``RunOn.delete()`` (a final backup is a BackupJob). Default: ``RunOn.create()``.
     """
 
     def __init__(
@@ -75,6 +77,10 @@ class CopyJob(JobConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.waits = wait_for_completion
+        if run_on is not None and run_on.on_delete:
+            raise JobValidationError(
+                f"{self.node.path}: run_on=RunOn.delete() applies only to a BackupJob (a final backup); "
+                "a CopyJob runs on create, on every deployment or on a change of a value")
         if source is not None:
             if recovery_point_arn is not None or source_backup_vault is not None:
                 raise JobValidationError(

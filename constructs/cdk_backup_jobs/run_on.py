@@ -38,8 +38,8 @@ class RunOn:
     @classmethod
     def delete(cls) -> "RunOn":
         """A final backup: nothing on create or update; the job runs, waited, when the stack
-        deletes the resource together with the resource it protects. Prefer
-        ``BackupJob.final_backup``, which also orders the deletions."""
+        deletes the resource together with the resource it protects. BackupJob only (a CopyJob
+        refuses it). Prefer ``BackupJob.final_backup``, which also orders the deletions."""
         return cls(None, "delete", on_delete=True)
 
     def __repr__(self) -> str:
