@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
 
 from aws_cdk import Duration, Token
+from constructs import Node
 
 from cdk_backup_jobs.provider_code import backup_jobs_rules as rules
 
@@ -41,6 +43,70 @@ def check_job_input(
     raise JobValidationError(
         f"Invalid props for {construct_path} ({shape.name}):\n" + "\n".join(lines)
     )
+
+
+@dataclass(frozen=True)
+class PropType:
+    """A construct prop whose Python type is checked before the construct uses it.
+
+    The rules check what becomes a resource property, but some props never
+    reach them as they were given: a role is read for its ARN, a lifecycle
+    converted, a flag reduced to its truth value. A wrong type there would fail
+    with an AttributeError that names no prop, or (a flag) pass silently.
+    """
+
+    prop: str
+    value: Any
+    accepts: Callable[[Any], bool]
+    expected: str
+    required: bool = False
+
+
+def check_prop_types(construct_path: str, props: Sequence[PropType]) -> None:
+    """Raise JobValidationError naming every prop of the wrong type, all at once.
+
+    None is "not given": right for an optional prop, wrong for a required one.
+    """
+    wrong = [p for p in props if not _has_expected_type(p)]
+    if not wrong:
+        return
+    lines = [f"  - {p.prop} must be {p.expected}, got {_type_name(p.value)}" for p in wrong]
+    raise JobValidationError(f"Invalid props for {construct_path}:\n" + "\n".join(lines))
+
+
+def _has_expected_type(prop: PropType) -> bool:
+    if prop.value is None:
+        return not prop.required
+    return prop.accepts(prop.value)
+
+
+def _type_name(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def is_role(value: Any) -> bool:
+    """An IRole (a construct or an imported role: a jsii proxy, so known by its string ARN)."""
+    return isinstance(getattr(value, "role_arn", None), str)
+
+
+def is_flag(value: Any) -> bool:
+    """True or False only: a truthy number or dict is a mistake, not a yes."""
+    return isinstance(value, bool)
+
+
+def is_mapping(value: Any) -> bool:
+    """A mapping (its keys and values are then checked by the rules)."""
+    return isinstance(value, Mapping)
+
+
+def is_construct(value: Any) -> bool:
+    """A construct (anything with a construct tree node)."""
+    return isinstance(getattr(value, "node", None), Node)
+
+
+def instance_of(*types: type) -> Callable[[Any], bool]:
+    """A check for plain Python classes (JobLifecycle, RunOn, BackupJob)."""
+    return lambda value: isinstance(value, types)
 
 
 def _prop_for(path: str, prop_names: Mapping[str, str]) -> str:

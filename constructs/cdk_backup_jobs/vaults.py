@@ -1,25 +1,46 @@
-"""Backup vaults given as IBackupVault, a name or an ARN, in the form each API member needs."""
+"""Backup vaults given as IBackupVault, a name or an ARN, in the form each API member needs.
+
+A prop of the wrong type (a number, a dict, None for a required vault) is not
+converted: it is passed through unchanged, so the rules report it under the
+construct's own prop name together with every other problem
+(``backup_vault (BackupVaultName) must be a string, got int``), instead of
+this module failing with an AttributeError that names no prop.
+"""
 
 from __future__ import annotations
+
+from typing import Any, TypeGuard
 
 from aws_cdk import ArnFormat, Stack, aws_backup as backup
 
 
-def vault_name(vault: backup.IBackupVault | str) -> str:
-    """The vault's name (a string is taken to be the name)."""
-    return vault if isinstance(vault, str) else vault.backup_vault_name
+def is_vault(value: Any) -> TypeGuard[backup.IBackupVault]:
+    """True for an IBackupVault: a construct or an imported vault (a jsii proxy, which
+    ``isinstance`` cannot check against the interface), known by its string name."""
+    return isinstance(getattr(value, "backup_vault_name", None), str)
 
 
-def vault_arn(stack: Stack, vault: backup.IBackupVault | str) -> str:
-    """The vault's ARN; a name is taken to be a vault in the stack's account and region."""
-    if not isinstance(vault, str):
+def vault_name(vault: backup.IBackupVault | str | Any) -> Any:
+    """The vault's name (a string is taken to be the name); anything else is passed through."""
+    return vault.backup_vault_name if is_vault(vault) else vault
+
+
+def vault_arn(stack: Stack, vault: backup.IBackupVault | str | Any) -> Any:
+    """The vault's ARN; a name is taken to be a vault in the stack's account and region.
+
+    Anything else is passed through, like ``vault_name``.
+    """
+    if is_vault(vault):
         return vault.backup_vault_arn
+    if not isinstance(vault, str):
+        return vault
     return stack.format_arn(
         service="backup", resource="backup-vault", resource_name=vault,
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
 
 
-def destination_vault_arn(vault: backup.IBackupVault | str) -> str:
-    """The ARN of a copy destination (a string is taken to be the ARN: any account or region)."""
-    return vault if isinstance(vault, str) else vault.backup_vault_arn
+def destination_vault_arn(vault: backup.IBackupVault | str | Any) -> Any:
+    """The ARN of a copy destination (a string is taken to be the ARN: any account or region);
+    anything else is passed through, like ``vault_name``."""
+    return vault.backup_vault_arn if is_vault(vault) else vault
