@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -35,8 +38,9 @@ def one_job_app(app_arguments: str, printed: str) -> str:
 ASSET_HASH = one_job_app("", '["Properties"]["Code"]["S3Key"]')
 
 
-def run_python(python: str, code: str, cwd: Path) -> str:
-    result = subprocess.run([python, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+def run_python(python: str, code: str, cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run([python, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                            env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip()
 
@@ -78,37 +82,75 @@ def test_a_staged_folder_that_was_altered_is_never_used(tmp_path, monkeypatch):
     assert (second / "index.py").read_bytes() == (provider_asset.handler_source_dir() / "index.py").read_bytes()
 
 
+def project_files() -> list[str]:
+    """The working tree's files that git tracks or would track (not ignored), as repository paths.
+
+    What a commit of the tree holds, edits not yet committed included, and
+    nothing that building or testing leaves behind (build/, *.egg-info,
+    bytecode), which a build in the repository itself would pick up.
+    """
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode()
+    return sorted({name for name in listed.split("\0") if name and os.path.lexists(REPO / name)})
+
+
+def clean_copy(target: Path) -> Path:
+    """The project files copied to ``target``; links stay links (provider_code links to lambda/)."""
+    for name in project_files():
+        source, copy = REPO / name, target / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, copy)
+    return target
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Without --sdist/--wheel, build makes the sdist and then the wheel from
+    # the unpacked sdist, so the wheel holds only what a release's sdist does.
+    source = clean_copy(tmp_path_factory.mktemp("source"))
     out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(out), str(REPO)],
+    result = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(source)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Building wheel from sdist" in result.stderr, result.stderr[-3000:]
     [built] = out.glob("*.whl")
     assert list(out.glob("*.tar.gz")), "no sdist"
     return built
 
 
 def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
-    import zipfile
-
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/provider_code/index.py",
-                     "cdk_backup_jobs/provider_code/backup_jobs_rules.py",
-                     "cdk_backup_jobs/testing/lambda_worker.py"):
+    for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/testing/lambda_worker.py"):
         assert expected in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
 
 
-def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
-    import ast
-    import zipfile
+def test_wheel_carries_exactly_the_lambda_modules(wheel):
+    # Every .py in provider_code goes into the Lambda asset (and its hash):
+    # a stale module would ship and change the asset.
+    lambda_modules = {f"cdk_backup_jobs/provider_code/{Path(name).name}" for name in project_files()
+                      if Path(name).parent == Path("lambda") and name.endswith(".py")}
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("cdk_backup_jobs/provider_code/")}
+    assert "cdk_backup_jobs/provider_code/index.py" in lambda_modules
+    assert shipped == lambda_modules
 
+
+def wheel_requirements(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist lines, extras' ones included (with their markers)."""
     archive = zipfile.ZipFile(wheel)
     [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
-    testing_extra = {line.split()[1].split(">")[0].split(";")[0].lower()
-                     for line in archive.read(metadata).decode().splitlines()
-                     if line.startswith("Requires-Dist:") and 'extra == "testing"' in line}
+    return [line.split(":", 1)[1].strip() for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist:")]
+
+
+def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
+    import ast
+
+    testing_extra = {line.split()[0].split(">")[0].split(";")[0].lower()
+                     for line in wheel_requirements(wheel) if 'extra == "testing"' in line}
     imported = set()
     for source in (REPO / "constructs" / "cdk_backup_jobs" / "testing").glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
@@ -121,24 +163,72 @@ def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
     assert {distribution.get(name, name) for name in third_party} <= testing_extra
 
 
-def test_installed_wheel_synthesizes_an_external_app(wheel, tmp_path):
-    # A fresh venv outside the repository with only our wheel installed; its
-    # dependencies (aws-cdk-lib and friends) come from this environment's
-    # site-packages through a .pth file, so nothing is downloaded.
-    env_dir = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The python of a fresh venv outside the repository with only our wheel installed.
+
+    Its dependencies (aws-cdk-lib and friends) come from this environment's
+    site-packages through a .pth file, so nothing is downloaded; a test checks
+    that they satisfy the wheel's requirements.
+    """
+    env_dir = tmp_path_factory.mktemp("venv")
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, timeout=300)
-    site = run_python(python, "import sysconfig; print(sysconfig.get_path('purelib'))", tmp_path)
+    site = run_python(python, "import sysconfig; print(sysconfig.get_path('purelib'))", env_dir)
     (Path(site) / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return python
+
+
+UNMET_REQUIREMENTS = textwrap.dedent("""
+    import json, sys
+    from importlib import metadata
+    from packaging.requirements import Requirement
+
+    unmet = []
+    for text in json.loads(sys.argv[1]):
+        requirement = Requirement(text)
+        if requirement.marker and not any(requirement.marker.evaluate({"extra": extra})
+                                          for extra in ("", "testing")):
+            continue
+        try:
+            found = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            found = None
+        if found is None or not requirement.specifier.contains(found, prereleases=True):
+            unmet.append(f"{text} (found {found})")
+    print(json.dumps(unmet))
+""")
+
+
+def test_the_installed_wheels_requirements_are_what_it_runs_with(wheel, installed, tmp_path):
+    # The venv borrows its dependencies rather than resolving them, so check
+    # that they satisfy the wheel's pins (its own and the testing extra's):
+    # a pin the tested versions break fails here.
+    requirements = wheel_requirements(wheel)
+    assert any(r.startswith("aws-cdk-lib") for r in requirements)
+
+    unmet = json.loads(run_python(installed, UNMET_REQUIREMENTS, tmp_path, json.dumps(requirements)))
+
+    assert unmet == []
+
+
+def test_installed_wheel_synthesizes_an_external_app_with_the_repositorys_asset(installed, tmp_path):
+    # Another machine: the wheel, not the repository, and another cache for
+    # the staged asset. Its S3 key is the content hash, so it must match.
     app_dir = tmp_path / "external"
     app_dir.mkdir()
     (app_dir / "my_app.py").write_text(ASSET_HASH)
+    other_cache = tmp_path / "other-cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(other_cache)}
 
-    key = run_python(python, "import runpy; runpy.run_path('my_app.py')", app_dir)
-    location = run_python(python, "import cdk_backup_jobs; print(cdk_backup_jobs.__file__)", app_dir)
-    assert key.endswith(".zip")
-    assert str(REPO) not in location and str(env_dir) in location
+    key = run_python(installed, "import runpy; runpy.run_path('my_app.py')", app_dir, env=env)
+    location = run_python(installed, "import cdk_backup_jobs; print(cdk_backup_jobs.__file__)", app_dir)
+    in_repository = run_python(sys.executable, ASSET_HASH, tmp_path)
+
+    assert key.endswith(".zip") and key == in_repository
+    assert str(REPO) not in location and str(Path(installed).parent.parent) in location
+    assert list(other_cache.rglob("index.py")), "the asset was not staged in the given cache"
 
 
 # --- docs match the code -----------------------------------------------------
