@@ -32,3 +32,61 @@ def test_importing_the_handler_imports_no_aws_sdk():
             "sys.exit(f'imported at cold start: {loaded}' if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def reliability_script():
+    """bench/reliability.py as a module, its pytest run to be replaced by the test."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_reliability", REPO / "bench" / "reliability.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ROW = {"suite": "Security", "case": "provider IAM", "cases": 3, "failures": 0, "duplicates": 0, "hung": 0}
+
+
+def test_reliability_report_is_not_written_when_a_suite_fails(tmp_path, monkeypatch, capsys):
+    script = reliability_script()
+    failed = subprocess.CompletedProcess([], 1, stdout="F.\n1 failed, 1 passed in 1.00s\n", stderr="")
+    failing_row = {**ROW, "case": "PassRole exactly the job roles", "failures": 1}
+    monkeypatch.setattr(script, "run_suites", lambda: (failed, [ROW, failing_row], 1.0))
+    out = tmp_path / "reliability.md"
+
+    try:
+        script.main(["--out", str(out)])
+    except SystemExit as exit_:
+        assert exit_.code == 1
+    else:
+        raise AssertionError("bench/reliability.py exited 0 although a suite failed")
+    assert not out.exists()
+    printed = capsys.readouterr()
+    assert "| Security | PassRole exactly the job roles | 3 | 1 |" in printed.out  # the failing row is shown
+    assert "1 failed, 1 passed" in printed.err
+
+
+def test_reliability_report_is_not_written_without_rows(tmp_path, monkeypatch):
+    # pytest passed but recorded nothing (RELIABILITY_RESULTS not honoured): no table of nothing.
+    script = reliability_script()
+    passed = subprocess.CompletedProcess([], 0, stdout="no tests ran\n", stderr="")
+    monkeypatch.setattr(script, "run_suites", lambda: (passed, [], 1.0))
+    out = tmp_path / "reliability.md"
+    try:
+        script.main(["--out", str(out)])
+    except SystemExit as exit_:
+        assert exit_.code == 1
+    else:
+        raise AssertionError("bench/reliability.py exited 0 without any recorded row")
+    assert not out.exists()
+
+
+def test_reliability_report_is_written_when_every_suite_passes(tmp_path, monkeypatch):
+    script = reliability_script()
+    passed = subprocess.CompletedProcess([], 0, stdout="..\n2 passed in 1.00s\n", stderr="")
+    monkeypatch.setattr(script, "run_suites", lambda: (passed, [ROW], 1.0))
+    out = tmp_path / "reliability.md"
+    script.main(["--out", str(out)])
+    assert "| Security | provider IAM | 3 | 0 | 0 | 0 |  |" in out.read_text()
+    assert "`2 passed in 1.00s`" in out.read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def templates() -> dict[str, dict[str, Any]]:
+    """The example app's templates, synthesized once for the module (the tests only read them)."""
     sys.path.insert(0, str(REPO))
     try:
         import app as example
@@ -31,28 +34,103 @@ def actions(statement: dict[str, Any]) -> list[str]:
     return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
 
 
+BACKUP_ONLY = {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
+ANY_ROLE_OF_THIS_ACCOUNT = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+                                              ":role/*"]]}
+JOB_TYPES = ("Custom::BackupJob", "Custom::CopyJob")
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+
+
+def canonical(values: list[Any]) -> list[str]:
+    """ARNs (strings or CloudFormation expressions) comparable as a sorted list, duplicates kept."""
+    return sorted(json.dumps(value, sort_keys=True) for value in values)
+
+
+def pass_role_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in provider_statements(template) if "iam:PassRole" in actions(s)]
+
+
+def job_role_arns(template: dict[str, Any]) -> list[Any]:
+    """The distinct IamRoleArn values of the stack's jobs (the roles AWS Backup must be passed)."""
+    arns = {json.dumps(r["Properties"]["IamRoleArn"], sort_keys=True)
+            for r in template["Resources"].values() if r["Type"] in JOB_TYPES}
+    return [json.loads(arn) for arn in arns]
+
+
 def test_provider_iam_is_least_privilege(record):
-    checked = 0
-    for name, template in templates().items():
-        for statement in provider_statements(template):
+    checked, failures = 0, 1
+    try:
+        for name, template in templates().items():
+            for statement in provider_statements(template):
+                checked += 1
+                assert all("*" not in action for action in actions(statement)), (name, statement)
+                if "iam:PassRole" in actions(statement):
+                    assert statement["Condition"] == BACKUP_ONLY, (name, statement)
+                if statement["Resource"] == "*":
+                    assert set(actions(statement)) <= {"backup:DescribeBackupJob", "backup:DescribeCopyJob",
+                                                       "backup:StopBackupJob"}, (name, statement)
+                if any(a.startswith(("events:", "logs:")) for a in actions(statement)):
+                    assert statement["Resource"] != "*", (name, statement)
+        failures = 0
+    finally:
+        record("Security", "provider IAM: no * action, PassRole only to backup, no events/logs on *",
+               cases=checked, failures=failures)
+
+
+def test_pass_role_is_exactly_the_job_roles(record):
+    # Each stack with jobs may pass exactly the roles its jobs name, each listed once, and only to AWS Backup.
+    checked, failures = 0, 1
+    try:
+        stacks = {name: t for name, t in templates().items() if job_role_arns(t)}
+        assert stacks, "the example app has stacks with jobs"
+        for name, template in stacks.items():
             checked += 1
-            assert all("*" not in action for action in actions(statement)), (name, statement)
-            if "iam:PassRole" in actions(statement):
-                assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
-            if statement["Resource"] == "*":
-                assert set(actions(statement)) <= {"backup:DescribeBackupJob", "backup:DescribeCopyJob",
-                                                   "backup:StopBackupJob"}, (name, statement)
-            if any(a.startswith(("events:", "logs:")) for a in actions(statement)):
-                assert statement["Resource"] != "*", (name, statement)
-    record("Security", "provider IAM: no * action, PassRole only to backup, no events/logs on *",
-           cases=checked, failures=0)
+            statements = pass_role_statements(template)
+            assert [s["Condition"] for s in statements] == [BACKUP_ONLY], (name, statements)
+            assert canonical(resources(statements[0])) == canonical(job_role_arns(template)), (name, statements)
+        failures = 0
+    finally:
+        record("Security", "PassRole: exactly the job roles' ARNs in every stack with jobs", cases=checked,
+               failures=failures)
+
+
+def test_shared_provider_passes_only_the_roles_it_is_given(record):
+    # BackupJobsProviderStack serves templates not known at synth. By default it may pass any
+    # role of its own account, to AWS Backup only; job_role_arns narrows that to exactly those roles.
+    from aws_cdk import App
+
+    from cdk_backup_jobs import BackupJobsProviderStack
+
+    given = ["arn:aws:iam::123456789012:role/backup-a", "arn:aws:iam::123456789012:role/backup-b"]
+    app = App()
+    BackupJobsProviderStack(app, "Default")
+    BackupJobsProviderStack(app, "Narrowed", job_role_arns=given)
+    assembly = app.synth()
+    failures = 1
+    try:
+        default = pass_role_statements(assembly.get_stack_by_name("Default").template)
+        narrowed = pass_role_statements(assembly.get_stack_by_name("Narrowed").template)
+        assert [s["Condition"] for s in default] == [BACKUP_ONLY], default
+        assert resources(default[0]) == [ANY_ROLE_OF_THIS_ACCOUNT], default
+        assert [s["Condition"] for s in narrowed] == [BACKUP_ONLY], narrowed
+        assert canonical(resources(narrowed[0])) == canonical(given), narrowed
+        failures = 0
+    finally:
+        record("Security", "shared provider stack: PassRole on this account's roles by default, exactly"
+               " job_role_arns when given, to backup only", cases=2, failures=failures)
 
 
 def test_no_function_can_be_invoked_publicly(record):
-    permissions = [r for t in templates().values() for r in t["Resources"].values()
-                   if r["Type"] in ("AWS::Lambda::Permission", "AWS::Lambda::Url")]
-    record("Security", "no Lambda permission or function URL in any template", cases=1,
-           failures=len(permissions))
+    permissions = None
+    try:
+        permissions = [r for t in templates().values() for r in t["Resources"].values()
+                       if r["Type"] in ("AWS::Lambda::Permission", "AWS::Lambda::Url")]
+    finally:
+        record("Security", "no Lambda permission or function URL in any template", cases=1,
+               failures=1 if permissions is None else len(permissions))
     assert permissions == []
 
 
