@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from cdk_backup_jobs.provider_code import backup_jobs_rules as rules
+from cdk_backup_jobs.provider_code import backup_jobs_service as service
+
 REPO = Path(__file__).resolve().parent.parent
 
 def one_job_app(app_arguments: str, printed: str) -> str:
@@ -237,13 +240,34 @@ def documented_params(cls: type) -> set[str]:
     return set(re.findall(r":param (\w+):", inspect.getdoc(cls) or ""))
 
 
+def readme_table(first_header: str, after: str = "") -> tuple[list[str], list[list[str]]]:
+    """The header cells and the rows' cells of the first README table, after the
+    line ``after``, whose header starts with ``first_header``."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    begin = lines.index(after) if after else 0
+    start = next(i for i in range(begin, len(lines)) if lines[i].startswith(f"| {first_header} |"))
+    header, rows = _cells(lines[start]), []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(_cells(line))
+    return header, rows
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
+def code_names(cell: str) -> list[str]:
+    """The `names` in a table cell, leaving out those in remarks (parentheses)."""
+    while re.search(r"\([^()]*\)", cell):
+        cell = re.sub(r"\([^()]*\)", "", cell)
+    return re.findall(r"`(\w+)`", cell)
+
+
 def readme_props(section: str) -> set[str]:
-    text = (REPO / "README.md").read_text()
-    table = text.split(f"### `{section}` props", 1)[1].split("\n\n", 2)[1]
-    names = set()
-    for row in table.splitlines()[2:]:
-        names.update(re.findall(r"`(\w+)`", row.split("|")[1]))
-    return names
+    _, rows = readme_table("prop", after=f"### `{section}` props")
+    return {name for row in rows for name in code_names(row[0])}
 
 
 @pytest.mark.parametrize("class_name", ["BackupJob", "CopyJob"])
@@ -255,6 +279,56 @@ def test_every_prop_is_documented_in_its_docstring_and_the_readme(class_name):
              if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert props == documented_params(cls)
     assert props == readme_props(class_name)
+
+
+def test_the_backup_job_table_names_each_props_api_members():
+    from cdk_backup_jobs.backup_job import PROP_NAMES
+
+    header, rows = readme_table("prop", after="### `BackupJob` props")
+    column = header.index("API member")
+    documented = {name: set(code_names(row[column])) for row in rows for name in code_names(row[0])}
+    expected: dict[str, set[str]] = {}
+    for member, prop in PROP_NAMES.items():
+        if "." not in member:  # Lifecycle's members have their own table
+            expected.setdefault(prop, set()).add(member)
+    assert documented == expected
+
+
+@pytest.mark.parametrize("resource_type", ["Custom::BackupJob", "Custom::CopyJob"])
+def test_the_cloudformation_property_table_lists_every_property(resource_type):
+    shape = {"Custom::BackupJob": rules.BACKUP_JOB_RESOURCE, "Custom::CopyJob": rules.COPY_JOB_RESOURCE}[resource_type]
+    _, rows = readme_table(f"`{resource_type}` property")
+    documented = [name for row in rows for name in code_names(row[0])]
+    required = {name for row in rows if "(required)" in row[0] for name in code_names(row[0])}
+    assert sorted(documented) == sorted(member.name for member in shape.members)
+    assert required == {member.name for member in shape.members if member.required}
+
+
+def test_the_get_att_table_lists_the_attributes_the_handler_returns():
+    header, rows = readme_table("`Fn::GetAtt`")
+    by_when = {row[0]: row for row in rows}
+    started = {"Custom::BackupJob": service.backup_job_attributes({"BackupJobId": "j"}),
+               "Custom::CopyJob": service.copy_job_attributes({"CopyJobId": "j"})}
+    finished = {"Custom::BackupJob": service.finished_backup_job_attributes({"BackupJobId": "j"}),
+                "Custom::CopyJob": service.finished_copy_job_attributes({"CopyJobId": "j"})}
+    assert set(by_when) == {"always", "when waited"}
+    for resource_type in ("Custom::BackupJob", "Custom::CopyJob"):
+        column = header.index(f"`{resource_type}`")
+        assert set(code_names(by_when["always"][column])) == set(started[resource_type])
+        assert set(code_names(by_when["when waited"][column])) == set(finished[resource_type]) - set(started[resource_type])
+
+
+def test_the_job_lifecycle_table_lists_every_field_with_its_api_member():
+    import dataclasses
+
+    from cdk_backup_jobs.lifecycle import PROP_NAMES, JobLifecycle
+
+    _, rows = readme_table("field", after="### `JobLifecycle`")
+    documented = {name: set(code_names(row[1])) for row in rows for name in code_names(row[0])}
+    assert set(documented) == {field.name for field in dataclasses.fields(JobLifecycle)}
+    assert documented == {prop.removeprefix("lifecycle."): {member.removeprefix("Lifecycle.")}
+                          for member, prop in PROP_NAMES.items() if "." in member}
+    assert set().union(*documented.values()) == {m.name for m in rules.LIFECYCLE.members if m.input_allowed}
 
 
 def test_every_public_name_has_a_docstring():
