@@ -140,13 +140,23 @@ def test_a_failed_update_rolls_back_without_starting_a_job(world, assembly):
 
 def test_delete_keeps_every_recovery_point_and_takes_one_final_backup(world, assembly):
     backup, _ = world
+    template = example_template(assembly)
+    table_id = logical_id(template, "AWS::DynamoDB::Table")
+    [final_id] = [lid for lid in template["Resources"] if lid.startswith("TableFinalBackup")]
     with simulator(world, assembly) as stack:
-        stack.deploy(example_template(assembly))
+        stack.deploy(template)
         assert len(backup.state.backup_jobs) == 1  # the final backup waits for the delete
-        table_arn = stack.resources[logical_id(example_template(assembly), "AWS::DynamoDB::Table")].attributes["Arn"]
+        table_arn = stack.resources[table_id].attributes["Arn"]
         result = stack.delete()
+        order = stack.deletions
 
     assert result.status == "DELETE_COMPLETE", result.reason
+    # The final backup's Delete completed before the table, the role AWS Backup assumes and the
+    # provider's function, role and policies were deleted.
+    later = [lid for lid in order if lid == table_id
+             or lid.startswith(("BackupRole", "BackupJobsProviderPolicy", "BackupJobsProviderRole",
+                                "BackupJobsProviderFunctionD"))]
+    assert len(later) == 6 and all(order.index(final_id) < order.index(lid) for lid in later)
     assert sorted(e.request_type for e in result.events) == ["Delete", "Delete", "Delete"]
     assert all(e.succeeded for e in result.events)
     final = [j for j in backup.state.backup_jobs.values() if j.created_at >= max(

@@ -7,7 +7,11 @@ running in a LambdaRuntime. It reads the response that the provider PUT over
 HTTPS, applies CloudFormation's rules to it, and carries on as CloudFormation
 does: outputs from Fn::GetAtt on the response Data, Delete of a replaced
 physical ID after an update, rollback after a failure, no Delete for what a
-DeletionPolicy or UpdateReplacePolicy of Retain keeps.
+DeletionPolicy or UpdateReplacePolicy of Retain keeps. It deletes one resource
+at a time, each as soon as nothing left depends on it (ordinary resources
+first, as they go at once in CloudFormation), and records the order
+(``deletions``): a resource that a slow custom Delete needs is deleted first
+unless a dependency keeps it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.cfn_template import (ACCOUNT_ID, REGION, Resolver, TemplateError,
-                                                  active_resources, cfn_strings, creation_levels,
+                                                  active_resources, cfn_strings, creation_levels, dependencies,
                                                   fake_resource, is_custom_resource, load_template)
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
@@ -119,6 +123,14 @@ class CloudFormationSimulator:
         self.template: dict[str, Any] = {"Resources": {}}
         self.resources: dict[str, _Provisioned] = {}
         self.runtimes: dict[str, LambdaRuntime] = {}
+        self.deletions: list[str] = []
+        """Logical IDs in the order their resources were deleted, over every operation so far.
+
+        Resources are deleted one at a time, so each listed Delete completed
+        before the next one began. A custom resource is listed once its Delete
+        succeeded (a replaced one's old physical resource too); an ordinary
+        resource when it is removed; a retained one never.
+        """
         self._extra_functions = {arn: str(path) for arn, path in (functions or {}).items()}
 
     # --- the three operations -------------------------------------------------
@@ -352,24 +364,46 @@ class CloudFormationSimulator:
 
     def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent], template: Mapping[str, Any],
                     on_create_rollback: bool = False) -> str | None:
-        """Delete in order, by the DeletionPolicy each resource has in ``template``."""
-        for logical_id in logical_ids:
-            resource = self.resources.get(logical_id)
-            if resource is None:
-                continue
+        """Delete one at a time (``_deletion_order``), by the DeletionPolicy each resource has in ``template``."""
+        for logical_id in self._deletion_order(logical_ids, template):
+            resource = self.resources[logical_id]
             retained = self._retained(template, logical_id, on_create_rollback)
             if is_custom_resource({"Type": resource.resource_type}) and not retained:
                 event = self._send_delete(logical_id, resource, events)
                 if not event.succeeded:
                     return f"{logical_id}: {event.failure}"
+            elif not retained:
+                self.deletions.append(logical_id)
             del self.resources[logical_id]
         return None
+
+    def _deletion_order(self, logical_ids: list[str], template: Mapping[str, Any]) -> list[str]:
+        """The resources of ``logical_ids`` (dependants first) in the order CloudFormation may delete them.
+
+        CloudFormation deletes a resource as soon as nothing left depends on it,
+        beside slower deletes still running. So, of the resources free to go, an
+        ordinary one (deleted at once) goes before a custom resource (which may
+        take minutes): what a slow Delete needs but does not depend on (a missing
+        DependsOn) is gone before that Delete runs, as it may be in
+        CloudFormation. Custom resources keep their order.
+        """
+        left = [lid for lid in logical_ids if lid in self.resources]
+        needs = {lid: dependencies(template["Resources"].get(lid, {}), set(left)) for lid in left}
+        order: list[str] = []
+        while left:
+            free = [lid for lid in left if not any(lid in needs[other] for other in left)] or left  # or a cycle
+            ordinary = [lid for lid in free if not is_custom_resource({"Type": self.resources[lid].resource_type})]
+            order.append((ordinary or free)[0])
+            left.remove(order[-1])
+        return order
 
     def _send_delete(self, logical_id: str, resource: _Provisioned, events: list[ResourceEvent],
                      physical_id: str | None = None) -> ResourceEvent:
         event = self._deliver(logical_id, "Delete", resource.resource_type, resource.properties,
                               physical_id=physical_id or resource.physical_id)
         events.append(event)
+        if event.succeeded:
+            self.deletions.append(logical_id)
         return event
 
     def _reverse_order(self, template: Mapping[str, Any]) -> list[str]:
