@@ -49,8 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # connections stay open between PUTs, as S3's do
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout  # then the connection is closed, as S3 closes idle ones
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # then it is closed, as S3 closes idle ones
         with self.server.log.lock:
             self.server.log.connections += 1
 
