@@ -344,8 +344,7 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     backup must be taken now, while it still exists.
     """
     physical_id = request.physical_resource_id or final_backup_id(request)
-    old = _spec_or_none(job_type, request.old_properties)
-    old_arn = old.params.get("ResourceArn") if old is not None and old.run_on_delete else None
+    old_arn = _previous_final_backup_arn(request.old_properties)
     replaced = old_arn is not None and old_arn != spec.params.get("ResourceArn")
     rolling_back = _rolling_back(stack_client, request)
     if replaced and not spec.skip_final_backup and not rolling_back:
@@ -355,11 +354,16 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     return Outcome(physical_id, ARMED_FINAL_BACKUP_DATA)
 
 
-def _spec_or_none(job_type: JobType, properties: Mapping[str, Any] | None) -> JobSpec | None:
-    try:
-        return job_spec(job_type, properties) if properties is not None else None
-    except InvalidProperties:
+def _previous_final_backup_arn(properties: Mapping[str, Any] | None) -> str | None:
+    """The resource the previous properties armed a final backup for.
+
+    Read as they were, not validated: properties deployed before a rule was
+    added may break it, and the old resource must be backed up all the same.
+    """
+    if not properties or not _asks_for_final_backup(properties):
         return None
+    arn = properties.get("ResourceArn")
+    return arn if isinstance(arn, str) and arn else None
 
 
 def _stack_status(stack_client: Any, request: CustomResourceRequest) -> str:
@@ -415,7 +419,7 @@ def _asks_for_final_backup(properties: Mapping[str, Any]) -> bool:
 def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
     """Whether this Delete comes with the deletion of the protected resource.
 
-    - stack deletion: yes;
+    - stack deletion: yes, unless the template retains it (DeletionPolicy Retain);
     - rollback of a create or an update: no (the resource was just made, or stays);
     - clean-up after an update: only if the protected logical ID left the template;
     - anything unknown (no permission, no ProtectedLogicalId): yes, as losing data costs more.
@@ -426,20 +430,32 @@ def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, s
         status = _stack_status(stack_client, request)
         if not status:
             return True
-        if status == "DELETE_IN_PROGRESS":
-            return True
         if "ROLLBACK" in status:
             return False
-        if status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and spec.protected_logical_id:
-            template = stack_client.get_template(StackName=request.stack_id)["TemplateBody"]
-            if isinstance(template, str):
-                import json
-
-                template = json.loads(template)
-            return spec.protected_logical_id not in template.get("Resources", {})
-    except (BotoCoreError, ClientError, KeyError, IndexError, ValueError) as error:
+        if not spec.protected_logical_id:
+            return True
+        if status == "DELETE_IN_PROGRESS":
+            protected = _stack_resources(stack_client, request).get(spec.protected_logical_id, {})
+            return protected.get("DeletionPolicy") not in RETAINED_ON_STACK_DELETE
+        if status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS":
+            return spec.protected_logical_id not in _stack_resources(stack_client, request)
+    except (BotoCoreError, ClientError, KeyError, IndexError, ValueError, AttributeError) as error:
         log.warning("Could not read the stack's state; backing up to be safe", reason=str(error)[:200])
     return True
+
+
+RETAINED_ON_STACK_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
+
+
+def _stack_resources(stack_client: Any, request: CustomResourceRequest) -> dict[str, Any]:
+    """The Resources of the stack's current template."""
+    template = stack_client.get_template(StackName=request.stack_id)["TemplateBody"]
+    if isinstance(template, str):
+        import json
+
+        template = json.loads(template)
+    resources: dict[str, Any] = template.get("Resources", {})
+    return resources
 
 
 def _stop_if_running(backup_client: ClientFactory, job_id: str) -> None:

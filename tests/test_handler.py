@@ -363,6 +363,35 @@ def test_a_replaced_protected_resource_is_backed_up_except_in_a_rollback(
     assert all(j.resource_arn.endswith("table/orders") for j in backup_api.state.backup_jobs.values())
 
 
+def test_a_replaced_protected_resource_is_backed_up_even_if_its_old_properties_break_a_newer_rule(
+        invoke, cfn, backup_api, cfn_scheduler):
+    from provider_events import STACK_ID
+
+    cfn_scheduler.set_stack(STACK_ID, "orders-stack", "UPDATE_IN_PROGRESS", {"Resources": {}})
+    old = backup_properties(**FINAL, IdempotencyToken="fixed")  # deployed before that was refused
+    new = backup_properties(**FINAL, ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/orders-v2")
+    response = invoke(make_event(cfn, "Update", "Custom::BackupJob", new, old_properties=old,
+                                 physical_id="final-backup-orders-stack-TableBackup"))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    [job] = backup_api.state.backup_jobs.values()
+    assert job.resource_arn.endswith("table/orders")
+
+
+@pytest.mark.parametrize("policy, backups", [("Retain", 0), ("RetainExceptOnCreate", 0), ("Delete", 1), (None, 1)])
+def test_a_stack_delete_backs_up_the_protected_resource_unless_the_stack_retains_it(
+        invoke, cfn, backup_api, cfn_scheduler, policy, backups):
+    from provider_events import STACK_ID
+
+    table: dict[str, Any] = {"Type": "AWS::DynamoDB::Table", **({"DeletionPolicy": policy} if policy else {})}
+    cfn_scheduler.set_stack(STACK_ID, "orders-stack", "DELETE_IN_PROGRESS", {"Resources": {"Table": table}})
+    response = invoke(make_event(cfn, "Delete", "Custom::BackupJob", backup_properties(**FINAL),
+                                 physical_id="final-backup-orders-stack-TableBackup"))
+
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert len(backup_api.state.backup_jobs) == backups
+
+
 def test_an_armed_final_backup_with_invalid_properties_fails_its_delete(invoke, cfn, backup_api):
     response = invoke(make_event(cfn, "Delete", "Custom::BackupJob",
                                  backup_properties(**FINAL, StartWindowMinutes="5"),
