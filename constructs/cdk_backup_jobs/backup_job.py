@@ -9,13 +9,14 @@ from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stac
                      aws_iam as iam)
 from constructs import Construct, IConstruct
 
-from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, checked_properties,
-                                          job_custom_resource, provider_properties)
+from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, check_shared_prop_types,
+                                          checked_properties, job_custom_resource, provider_properties)
 from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import BACKUP_JOB_RESOURCE, Violation
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import JobValidationError, whole_units
+from cdk_backup_jobs.validation import (JobValidationError, PropType, instance_of, is_construct, is_flag,
+                                        is_mapping, whole_units)
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 
 if TYPE_CHECKING:
@@ -123,6 +124,16 @@ class BackupJob(JobConstruct):
         skip_final_backup: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        check_shared_prop_types(
+            self, role, lifecycle, wait_for_completion, timeout, run_on,
+            PropType("start_window", start_window, instance_of(Duration), "a Duration"),
+            PropType("complete_window", complete_window, instance_of(Duration), "a Duration"),
+            PropType("recovery_point_tags", recovery_point_tags, is_mapping, "a mapping"),
+            PropType("backup_options", backup_options, is_mapping, "a mapping"),
+            PropType("stop_on_delete", stop_on_delete, is_flag, "True or False"),
+            PropType("protects", protects, is_construct, "a construct"),
+            PropType("skip_final_backup", skip_final_backup, is_flag, "True or False"),
+        )
         self.waits = wait_for_completion
         on_delete = run_on is not None and run_on.on_delete
         protected_logical_id = _logical_id_of(protects) if protects is not None else None

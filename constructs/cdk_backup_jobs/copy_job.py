@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 from aws_cdk import Duration, aws_backup as backup, aws_iam as iam
 from constructs import Construct
 
-from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, checked_properties,
-                                          job_custom_resource, provider_properties)
+from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, check_shared_prop_types,
+                                          checked_properties, job_custom_resource, provider_properties)
 from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import COPY_JOB_RESOURCE, Violation
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import JobValidationError
+from cdk_backup_jobs.validation import JobValidationError, PropType
 from cdk_backup_jobs.vaults import destination_vault_arn, vault_name
 
 if TYPE_CHECKING:
@@ -76,6 +76,10 @@ class CopyJob(JobConstruct):
         run_on: RunOn | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        from cdk_backup_jobs.backup_job import BackupJob  # each module needs the other
+
+        check_shared_prop_types(self, role, lifecycle, wait_for_completion, timeout, run_on,
+                                PropType("source", source, lambda value: isinstance(value, BackupJob), "a BackupJob"))
         self.waits = wait_for_completion
         if run_on is not None and run_on.on_delete:
             raise JobValidationError(

@@ -11,7 +11,9 @@ from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_code.backup_jobs_rules import (MAX_WAIT_MINUTES, Member, Violation,
                                                               placement_violations)
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import JobValidationError, check_job_input, is_unresolved, whole_units
+from cdk_backup_jobs.lifecycle import JobLifecycle
+from cdk_backup_jobs.validation import (JobValidationError, PropType, check_job_input, check_prop_types,
+                                        instance_of, is_flag, is_role, is_unresolved, whole_units)
 
 SERVICE_TIMEOUT = Duration.minutes(5)
 """How long CloudFormation waits for a job that is not waited for (its default is one hour)."""
@@ -25,6 +27,20 @@ PROVIDER_PROP_NAMES = {
     "WaitTimeoutMinutes": "timeout",
     "RunToken": "run_on",
 }
+
+
+def check_shared_prop_types(scope: Construct, role: Any, lifecycle: Any, wait_for_completion: Any,
+                            timeout: Any, run_on: Any, *more: PropType) -> None:
+    """The props both jobs take that the rules never see as given (a role is read for its
+    ARN, a flag for its truth): a wrong type is named here, never an AttributeError later."""
+    check_prop_types(scope.node.path, [
+        PropType("role", role, is_role, "an IRole", required=True),
+        PropType("lifecycle", lifecycle, instance_of(JobLifecycle), "a JobLifecycle"),
+        PropType("wait_for_completion", wait_for_completion, is_flag, "True or False"),
+        PropType("timeout", timeout, instance_of(Duration), "a Duration"),
+        PropType("run_on", run_on, instance_of(RunOn), "a RunOn"),
+        *more,
+    ])
 
 
 def provider_properties(wait_for_completion: bool, timeout: Duration | None, run_on: RunOn | None,
