@@ -20,18 +20,38 @@ if _venv_node and "JSII_NODE" not in os.environ:
     os.environ["JSII_NODE"] = _venv_node
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
-# botocore signs every request: give it credentials that reach nothing but loopback.
-for _name, _value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}.items():
-    os.environ.setdefault(_name, _value)
+from provider_events import (COPY_VAULT, FAKE_SECRET_ACCESS_KEY, VAULT, LambdaContext,  # noqa: E402
+                             forbidden_in)
 
-from provider_events import COPY_VAULT, VAULT, LambdaContext, forbidden_in
+# botocore signs every request: give it credentials that reach nothing but loopback.
+# They are set, not defaulted: a developer's real keys must never sign a test's
+# request, and the log scan below looks for this secret by its value.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY}
+os.environ.update(FAKE_CREDENTIALS)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
 
 pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]
+
+
+@pytest.fixture
+def aws_backup(aws_backup: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The plugin's local AWS Backup, signed with the suite's fake secret (the plugin sets its
+    own, "testing", which the log scan could not tell from the word)."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return aws_backup
+
+
+@pytest.fixture
+def cfn_stack(cfn_stack: Callable[..., Any]) -> Callable[..., Any]:
+    """The plugin's simulator factory, its functions given the suite's fake secret too."""
+
+    def make(assets_dir: Any = None, **options: Any) -> Any:
+        options["environment"] = {**FAKE_CREDENTIALS, **options.get("environment", {})}
+        return cfn_stack(assets_dir, **options)
+
+    return make
 
 
 @pytest.fixture
@@ -77,9 +97,16 @@ def invoke(provider: Any, cfn: Any) -> Callable[..., dict[str, Any]]:
 
 
 # --- no secret in any log ------------------------------------------------------
-# Every test's captured output and logs, and everything every Lambda worker wrote,
-# are scanned for what must never be logged: the presigned ResponseURL (its
-# path and signature) and the tag values the tests use.
+# Every test's captured output and logs, everything it read through capsys or
+# capfd (which never reaches the report), and everything every Lambda worker
+# wrote, are scanned for what must never be logged: the presigned ResponseURL
+# (its path and signature), the tag values the tests use, and the credentials'
+# secret key and session token. A finding fails a test that passed, named by
+# its label only (the report must not repeat the secret).
+
+_runtimes_before = pytest.StashKey[int]()
+_read_through_fixtures = pytest.StashKey[list[str]]()
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -89,13 +116,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.stash[_runtimes_before] = len(LambdaRuntime.created)
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
-    texts = [content for _, content in report.sections]
+    # A report carries the sections of the phases before it too: scan only this phase's.
+    texts = [content for title, content in report.sections if title.endswith(f" {call.when}")]
+    texts += item.stash.get(_read_through_fixtures, [])
+    item.stash[_read_through_fixtures] = []  # each read is judged in the phase that made it
     if call.when == "teardown":
         texts += [runtime.logs for runtime in LambdaRuntime.created[item.stash.get(_runtimes_before, 0):]]
-    found = sorted({marker for text in texts for marker in forbidden_in(text)})
+    found = sorted({label for text in texts for label in forbidden_in(text)})
     if found and report.passed:
         report.outcome = "failed"
         report.longrepr = f"forbidden in logs: {found}"
 
 
-_runtimes_before = pytest.StashKey[int]()
+def _scanned(capture: pytest.CaptureFixture[Any], item: pytest.Item) -> pytest.CaptureFixture[Any]:
+    """The capture fixture, its readouterr() also keeping what it returns for the scan.
+
+    Output a test reads is consumed: it never reaches the report's sections.
+    """
+    read = capture.readouterr
+
+    def readouterr() -> Any:
+        result = read()
+        texts = item.stash.setdefault(_read_through_fixtures, [])
+        for part in result:
+            texts.append(part.decode(errors="replace") if isinstance(part, bytes) else part)
+        return result
+
+    capture.readouterr = readouterr  # type: ignore[method-assign]
+    return capture
+
+
+@pytest.fixture
+def capsys(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> pytest.CaptureFixture[str]:
+    return _scanned(capsys, request.node)
+
+
+@pytest.fixture
+def capfd(capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> pytest.CaptureFixture[str]:
+    return _scanned(capfd, request.node)
+
+
+@pytest.fixture
+def capsysbinary(capsysbinary: pytest.CaptureFixture[bytes],
+                 request: pytest.FixtureRequest) -> pytest.CaptureFixture[bytes]:
+    return _scanned(capsysbinary, request.node)
+
+
+@pytest.fixture
+def capfdbinary(capfdbinary: pytest.CaptureFixture[bytes],
+                request: pytest.FixtureRequest) -> pytest.CaptureFixture[bytes]:
+    return _scanned(capfdbinary, request.node)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 VAULT = "primary-vault"
 COPY_VAULT = "copy-vault"
@@ -64,9 +65,33 @@ def backup_properties(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in properties.items() if v is not None}
 
 
-FORBIDDEN_IN_LOGS = ("X-Amz-Signature", "/cfn-responses/", "secret-tag-value")
-"""What no log line may hold: the presigned ResponseURL (path, signature) and the tests' tag values."""
+FAKE_SECRET_ACCESS_KEY = "fake-secret-key-c7d41e0b9a-loopback-only"
+"""The secret key every test signs with (tests/conftest.py sets it). It is distinctive so
+the log scan can look for it: the usual "testing" is a word that logs hold for other reasons."""
+
+FORBIDDEN_IN_LOGS = {
+    "X-Amz-Signature": "the presigned ResponseURL's signature",
+    "/cfn-responses/": "the presigned ResponseURL's path",
+    "secret-tag-value": "a tag value the tests use",
+    FAKE_SECRET_ACCESS_KEY: "the AWS secret access key",
+}
+"""What no log line may hold, each with the label a finding is reported by: a report must not
+repeat a secret (the real session token, say) while saying it leaked."""
+
+MIN_CREDENTIAL_LENGTH = 16
+"""Shorter values from the environment are not scanned for: they would match ordinary words."""
 
 
-def forbidden_in(text: str) -> list[str]:
-    return [marker for marker in FORBIDDEN_IN_LOGS if marker in text]
+def credential_markers(environment: Mapping[str, str]) -> dict[str, str]:
+    """The secret access key and session token set in ``environment``, if any (real ones are 40
+    characters and hundreds): a test must not log them either."""
+    labels = {"AWS_SECRET_ACCESS_KEY": "the AWS secret access key", "AWS_SESSION_TOKEN": "the AWS session token"}
+    return {value: label for name, label in labels.items()
+            if len(value := environment.get(name, "")) >= MIN_CREDENTIAL_LENGTH}
+
+
+def forbidden_in(text: str, environment: Mapping[str, str] | None = None) -> list[str]:
+    """The labels of every forbidden value in ``text`` (the environment's credentials too, by default
+    this process's)."""
+    markers = {**FORBIDDEN_IN_LOGS, **credential_markers(os.environ if environment is None else environment)}
+    return sorted({label for marker, label in markers.items() if marker in text})

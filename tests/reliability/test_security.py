@@ -135,10 +135,20 @@ def test_no_function_can_be_invoked_publicly(record):
 
 
 def test_log_scan_over_the_whole_suite_is_armed():
-    # tests/conftest.py scans every captured log and every function log after each
-    # test; this proves its markers would be found.
-    from provider_events import forbidden_in
+    # tests/conftest.py scans every captured log, everything read through capsys/capfd and every
+    # function log after each test; this proves its markers would be found (test_log_scan.py
+    # proves the hook fails a test with them).
+    import os
 
-    assert forbidden_in('{"url": "https://127.0.0.1/cfn-responses/x?X-Amz-Signature=y"}')
-    assert forbidden_in("tag=payments-secret-tag-value")
+    from provider_events import FAKE_SECRET_ACCESS_KEY, forbidden_in
+
+    assert forbidden_in('{"url": "https://127.0.0.1/cfn-responses/x?X-Amz-Signature=y"}') == [
+        "the presigned ResponseURL's path", "the presigned ResponseURL's signature"]
+    assert forbidden_in("tag=payments-secret-tag-value") == ["a tag value the tests use"]
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == FAKE_SECRET_ACCESS_KEY  # what every test signs with
+    assert forbidden_in(f"secret_key='{FAKE_SECRET_ACCESS_KEY}'") == ["the AWS secret access key"]
+    token = "IQoJb3JpZ2luX2VjEFAKE0123456789"
+    assert forbidden_in(f"X-Amz-Security-Token: {token}", {"AWS_SESSION_TOKEN": token}) == ["the AWS session token"]
+    # A short value from the environment would match ordinary words: it is not a marker.
+    assert forbidden_in("cdk_backup_jobs.testing", {"AWS_SECRET_ACCESS_KEY": "testing"}) == []
     assert not forbidden_in('{"message": "Request received"}')
