@@ -51,7 +51,8 @@ BACKUP_JOB_PROPS = (
     Prop("complete_window"), Prop("lifecycle"), Prop("recovery_point_tags", (dict,)),
     Prop("backup_options", (dict,)), Prop("index", (str,)), Prop("logically_air_gapped_backup_vault_arn", (str,)),
     Prop("wait_for_completion", (bool,)), Prop("timeout"), Prop("run_on"), Prop("stop_on_delete", (bool,)),
-    Prop("protects"), Prop("lifecycle.move_to_cold_storage_after"), Prop("lifecycle.delete_after"),
+    Prop("protects"), Prop("skip_final_backup", (bool,)), Prop("lifecycle.move_to_cold_storage_after"),
+    Prop("lifecycle.delete_after"),
     Prop("lifecycle.opt_in_to_archive_for_supported_resources", (bool,)),
 )
 COPY_JOB_PROPS = (

@@ -198,6 +198,19 @@ def test_every_prop_refuses_every_wrong_type(record):
     assert problems == [], "\n".join(problems)
 
 
+def test_the_fuzz_knows_every_prop():
+    # A new prop must be added to construct_props.py, or the wrong-type fuzz would never try it.
+    import inspect
+
+    from cdk_backup_jobs import BackupJob, CopyJob
+
+    for construct in (BackupJob, CopyJob):
+        parameters = [name for name, p in inspect.signature(construct.__init__).parameters.items()
+                      if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        fuzzed = [p.name for p in PROPS[construct.__name__] if "." not in p.name]
+        assert sorted(fuzzed) == sorted(parameters), construct.__name__
+
+
 def test_construct_fuzz(record):
     from aws_cdk import Duration
 
