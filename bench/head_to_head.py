@@ -44,8 +44,10 @@ JOB = {"BackupVaultName": "vault", "ResourceArn": "arn:aws:dynamodb:us-east-1:12
 OURS, THEIRS, THEIRS_NO_TOKEN = "cdk-backup-jobs", "AwsCustomResource", "AwsCustomResource, no token"
 
 # Each driver loads its handler, answers the events read from stdin one after
-# the other and writes {"load_ms", "times_ms"} to the file named by argv[1];
-# the handlers' own logs go to stdout (discarded), as they would in Lambda.
+# the other and writes {"load_ms", "times_ms", "peak_rss_kb"} to the file named
+# by argv[1]; the handlers' own logs go to stdout (discarded), as they would in
+# Lambda. The driver process runs nothing but the handler (the emulator and the
+# receiver are in the parent), so its peak RSS is the handler's own.
 NODE_DRIVER = textwrap.dedent("""
     const https = require('https');
     // The handler PUTs to the URL's hostname and path only (port 443 implied):
@@ -53,6 +55,15 @@ NODE_DRIVER = textwrap.dedent("""
     const port = Number(process.env.RESPONSE_PORT);
     const request = https.request;
     https.request = (options, callback) => request({ ...options, port }, callback);
+    // This process's own peak resident set in kB: VmHWM where Linux has it (getrusage's maxrss can
+    // carry the spawning parent's figure across exec), else getrusage.
+    function peakRssKb() {
+      try {
+        const found = /VmHWM:\s+(\d+) kB/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'));
+        if (found) return Number(found[1]);
+      } catch (error) {}
+      return process.resourceUsage().maxRSS;
+    }
     const began = process.hrtime.bigint();
     const { handler } = require(process.env.HANDLER_FILE);
     const loaded = process.hrtime.bigint();
@@ -64,12 +75,26 @@ NODE_DRIVER = textwrap.dedent("""
         await handler(event, {});
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
-      require('fs').writeFileSync(process.argv[2], JSON.stringify({ load_ms: Number(loaded - began) / 1e6, times_ms: times }));
+      require('fs').writeFileSync(process.argv[2], JSON.stringify({
+        load_ms: Number(loaded - began) / 1e6, times_ms: times, peak_rss_kb: peakRssKb() }));
     })();
 """)
 
 PYTHON_DRIVER = textwrap.dedent("""
-    import json, sys, time
+    import json, resource, sys, time
+
+    def peak_rss_kb():
+        # This process's own peak resident set in kB: VmHWM where Linux has it (ru_maxrss can
+        # carry the spawning parent's figure across exec), else getrusage.
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
     began = time.perf_counter()
     sys.path.insert(0, sys.argv[2])
     import index
@@ -87,7 +112,7 @@ PYTHON_DRIVER = textwrap.dedent("""
         index.handler(event, Context())
         times.append((time.perf_counter() - start) * 1000)
     with open(sys.argv[1], "w") as out:
-        json.dump({"load_ms": (loaded - began) * 1000, "times_ms": times}, out)
+        json.dump({"load_ms": (loaded - began) * 1000, "times_ms": times, "peak_rss_kb": peak_rss_kb()}, out)
 """)
 
 
@@ -99,6 +124,7 @@ class HandlerRun:
     delete_ms: float  # a Delete in a warm process, median
     jobs_per_duplicated_create: int  # one Create delivered twice, as a Lambda retry does
     start_calls_per_create: float
+    peak_rss_mb: float  # the largest peak RSS of any of this tool's driver processes (handler alone)
 
 
 def _event(cfn: Any, tool: str, request_type: str, physical_id: str | None = None) -> dict[str, Any]:
@@ -148,6 +174,7 @@ class _Runner:
 
     def __init__(self, backup: Any, cfn: Any, folder: Path) -> None:
         self.backup, self.cfn, self.folder = backup, cfn, folder
+        self.peak_rss_kb: dict[str, int] = {}
         handler_file = _handler_file(folder)
         (folder / "driver.js").write_text(NODE_DRIVER)
         # The provider's asset (our modules and crhelper) copied without bytecode, and none written
@@ -178,6 +205,7 @@ class _Runner:
             if statuses != ["SUCCESS"] * deliveries:
                 raise RuntimeError(f"{tool}: a request delivered {deliveries}x was answered {statuses}")
         figures: dict[str, Any] = json.loads(out.read_text())
+        self.peak_rss_kb[tool] = max(self.peak_rss_kb.get(tool, 0), int(figures["peak_rss_kb"]))
         return figures
 
     def measure(self, tool: str, events: int, cold: list[float]) -> HandlerRun:
@@ -192,7 +220,7 @@ class _Runner:
         duplicated = _event(self.cfn, tool, "Create")
         self.run(tool, [duplicated, duplicated])
         return HandlerRun(tool, statistics.median(cold), statistics.median(warm), statistics.median(delete),
-                          len(self.backup.state.backup_jobs) - jobs, start_calls)
+                          len(self.backup.state.backup_jobs) - jobs, start_calls, self.peak_rss_kb[tool] / 1024)
 
     def first_create(self, tool: str) -> float:
         figures = self.run(tool, [_event(self.cfn, tool, "Create")])

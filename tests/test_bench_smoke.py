@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,21 @@ def test_benchmarks_run_and_write_the_report(tmp_path):
     assert "| jobs started by one Create delivered twice (a Lambda retry) | 1 | 1 with a fixed" in report
     assert "2 without one |" in report
     assert (tmp_path / "performance.png").stat().st_size > 10_000
+    # Issue 7's targets, each with its figure and a verdict; the deterministic ones are met.
+    targets = re.findall(r"^\| (.+?) \| (.+?) \| (MET|MISSED) \|$", report.split("## Targets (issue 7)")[1]
+                         .split("## ")[0], flags=re.MULTILINE)
+    assert len(targets) == 8, targets
+    verdicts = {target: verdict for target, _, verdict in targets}
+    assert verdicts["exactly 1 CloudFormation resource per extra job"] == "MET"
+    assert verdicts["exactly 1 AWS API call per job that does not wait"] == "MET"
+    assert "200 jobs fit CloudFormation's limits: under 500 resources and under 1 MB" in verdicts
+    assert "(extrapolated from 1, 3 jobs)" in report  # 200 was not run: the figure says so
+    # The synth ratio at every size, and the handler's own peak RSS for both tools.
+    assert re.search(r"^\| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", report, flags=re.MULTILINE)
+    assert re.search(r"^\| 3 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", report, flags=re.MULTILINE)
+    assert re.search(r"^\| peak RSS of the handler process alone .*\| [\d.]+ MB \| [\d.]+ MB \| [\d.]+ \|$",
+                     report, flags=re.MULTILINE)
+    assert "The handler alone peaks at" in report
 
 
 def test_importing_the_handler_imports_no_aws_sdk():
