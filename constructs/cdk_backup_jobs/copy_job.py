@@ -98,7 +98,7 @@ class CopyJob(JobConstruct):
         problems: list[Violation] = []
         properties = checked_properties(self, COPY_JOB_RESOURCE, {
             "RecoveryPointArn": recovery_point_arn,
-            "SourceBackupVaultName": vault_name(source_backup_vault) if source_backup_vault else None,
+            "SourceBackupVaultName": vault_name(source_backup_vault) if source_backup_vault is not None else None,
             "DestinationBackupVaultArn": destination_vault_arn(destination_backup_vault),
             "IamRoleArn": role.role_arn,
             "IdempotencyToken": idempotency_token,
