@@ -189,7 +189,8 @@ def head_to_head_lines(runs: list[head_to_head.HandlerRun], colds: int, events: 
         "delivery starts a second job; a fixed token avoids that but makes every stack, replacement and",
         "re-run within AWS Backup's one-hour token window reuse the first job. The provider derives its",
         "token from the stack, the logical ID and the RequestId, so it has neither problem.",
-        "The cold start is dominated by loading botocore and building its client (about 280 ms here),",
+        "The cold start is dominated by loading botocore and building its client (the cold start above",
+        "less the cold import of the handler below),",
         "against AWS SDK v3's per-service modules; it is paid once per Lambda container.",
         "",
     ]
@@ -261,8 +262,9 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         f"| peak RSS of this benchmark's process | {figures.combined_peak_rss_mb:.0f} MB | the handler, the"
         " emulator and the HTTPS receiver together: not the handler's own (see the head to head) |",
         "",
-        "The handler overhead includes crhelper's HTTPS PUT of the response to the local receiver",
-        "(a new TLS connection per event), which AwsCustomResource's provider also makes.",
+        "The handler overhead includes the HTTPS PUT of the response to the local receiver, on a",
+        "connection the provider keeps open between responses (as Node.js's default agent does for",
+        "AwsCustomResource's handler); the receiver, like S3, keeps it open until it is idle for 20 s.",
         "",
         *memory_lines(figures, runs),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
@@ -81,4 +80,6 @@ def derived_idempotency_token(request: CustomResourceRequest) -> str:
     job. Shaped like the UUID that the SDKs generate when no token is given.
     """
     seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))
-    return str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16]))
+    digits = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    # uuid.UUID's text form, written out: importing uuid costs a cold start ~8 ms (it imports platform).
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

@@ -526,3 +526,16 @@ def test_an_air_gapped_vault_in_another_account_or_region_fails_before_any_call(
     assert "LogicallyAirGappedBackupVaultArn must be in the job's own Region us-east-1, got eu-west-1" \
         in response["Reason"]
     assert backup_api.state.calls == []
+
+
+def test_the_derived_token_keeps_its_uuid_text_form(cfn):
+    # Tokens must not change between provider versions: a request retried across an upgrade must
+    # find its job. The form is uuid.UUID's text of the first 16 bytes of the seed's SHA-256.
+    import hashlib
+    import uuid
+
+    from backup_jobs_events import CustomResourceRequest, derived_idempotency_token
+
+    request = CustomResourceRequest.from_event(make_event(cfn, "Create", "Custom::BackupJob", {}))
+    seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))
+    assert derived_idempotency_token(request) == str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16]))
