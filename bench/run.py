@@ -263,8 +263,8 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         " emulator and the HTTPS receiver together: not the handler's own (see the head to head) |",
         "",
         "The handler overhead includes the HTTPS PUT of the response to the local receiver, on a",
-        "connection the provider keeps open between responses (as Node.js's default agent does for",
-        "AwsCustomResource's handler); the receiver, like S3, keeps it open until it is idle for 20 s.",
+        "connection the provider keeps open between responses; the receiver, like S3, keeps it open",
+        "until it is idle for 20 s.",
         "",
         *memory_lines(figures, runs),
     ]
