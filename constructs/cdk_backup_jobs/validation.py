@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -16,10 +17,23 @@ class JobValidationError(ValueError):
 
 
 def is_unresolved(value: Any) -> bool:
-    """True for a CloudFormation token, which the handler checks once it is resolved."""
-    if isinstance(value, Mapping):
+    """True for a CloudFormation token, which the handler checks once it is resolved.
+
+    NaN and infinities (or lists holding them) are never tokens, and must not
+    reach jsii: its kernel reads them as invalid JSON and exits, failing every
+    later construct call.
+    """
+    if isinstance(value, Mapping) or _holds_non_finite(value):
         return False
     return bool(Token.is_unresolved(value))
+
+
+def _holds_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return any(_holds_non_finite(item) for item in value)
+    return False
 
 
 def check_job_input(

@@ -75,3 +75,14 @@ def test_vault_helpers_pass_a_wrong_type_through_for_the_rules_to_name(stack, va
 def test_a_flag_is_a_bool_not_a_truthy_value():
     assert is_flag(True) and is_flag(False)
     assert not any(is_flag(v) for v in (1, 0, "true", {}, [], None))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [float("-inf")], [["x", float("nan")]]])
+def test_non_finite_numbers_are_refused_without_killing_jsii(value):
+    # Passed to jsii, NaN and infinities are invalid JSON: its kernel exits and every later
+    # construct call in the process fails with a BrokenPipeError.
+    from construct_props import build
+
+    with pytest.raises(JobValidationError, match="backup_vault"):
+        build("BackupJob", {"backup_vault": value})
+    assert Stack(App(), "StillAlive").stack_name == "StillAlive"
