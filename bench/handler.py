@@ -36,7 +36,24 @@ COLD_IMPORT = textwrap.dedent("""
 
 # One process: N Create events through the real handler, N bare StartBackupJob
 # calls on the same endpoint, N Delete events; prints the figures as JSON.
-EVENTS = textwrap.dedent("""
+PEAK_RSS_KB = textwrap.dedent("""
+    import resource
+
+    def peak_rss_kb():
+        # This process's own peak resident set in kB: VmHWM where Linux has it (ru_maxrss can
+        # carry the spawning parent's figure across exec), else getrusage.
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+""")
+"""Source of ``peak_rss_kb()``, put in front of the scripts that report their own peak memory."""
+
+EVENTS = PEAK_RSS_KB + textwrap.dedent("""
     import json, resource, statistics, sys, time, uuid
     sys.path.insert(0, sys.argv[1])
     count = int(sys.argv[2])
@@ -60,18 +77,6 @@ EVENTS = textwrap.dedent("""
         if physical_id:
             e["PhysicalResourceId"] = physical_id
         return e
-
-    def peak_rss_kb():
-        # This process's own peak resident set in kB: VmHWM where Linux has it (ru_maxrss can
-        # carry the spawning parent's figure across exec), else getrusage.
-        try:
-            with open("/proc/self/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     with backup_server() as backup, response_server() as cfn:
         import os

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk_backup_jobs.provider_asset import provider_asset_dir
+from handler import PEAK_RSS_KB  # bench/, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 HANDLER_IN_PACKAGE = "package/custom-resource-handlers/dist/custom-resources/aws-custom-resource-handler/index.js"
@@ -80,20 +81,8 @@ NODE_DRIVER = textwrap.dedent("""
     })();
 """)
 
-PYTHON_DRIVER = textwrap.dedent("""
+PYTHON_DRIVER = PEAK_RSS_KB + textwrap.dedent("""
     import json, resource, sys, time
-
-    def peak_rss_kb():
-        # This process's own peak resident set in kB: VmHWM where Linux has it (ru_maxrss can
-        # carry the spawning parent's figure across exec), else getrusage.
-        try:
-            with open("/proc/self/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     began = time.perf_counter()
     sys.path.insert(0, sys.argv[2])
