@@ -6,6 +6,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,6 +64,14 @@ def reliability_script():
     return module
 
 
+def assert_exits_without_writing(script: Any, out: Path) -> None:
+    """bench/reliability.py exits 1 and leaves no report at ``out``."""
+    with pytest.raises(SystemExit) as exited:
+        script.main(["--out", str(out)])
+    assert exited.value.code == 1
+    assert not out.exists()
+
+
 ROW = {"suite": "Security", "case": "provider IAM", "cases": 3, "failures": 0, "duplicates": 0, "hung": 0}
 
 
@@ -69,15 +80,7 @@ def test_reliability_report_is_not_written_when_a_suite_fails(tmp_path, monkeypa
     failed = subprocess.CompletedProcess([], 1, stdout="F.\n1 failed, 1 passed in 1.00s\n", stderr="")
     failing_row = {**ROW, "case": "PassRole exactly the job roles", "failures": 1}
     monkeypatch.setattr(script, "run_suites", lambda: (failed, [ROW, failing_row], 1.0))
-    out = tmp_path / "reliability.md"
-
-    try:
-        script.main(["--out", str(out)])
-    except SystemExit as exit_:
-        assert exit_.code == 1
-    else:
-        raise AssertionError("bench/reliability.py exited 0 although a suite failed")
-    assert not out.exists()
+    assert_exits_without_writing(script, tmp_path / "reliability.md")
     printed = capsys.readouterr()
     assert "| Security | PassRole exactly the job roles | 3 | 1 |" in printed.out  # the failing row is shown
     assert "1 failed, 1 passed" in printed.err
@@ -88,14 +91,7 @@ def test_reliability_report_is_not_written_without_rows(tmp_path, monkeypatch):
     script = reliability_script()
     passed = subprocess.CompletedProcess([], 0, stdout="no tests ran\n", stderr="")
     monkeypatch.setattr(script, "run_suites", lambda: (passed, [], 1.0))
-    out = tmp_path / "reliability.md"
-    try:
-        script.main(["--out", str(out)])
-    except SystemExit as exit_:
-        assert exit_.code == 1
-    else:
-        raise AssertionError("bench/reliability.py exited 0 without any recorded row")
-    assert not out.exists()
+    assert_exits_without_writing(script, tmp_path / "reliability.md")
 
 
 def test_reliability_report_is_written_when_every_suite_passes(tmp_path, monkeypatch):

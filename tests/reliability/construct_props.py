@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aws_cdk import App, Stack, aws_iam as iam
@@ -107,6 +107,30 @@ def judge(run: Callable[[], None], wrong_prop: str | None) -> tuple[str, str | N
     if wrong_prop is not None:
         return "accepted", f"{wrong_prop} of the wrong type was accepted"
     return "accepted", None
+
+
+@dataclass
+class SynthTally:
+    """What one synth fuzz saw: each outcome counted, each distinct problem kept for its report row."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "refused": 0, "crashed": 0})
+    problems: set[str] = field(default_factory=set)
+
+    def judge(self, run: Callable[[], None], wrong_prop: str | None, key: str = "", detail: Any = None) -> None:
+        """``judge`` one case, count it, and fail the example on a problem.
+
+        ``key`` prefixes the problem where it is kept (distinct problems are the failures
+        reported); ``detail`` is what the assertion shows about the case.
+        """
+        outcome, problem = judge(run, wrong_prop)
+        self.counts[outcome] += 1
+        if problem:
+            self.problems.add(f"{key}: {problem}" if key else problem)
+        assert problem is None, (detail, problem)
+
+    @property
+    def cases(self) -> int:
+        return sum(self.counts.values())
 
 
 def names(message: str, prop: str) -> bool:

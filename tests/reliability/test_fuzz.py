@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import backup_jobs_rules as rules
-from construct_props import COPY_VAULT_ARN, PROPS, RECOVERY_POINT_ARN, build, judge
+from construct_props import COPY_VAULT_ARN, PROPS, RECOVERY_POINT_ARN, SynthTally, build, judge
 from provider_events import LambdaContext, ROLE_ARN, VAULT, make_event
 from reliability_sizes import FUZZ_EXAMPLES
 
@@ -159,26 +159,23 @@ SAMPLE_WRONG_TYPES = (0, 7, 1.5, True, False, None, {}, {"k": 1}, [], ["x"])
 def test_construct_fuzz_wrong_types(record):
     """One prop of BackupJob or CopyJob set to a plain value of any type: a wrong type is a
     JobValidationError naming the prop; nothing else ever escapes."""
-    counts = {"accepted": 0, "refused": 0, "crashed": 0}
-    problems: set[str] = set()
+    tally = SynthTally()
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data(), construct=st.sampled_from(sorted(PROPS)))
     def one(data: Any, construct: str) -> None:
         prop = data.draw(st.sampled_from(PROPS[construct]))
         value = data.draw(WRONG_TYPES)
-        outcome, problem = judge(lambda: build(construct, {prop.name: value}, drop=prop.alone),
-                                 None if prop.takes(value) else prop.name)
-        counts[outcome] += 1
-        if problem:
-            problems.add(f"{construct}.{prop.name}={type(value).__name__}: {problem}")
-        assert problem is None, f"{construct}(..., {prop.name}={value!r}): {problem}"
+        tally.judge(lambda: build(construct, {prop.name: value}, drop=prop.alone),
+                    None if prop.takes(value) else prop.name,
+                    key=f"{construct}.{prop.name}={type(value).__name__}",
+                    detail=f"{construct}(..., {prop.name}={value!r})")
 
     try:
         one()
     finally:
         record("Property fuzzing (synth)", "BackupJob and CopyJob, one prop of any plain type (ints, None, dicts,"
-               " lists, bools, floats)", cases=sum(counts.values()), failures=len(problems), **counts)
+               " lists, bools, floats)", cases=tally.cases, failures=len(tally.problems), **tally.counts)
 
 
 def test_every_prop_refuses_every_wrong_type(record):
@@ -216,8 +213,7 @@ def test_construct_fuzz(record):
 
     from cdk_backup_jobs import JobLifecycle
 
-    counts = {"accepted": 0, "refused": 0, "crashed": 0}
-    problems: set[str] = set()
+    tally = SynthTally()
     text = st.text(max_size=80)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -241,17 +237,13 @@ def test_construct_fuzz(record):
                      start_window=Duration.minutes(start) if start is not None else None,
                      lifecycle=lifecycle, recovery_point_tags=tags, backup_options=options, index=index,
                      wait_for_completion=wait, timeout=Duration.minutes(timeout) if timeout is not None else None)
-        outcome, problem = judge(lambda: build("BackupJob", props), None)
-        counts[outcome] += 1
-        if problem:
-            problems.add(problem)
-        assert problem is None, (props, problem)
+        tally.judge(lambda: build("BackupJob", props), None, detail=props)
 
     try:
         one()
     finally:
-        record("Property fuzzing (synth)", "random BackupJob props", cases=sum(counts.values()),
-               failures=len(problems), succeeded=counts["accepted"], refused=counts["refused"])
+        record("Property fuzzing (synth)", "random BackupJob props", cases=tally.cases,
+               failures=len(tally.problems), succeeded=tally.counts["accepted"], refused=tally.counts["refused"])
 
 
 def test_copy_job_construct_fuzz(record):
@@ -259,8 +251,7 @@ def test_copy_job_construct_fuzz(record):
 
     from cdk_backup_jobs import JobLifecycle
 
-    counts = {"accepted": 0, "refused": 0, "crashed": 0}
-    problems: set[str] = set()
+    tally = SynthTally()
     text = st.text(max_size=80)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -278,14 +269,10 @@ def test_copy_job_construct_fuzz(record):
                      lifecycle=JobLifecycle(delete_after=Duration.days(delete_days)) if delete_days is not None
                      else None, wait_for_completion=wait,
                      timeout=Duration.minutes(timeout) if timeout is not None else None)
-        outcome, problem = judge(lambda: build("CopyJob", props), None)
-        counts[outcome] += 1
-        if problem:
-            problems.add(problem)
-        assert problem is None, (props, problem)
+        tally.judge(lambda: build("CopyJob", props), None, detail=props)
 
     try:
         one()
     finally:
-        record("Property fuzzing (synth)", "random CopyJob props", cases=sum(counts.values()),
-               failures=len(problems), succeeded=counts["accepted"], refused=counts["refused"])
+        record("Property fuzzing (synth)", "random CopyJob props", cases=tally.cases,
+               failures=len(tally.problems), succeeded=tally.counts["accepted"], refused=tally.counts["refused"])
