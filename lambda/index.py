@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import backup_jobs_handler as jobs
-from backup_jobs_cfn import ProviderResource
-from backup_jobs_events import CustomResourceRequest
-from backup_jobs_logging import StructuredLogger
-from backup_jobs_service import create_backup_client, create_cloudformation_client
+from cdk_backup_jobs_runtime import jobs
+from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.backup_service import create_backup_client, create_cloudformation_client
 
 log = StructuredLogger()
 helper = ProviderResource(expected_errors=(jobs.ProviderError,), polling_interval=1)

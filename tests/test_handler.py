@@ -321,9 +321,9 @@ def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup
     older.mkdir(parents=True)
     (older / "service-2.json").write_text(json_module.dumps(model))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
-    import backup_jobs_service
+    from cdk_backup_jobs_runtime import backup_service
 
-    monkeypatch.setattr(backup_jobs_service, "_session", None)  # a new session reads AWS_DATA_PATH
+    monkeypatch.setattr(backup_service, "_session", None)  # a new session reads AWS_DATA_PATH
     provider._backup_client = None
 
     response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(Index="ENABLED")))
@@ -534,7 +534,7 @@ def test_the_derived_token_keeps_its_uuid_text_form(cfn):
     import hashlib
     import uuid
 
-    from backup_jobs_events import CustomResourceRequest, derived_idempotency_token
+    from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token
 
     request = CustomResourceRequest.from_event(make_event(cfn, "Create", "Custom::BackupJob", {}))
     seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,11 +22,62 @@ def test_source_roots_are_not_packages():
 
 
 def test_the_library_ships_the_lambda_code_it_deploys():
-    import cdk_backup_jobs.provider_code as provider_code
-    from cdk_backup_jobs.provider_asset import handler_source_dir
+    from cdk_backup_jobs.provider_asset import entry_module, runtime_package_dir
 
-    assert handler_source_dir() == (REPO / "lambda").resolve()
-    assert Path(next(iter(provider_code.__path__))).joinpath("index.py").exists()
+    assert runtime_package_dir() == (REPO / "lambda" / "cdk_backup_jobs_runtime").resolve()
+    assert entry_module() == (REPO / "lambda" / "index.py").resolve()
+
+
+def test_the_repository_tracks_no_symlink():
+    # A link breaks on Windows checkouts and in some sdist tools, and gave a
+    # module two import names.
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=REPO, capture_output=True, text=True, check=True)
+    links = [line.split("\t", 1)[1] for line in listed.stdout.splitlines() if line.startswith("120000 ")]
+    assert links == []
+
+
+# Imports the construct side and the handler side in one process, as the test
+# suite and a user's tests do, then lists every loaded module whose file is in
+# lambda/: each must be loaded once, under one name.
+ONE_NAME_PER_MODULE = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import cdk_backup_jobs.validation, cdk_backup_jobs.backup_job, cdk_backup_jobs.copy_job
+import index
+from cdk_backup_jobs_runtime import rules, shapes
+lambda_dir = Path(sys.argv[1]).resolve()
+loaded = [(name, str(Path(module.__file__).resolve().relative_to(lambda_dir)))
+          for name, module in list(sys.modules.items())
+          if getattr(module, "__file__", None) and Path(module.__file__).resolve().is_relative_to(lambda_dir)]
+print(json.dumps({"loaded": loaded,
+                  "same_rules": cdk_backup_jobs.validation.rules is rules,
+                  "same_lifecycle": cdk_backup_jobs.validation.shapes.LIFECYCLE is shapes.LIFECYCLE}))
+"""
+
+
+def test_each_lambda_module_is_loaded_once_under_one_name():
+    import json
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", ONE_NAME_PER_MODULE, str(REPO / "lambda")],
+                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout)
+    files = [file for _, file in found["loaded"]]
+    names = {name for name, _ in found["loaded"]}
+
+    assert len(files) == len(set(files)), f"a module is loaded under two names: {sorted(found['loaded'])}"
+    assert "cdk_backup_jobs_runtime/rules.py" in files and "index.py" in files
+    assert names == {"index", "cdk_backup_jobs_runtime"} | {n for n in names if n.startswith("cdk_backup_jobs_runtime.")}
+    assert found["same_rules"] and found["same_lifecycle"]
+
+
+def test_the_rules_have_no_second_import_name():
+    import importlib.util
+
+    for name in ("backup_jobs_rules", "cdk_backup_jobs.provider_code", "cdk_backup_jobs.rules"):
+        assert importlib.util.find_spec(name) is None, name
 
 
 def test_testing_tools_load_without_aws_cdk_lib():

@@ -1,11 +1,9 @@
-"""The package as users get it: a wheel that works outside the repository, a stable asset, docs that match."""
+"""The package as users get it: a wheel that works outside the repository and a stable asset (the docs: test_docs.py)."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,9 +14,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from cdk_backup_jobs.provider_code import backup_jobs_rules as rules
-from cdk_backup_jobs.provider_code import backup_jobs_service as service
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,7 +77,7 @@ def test_a_staged_folder_that_was_altered_is_never_used(tmp_path, monkeypatch):
         provider_asset.provider_asset_dir.cache_clear()
 
     assert first.is_relative_to(tmp_path) and second == first
-    assert (second / "index.py").read_bytes() == (provider_asset.handler_source_dir() / "index.py").read_bytes()
+    assert (second / "index.py").read_bytes() == provider_asset.entry_module().read_bytes()
 
 
 def project_files() -> list[str]:
@@ -98,14 +93,11 @@ def project_files() -> list[str]:
 
 
 def clean_copy(target: Path) -> Path:
-    """The project files copied to ``target``; links stay links (provider_code links to lambda/)."""
+    """The project files copied to ``target``."""
     for name in project_files():
         source, copy = REPO / name, target / name
         copy.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            copy.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, copy)
+        shutil.copy2(source, copy)
     return target
 
 
@@ -132,13 +124,19 @@ def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
 
 
 def test_wheel_carries_exactly_the_lambda_modules(wheel):
-    # Every .py in provider_code goes into the Lambda asset (and its hash):
-    # a stale module would ship and change the asset.
-    lambda_modules = {f"cdk_backup_jobs/provider_code/{Path(name).name}" for name in project_files()
-                      if Path(name).parent == Path("lambda") and name.endswith(".py")}
-    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("cdk_backup_jobs/provider_code/")}
-    assert "cdk_backup_jobs/provider_code/index.py" in lambda_modules
-    assert shipped == lambda_modules
+    # Every .py of the runtime package goes into the Lambda asset (and its
+    # hash): a stale module would ship and change the asset. The entry,
+    # lambda/index.py, ships as data of the library, not as a top-level module.
+    lambda_files = {name for name in project_files() if name.startswith("lambda/") and name.endswith(".py")}
+    expected = {name.replace("lambda/index.py", "cdk_backup_jobs/lambda_entry/index.py").removeprefix("lambda/")
+                for name in lambda_files}
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {n for n in names if n.endswith(".py")
+               and n.startswith(("cdk_backup_jobs_runtime/", "cdk_backup_jobs/lambda_entry/"))}
+    assert "lambda/index.py" in lambda_files and "lambda/cdk_backup_jobs_runtime/rules.py" in lambda_files
+    assert shipped == expected
+    assert "index.py" not in names
+    assert "cdk_backup_jobs_runtime/py.typed" in names  # users' mypy follows the library into it
 
 
 def wheel_requirements(wheel: Path) -> list[str]:
@@ -232,112 +230,3 @@ def test_installed_wheel_synthesizes_an_external_app_with_the_repositorys_asset(
     assert key.endswith(".zip") and key == in_repository
     assert str(REPO) not in location and str(Path(installed).parent.parent) in location
     assert list(other_cache.rglob("index.py")), "the asset was not staged in the given cache"
-
-
-# --- docs match the code -----------------------------------------------------
-
-def documented_params(cls: type) -> set[str]:
-    return set(re.findall(r":param (\w+):", inspect.getdoc(cls) or ""))
-
-
-def readme_table(first_header: str, after: str = "") -> tuple[list[str], list[list[str]]]:
-    """The header cells and the rows' cells of the first README table, after the
-    line ``after``, whose header starts with ``first_header``."""
-    lines = (REPO / "README.md").read_text().splitlines()
-    begin = lines.index(after) if after else 0
-    start = next(i for i in range(begin, len(lines)) if lines[i].startswith(f"| {first_header} |"))
-    header, rows = _cells(lines[start]), []
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        rows.append(_cells(line))
-    return header, rows
-
-
-def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-
-
-def code_names(cell: str) -> list[str]:
-    """The `names` in a table cell, leaving out those in remarks (parentheses)."""
-    while re.search(r"\([^()]*\)", cell):
-        cell = re.sub(r"\([^()]*\)", "", cell)
-    return re.findall(r"`(\w+)`", cell)
-
-
-def readme_props(section: str) -> set[str]:
-    _, rows = readme_table("prop", after=f"### `{section}` props")
-    return {name for row in rows for name in code_names(row[0])}
-
-
-@pytest.mark.parametrize("class_name", ["BackupJob", "CopyJob"])
-def test_every_prop_is_documented_in_its_docstring_and_the_readme(class_name):
-    import cdk_backup_jobs
-
-    cls = getattr(cdk_backup_jobs, class_name)
-    props = {name for name, p in inspect.signature(cls.__init__).parameters.items()
-             if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert props == documented_params(cls)
-    assert props == readme_props(class_name)
-
-
-def test_the_backup_job_table_names_each_props_api_members():
-    from cdk_backup_jobs.backup_job import PROP_NAMES
-
-    header, rows = readme_table("prop", after="### `BackupJob` props")
-    column = header.index("API member")
-    documented = {name: set(code_names(row[column])) for row in rows for name in code_names(row[0])}
-    expected: dict[str, set[str]] = {}
-    for member, prop in PROP_NAMES.items():
-        if "." not in member:  # Lifecycle's members have their own table
-            expected.setdefault(prop, set()).add(member)
-    assert documented == expected
-
-
-@pytest.mark.parametrize("resource_type", ["Custom::BackupJob", "Custom::CopyJob"])
-def test_the_cloudformation_property_table_lists_every_property(resource_type):
-    shape = {"Custom::BackupJob": rules.BACKUP_JOB_RESOURCE, "Custom::CopyJob": rules.COPY_JOB_RESOURCE}[resource_type]
-    _, rows = readme_table(f"`{resource_type}` property")
-    documented = [name for row in rows for name in code_names(row[0])]
-    required = {name for row in rows if "(required)" in row[0] for name in code_names(row[0])}
-    assert sorted(documented) == sorted(member.name for member in shape.members)
-    assert required == {member.name for member in shape.members if member.required}
-
-
-def test_the_get_att_table_lists_the_attributes_the_handler_returns():
-    header, rows = readme_table("`Fn::GetAtt`")
-    by_when = {row[0]: row for row in rows}
-    started = {"Custom::BackupJob": service.backup_job_attributes({"BackupJobId": "j"}),
-               "Custom::CopyJob": service.copy_job_attributes({"CopyJobId": "j"})}
-    finished = {"Custom::BackupJob": service.finished_backup_job_attributes({"BackupJobId": "j"}),
-                "Custom::CopyJob": service.finished_copy_job_attributes({"CopyJobId": "j"})}
-    assert set(by_when) == {"always", "when waited"}
-    for resource_type in ("Custom::BackupJob", "Custom::CopyJob"):
-        column = header.index(f"`{resource_type}`")
-        assert set(code_names(by_when["always"][column])) == set(started[resource_type])
-        assert set(code_names(by_when["when waited"][column])) == set(finished[resource_type]) - set(started[resource_type])
-
-
-def test_the_job_lifecycle_table_lists_every_field_with_its_api_member():
-    import dataclasses
-
-    from cdk_backup_jobs.lifecycle import PROP_NAMES, JobLifecycle
-
-    _, rows = readme_table("field", after="### `JobLifecycle`")
-    documented = {name: set(code_names(row[1])) for row in rows for name in code_names(row[0])}
-    assert set(documented) == {field.name for field in dataclasses.fields(JobLifecycle)}
-    assert documented == {prop.removeprefix("lifecycle."): {member.removeprefix("Lifecycle.")}
-                          for member, prop in PROP_NAMES.items() if "." in member}
-    assert set().union(*documented.values()) == {m.name for m in rules.LIFECYCLE.members if m.input_allowed}
-
-
-def test_every_public_name_has_a_docstring():
-    import cdk_backup_jobs
-
-    for name in cdk_backup_jobs.__all__:
-        value = getattr(cdk_backup_jobs, name)
-        if inspect.isclass(value):
-            assert inspect.getdoc(value), name
-            for attribute, member in vars(value).items():
-                if isinstance(member, property) and not attribute.startswith("_"):
-                    assert member.__doc__, f"{name}.{attribute}"

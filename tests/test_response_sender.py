@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 import pytest
 
-import backup_jobs_cfn
-from backup_jobs_cfn import deliver_response
+from cdk_backup_jobs_runtime import response_sender
+from cdk_backup_jobs_runtime.response_sender import deliver_response
 from cdk_backup_jobs.testing import response_server
 
 
@@ -18,7 +18,7 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A receiver that closes connections idle for 0.3 s (S3 closes idle ones too)."""
     with response_server(idle_timeout=0.3) as server:
         monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
-        monkeypatch.setattr(backup_jobs_cfn, "_kept_connections", {})
+        monkeypatch.setattr(response_sender, "_kept_connections", {})
         yield server
 
 
@@ -53,7 +53,7 @@ def test_a_connection_the_host_closed_is_replaced_at_once_without_a_failed_attem
 
 
 def test_a_put_that_loses_the_race_with_the_hosts_close_goes_again_on_a_new_connection(receiver, monkeypatch):
-    monkeypatch.setattr(backup_jobs_cfn, "_still_open", lambda connection: True)  # the check missed the close
+    monkeypatch.setattr(response_sender, "_still_open", lambda connection: True)  # the check missed the close
     send(receiver)
     time.sleep(0.6)
     began = time.monotonic()

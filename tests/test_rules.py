@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import backup_jobs_rules as rules
+from cdk_backup_jobs_runtime import coercion, rules, shapes
 
 VALID_BACKUP = {
     "BackupVaultName": "primary-vault",
@@ -22,12 +22,12 @@ VALID_COPY = {
 
 
 def backup_violations(**members: Any) -> list[str]:
-    return [str(v) for v in rules.validate(rules.START_BACKUP_JOB, {**VALID_BACKUP, **members})]
+    return [str(v) for v in rules.validate(shapes.START_BACKUP_JOB, {**VALID_BACKUP, **members})]
 
 
 def test_valid_minimal_inputs_pass():
-    assert rules.validate(rules.START_BACKUP_JOB, VALID_BACKUP) == []
-    assert rules.validate(rules.START_COPY_JOB, VALID_COPY) == []
+    assert rules.validate(shapes.START_BACKUP_JOB, VALID_BACKUP) == []
+    assert rules.validate(shapes.START_COPY_JOB, VALID_COPY) == []
 
 
 @pytest.mark.parametrize("name, ok", [
@@ -65,7 +65,7 @@ def test_complete_window_is_at_most_100_years(minutes, ok):
 ])
 def test_lifecycle_rules(lifecycle, ok):
     assert (backup_violations(Lifecycle=lifecycle) == []) is ok
-    copy = [str(v) for v in rules.validate(rules.START_COPY_JOB, {**VALID_COPY, "Lifecycle": lifecycle})]
+    copy = [str(v) for v in rules.validate(shapes.START_COPY_JOB, {**VALID_COPY, "Lifecycle": lifecycle})]
     assert (copy == []) is ok
 
 
@@ -103,7 +103,7 @@ def test_arn_shapes_and_enums(member, value):
 
 
 def test_required_members_are_named():
-    violations = rules.validate(rules.START_COPY_JOB, {})
+    violations = rules.validate(shapes.START_COPY_JOB, {})
     assert sorted(v.path for v in violations) == sorted(
         ["RecoveryPointArn", "SourceBackupVaultName", "DestinationBackupVaultArn", "IamRoleArn"])
     assert all(v.message == "is required" for v in violations)
@@ -111,14 +111,14 @@ def test_required_members_are_named():
 
 def test_unresolved_values_are_skipped():
     token = "${Token[TOKEN.12]}"
-    violations = rules.validate(rules.START_BACKUP_JOB, {**VALID_BACKUP, "BackupVaultName": token,
+    violations = rules.validate(shapes.START_BACKUP_JOB, {**VALID_BACKUP, "BackupVaultName": token,
                                                          "StartWindowMinutes": -1.8e289},
                                 is_unresolved=lambda v: v in (token, -1.8e289))
     assert violations == []
 
 
 def test_coerce_turns_cloudformation_strings_into_model_types():
-    params = rules.coerce(rules.START_BACKUP_JOB, {
+    params = coercion.coerce(shapes.START_BACKUP_JOB, {
         **VALID_BACKUP, "StartWindowMinutes": " 60 ", "Lifecycle": {
             "DeleteAfterDays": "-1", "OptInToArchiveForSupportedResources": "TRUE"},
         "RecoveryPointTags": {"n": 7},
@@ -139,7 +139,7 @@ def test_coerce_turns_cloudformation_strings_into_model_types():
 ])
 def test_coerce_names_what_cannot_be_converted(properties, expected):
     with pytest.raises(rules.InvalidJobInput) as raised:
-        rules.coerce(rules.START_BACKUP_JOB, {**VALID_BACKUP, **properties})
+        coercion.coerce(shapes.START_BACKUP_JOB, {**VALID_BACKUP, **properties})
     assert expected in str(raised.value)
 
 
@@ -157,24 +157,24 @@ def test_rules_match_the_service_model_in_shared_reference():
     model_file = Path(__file__).resolve().parents[2] / "shared/reference/backup-service-model-subset.json"
     if not model_file.exists():
         pytest.fail(f"service model not found beside the repository: {model_file.name}")
-    shapes = json.loads(model_file.read_text())["shapes"]
-    for shape, ours in (("StartBackupJobInput", rules.START_BACKUP_JOB),
-                        ("StartCopyJobInput", rules.START_COPY_JOB)):
-        model = shapes[shape]
+    model_shapes = json.loads(model_file.read_text())["shapes"]
+    for shape, ours in (("StartBackupJobInput", shapes.START_BACKUP_JOB),
+                        ("StartCopyJobInput", shapes.START_COPY_JOB)):
+        model = model_shapes[shape]
         assert {m.name for m in ours.members} == set(model["members"])
         assert {m.name for m in ours.members if m.required} == set(model["required"])
         for member in ours.members:
-            target = shapes[model["members"][member.name]["shape"]]
+            target = model_shapes[model["members"][member.name]["shape"]]
             if "pattern" in target:
                 assert member.pattern == target["pattern"], member.name
             if "enum" in target:
                 assert set(member.enum) == set(target["enum"]), member.name
-    assert rules.BACKUP_OPTION_PATTERN == shapes["BackupOptionKey"]["pattern"] == shapes["BackupOptionValue"]["pattern"]
-    assert {m.name for m in rules.LIFECYCLE.members} == set(shapes["Lifecycle"]["members"])
+    assert shapes.BACKUP_OPTION_PATTERN == model_shapes["BackupOptionKey"]["pattern"] == model_shapes["BackupOptionValue"]["pattern"]
+    assert {m.name for m in shapes.LIFECYCLE.members} == set(model_shapes["Lifecycle"]["members"])
 
 
 def resource_violations(**members: Any) -> list[str]:
-    return [str(v) for v in rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, **members})]
+    return [str(v) for v in rules.validate(shapes.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, **members})]
 
 
 @pytest.mark.parametrize("members, expected", [
@@ -210,9 +210,9 @@ def test_what_a_final_backup_and_an_ordinary_job_accept(members):
 def test_a_token_for_idempotency_is_refused_but_an_unresolved_run_on_delete_is_left_for_the_handler():
     token = "${Token[TOKEN.7]}"
     unresolved = lambda v: v == token  # noqa: E731
-    with_token = rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": True,
+    with_token = rules.validate(shapes.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": True,
                                                             "IdempotencyToken": token}, unresolved)
-    undecided = rules.validate(rules.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": token,
+    undecided = rules.validate(shapes.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, "RunOnDelete": token,
                                                            "IdempotencyToken": "fixed", "SkipFinalBackup": True},
                                unresolved)
 
@@ -221,5 +221,5 @@ def test_a_token_for_idempotency_is_refused_but_an_unresolved_run_on_delete_is_l
 
 
 def test_copy_jobs_have_no_final_backup_members():
-    violations = [str(v) for v in rules.validate(rules.COPY_JOB_RESOURCE, {**VALID_COPY, "SkipFinalBackup": True})]
+    violations = [str(v) for v in rules.validate(shapes.COPY_JOB_RESOURCE, {**VALID_COPY, "SkipFinalBackup": True})]
     assert violations == ["SkipFinalBackup is not a Custom::CopyJob member"]

@@ -16,7 +16,7 @@ from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from test_waiting import VOLUME, no_polling_left, synth
 
-import backup_jobs_handler as jobs
+from cdk_backup_jobs_runtime import jobs
 
 
 def volume_backup(wait: bool, copy: bool) -> Any:

@@ -13,7 +13,8 @@ from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, che
                                           checked_properties, job_custom_resource, provider_properties)
 from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import BACKUP_JOB_RESOURCE, Violation
+from cdk_backup_jobs_runtime.rules import Violation
+from cdk_backup_jobs_runtime.shapes import BACKUP_JOB_RESOURCE
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import (JobValidationError, PropType, instance_of, is_construct, is_flag,
                                         is_mapping, whole_units)

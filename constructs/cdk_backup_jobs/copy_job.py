@@ -11,7 +11,8 @@ from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, che
                                           checked_properties, job_custom_resource, provider_properties)
 from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import COPY_JOB_RESOURCE, Violation
+from cdk_backup_jobs_runtime.rules import Violation
+from cdk_backup_jobs_runtime.shapes import COPY_JOB_RESOURCE
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import JobValidationError, PropType
 from cdk_backup_jobs.vaults import destination_vault_arn, vault_name

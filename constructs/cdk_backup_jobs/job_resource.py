@@ -8,7 +8,8 @@ from aws_cdk import CustomResource, Duration, Stack, Token
 from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.provider_code.backup_jobs_rules import (MAX_WAIT_MINUTES, Member, Violation,
+from cdk_backup_jobs_runtime.shapes import MAX_WAIT_MINUTES, Member
+from cdk_backup_jobs_runtime.rules import (Violation,
                                                               placement_violations)
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.lifecycle import JobLifecycle

@@ -7,8 +7,8 @@ from typing import Any, Union
 
 from aws_cdk import Duration
 
-from cdk_backup_jobs.provider_code.backup_jobs_rules import KEEP_FOREVER as _API_KEEP_FOREVER
-from cdk_backup_jobs.provider_code.backup_jobs_rules import Violation
+from cdk_backup_jobs_runtime.shapes import KEEP_FOREVER as _API_KEEP_FOREVER
+from cdk_backup_jobs_runtime.rules import Violation
 from cdk_backup_jobs.validation import whole_units
 
 

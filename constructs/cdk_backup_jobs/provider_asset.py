@@ -1,29 +1,45 @@
 """The provider's Lambda code: our handler modules plus crhelper, staged without Docker.
 
-crhelper is not in the Lambda runtime, so it is copied from the installed
-package; boto3 is the runtime's own. Only ``.py`` sources (and crhelper's
-licence) are copied, never bytecode caches, so the asset hash depends on the
-code alone and is the same for two synths with the same versions.
+The asset mirrors ``lambda/``: ``index.py`` (the entry, ``index.handler``)
+and the ``cdk_backup_jobs_runtime`` package, which the library imports too
+(its rules) under that same one name. crhelper is not in the Lambda runtime,
+so it is copied from the installed package; boto3 is the runtime's own. Only
+``.py`` sources (and crhelper's licence) are copied, never bytecode caches, so
+the asset hash depends on the code alone and is the same for two synths with
+the same versions, from a source checkout or from the wheel.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-import crhelper
+import cdk_backup_jobs_runtime
 
-import cdk_backup_jobs.provider_code as provider_code
+RUNTIME_PACKAGE = cdk_backup_jobs_runtime.__name__
+ENTRY_MODULE = "index.py"
 
 
-def handler_source_dir() -> Path:
-    """The Lambda asset root (``lambda/`` in the repository)."""
-    return Path(next(iter(provider_code.__path__))).resolve()
+def runtime_package_dir() -> Path:
+    """The folder of the ``cdk_backup_jobs_runtime`` package (``lambda/cdk_backup_jobs_runtime``)."""
+    return Path(next(iter(cdk_backup_jobs_runtime.__path__))).resolve()
+
+
+def entry_module() -> Path:
+    """``lambda/index.py``, the Lambda entry.
+
+    A wheel ships it as ``cdk_backup_jobs/lambda_entry/index.py`` (it belongs
+    to no package, and a top-level ``index`` module in site-packages would
+    shadow users' own); a source checkout has it beside the runtime package.
+    """
+    packaged = Path(__file__).resolve().parent / "lambda_entry" / ENTRY_MODULE
+    return packaged if packaged.is_file() else runtime_package_dir().parent / ENTRY_MODULE
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,14 +91,24 @@ def _staged(files: dict[str, bytes], parent: Path) -> Path:
 
 
 def _asset_files() -> dict[str, bytes]:
-    """Relative path -> content: the handler modules, and crhelper's sources and licence."""
-    files = {source.name: source.read_bytes() for source in handler_source_dir().glob("*.py")}
-    for source in Path(next(iter(crhelper.__path__))).glob("*.py"):
+    """Relative path -> content: the entry, the runtime package, and crhelper's sources and licence."""
+    files = {ENTRY_MODULE: entry_module().read_bytes()}
+    for source in runtime_package_dir().glob("*.py"):
+        files[f"{RUNTIME_PACKAGE}/{source.name}"] = source.read_bytes()
+    for source in _crhelper_dir().glob("*.py"):
         files[f"crhelper/{source.name}"] = source.read_bytes()
     licence = _crhelper_licence()
     if licence is not None:
         files["crhelper/LICENSE"] = licence.encode()
     return files
+
+
+def _crhelper_dir() -> Path:
+    """crhelper's installed folder, found without importing it (its import pulls in boto3)."""
+    spec = importlib.util.find_spec("crhelper")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("crhelper is not installed; the provider's Lambda asset bundles it")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _holds(folder: Path, files: dict[str, bytes]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 from aws_cdk import Duration, Token
 from constructs import Node
 
-from cdk_backup_jobs.provider_code import backup_jobs_rules as rules
+from cdk_backup_jobs_runtime import rules, shapes
 
 
 class JobValidationError(ValueError):
@@ -38,7 +38,7 @@ def _holds_non_finite(value: Any) -> bool:
 
 def check_job_input(
     construct_path: str,
-    shape: rules.Member,
+    shape: shapes.Member,
     params: Mapping[str, Any],
     prop_names: Mapping[str, str],
     problems: list[rules.Violation] | None = None,

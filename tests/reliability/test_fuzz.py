@@ -8,13 +8,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import backup_jobs_rules as rules
+from cdk_backup_jobs_runtime import rules, shapes
 from construct_props import COPY_VAULT_ARN, PROPS, RECOVERY_POINT_ARN, SynthTally, build, judge
 from provider_events import LambdaContext, ROLE_ARN, VAULT, make_event
 from reliability_sizes import FUZZ_EXAMPLES
 
 JUNK_NAMES = ["", "ServiceToken2", "backupvaultname", "Lifecycle.DeleteAfterDays", "💾", "x" * 300]
-NAMES = sorted({m.name for m in rules.BACKUP_JOB_RESOURCE.members} | {m.name for m in rules.COPY_JOB_RESOURCE.members})
+NAMES = sorted({m.name for m in shapes.BACKUP_JOB_RESOURCE.members} | {m.name for m in shapes.COPY_JOB_RESOURCE.members})
 SCALARS = st.one_of(
     st.text(max_size=300), st.sampled_from(["true", "false", "TRUE", "-1", "0", "60", " 60 ", "1e3", "9" * 30]),
     st.integers(min_value=-10**20, max_value=10**20).map(str), st.integers(), st.booleans(), st.none(),
@@ -34,7 +34,7 @@ VALID = {
 }
 
 
-SHAPES = {"Custom::BackupJob": rules.BACKUP_JOB_RESOURCE, "Custom::CopyJob": rules.COPY_JOB_RESOURCE}
+SHAPES = {"Custom::BackupJob": shapes.BACKUP_JOB_RESOURCE, "Custom::CopyJob": shapes.COPY_JOB_RESOURCE}
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def test_construct_fuzz(record):
     text = st.text(max_size=80)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(vault=st.one_of(text, st.from_regex(rules.VAULT_NAME_PATTERN, fullmatch=True)),
+    @given(vault=st.one_of(text, st.from_regex(shapes.VAULT_NAME_PATTERN, fullmatch=True)),
            arn=st.one_of(text, st.just("arn:aws:dynamodb:us-east-1:123456789012:table/t")),
            start=st.none() | st.integers(min_value=60, max_value=52_560_000).map(float)
            | st.floats(min_value=0, max_value=10**9, allow_nan=False),
@@ -255,7 +255,7 @@ def test_copy_job_construct_fuzz(record):
     text = st.text(max_size=80)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(source_vault=st.one_of(text, st.from_regex(rules.VAULT_NAME_PATTERN, fullmatch=True)),
+    @given(source_vault=st.one_of(text, st.from_regex(shapes.VAULT_NAME_PATTERN, fullmatch=True)),
            destination=st.one_of(text, st.just(COPY_VAULT_ARN),
                                  st.from_regex(r"arn:aws:backup:[a-z]{2}-[a-z]+-[1-9]:\d{12}:backup-vault:[\w-]{2,50}",
                                                fullmatch=True)),

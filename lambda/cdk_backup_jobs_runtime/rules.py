@@ -29,48 +29,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Mapping
 
-Kind = Literal["string", "long", "boolean", "map", "structure"]
-
-MAX_WINDOW_MINUTES = 52_560_000
-MIN_START_WINDOW_MINUTES = 60
-MAX_LIFECYCLE_DAYS = 36_500
-COLD_STORAGE_MINIMUM_DAYS = 90
-KEEP_FOREVER = -1
-MAX_TAGS = 50
-MAX_TAG_KEY_LENGTH = 128
-MAX_TAG_VALUE_LENGTH = 256
-
-VAULT_NAME_PATTERN = r"^[a-zA-Z0-9\-\_]{2,50}$"
-BACKUP_OPTION_PATTERN = r"^[a-zA-Z0-9\-\_\.]{1,50}$"
-ARN_PATTERN = r"^arn:[a-z][a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
-IAM_ROLE_ARN_PATTERN = r"^arn:[a-z][a-z0-9-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
-VAULT_ARN_PATTERN = (
-    r"^arn:[a-z][a-z0-9-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[a-zA-Z0-9\-\_]{2,50}$"
-)
-DOCUMENTED_BACKUP_OPTIONS: Mapping[str, tuple[str, ...]] = {
-    "WindowsVSS": ("enabled", "disabled"),
-}
-
-
-@dataclass(frozen=True)
-class Member:
-    """One member of an API input shape, with the constraints AWS enforces."""
-
-    name: str
-    kind: Kind
-    required: bool = False
-    pattern: str | None = None
-    pattern_hint: str = ""
-    enum: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
-    members: tuple["Member", ...] = ()
-    input_allowed: bool = True
-
-    def member(self, name: str) -> "Member | None":
-        return next((m for m in self.members if m.name == name), None)
+from cdk_backup_jobs_runtime.shapes import (BACKUP_OPTION_PATTERN, COLD_STORAGE_MINIMUM_DAYS,
+                                            DOCUMENTED_BACKUP_OPTIONS, KEEP_FOREVER, LIFECYCLE, MAX_TAG_KEY_LENGTH,
+                                            MAX_TAG_VALUE_LENGTH, MAX_TAGS, VAULT_ARN_PATTERN, Member)
 
 
 @dataclass(frozen=True)
@@ -105,168 +68,8 @@ def summarize(violations: list[Violation], limit: int = 230) -> str:
     return text
 
 
-def _window(name: str, minimum: int) -> Member:
-    return Member(name, "long", minimum=minimum, maximum=MAX_WINDOW_MINUTES)
-
-
-def _lifecycle_days(name: str) -> Member:
-    return Member(name, "long", minimum=1, maximum=MAX_LIFECYCLE_DAYS)
-
-
-LIFECYCLE = Member(
-    "Lifecycle",
-    "structure",
-    members=(
-        _lifecycle_days("MoveToColdStorageAfterDays"),
-        _lifecycle_days("DeleteAfterDays"),
-        Member("OptInToArchiveForSupportedResources", "boolean"),
-        Member("DeleteAfterEvent", "string", input_allowed=False),
-    ),
-)
-
-def _vault_name(name: str) -> Member:
-    return Member(name, "string", required=True, pattern=VAULT_NAME_PATTERN,
-                  pattern_hint="2 to 50 letters, digits, hyphens or underscores")
-
-
-def _arn(name: str) -> Member:
-    return Member(name, "string", required=True, pattern=ARN_PATTERN, pattern_hint="an ARN")
-
-
-def _vault_arn(name: str, required: bool) -> Member:
-    return Member(name, "string", required=required, pattern=VAULT_ARN_PATTERN,
-                  pattern_hint="a backup vault ARN")
-
-
-IAM_ROLE_ARN = Member("IamRoleArn", "string", required=True, pattern=IAM_ROLE_ARN_PATTERN,
-                      pattern_hint="an IAM role ARN")
-IDEMPOTENCY_TOKEN = Member("IdempotencyToken", "string")
-
-START_BACKUP_JOB = Member(
-    "StartBackupJob",
-    "structure",
-    members=(
-        _vault_name("BackupVaultName"),
-        _arn("ResourceArn"),
-        IAM_ROLE_ARN,
-        IDEMPOTENCY_TOKEN,
-        _window("StartWindowMinutes", minimum=MIN_START_WINDOW_MINUTES),
-        _window("CompleteWindowMinutes", minimum=1),
-        LIFECYCLE,
-        Member("RecoveryPointTags", "map"),
-        Member("BackupOptions", "map"),
-        Member("Index", "string", enum=("ENABLED", "DISABLED")),
-        _vault_arn("LogicallyAirGappedBackupVaultArn", required=False),
-    ),
-)
-
-START_COPY_JOB = Member(
-    "StartCopyJob",
-    "structure",
-    members=(
-        _arn("RecoveryPointArn"),
-        _vault_name("SourceBackupVaultName"),
-        _vault_arn("DestinationBackupVaultArn", required=True),
-        IAM_ROLE_ARN,
-        IDEMPOTENCY_TOKEN,
-        LIFECYCLE,
-    ),
-)
-
-# The provider's own properties, beside the API members. A job waits at most
-# this long so that its answer, after a last poll, beats CloudFormation's
-# one-hour ServiceTimeout cap.
-MAX_WAIT_MINUTES = 55
-WAIT_FOR_COMPLETION = Member("WaitForCompletion", "boolean")
-WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_WAIT_MINUTES)
-RUN_TOKEN = Member("RunToken", "string")
-STOP_ON_DELETE = Member("StopOnDelete", "boolean")
-# A final backup: nothing runs on Create or Update; Delete backs the resource up, waited.
-RUN_ON_DELETE = Member("RunOnDelete", "boolean")
-PROTECTED_LOGICAL_ID = Member("ProtectedLogicalId", "string")
-SKIP_FINAL_BACKUP = Member("SkipFinalBackup", "boolean")
-PROVIDER_MEMBERS = (WAIT_FOR_COMPLETION, WAIT_TIMEOUT_MINUTES, RUN_TOKEN)
-
-BACKUP_JOB_RESOURCE = Member(
-    "Custom::BackupJob", "structure",
-    members=START_BACKUP_JOB.members + PROVIDER_MEMBERS
-    + (STOP_ON_DELETE, RUN_ON_DELETE, PROTECTED_LOGICAL_ID, SKIP_FINAL_BACKUP),
-)
-COPY_JOB_RESOURCE = Member("Custom::CopyJob", "structure", members=START_COPY_JOB.members + PROVIDER_MEMBERS)
-
-_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
-_BOOLEAN_TEXT = {"true": True, "false": False}
-
-
 def _never_unresolved(_: Any) -> bool:
     return False
-
-
-def coerce(shape: Member, properties: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn CloudFormation's string-typed properties into the API model's types.
-
-    CloudFormation hands a custom resource every scalar as a string ("60",
-    "true"). Unknown members and values that cannot be converted raise
-    InvalidJobInput naming the member; nothing is silently dropped.
-    """
-    violations: list[Violation] = []
-    result = _coerce_structure(shape, properties, "", violations)
-    if violations:
-        raise InvalidJobInput(shape.name, violations)
-    return result
-
-
-def _coerce_structure(
-    shape: Member, value: Any, prefix: str, violations: list[Violation]
-) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        violations.append(Violation(prefix.rstrip(".") or shape.name, "must be an object"))
-        return {}
-    result: dict[str, Any] = {}
-    for name, raw in value.items():
-        member = shape.member(str(name))
-        path = f"{prefix}{name}"
-        if member is None:
-            violations.append(Violation(_clip(path), f"is not a {shape.name} member"))
-            continue
-        converted = _coerce_value(member, raw, path, violations)
-        if converted is not None:
-            result[member.name] = converted
-    return result
-
-
-def _coerce_value(member: Member, raw: Any, path: str, violations: list[Violation]) -> Any:
-    if member.kind == "structure":
-        return _coerce_structure(member, raw, f"{path}.", violations)
-    if member.kind == "map":
-        if not isinstance(raw, Mapping):
-            violations.append(Violation(path, "must be a map of strings to strings"))
-            return None
-        entries = {}
-        for key, item in raw.items():
-            if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-                violations.append(Violation(path, f"value for key '{_clip(str(key))}' must be a string"))
-            else:
-                entries[str(key)] = str(item)
-        return entries
-    if member.kind == "long":
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and _INTEGER_TEXT.match(raw.strip()):
-            return int(raw.strip())
-        violations.append(Violation(path, f"must be a whole number, got {_show(raw)}"))
-        return None
-    if member.kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lower() in _BOOLEAN_TEXT:
-            return _BOOLEAN_TEXT[raw.strip().lower()]
-        violations.append(Violation(path, f"must be true or false, got {_show(raw)}"))
-        return None
-    if isinstance(raw, str):
-        return raw
-    violations.append(Violation(path, f"must be a string, got {type(raw).__name__}"))
-    return None
 
 
 def validate(
@@ -315,7 +118,7 @@ def _check_structure(
             violations.extend(_scalar_violations(member, value, path))
     unknown = [name for name in params if shape.member(str(name)) is None]
     violations.extend(
-        Violation(_clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
+        Violation(clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
     )
     if "WaitTimeoutMinutes" in params and shape.member("WaitForCompletion") is not None:
         waits = [params.get(name) for name in ("WaitForCompletion", "RunOnDelete")]
@@ -386,18 +189,18 @@ def placement_violations(
 def _scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:
     if member.kind == "long":
         if not isinstance(value, int) or isinstance(value, bool):
-            return [Violation(path, f"must be a whole number, got {_show(value)}")]
+            return [Violation(path, f"must be a whole number, got {show(value)}")]
         return _range_violations(member, value, path)
     if member.kind == "boolean":
         if not isinstance(value, bool):
-            return [Violation(path, f"must be true or false, got {_show(value)}")]
+            return [Violation(path, f"must be true or false, got {show(value)}")]
         return []
     if not isinstance(value, str):
         return [Violation(path, f"must be a string, got {type(value).__name__}")]
     if member.enum and value not in member.enum:
-        return [Violation(path, f"must be one of {', '.join(member.enum)}, got {_show(value)}")]
+        return [Violation(path, f"must be one of {', '.join(member.enum)}, got {show(value)}")]
     if member.pattern and not re.match(member.pattern, value):
-        return [Violation(path, f"must be {member.pattern_hint}, got {_show(value)}")]
+        return [Violation(path, f"must be {member.pattern_hint}, got {show(value)}")]
     return []
 
 
@@ -461,14 +264,14 @@ def _tag_violations(tags: Mapping[str, Any], path: str, count: int) -> list[Viol
         violations.append(Violation(path, f"may hold at most {MAX_TAGS} tags, got {count}"))
     for key, value in tags.items():
         if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
-            violations.append(Violation(path, f"keys must be 1 to {MAX_TAG_KEY_LENGTH} characters, got {_show(key)}"))
+            violations.append(Violation(path, f"keys must be 1 to {MAX_TAG_KEY_LENGTH} characters, got {show(key)}"))
         elif key.lower().startswith("aws:"):
-            violations.append(Violation(path, f"key '{_clip(key)}' uses the reserved prefix 'aws:'"))
+            violations.append(Violation(path, f"key '{clip(key)}' uses the reserved prefix 'aws:'"))
         if not isinstance(value, str):
-            violations.append(Violation(path, f"value for key '{_clip(str(key))}' must be a string"))
+            violations.append(Violation(path, f"value for key '{clip(str(key))}' must be a string"))
         elif len(value) > MAX_TAG_VALUE_LENGTH:
             violations.append(Violation(
-                path, f"value for key '{_clip(key)}' must be at most {MAX_TAG_VALUE_LENGTH} characters"
+                path, f"value for key '{clip(key)}' must be at most {MAX_TAG_VALUE_LENGTH} characters"
             ))
     return violations
 
@@ -477,16 +280,16 @@ def _backup_option_violations(options: Mapping[str, Any], path: str) -> list[Vio
     violations = []
     for key, value in options.items():
         if not isinstance(key, str) or not re.match(BACKUP_OPTION_PATTERN, key):
-            violations.append(Violation(path, f"key must match {BACKUP_OPTION_PATTERN}, got {_show(key)}"))
+            violations.append(Violation(path, f"key must match {BACKUP_OPTION_PATTERN}, got {show(key)}"))
             continue
         allowed = DOCUMENTED_BACKUP_OPTIONS.get(key)
         if allowed is None:
             violations.append(Violation(
-                path, f"key must be one of {', '.join(DOCUMENTED_BACKUP_OPTIONS)}, got {_show(key)}"
+                path, f"key must be one of {', '.join(DOCUMENTED_BACKUP_OPTIONS)}, got {show(key)}"
             ))
         elif value not in allowed:
             violations.append(Violation(
-                f"{path}.{key}", f"must be one of {', '.join(allowed)}, got {_show(value)}"
+                f"{path}.{key}", f"must be one of {', '.join(allowed)}, got {show(value)}"
             ))
     return violations
 
@@ -495,10 +298,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _clip(text: str, limit: int = 60) -> str:
+def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     """A short, quoted rendering of a bad value for an error message."""
-    return repr(_clip(value)) if isinstance(value, str) else _clip(repr(value))
+    return repr(clip(value)) if isinstance(value, str) else clip(repr(value))

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-import backup_jobs_rules as rules
-import backup_jobs_service as service
-from backup_jobs_events import CustomResourceRequest, derived_idempotency_token
-from backup_jobs_logging import StructuredLogger
+from cdk_backup_jobs_runtime import coercion, rules, shapes
+from cdk_backup_jobs_runtime import backup_service as service
+from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
 
@@ -29,7 +29,7 @@ RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its 
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
 UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
 """States a waited job can still leave: an ABORTING job is waited for until it is ABORTED."""
-DEFAULT_WAIT_MINUTES = rules.MAX_WAIT_MINUTES
+DEFAULT_WAIT_MINUTES = shapes.MAX_WAIT_MINUTES
 ARMED_FINAL_BACKUP_DATA: Mapping[str, str] = MappingProxyType(
     {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "", "IsParent": "false"})
 """A final backup's attributes until its Delete runs the backup: nothing has run yet."""
@@ -71,8 +71,8 @@ class JobType:
 
     resource_type: str
     noun: str
-    shape: rules.Member
-    api_shape: rules.Member
+    shape: shapes.Member
+    api_shape: shapes.Member
     id_attribute: str
     start: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
     describe: Callable[[Any, str], dict[str, Any]]
@@ -81,12 +81,12 @@ class JobType:
 
 
 BACKUP_JOB = JobType(
-    "Custom::BackupJob", "Backup job", rules.BACKUP_JOB_RESOURCE, rules.START_BACKUP_JOB, "BackupJobId",
+    "Custom::BackupJob", "Backup job", shapes.BACKUP_JOB_RESOURCE, shapes.START_BACKUP_JOB, "BackupJobId",
     service.start_backup_job, service.describe_backup_job,
     service.backup_job_attributes, service.finished_backup_job_attributes,
 )
 COPY_JOB = JobType(
-    "Custom::CopyJob", "Copy job", rules.COPY_JOB_RESOURCE, rules.START_COPY_JOB, "CopyJobId",
+    "Custom::CopyJob", "Copy job", shapes.COPY_JOB_RESOURCE, shapes.START_COPY_JOB, "CopyJobId",
     service.start_copy_job, service.describe_copy_job,
     service.copy_job_attributes, service.finished_copy_job_attributes,
 )
@@ -133,7 +133,7 @@ def job_type_for(request: CustomResourceRequest) -> JobType:
 def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
     """The resource properties, converted from CloudFormation's strings and checked."""
     try:
-        values = rules.coerce(job_type.shape, properties)
+        values = coercion.coerce(job_type.shape, properties)
     except rules.InvalidJobInput as error:
         raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {error}") from None
     violations = rules.validate(job_type.shape, values)
