@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from cdk_backup_jobs_runtime import jobs
+from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.errors import ProviderError
 from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 from cdk_backup_jobs_runtime.backup_service import create_backup_client, create_cloudformation_client
 
 log = StructuredLogger()
-helper = ProviderResource(expected_errors=(jobs.ProviderError,), polling_interval=1)
+helper = ProviderResource(expected_errors=(ProviderError,), polling_interval=1)
 _backup_client: Any = None
 _stack_client: Any = None
 
@@ -32,7 +34,7 @@ def stack_client() -> Any:
     return _stack_client
 
 
-def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dict[str, Any],
+def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str, Any],
              polling: bool = False) -> str | None:
     """Run one action; its physical ID, or None while a polled job is still running."""
     request = CustomResourceRequest.from_event(event)
@@ -47,14 +49,14 @@ def _respond(action: Callable[[CustomResourceRequest], jobs.Outcome], event: dic
         log.info("Request received", properties=sorted(request.properties))
     try:
         outcome = action(request)
-    except jobs.ProviderError as error:
+    except ProviderError as error:
         if error.physical_resource_id:
             helper.PhysicalResourceId = error.physical_resource_id
         log.error("Request failed", reason=str(error))
         raise
     except Exception as error:  # a bug of ours: say where to look, not a stack trace
         log.error("Unexpected error", exc_info=True)
-        raise jobs.ProviderError(
+        raise ProviderError(
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
     # The outcome's data is complete: replace, so nothing only a poll needed

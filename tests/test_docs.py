@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_backup_jobs_runtime import backup_service as service
+from cdk_backup_jobs_runtime import job_attributes
 from cdk_backup_jobs_runtime import rules, shapes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,10 +89,10 @@ def test_the_cloudformation_property_table_lists_every_property(resource_type):
 def test_the_get_att_table_lists_the_attributes_the_handler_returns():
     header, rows = doc_table("docs/cloudformation.md", "`Fn::GetAtt`")
     by_when = {row[0]: row for row in rows}
-    started = {"Custom::BackupJob": service.backup_job_attributes({"BackupJobId": "j"}),
-               "Custom::CopyJob": service.copy_job_attributes({"CopyJobId": "j"})}
-    finished = {"Custom::BackupJob": service.finished_backup_job_attributes({"BackupJobId": "j"}),
-                "Custom::CopyJob": service.finished_copy_job_attributes({"CopyJobId": "j"})}
+    started = {"Custom::BackupJob": job_attributes.backup_job_attributes({"BackupJobId": "j"}),
+               "Custom::CopyJob": job_attributes.copy_job_attributes({"CopyJobId": "j"})}
+    finished = {"Custom::BackupJob": job_attributes.finished_backup_job_attributes({"BackupJobId": "j"}),
+                "Custom::CopyJob": job_attributes.finished_copy_job_attributes({"CopyJobId": "j"})}
     assert set(by_when) == {"always", "when waited"}
     for resource_type in ("Custom::BackupJob", "Custom::CopyJob"):
         column = header.index(f"`{resource_type}`")
@@ -118,8 +118,8 @@ def test_the_attributes_table_lists_each_constructs_attributes_and_what_the_hand
 
     header, rows = doc_table("docs/constructs.md", "construct", after="## Attributes")
     construct, attribute, get_att = (header.index(name) for name in ("construct", "attribute", "`Fn::GetAtt`"))
-    finished = {"BackupJob": service.finished_backup_job_attributes({"BackupJobId": "j"}),
-                "CopyJob": service.finished_copy_job_attributes({"CopyJobId": "j"})}
+    finished = {"BackupJob": job_attributes.finished_backup_job_attributes({"BackupJobId": "j"}),
+                "CopyJob": job_attributes.finished_copy_job_attributes({"CopyJobId": "j"})}
     for class_name in ("BackupJob", "CopyJob"):
         cls = getattr(cdk_backup_jobs, class_name)
         mine = [row for row in rows if code_names(row[construct]) == [class_name]]

@@ -16,7 +16,10 @@ from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from test_waiting import VOLUME, no_polling_left, synth
 
-from cdk_backup_jobs_runtime import jobs
+from cdk_backup_jobs_runtime import decisions
+from cdk_backup_jobs_runtime.errors import JobDidNotComplete
+from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
+from cdk_backup_jobs_runtime.service_clock import service_time
 
 
 def volume_backup(wait: bool, copy: bool) -> Any:
@@ -32,6 +35,7 @@ def volume_backup(wait: bool, copy: bool) -> Any:
     return build
 
 
+@pytest.mark.slow
 def test_turning_on_waiting_waits_for_the_running_job_before_its_copy(tmp_path, aws_backup, cfn_stack,
                                                                       cfn_scheduler):
     clock = ManualClock()
@@ -59,17 +63,17 @@ def _described(state: str, **members: Any) -> dict[str, Any]:
 
 
 def _deadline_in(seconds: float) -> dict[str, str]:
-    now = jobs.service.service_time(_described("RUNNING"))
-    return {"BackupJobId": "job-1", jobs.WAIT_DEADLINE: f"{now + seconds:.3f}"}
+    now = service_time(_described("RUNNING"))
+    return {"BackupJobId": "job-1", decisions.WAIT_DEADLINE: f"{now + seconds:.3f}"}
 
 
 def test_an_aborting_job_is_waited_for_not_reported_as_ended():
-    outcome = jobs.judge_job(jobs.BACKUP_JOB, _described("ABORTING", PercentDone="40.0"), "job-1",
+    outcome = decisions.judge_job(BACKUP_JOB, _described("ABORTING", PercentDone="40.0"), "job-1",
                              _deadline_in(600))
     assert outcome.waiting
 
 
 @pytest.mark.parametrize("state", ["ABORTED", "FAILED", "EXPIRED", "PARTIAL"])
 def test_a_job_that_ended_otherwise_than_completed_fails_with_its_status_message(state):
-    with pytest.raises(jobs.JobDidNotComplete, match=f"Backup job job-1 ended {state}: disk gone"):
-        jobs.judge_job(jobs.BACKUP_JOB, _described(state, StatusMessage="disk gone"), "job-1", _deadline_in(600))
+    with pytest.raises(JobDidNotComplete, match=f"Backup job job-1 ended {state}: disk gone"):
+        decisions.judge_job(BACKUP_JOB, _described(state, StatusMessage="disk gone"), "job-1", _deadline_in(600))

@@ -1,14 +1,17 @@
-"""The AWS Backup calls the provider makes, and nothing else.
+"""The AWS Backup calls the provider makes, and the clients they go through.
 
-Every function takes its botocore client as an argument, so the job logic can be
+Every call takes its botocore client as an argument, so the job logic can be
 exercised against any endpoint (the local emulator in tests) without patching.
+CloudFormation's own calls (a final backup reading its stack) are in
+``stack_state``.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.service_clock import service_time
 
 # Throttling and 5xx are retried by botocore itself before the handler sees
 # them. Retrying Start* is safe because every call carries an IdempotencyToken.
@@ -53,7 +56,7 @@ def create_backup_client() -> Any:
 
 
 def create_cloudformation_client() -> Any:
-    """A CloudFormation client, for a final backup to read its stack's state."""
+    """A CloudFormation client, for ``stack_state`` (a final backup and a rollback read their stack)."""
     return _client("cloudformation")
 
 
@@ -106,83 +109,21 @@ def botocore_version() -> str:
     return str(botocore.__version__)
 
 
-def backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
-    """Resource attributes from a StartBackupJob or DescribeBackupJob answer."""
-    return {
-        "BackupJobId": str(job["BackupJobId"]),
-        # StartBackupJob returns it only for EFS and advanced DynamoDB backups;
-        # always present (empty when unknown) so Fn::GetAtt never breaks a stack.
-        "RecoveryPointArn": str(job.get("RecoveryPointArn") or ""),
-        "CreationDate": iso8601(job.get("CreationDate")),
-        "IsParent": _flag(job.get("IsParent")),
-    }
+def call(operation: str, request: Callable[[], Any]) -> Any:
+    """Run one AWS call, turning its failures into a BackupServiceError with a readable reason.
 
-
-def copy_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
-    """Resource attributes from a StartCopyJob or DescribeCopyJob answer."""
-    return {
-        "CopyJobId": str(job["CopyJobId"]),
-        "CreationDate": iso8601(job.get("CreationDate")),
-        "IsParent": _flag(job.get("IsParent")),
-    }
-
-
-def finished_backup_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
-    """The attributes of a completed backup job: the start ones plus its results."""
-    return {**backup_job_attributes(job), **_results(job)}
-
-
-def finished_copy_job_attributes(job: Mapping[str, Any]) -> dict[str, str]:
-    """The attributes of a completed copy job: the start ones plus its results."""
-    return {**copy_job_attributes(job), **_results(job),
-            "DestinationRecoveryPointArn": str(job.get("DestinationRecoveryPointArn") or "")}
-
-
-def progress(job: Mapping[str, Any]) -> dict[str, Any]:
-    """What a poll logs: state, percent done, bytes transferred, status message."""
-    return {
-        "state": job.get("State"),
-        "percent_done": job.get("PercentDone"),
-        "bytes_transferred": job.get("BytesTransferred"),
-        "status_message": job.get("StatusMessage"),
-    }
-
-
-def service_time(answer: Mapping[str, Any]) -> float:
-    """The service's clock, from the Date header of its answer (epoch seconds).
-
-    Deadlines are kept in AWS's time, not the function's, so clock skew in
-    the function cannot stretch or cut a wait.
+    The error carries the service's time when AWS answered, so a wait's
+    deadline is judged on AWS's clock even for a failed call.
     """
-    from email.utils import parsedate_to_datetime  # here: the email package costs ~25 ms of a cold start
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
-        return parsedate_to_datetime(date).timestamp() if date else time.time()
-    except (TypeError, ValueError):
-        return time.time()
-
-
-def epoch(value: Any) -> float:
-    """A timestamp from an answer as epoch seconds (now, if it has none)."""
-    return value.timestamp() if isinstance(value, datetime) else time.time()
-
-
-def _results(job: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        "CompletionDate": iso8601(job.get("CompletionDate")),
-        "BackupSizeInBytes": str(job.get("BackupSizeInBytes") or 0),
-    }
-
-
-def iso8601(value: Any) -> str:
-    """ISO 8601 in UTC with milliseconds, the precision AWS Backup documents."""
-    if not isinstance(value, datetime):
-        return ""
-    utc = value.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _flag(value: Any) -> str:
-    # CloudFormation attributes are strings; keep booleans readable in outputs.
-    return "true" if value is True else "false"
+        return request()
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Error")
+        message = details.get("Message", "")
+        raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
+                                 service_time(error.response)) from None
+    except BotoCoreError as error:
+        raise BackupServiceError(f"{operation} failed: {type(error).__name__}: {error}") from None

@@ -1,4 +1,4 @@
-"""What each CloudFormation request does to AWS Backup: the logic, with the client injected.
+"""What each CloudFormation request does to AWS Backup: the calls, with the clients injected.
 
 Create validates the properties, then starts exactly one job with a token
 derived from the request, so a duplicated delivery finds the same job. A job
@@ -8,174 +8,39 @@ when the job's API members or its RunToken changed; an Update that turns on
 waiting waits for the job the resource already has. Delete keeps the job and
 its recovery point and, if asked, stops a backup job still running; only a
 final backup (RunOnDelete) starts a job on Delete.
+
+Every decision is a pure function in ``decisions``; this module reads what
+they need (``backup_service``, ``stack_state``) and acts on their verdicts.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes
-from cdk_backup_jobs_runtime import backup_service as service
+from cdk_backup_jobs_runtime import backup_service, decisions, stack_state
+from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
+from cdk_backup_jobs_runtime.job_attributes import ARMED_FINAL_BACKUP
+from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec, placed_job_spec
+from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, JobType, job_type_for
 from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token
+from cdk_backup_jobs_runtime.service_clock import epoch, service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
 
-WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
-RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
-ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
-UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
-"""States a waited job can still leave: an ABORTING job is waited for until it is ABORTED."""
-DEFAULT_WAIT_MINUTES = shapes.MAX_WAIT_MINUTES
-ARMED_FINAL_BACKUP_DATA: Mapping[str, str] = MappingProxyType(
-    {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "", "IsParent": "false"})
-"""A final backup's attributes until its Delete runs the backup: nothing has run yet."""
-
-
-class ProviderError(Exception):
-    """A request the provider cannot carry out; the message becomes the FAILED reason."""
-
-    physical_resource_id: str | None = None
-
-
-class UnsupportedResourceType(ProviderError):
-    """The event names a resource type this provider does not handle."""
-
-
-class InvalidProperties(ProviderError):
-    """The resource properties break the rules; no job was started."""
-
-
-class BackupServiceError(ProviderError):
-    """AWS Backup refused or could not answer the call; ``service_time`` is when (AWS's clock if it answered)."""
-
-    def __init__(self, message: str, service_time: float | None = None) -> None:
-        super().__init__(message)
-        self.service_time = service_time if service_time is not None else time.time()
-
-
-class JobDidNotComplete(ProviderError):
-    """A waited job ended other than COMPLETED, or outlasted its wait; the physical ID is the job."""
-
-    def __init__(self, message: str, job_id: str) -> None:
-        super().__init__(message)
-        self.physical_resource_id = job_id
-
-
-@dataclass(frozen=True)
-class JobType:
-    """How one custom resource type maps onto the AWS Backup API."""
-
-    resource_type: str
-    noun: str
-    shape: shapes.Member
-    api_shape: shapes.Member
-    id_attribute: str
-    start: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
-    describe: Callable[[Any, str], dict[str, Any]]
-    attributes: Callable[[Mapping[str, Any]], dict[str, str]]
-    finished_attributes: Callable[[Mapping[str, Any]], dict[str, str]]
-
-
-BACKUP_JOB = JobType(
-    "Custom::BackupJob", "Backup job", shapes.BACKUP_JOB_RESOURCE, shapes.START_BACKUP_JOB, "BackupJobId",
-    service.start_backup_job, service.describe_backup_job,
-    service.backup_job_attributes, service.finished_backup_job_attributes,
-)
-COPY_JOB = JobType(
-    "Custom::CopyJob", "Copy job", shapes.COPY_JOB_RESOURCE, shapes.START_COPY_JOB, "CopyJobId",
-    service.start_copy_job, service.describe_copy_job,
-    service.copy_job_attributes, service.finished_copy_job_attributes,
-)
-JOB_TYPES: Mapping[str, JobType] = {t.resource_type: t for t in (BACKUP_JOB, COPY_JOB)}
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A resource's properties, read: the API call and how the provider treats the job."""
-
-    params: dict[str, Any]
-    wait: bool = False
-    wait_minutes: int = DEFAULT_WAIT_MINUTES
-    run_token: str | None = None
-    stop_on_delete: bool = False
-    run_on_delete: bool = False
-    protected_logical_id: str | None = None
-    skip_final_backup: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to answer CloudFormation, or that the job is still being waited for."""
-
-    physical_resource_id: str
-    data: Mapping[str, str]
-    waiting: bool = False
-    progress: Mapping[str, Any] = field(default_factory=dict)
-
-
 ClientFactory = Callable[[], Any]
 
 
-def job_type_for(request: CustomResourceRequest) -> JobType:
-    try:
-        return JOB_TYPES[request.resource_type]
-    except KeyError:
-        supported = " or ".join(JOB_TYPES)
-        raise UnsupportedResourceType(
-            f"ResourceType {request.resource_type!r} is not supported: use {supported}"
-        ) from None
-
-
-def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
-    """The resource properties, converted from CloudFormation's strings and checked."""
-    try:
-        values = coercion.coerce(job_type.shape, properties)
-    except rules.InvalidJobInput as error:
-        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {error}") from None
-    violations = rules.validate(job_type.shape, values)
-    if violations:
-        raise InvalidProperties(
-            f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}"
-        )
-    api_members = {m.name for m in job_type.api_shape.members}
-    return JobSpec(
-        params={k: v for k, v in values.items() if k in api_members},
-        wait=bool(values.get("WaitForCompletion", False)),
-        wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
-        run_token=values.get("RunToken"),
-        stop_on_delete=bool(values.get("StopOnDelete", False)),
-        run_on_delete=bool(values.get("RunOnDelete", False)),
-        protected_logical_id=values.get("ProtectedLogicalId"),
-        skip_final_backup=bool(values.get("SkipFinalBackup", False)),
-    )
-
-
-def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
-    """``job_spec`` of the request's properties, also checked against where the stack is."""
-    spec = job_spec(job_type, request.properties)
-    violations = rules.placement_violations(spec.params, request.account, request.region)
-    if violations:
-        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}")
-    return spec
-
-
 def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
-    job_type = job_type_for(request)
+    job_type = job_type_for(request.resource_type)
     spec = placed_job_spec(job_type, request)
     if spec.run_on_delete:
         # A final backup waits for the resource's deletion: a stable physical
         # ID, so later property changes are updates in place, never replacements.
         log.info("Final backup armed; it runs when the resource is deleted")
-        return Outcome(final_backup_id(request), ARMED_FINAL_BACKUP_DATA)
+        return Outcome(decisions.final_backup_id(request), ARMED_FINAL_BACKUP)
     return start_job(job_type, spec, request, backup_client)
-
-
-def final_backup_id(request: CustomResourceRequest) -> str:
-    return f"final-backup-{request.stack_name}-{request.logical_resource_id}"[:1024]
 
 
 def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
@@ -185,77 +50,45 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
     ``physical_id`` keeps the resource's own ID (a final backup) instead of the job's.
     """
     params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
-    missing = service.unknown_members(backup_client(), job_type.api_shape.name, params)
+    missing = backup_service.unknown_members(backup_client(), job_type.api_shape.name, params)
     if missing:
         raise BackupServiceError(
-            f"The Lambda runtime's botocore {service.botocore_version()} does not know "
+            f"The Lambda runtime's botocore {backup_service.botocore_version()} does not know "
             f"{', '.join(missing)} of {job_type.api_shape.name}; it needs a newer runtime SDK "
             "(see docs/bundling.md)")
-    answer = _call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
+    answer = backup_service.call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
     data = job_type.attributes(answer)
     job_id = data[job_type.id_attribute]
     log.info(f"{job_type.noun} started", job_id=job_id, waits=spec.wait)
     if not spec.wait:
         return Outcome(physical_id or job_id, data)
     # The wait is measured in the service's time, from the job's creation.
-    deadline = service.epoch(answer.get("CreationDate")) + spec.wait_minutes * 60
-    waiting = {**data, WAIT_DEADLINE: f"{deadline:.3f}"}
-    if physical_id:
-        waiting[RESOURCE_ID] = physical_id
-    return check_job(job_type, backup_client, job_id, waiting)
+    deadline = epoch(answer.get("CreationDate")) + spec.wait_minutes * 60
+    return check_job(job_type, backup_client, job_id, decisions.waiting_data(data, deadline, physical_id))
 
 
 def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str]) -> Outcome:
     """One scheduled check of a waited job (crhelper's poll_create, poll_update and poll_delete)."""
-    job_type = job_type_for(request)
+    job_type = job_type_for(request.resource_type)
     return check_job(job_type, backup_client, data[job_type.id_attribute], data)
-
-
-def _still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: str,
-                         data: Mapping[str, str]) -> Outcome:
-    """A Describe that failed (throttled past botocore's retries, say) is no verdict on the job:
-    poll again until the deadline, then fail naming the job, so that it can still be found and
-    stopped and no polling rule outlives the resource."""
-    physical_id = data.get(RESOURCE_ID, job_id)
-    if error.service_time >= float(data.get(WAIT_DEADLINE, "0")):
-        raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id)
-    log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
-    return Outcome(physical_id, data, waiting=True)
 
 
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
               data: Mapping[str, str]) -> Outcome:
     """Done, failed, timed out, or still waiting: decided from one Describe call."""
     try:
-        job = _describe(job_type, backup_client, job_id)
+        job = describe(job_type, backup_client, job_id)
     except BackupServiceError as error:
-        return _still_waiting_after(error, job_type, job_id, data)
-    return judge_job(job_type, job, job_id, data)
+        outcome = decisions.still_waiting_after(error, job_type, job_id, data)
+        log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
+        return outcome
+    log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
+    return decisions.judge_job(job_type, job, job_id, data)
 
 
-def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapping[str, str]) -> Outcome:
-    """A described job's verdict against the deadline that ``data`` carries."""
-    progress = service.progress(job)
-    state = str(job.get("State"))
-    log.info(f"{job_type.noun} progress", job_id=job_id, **progress)
-    physical_id = data.get(RESOURCE_ID, job_id)
-    if state == "COMPLETED":
-        final = {k: v for k, v in data.items() if k not in (WAIT_DEADLINE, RESOURCE_ID)}
-        return Outcome(physical_id, {**final, **job_type.finished_attributes(job)}, progress=progress)
-    if state not in UNFINISHED_STATES:
-        message = job.get("StatusMessage") or "no status message"
-        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
-    deadline = float(data.get(WAIT_DEADLINE, "0"))
-    if service.service_time(job) >= deadline:
-        raise JobDidNotComplete(
-            f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
-            f"{job.get('PercentDone') or '0.0'}% done", physical_id)
-    return Outcome(physical_id, data, waiting=True, progress=progress)
-
-
-def _describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> dict[str, Any]:
-    describe = f"Describe{job_type.api_shape.name.removeprefix('Start')}"
-    job: dict[str, Any] = _call(describe, lambda: job_type.describe(backup_client(), job_id))
+def describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> dict[str, Any]:
+    job: dict[str, Any] = backup_service.call(job_type.describe_operation,
+                                              lambda: job_type.describe(backup_client(), job_id))
     return job
 
 
@@ -267,15 +100,15 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, backup_client: Clien
     the job COMPLETED: a copy chained to its recovery point would get none.
     The wait runs from this update, in the service's time.
     """
-    job = _describe(job_type, backup_client, job_id)
-    deadline = service.service_time(job) + spec.wait_minutes * 60
-    data = {**job_type.attributes(job), WAIT_DEADLINE: f"{deadline:.3f}"}
-    return judge_job(job_type, job, job_id, data)
+    job = describe(job_type, backup_client, job_id)
+    deadline = service_time(job) + spec.wait_minutes * 60
+    log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
+    return decisions.judge_job(job_type, job, job_id, decisions.waiting_data(job_type.attributes(job), deadline))
 
 
 def update(request: CustomResourceRequest, backup_client: ClientFactory,
            stack_client: ClientFactory | None = None) -> Outcome:
-    job_type = job_type_for(request)
+    job_type = job_type_for(request.resource_type)
     try:
         spec = placed_job_spec(job_type, request)
     except InvalidProperties:
@@ -285,7 +118,7 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory,
         raise
     if spec.run_on_delete:
         return _update_final_backup(job_type, spec, request, backup_client, stack_client)
-    if request.physical_resource_id and _same_job(job_type, request.old_properties, spec):
+    if request.physical_resource_id and decisions.same_job(job_type, request.old_properties, spec):
         # Only properties that do not define the job changed (a new ServiceToken,
         # say): the job stands, so answer with its current attributes, once it
         # has COMPLETED if the resource now waits.
@@ -300,7 +133,7 @@ def update(request: CustomResourceRequest, backup_client: ClientFactory,
 def _rolling_back(stack_client: ClientFactory | None, request: CustomResourceRequest) -> bool:
     """Whether this Update is CloudFormation undoing a failed update (read from the stack's status)."""
     return bool(request.physical_resource_id) and stack_client is not None \
-        and "ROLLBACK" in _stack_status(stack_client(), request)
+        and decisions.is_rollback(stack_state.stack_status(stack_client(), request.stack_id))
 
 
 def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
@@ -312,8 +145,8 @@ def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, backup_
     """
     physical_id = str(request.physical_resource_id)
     log.info("Stack rolling back: no job started; the resource keeps its job", physical_resource_id=physical_id)
-    if physical_id == final_backup_id(request):
-        return Outcome(physical_id, ARMED_FINAL_BACKUP_DATA)
+    if physical_id == decisions.final_backup_id(request):
+        return Outcome(physical_id, ARMED_FINAL_BACKUP)
     return current_job(job_type, backup_client, physical_id, must_answer=True)
 
 
@@ -325,7 +158,7 @@ def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
     described is answered with its ID and empty attributes, and a warning.
     """
     try:
-        job = _describe(job_type, backup_client, job_id)
+        job = describe(job_type, backup_client, job_id)
     except BackupServiceError as error:
         if not must_answer:
             raise
@@ -343,38 +176,14 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     update, and this resource's Delete is not called then: the old resource's
     backup must be taken now, while it still exists.
     """
-    physical_id = request.physical_resource_id or final_backup_id(request)
-    old_arn = _previous_final_backup_arn(request.old_properties)
+    physical_id = request.physical_resource_id or decisions.final_backup_id(request)
+    old_arn = decisions.previous_final_backup_arn(request.old_properties)
     replaced = old_arn is not None and old_arn != spec.params.get("ResourceArn")
-    rolling_back = _rolling_back(stack_client, request)
-    if replaced and not spec.skip_final_backup and not rolling_back:
+    if replaced and not spec.skip_final_backup and not _rolling_back(stack_client, request):
         log.info("Protected resource replaced: final backup of the old one", resource_arn=old_arn)
         old = JobSpec({**spec.params, "ResourceArn": old_arn}, wait=True, wait_minutes=spec.wait_minutes)
         return start_job(job_type, old, request, backup_client, physical_id)
-    return Outcome(physical_id, ARMED_FINAL_BACKUP_DATA)
-
-
-def _previous_final_backup_arn(properties: Mapping[str, Any] | None) -> str | None:
-    """The resource the previous properties armed a final backup for.
-
-    Read as they were, not validated: properties deployed before a rule was
-    added may break it, and the old resource must be backed up all the same.
-    """
-    if not properties or not _asks_for_final_backup(properties):
-        return None
-    arn = properties.get("ResourceArn")
-    return arn if isinstance(arn, str) and arn else None
-
-
-def _stack_status(stack_client: Any, request: CustomResourceRequest) -> str:
-    """The stack's status ("" if it cannot be read)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return str(stack_client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"])
-    except (BotoCoreError, ClientError, KeyError, IndexError) as error:
-        log.warning("Could not read the stack's status", reason=str(error)[:200])
-        return ""
+    return Outcome(physical_id, ARMED_FINAL_BACKUP)
 
 
 def delete(request: CustomResourceRequest, backup_client: ClientFactory,
@@ -382,7 +191,7 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     """Keep the job and its recovery point; stop a running backup job if StopOnDelete is set.
 
     A final backup (RunOnDelete) starts its backup now, waited, when the
-    protected resource is being deleted too (see ``protected_resource_goes``).
+    protected resource is being deleted too (``decisions.protected_resource_goes``).
     """
     physical_id = request.physical_resource_id or request.logical_resource_id
     if request.resource_type != BACKUP_JOB.resource_type:
@@ -390,7 +199,7 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     try:
         spec = job_spec(BACKUP_JOB, request.properties)
     except InvalidProperties:
-        if _asks_for_final_backup(request.properties) and not _rolling_back(stack_client, request):
+        if asks_for_final_backup(request.properties) and not _rolling_back(stack_client, request):
             raise  # an armed final backup that cannot run must not pass silently: the data would be lost
         # A resource that never started or armed anything (a rollback deletes
         # what a Create that failed on these very properties answered), or one
@@ -400,7 +209,7 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
         if spec.skip_final_backup:
             log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
             return Outcome(physical_id, {})
-        if stack_client is not None and not protected_resource_goes(stack_client(), request, spec):
+        if stack_client is not None and not _protected_resource_goes(stack_client(), request, spec):
             log.info("Final backup not needed: the protected resource stays",
                      protected_logical_id=spec.protected_logical_id)
             return Outcome(physical_id, {})
@@ -412,86 +221,23 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     return Outcome(physical_id, {})
 
 
-def _asks_for_final_backup(properties: Mapping[str, Any]) -> bool:
-    return str(properties.get("RunOnDelete", "")).strip().lower() == "true"
-
-
-def protected_resource_goes(stack_client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
-    """Whether this Delete comes with the deletion of the protected resource.
-
-    - stack deletion: yes, unless the template retains it (DeletionPolicy Retain);
-    - rollback of a create or an update: no (the resource was just made, or stays);
-    - clean-up after an update: only if the protected logical ID left the template;
-    - anything unknown (no permission, no ProtectedLogicalId): yes, as losing data costs more.
-    """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        status = _stack_status(stack_client, request)
-        if not status:
-            return True
-        if "ROLLBACK" in status:
-            return False
-        if not spec.protected_logical_id:
-            return True
-        if status == "DELETE_IN_PROGRESS":
-            protected = _stack_resources(stack_client, request).get(spec.protected_logical_id, {})
-            return protected.get("DeletionPolicy") not in RETAINED_ON_STACK_DELETE
-        if status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS":
-            return spec.protected_logical_id not in _stack_resources(stack_client, request)
-    except (BotoCoreError, ClientError, KeyError, IndexError, ValueError, AttributeError) as error:
-        log.warning("Could not read the stack's state; backing up to be safe", reason=str(error)[:200])
-    return True
-
-
-RETAINED_ON_STACK_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
-
-
-def _stack_resources(stack_client: Any, request: CustomResourceRequest) -> dict[str, Any]:
-    """The Resources of the stack's current template."""
-    template = stack_client.get_template(StackName=request.stack_id)["TemplateBody"]
-    if isinstance(template, str):
-        import json
-
-        template = json.loads(template)
-    resources: dict[str, Any] = template.get("Resources", {})
-    return resources
+def _protected_resource_goes(client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
+    """Reads the stack's status, and its template only when the decision needs it."""
+    status = stack_state.stack_status(client, request.stack_id)
+    resources = stack_state.stack_resources(client, request.stack_id) \
+        if decisions.template_needed(status, spec) else None
+    return decisions.protected_resource_goes(status, spec, resources)
 
 
 def _stop_if_running(backup_client: ClientFactory, job_id: str) -> None:
     """Best effort: a stack delete is never blocked by a job that cannot be stopped."""
     try:
-        job = _call("DescribeBackupJob", lambda: service.describe_backup_job(backup_client(), job_id))
-        if job.get("State") in ACTIVE_STATES:
-            _call("StopBackupJob", lambda: service.stop_backup_job(backup_client(), job_id))
+        job = backup_service.call("DescribeBackupJob",
+                                  lambda: backup_service.describe_backup_job(backup_client(), job_id))
+        if job.get("State") in decisions.ACTIVE_STATES:
+            backup_service.call("StopBackupJob", lambda: backup_service.stop_backup_job(backup_client(), job_id))
             log.info("Stopped backup job on delete (StopOnDelete)", job_id=job_id, state=job.get("State"))
         else:
             log.info("Backup job already finished; nothing to stop", job_id=job_id, state=job.get("State"))
     except BackupServiceError as error:
         log.warning("Could not stop backup job on delete", job_id=job_id, reason=str(error))
-
-
-def _same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: JobSpec) -> bool:
-    if old_properties is None:
-        return False
-    try:
-        old = job_spec(job_type, old_properties)
-    except InvalidProperties:
-        return False
-    return (old.params, old.run_token, old.run_on_delete) == (spec.params, spec.run_token, spec.run_on_delete)
-
-
-def _call(operation: str, call: Callable[[], Any]) -> Any:
-    """Run one AWS Backup call, turning its failures into a readable reason."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return call()
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        code = details.get("Code", "Error")
-        message = details.get("Message", "")
-        raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
-                                 service.service_time(error.response)) from None
-    except BotoCoreError as error:
-        raise BackupServiceError(f"{operation} failed: {type(error).__name__}: {error}") from None

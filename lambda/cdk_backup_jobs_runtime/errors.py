@@ -1,0 +1,35 @@
+"""The provider's failures: one base error, one subclass per kind, each message a FAILED reason a user can act on."""
+
+from __future__ import annotations
+
+import time
+
+
+class ProviderError(Exception):
+    """A request the provider cannot carry out; the message becomes the FAILED reason."""
+
+    physical_resource_id: str | None = None
+
+
+class UnsupportedResourceType(ProviderError):
+    """The event names a resource type this provider does not handle."""
+
+
+class InvalidProperties(ProviderError):
+    """The resource properties break the rules; no job was started."""
+
+
+class BackupServiceError(ProviderError):
+    """AWS Backup refused or could not answer the call; ``service_time`` is when (AWS's clock if it answered)."""
+
+    def __init__(self, message: str, service_time: float | None = None) -> None:
+        super().__init__(message)
+        self.service_time = service_time if service_time is not None else time.time()
+
+
+class JobDidNotComplete(ProviderError):
+    """A waited job ended other than COMPLETED, or outlasted its wait; the physical ID is the job."""
+
+    def __init__(self, message: str, job_id: str) -> None:
+        super().__init__(message)
+        self.physical_resource_id = job_id

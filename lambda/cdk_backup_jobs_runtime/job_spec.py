@@ -1,0 +1,65 @@
+"""A resource's properties, read and checked: the API call, and how the provider treats the job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from cdk_backup_jobs_runtime import coercion, rules, shapes
+from cdk_backup_jobs_runtime.errors import InvalidProperties
+from cdk_backup_jobs_runtime.job_types import JobType
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+
+DEFAULT_WAIT_MINUTES = shapes.MAX_WAIT_MINUTES
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """The API call's parameters, and the provider's own members read from the same properties."""
+
+    params: dict[str, Any]
+    wait: bool = False
+    wait_minutes: int = DEFAULT_WAIT_MINUTES
+    run_token: str | None = None
+    stop_on_delete: bool = False
+    run_on_delete: bool = False
+    protected_logical_id: str | None = None
+    skip_final_backup: bool = False
+
+
+def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
+    """The resource properties, converted from CloudFormation's strings and checked."""
+    try:
+        values = coercion.coerce(job_type.shape, properties)
+    except rules.InvalidJobInput as error:
+        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {error}") from None
+    violations = rules.validate(job_type.shape, values)
+    if violations:
+        raise InvalidProperties(
+            f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}"
+        )
+    api_members = {m.name for m in job_type.api_shape.members}
+    return JobSpec(
+        params={k: v for k, v in values.items() if k in api_members},
+        wait=bool(values.get("WaitForCompletion", False)),
+        wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
+        run_token=values.get("RunToken"),
+        stop_on_delete=bool(values.get("StopOnDelete", False)),
+        run_on_delete=bool(values.get("RunOnDelete", False)),
+        protected_logical_id=values.get("ProtectedLogicalId"),
+        skip_final_backup=bool(values.get("SkipFinalBackup", False)),
+    )
+
+
+def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
+    """``job_spec`` of the request's properties, also checked against where the stack is."""
+    spec = job_spec(job_type, request.properties)
+    violations = rules.placement_violations(spec.params, request.account, request.region)
+    if violations:
+        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}")
+    return spec
+
+
+def asks_for_final_backup(properties: Mapping[str, Any]) -> bool:
+    """Whether raw (unchecked) properties arm a final backup: RunOnDelete true in any spelling."""
+    return str(properties.get("RunOnDelete", "")).strip().lower() == "true"

@@ -1,0 +1,42 @@
+"""What the provider reads of its own stack in CloudFormation: its status and its template's resources.
+
+An Update asks whether the stack is rolling back (it then starts no job); a
+final backup asks whether the resource it protects is really going. Either
+read may fail (no permission, throttled): the caller then decides as if it
+knew nothing, which for a final backup means backing up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+
+log = StructuredLogger()
+
+
+def stack_status(client: Any, stack_id: str) -> str:
+    """The stack's status, or "" if it cannot be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(client.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
+    except (BotoCoreError, ClientError, KeyError, IndexError) as error:
+        log.warning("Could not read the stack's status", reason=str(error)[:200])
+        return ""
+
+
+def stack_resources(client: Any, stack_id: str) -> dict[str, Any] | None:
+    """The Resources of the stack's current template, or None if they cannot be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        template = client.get_template(StackName=stack_id)["TemplateBody"]
+        if isinstance(template, str):
+            template = json.loads(template)
+        resources = template.get("Resources", {})
+    except (BotoCoreError, ClientError, KeyError, ValueError, AttributeError, TypeError) as error:
+        log.warning("Could not read the stack's state; backing up to be safe", reason=str(error)[:200])
+        return None
+    return resources if isinstance(resources, dict) else None

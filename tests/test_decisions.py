@@ -1,0 +1,116 @@
+"""The handler's decisions, without HTTP: answers already read go in, verdicts come out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk_backup_jobs_runtime import decisions
+from cdk_backup_jobs_runtime.errors import BackupServiceError, JobDidNotComplete
+from cdk_backup_jobs_runtime.job_spec import JobSpec
+from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+
+REPO = Path(__file__).resolve().parent.parent
+AWS_NOW = "Mon, 30 Nov 2026 12:00:00 GMT"
+AWS_NOW_EPOCH = 1796040000.0
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+PROPERTIES = {"BackupVaultName": "vault", "ResourceArn": ARN,
+              "IamRoleArn": "arn:aws:iam::123456789012:role/backup"}
+
+
+def described(state: str, **more: Any) -> dict[str, Any]:
+    return {"BackupJobId": "job-1", "State": state, **more,
+            "ResponseMetadata": {"HTTPHeaders": {"date": AWS_NOW}}}
+
+
+def deadline_in(seconds: float, **more: str) -> dict[str, str]:
+    return {"BackupJobId": "job-1", decisions.WAIT_DEADLINE: f"{AWS_NOW_EPOCH + seconds:.3f}", **more}
+
+
+def test_the_decisions_import_no_aws_sdk():
+    code = ("import sys; sys.path.insert(0, 'lambda'); import cdk_backup_jobs_runtime.decisions; "
+            "sys.exit(1 if 'botocore' in sys.modules or 'boto3' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60).returncode == 0
+
+
+def test_a_completed_job_answers_its_results_without_the_wait_bookkeeping():
+    data = deadline_in(600, **{decisions.RESOURCE_ID: "final-backup-s-T"})
+    outcome = decisions.judge_job(BACKUP_JOB, described("COMPLETED", BackupSizeInBytes=42), "job-1", data)
+
+    assert outcome.physical_resource_id == "final-backup-s-T" and not outcome.waiting
+    assert outcome.data["BackupSizeInBytes"] == "42"
+    assert decisions.WAIT_DEADLINE not in outcome.data and decisions.RESOURCE_ID not in outcome.data
+
+
+@pytest.mark.parametrize("state", ["CREATED", "PENDING", "RUNNING", "ABORTING"])
+def test_an_unfinished_job_before_its_deadline_is_still_waited_for(state):
+    outcome = decisions.judge_job(BACKUP_JOB, described(state), "job-1", deadline_in(1))
+    assert outcome.waiting and outcome.progress["state"] == state
+
+
+def test_the_deadline_is_judged_on_aws_clock_naming_state_and_percent():
+    with pytest.raises(JobDidNotComplete, match="last state RUNNING, 97.5% done") as raised:
+        decisions.judge_job(COPY_JOB, {**described("RUNNING", PercentDone="97.5"), "CopyJobId": "job-1"},
+                            "job-1", deadline_in(0))
+    assert raised.value.physical_resource_id == "job-1"
+
+
+def test_a_failed_describe_waits_until_the_deadline_then_fails_naming_the_job():
+    early = BackupServiceError("DescribeBackupJob failed: ThrottlingException", AWS_NOW_EPOCH)
+    assert decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(60)).waiting
+    with pytest.raises(JobDidNotComplete, match="job-1: DescribeBackupJob failed"):
+        decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(-1))
+
+
+def test_same_job_compares_api_members_run_token_and_final_backup():
+    spec = JobSpec(params=dict(PROPERTIES), run_token="v1")
+    assert decisions.same_job(BACKUP_JOB, {**PROPERTIES, "RunToken": "v1"}, spec)
+    assert not decisions.same_job(BACKUP_JOB, {**PROPERTIES, "RunToken": "v2"}, spec)
+    assert not decisions.same_job(BACKUP_JOB, {**PROPERTIES, "RunToken": "v1", "RunOnDelete": "true"}, spec)
+    assert not decisions.same_job(BACKUP_JOB, {"BackupVaultName": "?"}, spec)  # unreadable old properties
+    assert not decisions.same_job(BACKUP_JOB, None, spec)
+
+
+FINAL = JobSpec(params=dict(PROPERTIES), run_on_delete=True, protected_logical_id="Table")
+
+
+@pytest.mark.parametrize("status, resources, goes", [
+    ("", None, True),  # status unknown: back up
+    ("ROLLBACK_IN_PROGRESS", None, False),
+    ("UPDATE_ROLLBACK_IN_PROGRESS", None, False),
+    ("DELETE_IN_PROGRESS", {"Table": {"Type": "AWS::DynamoDB::Table"}}, True),
+    ("DELETE_IN_PROGRESS", {"Table": {"DeletionPolicy": "Retain"}}, False),
+    ("DELETE_IN_PROGRESS", {"Table": {"DeletionPolicy": "RetainExceptOnCreate"}}, False),
+    ("DELETE_IN_PROGRESS", {"Table": {"DeletionPolicy": "Snapshot"}}, True),
+    ("DELETE_IN_PROGRESS", None, True),  # template unreadable: back up
+    ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", {"Table": {}}, False),
+    ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", {"Other": {}}, True),
+])
+def test_whether_the_protected_resource_goes(status, resources, goes):
+    assert decisions.template_needed(status, FINAL) == (status in ("DELETE_IN_PROGRESS",
+                                                                   "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"))
+    assert decisions.protected_resource_goes(status, FINAL, resources) is goes
+
+
+def test_without_a_protected_logical_id_the_template_is_not_read_and_the_backup_runs():
+    spec = JobSpec(params=dict(PROPERTIES), run_on_delete=True)
+    assert not decisions.template_needed("DELETE_IN_PROGRESS", spec)
+    assert decisions.protected_resource_goes("DELETE_IN_PROGRESS", spec, None)
+
+
+def test_the_previous_final_backup_is_read_as_deployed_not_validated():
+    assert decisions.previous_final_backup_arn({"RunOnDelete": "TRUE", "ResourceArn": ARN,
+                                                "StartWindowMinutes": "5"}) == ARN
+    assert decisions.previous_final_backup_arn({"RunOnDelete": "false", "ResourceArn": ARN}) is None
+    assert decisions.previous_final_backup_arn(None) is None
+
+
+def test_a_final_backup_id_is_stable_per_stack_and_logical_id():
+    request = CustomResourceRequest("Create", "Custom::BackupJob",
+                                    "arn:aws:cloudformation:us-east-1:123456789012:stack/app/guid", "Final", "r1")
+    assert decisions.final_backup_id(request) == "final-backup-app-Final"
