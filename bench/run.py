@@ -24,7 +24,7 @@ from cdk_backup_jobs.provider import MEMORY_SIZE_MB  # noqa: E402
 CLOUDFORMATION_MAX_RESOURCES = 500
 CLOUDFORMATION_MAX_TEMPLATE_BYTES = 1_000_000
 TARGET_JOBS = 200
-"""Issue 7's stack size that must fit CloudFormation's limits."""
+"""The stack size (jobs) that must fit CloudFormation's limits."""
 MAX_COLD_IMPORT_MS = 150
 MAX_OVERHEAD_MS = 5
 MAX_DELETE_MS = 1000
@@ -32,7 +32,7 @@ MAX_DELETE_MS = 1000
 
 @dataclass
 class Target:
-    """One of issue 7's targets, the figure this run measured for it, and whether it was met."""
+    """One of the performance targets, the figure this run measured for it, and whether it was met."""
 
     target: str
     measured: str
@@ -61,7 +61,7 @@ def at_target_size(rows: list[footprint.Footprint], tool: str, field: str) -> tu
 
 
 def targets(rows: list[footprint.Footprint], figures: handler.HandlerFigures) -> list[Target]:
-    """Issue 7's targets against this run's figures."""
+    """The performance targets against this run's figures."""
     ours, theirs = "cdk-backup-jobs", "AwsCustomResource"
     resources = per_extra_job(rows, ours, "resources")
     our_bytes, their_bytes = (per_extra_job(rows, tool, "template_bytes") for tool in (ours, theirs))
@@ -92,7 +92,7 @@ def targets(rows: list[footprint.Footprint], figures: handler.HandlerFigures) ->
 def targets_lines(found: list[Target]) -> list[str]:
     met = sum(t.met for t in found)
     lines = [
-        "## Targets (issue 7)",
+        "## Targets",
         "",
         f"{met} of {len(found)} met in this run.",
         "",

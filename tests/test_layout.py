@@ -87,3 +87,14 @@ def test_testing_tools_load_without_aws_cdk_lib():
     code = ("import sys, cdk_backup_jobs.testing; "
             "sys.exit(1 if any(m.startswith('aws_cdk') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_the_layout_page_lists_every_runtime_module():
+    import re
+
+    page = (REPO / "docs" / "layout.md").read_text()
+    table = page.split("## The provider's modules", 1)[1]
+    documented = set(re.findall(r"^\| `([^`]+\.py)` \|", table, re.MULTILINE))
+    runtime = REPO / "lambda" / "cdk_backup_jobs_runtime"
+    modules = {p.name for p in runtime.glob("*.py") if p.name != "__init__.py"} | {"../index.py"}
+    assert documented == modules
