@@ -10,7 +10,7 @@ from cdk_backup_jobs_runtime.errors import ProviderError
 from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.backup_service import create_backup_client, create_cloudformation_client
+from cdk_backup_jobs_runtime.aws_clients import create_backup_client, create_cloudformation_client
 
 log = StructuredLogger()
 helper = ProviderResource(expected_errors=(ProviderError,), polling_interval=1)

@@ -35,23 +35,11 @@ pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]
 
 
 @pytest.fixture
-def aws_backup(aws_backup: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The plugin's local AWS Backup, signed with the suite's fake secret (the plugin sets its
-    own, "testing", which the log scan could not tell from the word)."""
-    for name, value in FAKE_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    return aws_backup
-
-
-@pytest.fixture
-def cfn_stack(cfn_stack: Callable[..., Any]) -> Callable[..., Any]:
-    """The plugin's simulator factory, its functions given the suite's fake secret too."""
-
-    def make(assets_dir: Any = None, **options: Any) -> Any:
-        options["environment"] = {**FAKE_CREDENTIALS, **options.get("environment", {})}
-        return cfn_stack(assets_dir, **options)
-
-    return make
+def aws_test_credentials() -> dict[str, str]:
+    """The plugin's override point: its aws_backup sets, and every function of its cfn_stack
+    gets, the suite's fake secret instead of its own, "testing", which the log scan could not
+    tell from the word."""
+    return dict(FAKE_CREDENTIALS)
 
 
 @pytest.fixture
@@ -128,41 +116,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"forbidden in logs: {found}"
 
 
-def _scanned(capture: pytest.CaptureFixture[Any], item: pytest.Item) -> pytest.CaptureFixture[Any]:
-    """The capture fixture, its readouterr() also keeping what it returns for the scan.
+@pytest.fixture(autouse=True)
+def _scan_what_capture_fixtures_read(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Keep what any capture fixture's readouterr() returns (capsys, capfd, capteesys, their
+    binary forms), for the scan: output a test reads is consumed and never reaches the report's
+    sections. The method is wrapped on the class for this test only; the fixtures stay pytest's.
 
-    Output a test reads is consumed: it never reaches the report's sections.
+    Autouse, so set up before and torn down after every function-scoped fixture the test uses
+    (the capture fixtures are all function-scoped).
     """
-    read = capture.readouterr
+    item = request.node
+    read = pytest.CaptureFixture.readouterr
 
-    def readouterr() -> Any:
-        result = read()
+    def readouterr(capture: pytest.CaptureFixture[Any]) -> Any:
+        result = read(capture)
         texts = item.stash.setdefault(_read_through_fixtures, [])
         for part in result:
             texts.append(part.decode(errors="replace") if isinstance(part, bytes) else part)
         return result
 
-    capture.readouterr = readouterr  # type: ignore[method-assign]
-    return capture
-
-
-@pytest.fixture
-def capsys(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> pytest.CaptureFixture[str]:
-    return _scanned(capsys, request.node)
-
-
-@pytest.fixture
-def capfd(capfd: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> pytest.CaptureFixture[str]:
-    return _scanned(capfd, request.node)
-
-
-@pytest.fixture
-def capsysbinary(capsysbinary: pytest.CaptureFixture[bytes],
-                 request: pytest.FixtureRequest) -> pytest.CaptureFixture[bytes]:
-    return _scanned(capsysbinary, request.node)
-
-
-@pytest.fixture
-def capfdbinary(capfdbinary: pytest.CaptureFixture[bytes],
-                request: pytest.FixtureRequest) -> pytest.CaptureFixture[bytes]:
-    return _scanned(capfdbinary, request.node)
+    setattr(pytest.CaptureFixture, "readouterr", readouterr)
+    try:
+        yield
+    finally:
+        setattr(pytest.CaptureFixture, "readouterr", read)

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 OUTPUTS = {"BackupJobId", "RecoveryPointArn", "BackupJobCreationDate", "BackupJobIsParent",
            "BackupJobCompletionDate", "CopyJobId", "CopyJobCreationDate", "CopyJobIsParent",

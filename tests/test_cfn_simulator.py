@@ -109,6 +109,7 @@ def test_a_bad_answer_fails_the_create_and_rolls_back(tiny, answer, reason):
     assert [e.request_type for e in result.events] == ["Create", "Delete"]
 
 
+@pytest.mark.slow
 def test_a_response_after_the_service_timeout_does_not_count(tiny):
     with tiny() as stack:
         result = stack.deploy(template(First={"Answer": "slow", "ServiceTimeout": 1}))

@@ -16,6 +16,8 @@ import pytest
 from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.testing import CloudFormationSimulator, Fault, read_assembly_template
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 STACK = "BackupJobsExample"
 

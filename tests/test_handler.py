@@ -221,6 +221,7 @@ def test_response_is_retried_when_the_url_fails_and_stays_small(invoke, cfn, bac
     assert cfn.sizes_for(event["ResponseURL"])[0] < 4096
 
 
+@pytest.mark.slow
 def test_sender_gives_up_at_the_deadline_instead_of_retrying_forever(provider, cfn, backup_api):
     cfn.log.fail_next = 10_000
     event = make_event(cfn, "Delete", "Custom::BackupJob", {}, physical_id="x")
@@ -252,6 +253,7 @@ def test_crhelper_builds_no_aws_clients_at_import(provider):
         assert client._client is None
 
 
+@pytest.mark.slow
 def test_timeout_timer_never_sends_a_second_response(provider, cfn, backup_api):
     # The first PUT is held until after crhelper's timer fires (half a second
     # before the deadline); a second sender would land its response meanwhile.
@@ -321,9 +323,9 @@ def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup
     older.mkdir(parents=True)
     (older / "service-2.json").write_text(json_module.dumps(model))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
-    from cdk_backup_jobs_runtime import backup_service
+    from cdk_backup_jobs_runtime import aws_clients
 
-    monkeypatch.setattr(backup_service, "_session", None)  # a new session reads AWS_DATA_PATH
+    monkeypatch.setattr(aws_clients, "_session", None)  # a new session reads AWS_DATA_PATH
     provider._backup_client = None
 
     response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(Index="ENABLED")))
@@ -490,6 +492,7 @@ def test_a_rollback_answers_even_when_its_job_cannot_be_described(invoke, cfn, b
     assert backup_api.state.calls_of("StartBackupJob") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
 def test_a_response_sent_by_the_timeout_timer_carries_a_physical_id(provider, cfn, backup_api, request_type):
     from cdk_backup_jobs.testing import Fault

@@ -18,6 +18,8 @@ from aws_cdk import App, Duration, Stack, aws_backup as backup, aws_iam as iam
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import CloudFormationSimulator, JobTiming, ManualClock, read_assembly_template
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from aws_cdk import App, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import read_assembly_template
 from reliability_sizes import CONCURRENT_JOBS
+
+pytestmark = pytest.mark.slow
 
 RATE_PER_SECOND = 20
 BURST = 10

@@ -12,6 +12,8 @@ from cdk_backup_jobs.testing import Fault
 from provider_events import LambdaContext, backup_properties, make_event
 from reliability_sizes import THROTTLES
 
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Cell:

@@ -7,12 +7,24 @@
 - ``cfn_scheduler``: the EventBridge/Lambda endpoint for crhelper's polling.
 - ``cfn_stack``: makes a CloudFormationSimulator wired to all three, whose
   backup vault resources become vaults in ``aws_backup``.
+- ``aws_test_credentials``: the dummy credentials (environment variable ->
+  value) that ``aws_backup`` sets for the test and ``cfn_stack`` gives every
+  function. It is the one fixture meant to be overridden: define a fixture of
+  the same name in your conftest.py, for example to sign with a distinctive
+  fake secret that a log check can search for::
+
+      @pytest.fixture
+      def aws_test_credentials():
+          return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-log-checks"}
+
+  Only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are
+  meant here; the region stays us-east-1.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
@@ -29,10 +41,21 @@ DUMMY_ENVIRONMENT = {
 }
 
 
+OVERRIDABLE_FIXTURES = frozenset({"aws_test_credentials"})
+"""This plugin's fixtures that a conftest.py may redefine; redefining any other shadows it."""
+
+
 @pytest.fixture
-def aws_backup(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningBackupServer]:
+def aws_test_credentials() -> Mapping[str, str]:
+    """The dummy credentials every request and function signs with; override it to choose your own."""
+    return {name: DUMMY_ENVIRONMENT[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+
+
+@pytest.fixture
+def aws_backup(monkeypatch: pytest.MonkeyPatch,
+               aws_test_credentials: Mapping[str, str]) -> Iterator[RunningBackupServer]:
     with backup_server() as server:
-        for name, value in DUMMY_ENVIRONMENT.items():
+        for name, value in {**DUMMY_ENVIRONMENT, **aws_test_credentials}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
         yield server
@@ -53,11 +76,13 @@ def cfn_scheduler() -> Iterator[RunningEventsServer]:
 
 @pytest.fixture
 def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseServer,
-              cfn_scheduler: RunningEventsServer) -> Iterator[Callable[..., CloudFormationSimulator]]:
+              cfn_scheduler: RunningEventsServer,
+              aws_test_credentials: Mapping[str, str]) -> Iterator[Callable[..., CloudFormationSimulator]]:
     made: list[CloudFormationSimulator] = []
 
     def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
-        environment = {**DUMMY_ENVIRONMENT, "AWS_ENDPOINT_URL_BACKUP": aws_backup.endpoint_url,
+        environment = {**DUMMY_ENVIRONMENT, **aws_test_credentials,
+                       "AWS_ENDPOINT_URL_BACKUP": aws_backup.endpoint_url,
                        "SSL_CERT_FILE": cfn_responses.ca_file, **options.pop("environment", {})}
         options.setdefault("on_resource", aws_backup.emulator.on_stack_resource)
         options.setdefault("scheduler", cfn_scheduler)
