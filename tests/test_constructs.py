@@ -16,6 +16,7 @@ from cdk_backup_jobs import (KEEP_FOREVER, BackupIndex, BackupJob, CopyJob, JobL
 from cdk_backup_jobs.provider import RUNTIME
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+DR_VAULT_ARN = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr"
 
 
 def new_stack() -> Stack:
@@ -245,6 +246,61 @@ def test_every_problem_is_reported_at_once():
     assert "backup_vault" in message and "start_window" in message and "index" in message
 
 
+def test_wrong_types_rule_violations_and_conflicts_come_in_one_error():
+    from constructs import Construct
+
+    stack = new_stack()
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(stack, start_window=5, complete_window=Duration.seconds(90), index="maybe",
+                   run_on=RunOn.delete(), stop_on_delete=True, protects=Construct(stack, "Plain"))
+
+    assert str(raised.value).splitlines() == [
+        "Invalid props for TestStack/Job (Custom::BackupJob):",
+        "  - start_window (StartWindowMinutes) must be a Duration, got int",
+        "  - complete_window (CompleteWindowMinutes) must be a whole number of minutes, got 1 minute 30 seconds",
+        "  - protects (ProtectedLogicalId) must be a CloudFormation resource or have one as its default child, "
+        "got TestStack/Plain",
+        "  - index (Index) must be one of ENABLED, DISABLED, got 'maybe'",
+        "  - stop_on_delete (StopOnDelete) must not be true when RunOnDelete is true: "
+        "the Delete is what runs the final backup",
+    ]
+
+
+def test_a_refused_job_adds_nothing_to_the_stack():
+    stack = new_stack()
+    with pytest.raises(JobValidationError):
+        backup_job(stack, "Waited", backup_vault="x", wait_for_completion=True)
+
+    assert stack.node.find_child("Waited").node.children == []
+    assert stack.node.try_find_child("BackupJobsProvider") is None
+
+
+def test_a_waited_jobs_logical_id_is_checked_as_the_stack_renames_it():
+    named = new_stack()
+    logical_id = named.resolve(named.get_logical_id(backup_job(named).resource.node.default_child))
+    renamed = new_stack()
+    renamed.rename_logical_id(logical_id, "Renamed" * 9)
+    with pytest.raises(JobValidationError, match=r"wait_for_completion \(WaitForCompletion\) needs a logical ID "
+                                                 r"of at most 56 characters .*, got RenamedRenamed"):
+        backup_job(renamed, wait_for_completion=True)
+
+
+def test_a_copy_source_is_one_prop_in_place_of_two():
+    stack = new_stack()
+    waited = backup_job(stack, wait_for_completion=True)
+    with pytest.raises(JobValidationError) as raised:
+        CopyJob(stack, "Mixed", source=waited, recovery_point_arn="arn:aws:backup:us-east-1:1:recovery-point:x",
+                source_backup_vault="primary-vault",
+                destination_backup_vault=DR_VAULT_ARN, role=waited.role)
+    assert ("source (RecoveryPointArn, SourceBackupVaultName) must be given alone: give either source, or "
+            "recovery_point_arn and source_backup_vault, got source, recovery_point_arn and source_backup_vault"
+            ) in str(raised.value)
+    with pytest.raises(JobValidationError, match=r"source \(RecoveryPointArn, SourceBackupVaultName\) must be a "
+                                                 r"BackupJob, got CopyJob"):
+        CopyJob(stack, "OfACopy", source=waited.copy_to("Copy", destination_backup_vault=DR_VAULT_ARN),
+                destination_backup_vault=DR_VAULT_ARN, role=waited.role)
+
+
 def test_tag_values_are_never_echoed_in_errors():
     with pytest.raises(JobValidationError) as raised:
         backup_job(new_stack(), recovery_point_tags={"k": "secret-" * 40})
@@ -286,6 +342,17 @@ def test_keep_forever_goes_on_both_lifecycle_fields_together():
     with pytest.raises(JobValidationError, match="may be -1 only together with the other member"):
         backup_job(stack, "One", role=job_role(stack, "Other"),
                    lifecycle=JobLifecycle(move_to_cold_storage_after=Duration.days(7), delete_after=KEEP_FOREVER))
+
+
+def test_a_lifecycle_gives_the_api_member_and_reports_what_it_cannot_convert():
+    from cdk_backup_jobs_runtime.violation_report import Violation
+
+    problems: list[Violation] = []
+    api = JobLifecycle(move_to_cold_storage_after=Duration.days(30), delete_after=Duration.hours(36),
+                       opt_in_to_archive_for_supported_resources=False).to_api(problems)
+
+    assert api == {"MoveToColdStorageAfterDays": 30, "OptInToArchiveForSupportedResources": False}
+    assert problems == [Violation("Lifecycle.DeleteAfterDays", "must be a whole number of days, got 1 day 12 hours")]
 
 
 def test_the_air_gapped_vault_must_be_in_the_stacks_account_and_region():
@@ -453,7 +520,7 @@ def test_final_backup_depends_on_the_protected_resource_and_may_read_its_stack()
 
 def test_protects_needs_run_on_delete():
     stack = new_stack()
-    with pytest.raises(JobValidationError, match="protects applies only with run_on=RunOn.delete"):
+    with pytest.raises(JobValidationError, match=r"protects \(ProtectedLogicalId\) applies only when RunOnDelete is true"):
         backup_job(stack, protects=job_role(stack, "Other"))
 
 
@@ -483,10 +550,11 @@ def test_the_shared_provider_stack_may_read_any_stack_for_final_backups():
 def test_a_copy_job_refuses_run_on_delete():
     stack = new_stack()
     source = backup_job(stack, wait_for_completion=True)
-    with pytest.raises(JobValidationError, match=r"TestStack/Copy: run_on=RunOn.delete\(\) applies only to a BackupJob"):
+    with pytest.raises(JobValidationError, match=r"TestStack/Copy \(Custom::CopyJob\):\n  - run_on \(RunOnDelete\) "
+                                                 r"is not a Custom::CopyJob member"):
         source.copy_to("Copy", destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
                        run_on=RunOn.delete())
-    with pytest.raises(JobValidationError, match=r"run_on=RunOn.delete\(\) applies only to a BackupJob"):
+    with pytest.raises(JobValidationError, match=r"run_on \(RunOnDelete\) is not a Custom::CopyJob member"):
         CopyJob(stack, "Direct", recovery_point_arn="arn:aws:backup:us-east-1:123456789012:recovery-point:x",
                 source_backup_vault="primary-vault",
                 destination_backup_vault="arn:aws:backup:us-east-1:123456789012:backup-vault:dr",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cdk_backup_jobs_runtime import job_attributes
-from cdk_backup_jobs_runtime import rules, shapes
+from cdk_backup_jobs_runtime import prop_table, rules, shapes
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -63,17 +63,13 @@ def test_every_prop_is_documented_in_its_docstring_and_the_constructs_page(class
     assert props == documented_props(class_name)
 
 
-def test_the_backup_job_table_names_each_props_api_members():
-    from cdk_backup_jobs.backup_job import PROP_NAMES
-
-    header, rows = doc_table("docs/constructs.md", "prop", after="## `BackupJob` props")
+@pytest.mark.parametrize("class_name, table", [("BackupJob", prop_table.BACKUP_JOB_PROPS),
+                                               ("CopyJob", prop_table.COPY_JOB_PROPS)])
+def test_each_constructs_table_names_each_props_api_members(class_name, table):
+    header, rows = doc_table("docs/constructs.md", "prop", after=f"## `{class_name}` props")
     column = header.index("API member")
     documented = {name: set(code_names(row[column])) for row in rows for name in code_names(row[0])}
-    expected: dict[str, set[str]] = {}
-    for member, prop in PROP_NAMES.items():
-        if "." not in member:  # Lifecycle's members have their own table
-            expected.setdefault(prop, set()).add(member)
-    assert documented == expected
+    assert documented == {row.prop: set(row.members) for row in table.rows}
 
 
 @pytest.mark.parametrize("resource_type", ["Custom::BackupJob", "Custom::CopyJob"])
@@ -103,13 +99,12 @@ def test_the_get_att_table_lists_the_attributes_the_handler_returns():
 def test_the_job_lifecycle_table_lists_every_field_with_its_api_member():
     import dataclasses
 
-    from cdk_backup_jobs.lifecycle import PROP_NAMES, JobLifecycle
+    from cdk_backup_jobs import JobLifecycle
 
     _, rows = doc_table("docs/constructs.md", "field", after="## `JobLifecycle`")
     documented = {name: set(code_names(row[1])) for row in rows for name in code_names(row[0])}
     assert set(documented) == {field.name for field in dataclasses.fields(JobLifecycle)}
-    assert documented == {prop.removeprefix("lifecycle."): {member.removeprefix("Lifecycle.")}
-                          for member, prop in PROP_NAMES.items() if "." in member}
+    assert documented == {row.prop: set(row.members) for row in prop_table.LIFECYCLE_PROPS.rows}
     assert set().union(*documented.values()) == {m.name for m in shapes.LIFECYCLE.members if m.input_allowed}
 
 

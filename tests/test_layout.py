@@ -43,7 +43,7 @@ ONE_NAME_PER_MODULE = """
 import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import cdk_backup_jobs.validation, cdk_backup_jobs.backup_job, cdk_backup_jobs.copy_job
+import cdk_backup_jobs.job_properties, cdk_backup_jobs.validation, cdk_backup_jobs.backup_job, cdk_backup_jobs.copy_job
 import index
 from cdk_backup_jobs_runtime import rules, shapes
 lambda_dir = Path(sys.argv[1]).resolve()
@@ -51,7 +51,7 @@ loaded = [(name, str(Path(module.__file__).resolve().relative_to(lambda_dir)))
           for name, module in list(sys.modules.items())
           if getattr(module, "__file__", None) and Path(module.__file__).resolve().is_relative_to(lambda_dir)]
 print(json.dumps({"loaded": loaded,
-                  "same_rules": cdk_backup_jobs.validation.rules is rules,
+                  "same_rules": cdk_backup_jobs.job_properties.rules is rules,
                   "same_lifecycle": cdk_backup_jobs.validation.shapes.LIFECYCLE is shapes.LIFECYCLE}))
 """
 

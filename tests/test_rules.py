@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes
+from cdk_backup_jobs_runtime import coercion, rules, shapes, violation_report
 
 VALID_BACKUP = {
     "BackupVaultName": "primary-vault",
@@ -138,14 +138,14 @@ def test_coerce_turns_cloudformation_strings_into_model_types():
     ({"Nope": "1"}, "Nope is not a StartBackupJob member"),
 ])
 def test_coerce_names_what_cannot_be_converted(properties, expected):
-    with pytest.raises(rules.InvalidJobInput) as raised:
+    with pytest.raises(violation_report.InvalidJobInput) as raised:
         coercion.coerce(shapes.START_BACKUP_JOB, {**VALID_BACKUP, **properties})
     assert expected in str(raised.value)
 
 
 def test_summary_fits_cloudformations_reason_field():
-    violations = [rules.Violation(f"Member{i}", "is wrong in a long and detailed way") for i in range(40)]
-    summary = rules.summarize(violations)
+    violations = [violation_report.Violation(f"Member{i}", "is wrong in a long and detailed way") for i in range(40)]
+    summary = violation_report.summarize(violations)
     assert len(summary) <= 256
     assert summary.endswith("more)")
 
@@ -187,6 +187,9 @@ def resource_violations(**members: Any) -> list[str]:
      ["StopOnDelete must not be true when RunOnDelete is true: the Delete is what runs the final backup"]),
     ({"SkipFinalBackup": True}, ["SkipFinalBackup applies only when RunOnDelete is true"]),
     ({"RunOnDelete": False, "SkipFinalBackup": True}, ["SkipFinalBackup applies only when RunOnDelete is true"]),
+    ({"ProtectedLogicalId": "Table"}, ["ProtectedLogicalId applies only when RunOnDelete is true"]),
+    ({"SkipFinalBackup": True, "ProtectedLogicalId": "Table"},
+     ["SkipFinalBackup applies only when RunOnDelete is true", "ProtectedLogicalId applies only when RunOnDelete"]),
     ({"RunOnDelete": True, "IdempotencyToken": "t", "WaitForCompletion": True, "StopOnDelete": True},
      ["IdempotencyToken must not be set", "WaitForCompletion must not be true", "StopOnDelete must not be true"]),
 ])
@@ -223,3 +226,25 @@ def test_a_token_for_idempotency_is_refused_but_an_unresolved_run_on_delete_is_l
 def test_copy_jobs_have_no_final_backup_members():
     violations = [str(v) for v in rules.validate(shapes.COPY_JOB_RESOURCE, {**VALID_COPY, "SkipFinalBackup": True})]
     assert violations == ["SkipFinalBackup is not a Custom::CopyJob member"]
+
+
+@pytest.mark.parametrize("members, logical_id, named", [
+    ({}, "L" * 200, []),  # never polls
+    ({"WaitForCompletion": True}, "L" * 56, []),
+    ({"WaitForCompletion": True}, "L" * 57, ["WaitForCompletion"]),
+    ({"RunOnDelete": True}, "L" * 57, ["RunOnDelete"]),
+    ({"WaitForCompletion": True}, None, []),  # not known
+])
+def test_only_a_waiting_resource_needs_a_logical_id_short_enough_for_its_polling_rule(members, logical_id, named):
+    violations = rules.logical_id_violations({**VALID_BACKUP, **members}, logical_id)
+
+    assert [v.path for v in violations] == named
+
+
+def test_resource_violations_are_the_rules_the_placement_and_the_logical_id_together():
+    params = {**VALID_BACKUP, "StartWindowMinutes": 5, "WaitForCompletion": True,
+              "LogicallyAirGappedBackupVaultArn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:ag"}
+    violations = rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, params, "L" * 57, "123456789012", "us-east-1")
+
+    assert [v.path for v in violations] == ["StartWindowMinutes", "LogicallyAirGappedBackupVaultArn", "WaitForCompletion"]
+    assert rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, VALID_BACKUP, "Job", "123456789012", "us-east-1") == []

@@ -24,6 +24,7 @@ def mypy(cwd: Path, *targets: str) -> subprocess.CompletedProcess[str]:
                           cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
 
 
+@pytest.mark.slow
 def test_lambda_code_passes_mypy_strict():
     # The Lambda asset root is checked as the runtime sees it: the entry and the runtime package.
     result = mypy(REPO / "lambda", "index.py", "cdk_backup_jobs_runtime")
@@ -70,12 +71,14 @@ def library_and_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str
     return errors, result.stdout
 
 
+@pytest.mark.slow
 def test_construct_library_passes_mypy_strict(library_and_apps):
     errors, _ = library_and_apps
     library_errors = [line for name, lines in errors.items() if name not in USER_APPS for line in lines]
     assert not library_errors, "\n".join(library_errors)
 
 
+@pytest.mark.slow
 def test_a_users_app_imports_the_public_names_under_mypy_strict(library_and_apps):
     # mypy --strict reads only explicit re-exports from a package's __init__.
     errors, output = library_and_apps
@@ -86,6 +89,7 @@ def test_a_users_app_imports_the_public_names_under_mypy_strict(library_and_apps
     assert "-> cdk_backup_jobs.copy_job.CopyJob" in output
 
 
+@pytest.mark.slow
 def test_a_misspelled_public_name_is_a_type_error(library_and_apps):
     errors, output = library_and_apps
     [error] = errors.get("misspelled_app.py", [None])

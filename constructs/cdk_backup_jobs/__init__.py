@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.backup_job import BackupIndex as BackupIndex
     from cdk_backup_jobs.backup_job import BackupJob as BackupJob
     from cdk_backup_jobs.copy_job import CopyJob as CopyJob
-    from cdk_backup_jobs.lifecycle import KEEP_FOREVER as KEEP_FOREVER
-    from cdk_backup_jobs.lifecycle import JobLifecycle as JobLifecycle
-    from cdk_backup_jobs.lifecycle import KeepForever as KeepForever
+    from cdk_backup_jobs.recovery_point_lifecycle import KEEP_FOREVER as KEEP_FOREVER
+    from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle as JobLifecycle
+    from cdk_backup_jobs.recovery_point_lifecycle import KeepForever as KeepForever
     from cdk_backup_jobs.provider import BackupJobsProvider as BackupJobsProvider
     from cdk_backup_jobs.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
     from cdk_backup_jobs.run_on import RunOn as RunOn
@@ -46,10 +46,10 @@ _EXPORTS = {
     "BackupJobsProvider": "cdk_backup_jobs.provider",
     "BackupJobsProviderStack": "cdk_backup_jobs.provider_stack",
     "CopyJob": "cdk_backup_jobs.copy_job",
-    "JobLifecycle": "cdk_backup_jobs.lifecycle",
+    "JobLifecycle": "cdk_backup_jobs.recovery_point_lifecycle",
     "JobValidationError": "cdk_backup_jobs.validation",
-    "KEEP_FOREVER": "cdk_backup_jobs.lifecycle",
-    "KeepForever": "cdk_backup_jobs.lifecycle",
+    "KEEP_FOREVER": "cdk_backup_jobs.recovery_point_lifecycle",
+    "KeepForever": "cdk_backup_jobs.recovery_point_lifecycle",
     "RunOn": "cdk_backup_jobs.run_on",
 }
 """Where each public name lives; the three lists are kept equal by a test (tests/test_types.py)."""

@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stack, aws_backup as backup,
                      aws_iam as iam)
 from constructs import Construct, IConstruct
 
-from cdk_backup_jobs.job_resource import (PROVIDER_PROP_NAMES, JobConstruct, check_shared_prop_types,
-                                          checked_properties, job_custom_resource, provider_properties)
-from cdk_backup_jobs.lifecycle import PROP_NAMES as LIFECYCLE_PROP_NAMES, JobLifecycle
+from cdk_backup_jobs.job_properties import checked_properties
+from cdk_backup_jobs.job_resource import JobConstruct, job_custom_resource
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs_runtime.rules import Violation
-from cdk_backup_jobs_runtime.shapes import BACKUP_JOB_RESOURCE
+from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import (JobValidationError, PropType, instance_of, is_construct, is_flag,
-                                        is_mapping, whole_units)
 from cdk_backup_jobs.vaults import vault_arn, vault_name
+from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
 
 if TYPE_CHECKING:
     from cdk_backup_jobs.copy_job import CopyJob
 
 RESOURCE_TYPE = "Custom::BackupJob"
-
-PROP_NAMES: Mapping[str, str] = {
-    "BackupVaultName": "backup_vault",
-    "ResourceArn": "resource_arn",
-    "IamRoleArn": "role",
-    "IdempotencyToken": "idempotency_token",
-    "StartWindowMinutes": "start_window",
-    "CompleteWindowMinutes": "complete_window",
-    **LIFECYCLE_PROP_NAMES,
-    "RecoveryPointTags": "recovery_point_tags",
-    "BackupOptions": "backup_options",
-    "Index": "index",
-    "LogicallyAirGappedBackupVaultArn": "logically_air_gapped_backup_vault_arn",
-    **PROVIDER_PROP_NAMES,
-    "StopOnDelete": "stop_on_delete",
-    "RunOnDelete": "run_on",
-    "ProtectedLogicalId": "protects",
-    "SkipFinalBackup": "skip_final_backup",
-}
 
 
 class BackupIndex(str, enum.Enum):
@@ -125,42 +103,11 @@ class BackupJob(JobConstruct):
         skip_final_backup: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        check_shared_prop_types(
-            self, role, lifecycle, wait_for_completion, timeout, run_on,
-            PropType("start_window", start_window, instance_of(Duration), "a Duration"),
-            PropType("complete_window", complete_window, instance_of(Duration), "a Duration"),
-            PropType("recovery_point_tags", recovery_point_tags, is_mapping, "a mapping"),
-            PropType("backup_options", backup_options, is_mapping, "a mapping"),
-            PropType("stop_on_delete", stop_on_delete, is_flag, "True or False"),
-            PropType("protects", protects, is_construct, "a construct"),
-            PropType("skip_final_backup", skip_final_backup, is_flag, "True or False"),
-        )
+        properties = checked_properties(self, BACKUP_JOB_PROPS, locals())
         self.waits = wait_for_completion
-        on_delete = run_on is not None and run_on.on_delete
-        protected_logical_id = _logical_id_of(protects) if protects is not None else None
-        self.backup_vault_name = vault_name(backup_vault)
+        self.backup_vault_name: str = vault_name(backup_vault)
         self.role = role
-        problems: list[Violation] = []
-        properties = checked_properties(self, BACKUP_JOB_RESOURCE, {
-            "BackupVaultName": self.backup_vault_name,
-            "ResourceArn": resource_arn,
-            "IamRoleArn": role.role_arn,
-            "IdempotencyToken": idempotency_token,
-            "StartWindowMinutes": _minutes(start_window, "StartWindowMinutes", problems),
-            "CompleteWindowMinutes": _minutes(complete_window, "CompleteWindowMinutes", problems),
-            "Lifecycle": lifecycle.to_api(problems) if lifecycle else None,
-            "RecoveryPointTags": dict(recovery_point_tags) if recovery_point_tags is not None else None,
-            "BackupOptions": dict(backup_options) if backup_options is not None else None,
-            "Index": index.value if isinstance(index, BackupIndex) else index,
-            "LogicallyAirGappedBackupVaultArn": logically_air_gapped_backup_vault_arn,
-            **provider_properties(wait_for_completion, timeout, run_on, problems),
-            "StopOnDelete": True if stop_on_delete else None,
-            "RunOnDelete": True if on_delete else None,
-            "ProtectedLogicalId": protected_logical_id,
-            "SkipFinalBackup": True if skip_final_backup else None,
-        }, PROP_NAMES, problems)
-        if protects is not None and not on_delete:
-            raise JobValidationError(f"{self.node.path}: protects applies only with run_on=RunOn.delete()")
+        on_delete = properties.get("RunOnDelete") is True
 
         provider = BackupJobsProvider.of(self)
         vaults = [vault_arn(Stack.of(self), backup_vault)]
@@ -188,16 +135,6 @@ class BackupJob(JobConstruct):
         """The recovery point ARN: always known for a waited job; otherwise only where
         AWS Backup returns it at start (EFS and advanced DynamoDB), else an empty string."""
         return self.resource.get_att_string("RecoveryPointArn")
-
-    @property
-    def completion_date(self) -> str:
-        """When the job completed, ISO 8601 in UTC (waited jobs only)."""
-        return self._finished_attribute("CompletionDate", "completion_date")
-
-    @property
-    def backup_size_in_bytes(self) -> str:
-        """The size of the backup in bytes (waited jobs only)."""
-        return self._finished_attribute("BackupSizeInBytes", "backup_size_in_bytes")
 
     @classmethod
     def final_backup(
@@ -256,14 +193,6 @@ class BackupJob(JobConstruct):
         )
 
 
-def _logical_id_of(construct: IConstruct) -> str:
-    """The logical ID of a construct's CloudFormation resource (the construct or its default child)."""
-    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
-    if not isinstance(resource, CfnResource):
-        raise JobValidationError(f"{construct.node.path} is not a CloudFormation resource")
-    return Stack.of(resource).get_logical_id(resource)
-
-
 def _outlived_by(resource: Construct, *needed: iam.IRole | backup.IBackupVault | str) -> None:
     """Make ``resource`` depend on each construct of its own stack in ``needed``.
 
@@ -286,7 +215,3 @@ def _warn_if_vault_is_destroyed(job: Construct, vault: backup.IBackupVault | str
             "The final backup's vault is deleted with the stack (RemovalPolicy.DESTROY); CloudFormation "
             "cannot delete a vault that holds recovery points, and the backup would not outlive the stack. "
             "Keep the vault (RemovalPolicy.RETAIN) or use one outside this stack.")
-
-
-def _minutes(window: Duration | None, member: str, problems: list[Violation]) -> Any:
-    return whole_units(window, "minutes", member, problems) if window is not None else None

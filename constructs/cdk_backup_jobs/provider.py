@@ -96,16 +96,19 @@ class BackupJobsProvider(Construct):
         """Let the function start backup jobs into these vaults with this role."""
         for vault_arn in vault_arns:
             self._grant("StartBackupJob", ["backup:StartBackupJob"], vault_arn)
-        self._allow_common(role_arn)
+        self.allow_pass_role(role_arn)
+        self._allow_job_reads()
 
     def allow_copy_job(self, role_arn: str) -> None:
         """Let the function start copy jobs of this account's recovery points with this role."""
-        recovery_points = self._stack.format_arn(
-            service="backup", resource="recovery-point", resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self._grant("StartCopyJob", ["backup:StartCopyJob"], recovery_points)
-        self._allow_common(role_arn)
+        self._allow_copies()
+        self.allow_pass_role(role_arn)
+        self._allow_job_reads()
+
+    def allow_pass_role(self, role_arn: str) -> None:
+        """Let the function pass this job role (an ARN, or a pattern) to AWS Backup, and to nothing else."""
+        self._grant("PassRole", ["iam:PassRole"], role_arn,
+                    {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})
 
     def allow_polling(self, logical_id: str) -> None:
         """Let crhelper poll for one waiting job: its own schedule rule, and invoking this function.
@@ -128,20 +131,35 @@ class BackupJobsProvider(Construct):
         self._grant("StopBackupJob", ["backup:StopBackupJob"], "*")
 
     def allow_any_job(self, vault_arns: list[str], role_arns: list[str]) -> None:
-        """Rights for jobs not known at synth (a provider shared by plain CloudFormation templates)."""
+        """Rights for jobs not known at synth (a provider shared by plain CloudFormation templates).
+
+        Backups into ``vault_arns`` and copies of this account's recovery
+        points, each with any of ``role_arns`` (every job passes a role: with
+        none, no job could start, so nothing of a job is granted).
+        """
         for vault in vault_arns:
             self._grant("StartBackupJob", ["backup:StartBackupJob"], vault)
-        for role in role_arns:
-            self.allow_copy_job(role)
+        if role_arns:
+            self._allow_copies()
+            for role in role_arns:
+                self.allow_pass_role(role)
+            self._allow_job_reads()
         self.allow_polling("")  # any logical ID: rule/*
         self.allow_stop()
         # Final backups of any stack read that stack's status and template.
         self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
                     self._stack.format_arn(service="cloudformation", resource="stack", resource_name="*"))
 
-    def _allow_common(self, role_arn: str) -> None:
-        self._grant("PassRole", ["iam:PassRole"], role_arn,
-                    {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})
+    def _allow_copies(self) -> None:
+        """StartCopyJob on this account's recovery points (made by jobs at deploy time: no IDs at synth)."""
+        recovery_points = self._stack.format_arn(
+            service="backup", resource="recovery-point", resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self._grant("StartCopyJob", ["backup:StartCopyJob"], recovery_points)
+
+    def _allow_job_reads(self) -> None:
+        """What every job needs besides its start right and its role: reading jobs, and its stack's status."""
         self._grant("Describe", ["backup:DescribeBackupJob", "backup:DescribeCopyJob"], "*")
         # An Update that would start a job first asks whether the stack is
         # rolling back, where it starts none.

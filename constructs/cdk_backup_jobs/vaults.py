@@ -1,10 +1,9 @@
 """Backup vaults given as IBackupVault, a name or an ARN, in the form each API member needs.
 
-A prop of the wrong type (a number, a dict, None for a required vault) is not
-converted: it is passed through unchanged, so the rules report it under the
-construct's own prop name together with every other problem
-(``backup_vault (BackupVaultName) must be a string, got int``), instead of
-this module failing with an AttributeError that names no prop.
+The conversions (``conversions``) check a vault prop's type before they call
+these; anything else is still passed through unchanged rather than failing
+with an AttributeError that names no prop (the provider's grants, too, read
+the props).
 """
 
 from __future__ import annotations

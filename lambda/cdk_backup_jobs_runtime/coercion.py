@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime.rules import InvalidJobInput, Violation, clip, show
+from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation, clip, show
 from cdk_backup_jobs_runtime.shapes import Member
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")

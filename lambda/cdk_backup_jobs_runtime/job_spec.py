@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes
+from cdk_backup_jobs_runtime import coercion, rules, shapes, violation_report
 from cdk_backup_jobs_runtime.errors import InvalidProperties
 from cdk_backup_jobs_runtime.job_types import JobType
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
@@ -28,16 +28,38 @@ class JobSpec:
 
 
 def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
-    """The resource properties, converted from CloudFormation's strings and checked."""
+    """The resource properties, converted from CloudFormation's strings and checked against the shape.
+
+    Used where the resource's place does not matter (a Delete, an Update's old
+    properties); ``placed_job_spec`` checks everything a new job must keep.
+    """
+    values = _coerced(job_type, properties)
+    _refuse(job_type, rules.validate(job_type.shape, values))
+    return _spec(job_type, values)
+
+
+def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
+    """``job_spec`` of the request's properties, checked by every rule at once: the shape, where the
+    stack is (account and Region) and the resource's logical ID, as at synth."""
+    values = _coerced(job_type, request.properties)
+    _refuse(job_type, rules.resource_violations(job_type.shape, values, request.logical_resource_id,
+                                                request.account, request.region))
+    return _spec(job_type, values)
+
+
+def _coerced(job_type: JobType, properties: Mapping[str, Any]) -> dict[str, Any]:
     try:
-        values = coercion.coerce(job_type.shape, properties)
-    except rules.InvalidJobInput as error:
+        return coercion.coerce(job_type.shape, properties)
+    except violation_report.InvalidJobInput as error:
         raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {error}") from None
-    violations = rules.validate(job_type.shape, values)
+
+
+def _refuse(job_type: JobType, violations: list[violation_report.Violation]) -> None:
     if violations:
-        raise InvalidProperties(
-            f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}"
-        )
+        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {violation_report.summarize(violations)}")
+
+
+def _spec(job_type: JobType, values: Mapping[str, Any]) -> JobSpec:
     api_members = {m.name for m in job_type.api_shape.members}
     return JobSpec(
         params={k: v for k, v in values.items() if k in api_members},
@@ -49,15 +71,6 @@ def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
         protected_logical_id=values.get("ProtectedLogicalId"),
         skip_final_backup=bool(values.get("SkipFinalBackup", False)),
     )
-
-
-def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
-    """``job_spec`` of the request's properties, also checked against where the stack is."""
-    spec = job_spec(job_type, request.properties)
-    violations = rules.placement_violations(spec.params, request.account, request.region)
-    if violations:
-        raise InvalidProperties(f"Invalid {job_type.resource_type} properties: {rules.summarize(violations)}")
-    return spec
 
 
 def asks_for_final_backup(properties: Mapping[str, Any]) -> bool:

@@ -20,7 +20,13 @@ Where the rules come from:
   most 256 characters).
 - the provider's own members (WaitForCompletion, RunOnDelete ...): a
   combination the provider would silently ignore, or that would defeat a final
-  backup, is refused (``final_backup_violations``).
+  backup, is refused (``final_backup_violations``), and so is a waiting
+  resource whose logical ID is too long for crhelper's polling rule
+  (``logical_id_violations``).
+
+``resource_violations`` is the whole set for one resource: what the handler
+checks once CloudFormation's strings are typed, and what the constructs check
+with the stack's account, Region and the resource's logical ID.
 
 This module is stdlib-only because it ships inside the Lambda asset.
 """
@@ -28,54 +34,17 @@ This module is stdlib-only because it ships inside the Lambda asset.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime.shapes import (BACKUP_OPTION_PATTERN, COLD_STORAGE_MINIMUM_DAYS,
-                                            DOCUMENTED_BACKUP_OPTIONS, KEEP_FOREVER, LIFECYCLE, MAX_TAG_KEY_LENGTH,
-                                            MAX_TAG_VALUE_LENGTH, MAX_TAGS, VAULT_ARN_PATTERN, Member)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A broken rule: the member path (as the API names it) and what is wrong."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path} {self.message}"
-
-
-class InvalidJobInput(ValueError):
-    """Raised when input breaks one or more rules; carries every violation."""
-
-    def __init__(self, operation: str, violations: list[Violation]) -> None:
-        self.operation = operation
-        self.violations = violations
-        super().__init__(summarize(violations))
-
-
-def summarize(violations: list[Violation], limit: int = 230) -> str:
-    """Join violations into one line that fits CloudFormation's Reason field."""
-    text = ""
-    for index, violation in enumerate(violations):
-        piece = str(violation) if not text else f"; {violation}"
-        remaining = len(violations) - index
-        if len(text) + len(piece) > limit:
-            return f"{text} (+{remaining} more)" if text else str(violation)[:limit]
-        text += piece
-    return text
-
-
-def _never_unresolved(_: Any) -> bool:
-    return False
+from cdk_backup_jobs_runtime.member_rules import lifecycle_violations, map_violations, scalar_violations
+from cdk_backup_jobs_runtime.shapes import LIFECYCLE, VAULT_ARN_PATTERN, Member
+from cdk_backup_jobs_runtime.violation_report import Violation, clip, never_unresolved
 
 
 def validate(
     shape: Member,
     params: Mapping[str, Any],
-    is_unresolved: Callable[[Any], bool] = _never_unresolved,
+    is_unresolved: Callable[[Any], bool] = never_unresolved,
 ) -> list[Violation]:
     """Check typed API input against every rule; return all violations.
 
@@ -109,13 +78,13 @@ def _check_structure(
             if isinstance(value, Mapping):
                 _check_structure(member, value, f"{path}.", violations, is_unresolved)
                 if member is LIFECYCLE:
-                    violations.extend(_lifecycle_violations(value, path, is_unresolved))
+                    violations.extend(lifecycle_violations(value, path, is_unresolved))
             else:
                 violations.append(Violation(path, "must be an object"))
         elif member.kind == "map":
-            violations.extend(_map_violations(member, value, path, is_unresolved))
+            violations.extend(map_violations(member, value, path, is_unresolved))
         else:
-            violations.extend(_scalar_violations(member, value, path))
+            violations.extend(scalar_violations(member, value, path))
     unknown = [name for name in params if shape.member(str(name)) is None]
     violations.extend(
         Violation(clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
@@ -129,6 +98,9 @@ def _check_structure(
         violations.extend(final_backup_violations(params, is_unresolved))
 
 
+ONLY_WITH_RUN_ON_DELETE = ("SkipFinalBackup", "ProtectedLogicalId")
+"""The final backup's own members: each means something only when RunOnDelete is true."""
+
 NOT_WITH_RUN_ON_DELETE: Mapping[str, str] = {
     "IdempotencyToken": "must not be set when RunOnDelete is true: "
                         "a retried delete would get the earlier, maybe failed, job back",
@@ -139,20 +111,21 @@ NOT_WITH_RUN_ON_DELETE: Mapping[str, str] = {
 
 
 def final_backup_violations(
-    params: Mapping[str, Any], is_unresolved: Callable[[Any], bool] = _never_unresolved
+    params: Mapping[str, Any], is_unresolved: Callable[[Any], bool] = never_unresolved
 ) -> list[Violation]:
-    """The members that conflict with RunOnDelete, and SkipFinalBackup without it.
+    """The members that conflict with RunOnDelete, and the final backup's own members without it.
 
     Any IdempotencyToken conflicts, a token too: whatever it resolves to, it is
     the same for every Delete. An unresolved RunOnDelete is left for the handler.
+    A ProtectedLogicalId without RunOnDelete protects nothing, so it is refused
+    rather than ignored.
     """
     run_on_delete = params.get("RunOnDelete")
     if is_unresolved(run_on_delete):
         return []
     if run_on_delete is not True:
-        if params.get("SkipFinalBackup") is True:
-            return [Violation("SkipFinalBackup", "applies only when RunOnDelete is true")]
-        return []
+        return [Violation(name, "applies only when RunOnDelete is true") for name in ONLY_WITH_RUN_ON_DELETE
+                if params.get(name) is True or (name == "ProtectedLogicalId" and params.get(name) is not None)]
     given = {name for name, value in params.items()
              if value is True or (name == "IdempotencyToken" and value is not None)}
     return [Violation(name, message) for name, message in NOT_WITH_RUN_ON_DELETE.items() if name in given]
@@ -167,7 +140,7 @@ def placement_violations(
     params: Mapping[str, Any],
     account: Any,
     region: Any,
-    is_unresolved: Callable[[Any], bool] = _never_unresolved,
+    is_unresolved: Callable[[Any], bool] = never_unresolved,
 ) -> list[Violation]:
     """Members whose ARN names another account or Region than the job's own.
 
@@ -186,122 +159,44 @@ def placement_violations(
     return violations
 
 
-def _scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:
-    if member.kind == "long":
-        if not isinstance(value, int) or isinstance(value, bool):
-            return [Violation(path, f"must be a whole number, got {show(value)}")]
-        return _range_violations(member, value, path)
-    if member.kind == "boolean":
-        if not isinstance(value, bool):
-            return [Violation(path, f"must be true or false, got {show(value)}")]
+MAX_POLLING_LOGICAL_ID = 56
+"""crhelper names a waiting resource's polling rule after its logical ID plus 8 characters; EventBridge
+allows 64."""
+
+
+def waits(params: Mapping[str, Any]) -> bool:
+    """Whether some request of this resource waits for a job (a final backup waits on Delete)."""
+    return params.get("WaitForCompletion") is True or params.get("RunOnDelete") is True
+
+
+def logical_id_violations(params: Mapping[str, Any], logical_resource_id: str | None,
+                          is_unresolved: Callable[[Any], bool] = never_unresolved) -> list[Violation]:
+    """A waiting resource whose logical ID is too long for crhelper's polling rule, named by the
+    member that makes it wait. ``logical_resource_id`` None (or a token) is not known, so not checked."""
+    if (not waits(params) or not isinstance(logical_resource_id, str) or is_unresolved(logical_resource_id)
+            or len(logical_resource_id) <= MAX_POLLING_LOGICAL_ID):
         return []
-    if not isinstance(value, str):
-        return [Violation(path, f"must be a string, got {type(value).__name__}")]
-    if member.enum and value not in member.enum:
-        return [Violation(path, f"must be one of {', '.join(member.enum)}, got {show(value)}")]
-    if member.pattern and not re.match(member.pattern, value):
-        return [Violation(path, f"must be {member.pattern_hint}, got {show(value)}")]
-    return []
+    member = "WaitForCompletion" if params.get("WaitForCompletion") is True else "RunOnDelete"
+    return [Violation(member, f"needs a logical ID of at most {MAX_POLLING_LOGICAL_ID} characters (crhelper "
+                              f"names its polling rule after it), got {clip(logical_resource_id)} "
+                              f"({len(logical_resource_id)} characters)")]
 
 
-def _range_violations(member: Member, value: int, path: str) -> list[Violation]:
-    if member.name in _LIFECYCLE_DAY_MEMBERS and value == KEEP_FOREVER:
-        return []
-    low, high = member.minimum, member.maximum
-    if (low is not None and value < low) or (high is not None and value > high):
-        keep = " or -1 to keep forever" if member.name in _LIFECYCLE_DAY_MEMBERS else ""
-        return [Violation(path, f"must be between {low} and {high}{keep}, got {value}")]
-    return []
-
-
-_LIFECYCLE_DAY_MEMBERS = frozenset({"MoveToColdStorageAfterDays", "DeleteAfterDays"})
-
-
-def _lifecycle_violations(
-    lifecycle: Mapping[str, Any], path: str, is_unresolved: Callable[[Any], bool]
+def resource_violations(
+    shape: Member,
+    params: Mapping[str, Any],
+    logical_resource_id: str | None,
+    account: Any,
+    region: Any,
+    is_unresolved: Callable[[Any], bool] = never_unresolved,
 ) -> list[Violation]:
-    cold = lifecycle.get("MoveToColdStorageAfterDays")
-    delete = lifecycle.get("DeleteAfterDays")
-    values = (cold, delete)
-    if KEEP_FOREVER in values and None in values:
-        member = "MoveToColdStorageAfterDays" if cold is None else "DeleteAfterDays"
-        return [Violation(f"{path}.{member}", "must be -1 too: AWS documents -1 for both members together")]
-    if any(v is None or is_unresolved(v) or not _is_int(v) for v in values):
-        return []
-    if KEEP_FOREVER in values:
-        if cold == delete:
-            return []
-        member = "DeleteAfterDays" if delete == KEEP_FOREVER else "MoveToColdStorageAfterDays"
-        return [Violation(f"{path}.{member}", "may be -1 only together with the other member")]
-    earliest = int(cold) + COLD_STORAGE_MINIMUM_DAYS  # type: ignore[arg-type]
-    if int(delete) < earliest:  # type: ignore[arg-type]
-        return [
-            Violation(
-                f"{path}.DeleteAfterDays",
-                f"must be at least MoveToColdStorageAfterDays + {COLD_STORAGE_MINIMUM_DAYS}"
-                f" ({earliest}), got {delete}",
-            )
-        ]
-    return []
+    """Every rule a resource of type ``shape`` must keep, at synth and in the handler alike.
 
-
-def _map_violations(
-    member: Member, value: Any, path: str, is_unresolved: Callable[[Any], bool]
-) -> list[Violation]:
-    if not isinstance(value, Mapping):
-        return [Violation(path, "must be a map of strings to strings")]
-    entries = {k: v for k, v in value.items() if not is_unresolved(k) and not is_unresolved(v)}
-    if member.name == "RecoveryPointTags":
-        # Entries still tokens are checked at deploy, but they count towards the limit now.
-        return _tag_violations(entries, path, count=len(value))
-    return _backup_option_violations(entries, path)
-
-
-def _tag_violations(tags: Mapping[str, Any], path: str, count: int) -> list[Violation]:
-    # Tag values are sensitive in the service model: never echo them.
-    violations = []
-    if count > MAX_TAGS:
-        violations.append(Violation(path, f"may hold at most {MAX_TAGS} tags, got {count}"))
-    for key, value in tags.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
-            violations.append(Violation(path, f"keys must be 1 to {MAX_TAG_KEY_LENGTH} characters, got {show(key)}"))
-        elif key.lower().startswith("aws:"):
-            violations.append(Violation(path, f"key '{clip(key)}' uses the reserved prefix 'aws:'"))
-        if not isinstance(value, str):
-            violations.append(Violation(path, f"value for key '{clip(str(key))}' must be a string"))
-        elif len(value) > MAX_TAG_VALUE_LENGTH:
-            violations.append(Violation(
-                path, f"value for key '{clip(key)}' must be at most {MAX_TAG_VALUE_LENGTH} characters"
-            ))
-    return violations
-
-
-def _backup_option_violations(options: Mapping[str, Any], path: str) -> list[Violation]:
-    violations = []
-    for key, value in options.items():
-        if not isinstance(key, str) or not re.match(BACKUP_OPTION_PATTERN, key):
-            violations.append(Violation(path, f"key must match {BACKUP_OPTION_PATTERN}, got {show(key)}"))
-            continue
-        allowed = DOCUMENTED_BACKUP_OPTIONS.get(key)
-        if allowed is None:
-            violations.append(Violation(
-                path, f"key must be one of {', '.join(DOCUMENTED_BACKUP_OPTIONS)}, got {show(key)}"
-            ))
-        elif value not in allowed:
-            violations.append(Violation(
-                f"{path}.{key}", f"must be one of {', '.join(allowed)}, got {show(value)}"
-            ))
-    return violations
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}..."
-
-
-def show(value: Any) -> str:
-    """A short, quoted rendering of a bad value for an error message."""
-    return repr(clip(value)) if isinstance(value, str) else clip(repr(value))
+    ``params`` are typed (``coercion.coerce`` reads CloudFormation's strings
+    first); ``validate``, then ``placement_violations`` (the job's account and
+    Region) and ``logical_id_violations``. Unknown values (None, or tokens at
+    synth) are not compared.
+    """
+    return [*validate(shape, params, is_unresolved),
+            *placement_violations(params, account, region, is_unresolved),
+            *logical_id_violations(params, logical_resource_id, is_unresolved)]

@@ -6,12 +6,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cdk_backup_jobs_runtime import rules, shapes
 from construct_props import COPY_VAULT_ARN, PROPS, RECOVERY_POINT_ARN, SynthTally, build, judge
 from provider_events import LambdaContext, ROLE_ARN, VAULT, make_event
 from reliability_sizes import FUZZ_EXAMPLES
+
+pytestmark = pytest.mark.slow
 
 JUNK_NAMES = ["", "ServiceToken2", "backupvaultname", "Lifecycle.DeleteAfterDays", "💾", "x" * 300]
 NAMES = sorted({m.name for m in shapes.BACKUP_JOB_RESOURCE.members} | {m.name for m in shapes.COPY_JOB_RESOURCE.members})

@@ -1,8 +1,8 @@
-"""The synth-time type checks in validation.py and vaults.py, on their own.
+"""The synth-time type checks of the conversions (conversions.py) and the vault helpers, on their own.
 
-``check_prop_types`` is what BackupJob and CopyJob call for the props the
-rules never see as given (a role, a lifecycle, a flag); the vault helpers pass
-a wrong type through so the rules name it.
+Every prop is read by the conversion its table row names, which checks the
+prop's Python type first; the vault helpers pass a wrong type through (they
+are never the ones to name it).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from aws_cdk import App, Duration, Stack, aws_backup as backup, aws_iam as iam
 
-from cdk_backup_jobs import JobLifecycle, JobValidationError, RunOn
-from cdk_backup_jobs.validation import (PropType, check_prop_types, instance_of, is_construct, is_flag,
-                                        is_mapping, is_role)
+from cdk_backup_jobs import JobValidationError, RunOn
+from cdk_backup_jobs.conversions import is_flag, is_role
 from cdk_backup_jobs.vaults import destination_vault_arn, is_vault, vault_arn, vault_name
+from construct_props import build
 
 
 @pytest.fixture
@@ -21,35 +21,27 @@ def stack() -> Stack:
     return Stack(App(), "Types")
 
 
-def test_every_wrong_prop_is_named_at_once(stack):
-    # The right types pass (a role is a construct too); the wrong ones are listed in the order given.
-    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+def test_every_wrong_prop_is_named_at_once():
+    # The right types pass (a role is a construct too); the wrong ones are listed in the table's order.
     with pytest.raises(JobValidationError) as raised:
-        check_prop_types("Types/Job", [
-            PropType("role", 123, is_role, "an IRole", required=True),
-            PropType("lifecycle", {"delete_after": 7}, instance_of(JobLifecycle), "a JobLifecycle"),
-            PropType("wait_for_completion", 1, is_flag, "True or False"),
-            PropType("recovery_point_tags", ["k"], is_mapping, "a mapping"),
-            PropType("protects", "table", is_construct, "a construct"),
-            PropType("run_on", RunOn.create(), instance_of(RunOn), "a RunOn"),
-            PropType("timeout", Duration.minutes(5), instance_of(Duration), "a Duration"),
-            PropType("stop_on_delete", None, is_flag, "True or False"),
-            PropType("protects", role, is_construct, "a construct"),
-        ])
+        build("BackupJob", {
+            "role": 123, "lifecycle": {"delete_after": 7}, "wait_for_completion": 1, "recovery_point_tags": ["k"],
+            "protects": "table", "run_on": RunOn.create(), "timeout": Duration.minutes(5), "stop_on_delete": None,
+        })
     assert str(raised.value).splitlines() == [
-        "Invalid props for Types/Job:",
-        "  - role must be an IRole, got int",
-        "  - lifecycle must be a JobLifecycle, got dict",
-        "  - wait_for_completion must be True or False, got int",
-        "  - recovery_point_tags must be a mapping, got list",
-        "  - protects must be a construct, got str",
+        "Invalid props for Fuzz/Job (Custom::BackupJob):",
+        "  - recovery_point_tags (RecoveryPointTags) must be a mapping, got list",
+        "  - role (IamRoleArn) must be an IRole, got int",
+        "  - lifecycle (Lifecycle) must be a JobLifecycle, got dict",
+        "  - wait_for_completion (WaitForCompletion) must be True or False, got int",
+        "  - protects (ProtectedLogicalId) must be a construct, got str",
     ]
 
 
 def test_none_is_wrong_only_for_a_required_prop():
-    check_prop_types("Types/Job", [PropType("lifecycle", None, instance_of(JobLifecycle), "a JobLifecycle")])
-    with pytest.raises(JobValidationError, match="role must be an IRole, got None"):
-        check_prop_types("Types/Job", [PropType("role", None, is_role, "an IRole", required=True)])
+    build("BackupJob", {"lifecycle": None})
+    with pytest.raises(JobValidationError, match=r"role \(IamRoleArn\) is required"):
+        build("BackupJob", {"role": None})
 
 
 def test_roles_and_vaults_are_recognised_when_imported(stack):

@@ -1,0 +1,89 @@
+"""No import cycle among the library's modules: each module's imports, read from its source (ast).
+
+Every import counts, also one inside a function or under ``TYPE_CHECKING``:
+a cycle that runs only later, or only for the type checker, still ties the
+modules together (copy_job once imported backup_job inside ``__init__``
+because backup_job imported copy_job).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ROOT = REPO / "constructs"
+PACKAGE = "cdk_backup_jobs"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted((ROOT / PACKAGE).rglob("*.py"))}
+
+
+def imported(tree: ast.AST, known: set[str]) -> set[str]:
+    """The package's modules that ``tree`` imports (``from a import b`` is module ``a.b`` when there is one)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module
+                         for alias in node.names)
+    return {name for name in names if name in known}
+
+
+def import_graph() -> dict[str, set[str]]:
+    found = modules()
+    known = set(found)
+    return {name: imported(ast.parse(path.read_text()), known) - {name} for name, path in found.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle through each module that is on one (depth-first; each cycle is reported once)."""
+    found: list[list[str]] = []
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        path = path + [module]
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":  # on the path: back to it is a cycle
+                found.append(path[path.index(target):] + [target])
+            elif target not in state:
+                visit(target, path)
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    return found
+
+
+def test_the_graph_sees_the_packages_imports():
+    graph = import_graph()
+    assert "cdk_backup_jobs.job_resource" in graph["cdk_backup_jobs.copy_job"]
+    assert "cdk_backup_jobs.copy_job" in graph["cdk_backup_jobs.backup_job"]  # BackupJob.copy_to
+    assert "cdk_backup_jobs.recovery_point_lifecycle" in graph[PACKAGE]  # TYPE_CHECKING re-exports
+
+
+def test_a_cycle_is_found():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def in_testing(module: str) -> bool:
+    """Whether ``module`` is one of the testing tools (cdk_backup_jobs.testing), not the library itself."""
+    return module == f"{PACKAGE}.testing" or module.startswith(f"{PACKAGE}.testing.")
+
+
+def test_no_import_cycle_among_the_librarys_modules():
+    assert [cycle for cycle in cycles(import_graph()) if not all(map(in_testing, cycle))] == []
+
+
+def test_no_import_cycle_among_the_testing_tools():
+    assert [cycle for cycle in cycles(import_graph()) if all(map(in_testing, cycle))] == []
