@@ -200,6 +200,15 @@ def test_jobs_depend_on_the_provider_policy_so_it_outlives_their_delete():
 
 # --- synth-time validation -------------------------------------------------
 
+def assert_backup_job_refused_naming(props: dict, expected: str) -> None:
+    """A BackupJob built with `props` is refused at synth with an error that holds `expected` and its path."""
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), **props)
+
+    assert expected in str(raised.value)
+    assert "TestStack/Job" in str(raised.value)
+
+
 @pytest.mark.parametrize(
     "props, expected",
     [
@@ -231,11 +240,7 @@ def test_jobs_depend_on_the_provider_policy_so_it_outlives_their_delete():
     ],
 )
 def test_invalid_backup_job_props_raise_an_error_naming_the_prop(props, expected):
-    with pytest.raises(JobValidationError) as raised:
-        backup_job(new_stack(), **props)
-
-    assert expected in str(raised.value)
-    assert "TestStack/Job" in str(raised.value)
+    assert_backup_job_refused_naming(props, expected)
 
 
 def test_every_problem_is_reported_at_once():
@@ -575,11 +580,7 @@ def test_a_copy_job_refuses_run_on_delete():
      "skip_final_backup (SkipFinalBackup) applies only when RunOnDelete is true"),
 ])
 def test_final_backup_conflicts_are_refused_at_synth_naming_the_prop(props, expected):
-    with pytest.raises(JobValidationError) as raised:
-        backup_job(new_stack(), **props)
-
-    assert expected in str(raised.value)
-    assert "TestStack/Job" in str(raised.value)
+    assert_backup_job_refused_naming(props, expected)
 
 
 def test_every_final_backup_conflict_is_reported_at_once():

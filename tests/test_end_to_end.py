@@ -60,6 +60,20 @@ def logical_id(template: dict[str, Any], resource_type: str, contains: str = "")
     return found
 
 
+def deploy_then_update(stack: CloudFormationSimulator, template: dict[str, Any],
+                       changes: dict[str, dict[str, Any]]) -> tuple[Any, Any, dict[str, str]]:
+    """Deploys `template`, then updates the stack to a copy of it in which each resource type named in
+    `changes` has those properties set. Returns the deploy's and the update's results, and the changed
+    resources' logical ids by type."""
+    first = stack.deploy(template)
+    changed = copy.deepcopy(template)
+    changed_ids = {}
+    for resource_type, properties in changes.items():
+        changed_ids[resource_type] = logical_id(changed, resource_type)
+        changed["Resources"][changed_ids[resource_type]]["Properties"].update(properties)
+    return first, stack.update(changed), changed_ids
+
+
 def test_deploy_reports_the_emulators_job_ids_as_outputs(world, assembly):
     backup, _ = world
     with simulator(world, assembly) as stack:
@@ -79,13 +93,10 @@ def test_deploy_reports_the_emulators_job_ids_as_outputs(world, assembly):
 
 def test_update_of_the_copy_starts_exactly_one_new_job(world, assembly):
     backup, _ = world
-    template = example_template(assembly)
     with simulator(world, assembly) as stack:
-        first = stack.deploy(template)
-        changed = copy.deepcopy(template)
-        copy_id = logical_id(changed, "Custom::CopyJob")
-        changed["Resources"][copy_id]["Properties"]["Lifecycle"] = {"DeleteAfterDays": 90}
-        second = stack.update(changed)
+        first, second, changed_ids = deploy_then_update(
+            stack, example_template(assembly), {"Custom::CopyJob": {"Lifecycle": {"DeleteAfterDays": 90}}})
+    copy_id = changed_ids["Custom::CopyJob"]
 
     assert second.status == "UPDATE_COMPLETE", second.reason
     assert len(backup.state.backup_jobs) == 1
@@ -99,13 +110,9 @@ def test_update_of_the_copy_starts_exactly_one_new_job(world, assembly):
 
 def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):
     backup, _ = world
-    template = example_template(assembly)
     with simulator(world, assembly) as stack:
-        stack.deploy(template)
-        changed = copy.deepcopy(template)
-        backup_id = logical_id(changed, "Custom::BackupJob")
-        changed["Resources"][backup_id]["Properties"]["StartWindowMinutes"] = 120
-        result = stack.update(changed)
+        _, result, _ = deploy_then_update(
+            stack, example_template(assembly), {"Custom::BackupJob": {"StartWindowMinutes": 120}})
 
     assert result.status == "UPDATE_COMPLETE", result.reason
     assert len(backup.state.backup_jobs) == 2
@@ -114,14 +121,12 @@ def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):
 
 def test_a_failed_update_rolls_back_without_starting_a_job(world, assembly):
     backup, _ = world
-    template = example_template(assembly)
     with simulator(world, assembly) as stack:
-        first = stack.deploy(template)
-        changed = copy.deepcopy(template)
-        backup_id, copy_id = logical_id(changed, "Custom::BackupJob"), logical_id(changed, "Custom::CopyJob")
-        changed["Resources"][backup_id]["Properties"]["StartWindowMinutes"] = 120  # a new backup job
-        changed["Resources"][copy_id]["Properties"]["Lifecycle"] = {"DeleteAfterDays": 0}  # the copy refuses it
-        result = stack.update(changed)
+        first, result, changed_ids = deploy_then_update(stack, example_template(assembly), {
+            "Custom::BackupJob": {"StartWindowMinutes": 120},  # a new backup job
+            "Custom::CopyJob": {"Lifecycle": {"DeleteAfterDays": 0}},  # the copy refuses it
+        })
+        backup_id, copy_id = changed_ids["Custom::BackupJob"], changed_ids["Custom::CopyJob"]
         physical = {lid: stack.physical_id(lid) for lid in (backup_id, copy_id)}
 
     assert result.status == "UPDATE_ROLLBACK_COMPLETE"

@@ -211,6 +211,15 @@ def test_the_fuzz_knows_every_prop():
         assert sorted(fuzzed) == sorted(parameters), construct.__name__
 
 
+def run_and_record_synth_fuzz(fuzz: Any, tally: SynthTally, record: Any, what: str) -> None:
+    """Runs a construct fuzz, then records its tally, whether or not the fuzz passed."""
+    try:
+        fuzz()
+    finally:
+        record("Property fuzzing (synth)", what, cases=tally.cases,
+               failures=len(tally.problems), succeeded=tally.counts["accepted"], refused=tally.counts["refused"])
+
+
 def test_construct_fuzz(record):
     from aws_cdk import Duration
 
@@ -242,11 +251,7 @@ def test_construct_fuzz(record):
                      wait_for_completion=wait, timeout=Duration.minutes(timeout) if timeout is not None else None)
         tally.judge(lambda: build("BackupJob", props), None, detail=props)
 
-    try:
-        one()
-    finally:
-        record("Property fuzzing (synth)", "random BackupJob props", cases=tally.cases,
-               failures=len(tally.problems), succeeded=tally.counts["accepted"], refused=tally.counts["refused"])
+    run_and_record_synth_fuzz(one, tally, record, "random BackupJob props")
 
 
 def test_copy_job_construct_fuzz(record):
@@ -274,8 +279,4 @@ def test_copy_job_construct_fuzz(record):
                      timeout=Duration.minutes(timeout) if timeout is not None else None)
         tally.judge(lambda: build("CopyJob", props), None, detail=props)
 
-    try:
-        one()
-    finally:
-        record("Property fuzzing (synth)", "random CopyJob props", cases=tally.cases,
-               failures=len(tally.problems), succeeded=tally.counts["accepted"], refused=tally.counts["refused"])
+    run_and_record_synth_fuzz(one, tally, record, "random CopyJob props")
