@@ -1,21 +1,29 @@
-"""Lambda entry point (handler ``index.handler``) for Custom::BackupJob and Custom::CopyJob."""
+"""Lambda entry point (handler ``index.handler``) for Custom::BackupJob and Custom::CopyJob.
+
+Two kinds of invocation arrive: CloudFormation's requests (through crhelper)
+and a watch's wake-ups (a waited job's own EventBridge rule: its state change
+events and its fallback checks), which go to ``waiting`` directly.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import jobs
+from cdk_backup_jobs_runtime import jobs, waiting
+from cdk_backup_jobs_runtime.aws_clients import (Clients, create_backup_client, create_cloudformation_client,
+                                                 create_events_client)
+from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import ProviderError
-from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
+from cdk_backup_jobs_runtime.log_redaction import redact
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.aws_clients import create_backup_client, create_cloudformation_client
+from cdk_backup_jobs_runtime.waiter import read_invocation
 
 log = StructuredLogger()
-helper = ProviderResource(expected_errors=(ProviderError,), polling_interval=1)
 _backup_client: Any = None
 _stack_client: Any = None
+_events_client: Any = None
 
 
 def backup_client() -> Any:
@@ -27,26 +35,43 @@ def backup_client() -> Any:
 
 
 def stack_client() -> Any:
-    """One CloudFormation client per container, for final backups only."""
+    """One CloudFormation client per container (rollbacks, final backups, WaitCondition signals)."""
     global _stack_client
     if _stack_client is None:
         _stack_client = create_cloudformation_client()
     return _stack_client
 
 
-def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str, Any],
-             polling: bool = False) -> str | None:
-    """Run one action; its physical ID, or None while a polled job is still running."""
+def events_client() -> Any:
+    """One EventBridge client per container, for the watches of waited jobs."""
+    global _events_client
+    if _events_client is None:
+        _events_client = create_events_client()
+    return _events_client
+
+
+def clients(context: Any) -> Clients:
+    return Clients(backup_client, stack_client, events_client,
+                   function_arn=str(getattr(context, "invoked_function_arn", "") or ""))
+
+
+def _watch_later(request: Mapping[str, Any], data: Mapping[str, str], context: Any) -> None:
+    waiting.watch_request(request, data, clients(context).function_arn, events_client)
+
+
+helper = ProviderResource(_watch_later, expected_errors=(ProviderError,))
+
+
+def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str, Any]) -> str | None:
+    """Run one action; its physical ID (held back by crhelper while the job is watched)."""
     request = CustomResourceRequest.from_event(event)
     log.set_keys(
         request_type=request.request_type,
         resource_type=request.resource_type,
         logical_resource_id=request.logical_resource_id,
         request_id=request.request_id,
-        poll=polling,
     )
-    if not polling:
-        log.info("Request received", properties=sorted(request.properties))
+    log.info("Request received", properties=sorted(request.properties))
     try:
         outcome = action(request)
     except ProviderError as error:
@@ -59,40 +84,41 @@ def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str
         raise ProviderError(
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
-    # The outcome's data is complete: replace, so nothing only a poll needed
+    # The outcome's data is complete: replace, so nothing only a watch needed
     # (the wait deadline) stays in the resource's attributes.
     helper.Data.clear()
     helper.Data.update(outcome.data)
     if outcome.waiting:
         helper.poll_this_request = True
         log.info("Waiting for the job to complete", physical_resource_id=outcome.physical_resource_id)
-        return None if polling else outcome.physical_resource_id
+        return outcome.physical_resource_id
     log.info("Request succeeded", physical_resource_id=outcome.physical_resource_id)
     return outcome.physical_resource_id
 
 
 @helper.create
-def on_create(event: dict[str, Any], _context: Any) -> str | None:
-    return _respond(lambda request: jobs.create(request, backup_client), event)
+def on_create(event: dict[str, Any], context: Any) -> str | None:
+    return _respond(lambda request: jobs.create(request, clients(context)), event)
 
 
 @helper.update
-def on_update(event: dict[str, Any], _context: Any) -> str | None:
-    return _respond(lambda request: jobs.update(request, backup_client, stack_client), event)
+def on_update(event: dict[str, Any], context: Any) -> str | None:
+    return _respond(lambda request: jobs.update(request, clients(context)), event)
 
 
 @helper.delete
-def on_delete(event: dict[str, Any], _context: Any) -> str | None:
-    return _respond(lambda request: jobs.delete(request, backup_client, stack_client), event)
-
-
-@helper.poll_create
-@helper.poll_update
-@helper.poll_delete
-def on_poll(event: dict[str, Any], _context: Any) -> str | None:
-    data = dict(helper.Data)
-    return _respond(lambda request: jobs.poll(request, backup_client, data), event, polling=True)
+def on_delete(event: dict[str, Any], context: Any) -> str | None:
+    return _respond(lambda request: jobs.delete(request, clients(context)), event)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    helper(event, context)
+    woken = read_invocation(event)
+    if woken is None:
+        helper(event, context)
+        return
+    watch, wake_event = woken
+    try:
+        waiting.on_wake(watch, wake_event, backup_client, stack_client, events_client)
+    except Exception as error:  # the watch's rule stays: its next check tries again
+        log.error("Watch failed; its next check tries again", reason=redact(str(error))[:500],
+                  error=type(error).__name__)

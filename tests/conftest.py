@@ -60,15 +60,17 @@ def cfn(cfn_responses: Any) -> Any:
 def provider(backup_api: Any, cfn_scheduler: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The Lambda entry module, its cached clients reset for this test's endpoints.
 
-    Its CloudFormation calls (DescribeStacks, GetTemplate) reach the local
-    scheduler, which knows no stack until a test sets one with ``set_stack``.
+    Its CloudFormation calls (DescribeStacks, GetTemplate ...) and EventBridge
+    calls (a waited job's watch) reach the local scheduler, which knows no
+    stack until a test sets one with ``set_stack``.
     """
     import index
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", cfn_scheduler.endpoint_url)
-    index._backup_client = index._stack_client = None
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", cfn_scheduler.endpoint_url)
+    index._backup_client = index._stack_client = index._events_client = None
     yield index
-    index._backup_client = index._stack_client = None
+    index._backup_client = index._stack_client = index._events_client = None
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_python_app_synthesizes_the_same_template_in_process(cli_template):
 
 
 @pytest.mark.parametrize("stack", ["BackupJobsExample", "SnapshotBeforeMigration", "BackupJobsProvider",
-                                   "examples/cloudformation/backup-job.yaml"])
+                                   "examples/cloudformation/backup-job.yaml", "examples/cloudformation/long-wait.yaml"])
 def test_templates_pass_cfn_lint_with_no_errors(cli_template, stack):
     template_file = REPO / stack if stack.endswith(".yaml") else cli_template["dir"] / f"{stack}.template.json"
     cfn_lint = Path(sysconfig.get_path("scripts")) / "cfn-lint"

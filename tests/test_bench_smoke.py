@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_benchmarks_run_and_write_the_report(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "1,3", "--repeats", "1",
-         "--events", "3", "--imports", "1", "--colds", "1", "--out", str(tmp_path)],
+         "--events", "3", "--imports", "1", "--colds", "1", "--wait-hours", "6", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, cwd=REPO)
 
     assert result.returncode == 0, result.stderr[-3000:]
@@ -29,11 +29,17 @@ def test_benchmarks_run_and_write_the_report(tmp_path):
     assert "| jobs started by one Create delivered twice (a Lambda retry) | 1 | 1 with a fixed" in report
     assert "2 without one |" in report
     assert (tmp_path / "performance.png").stat().st_size > 10_000
-    # Issue 7's targets, each with its figure and a verdict; the deterministic ones are met.
+    # The targets, each with its figure and a verdict; the deterministic ones are met.
     targets = re.findall(r"^\| (.+?) \| (.+?) \| (MET|MISSED) \|$", report.split("## Targets\n")[1]
                          .split("## ")[0], flags=re.MULTILINE)
-    assert len(targets) == 8, targets
+    assert len(targets) == 10, targets
     verdicts = {target: verdict for target, _, verdict in targets}
+    assert verdicts["at most 3 resources per waited job; 1 per job that does not wait"] == "MET"
+    assert verdicts["at most 4 Lambda invocations per hour of waiting (was 60)"] == "MET"
+    # A 6-hour wait, simulated: every invocation by cause.
+    assert "| waited | 3 |" in report and "| not waited | 1 |" in report
+    assert re.search(r"^\| the job's state change events \| [1-9]\d* \|$", report, flags=re.MULTILINE)
+    assert re.search(r"^\| fallback checks .* \| [1-9]\d* \|$", report, flags=re.MULTILINE)
     assert verdicts["exactly 1 CloudFormation resource per extra job"] == "MET"
     assert verdicts["exactly 1 AWS API call per job that does not wait"] == "MET"
     assert "200 jobs fit CloudFormation's limits: under 500 resources and under 1 MB" in verdicts

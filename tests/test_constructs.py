@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 from typing import Any
 
@@ -280,14 +281,53 @@ def test_a_refused_job_adds_nothing_to_the_stack():
     assert stack.node.try_find_child("BackupJobsProvider") is None
 
 
-def test_a_waited_jobs_logical_id_is_checked_as_the_stack_renames_it():
-    named = new_stack()
-    logical_id = named.resolve(named.get_logical_id(backup_job(named).resource.node.default_child))
-    renamed = new_stack()
-    renamed.rename_logical_id(logical_id, "Renamed" * 9)
-    with pytest.raises(JobValidationError, match=r"wait_for_completion \(WaitForCompletion\) needs a logical ID "
-                                                 r"of at most 56 characters .*, got RenamedRenamed"):
-        backup_job(renamed, wait_for_completion=True)
+def test_a_waited_job_is_its_resource_a_wait_condition_and_a_result_that_follow_it():
+    stack = new_stack()
+    job = backup_job(stack, wait_for_completion=True, timeout=Duration.hours(12))
+    template = Template.from_stack(stack)
+    [(condition_id, condition)] = template.find_resources("AWS::CloudFormation::WaitCondition").items()
+    [(result_id, result)] = template.find_resources("Custom::BackupJobResult").items()
+    resource_id = stack.resolve(stack.get_logical_id(job.resource.node.default_child))
+
+    template.has_resource_properties("Custom::BackupJob", {"WaitForCompletion": True, "WaitTimeoutMinutes": 720,
+                                                           "WaitCondition": condition_id})
+    assert condition["CreationPolicy"] == {"ResourceSignal": {"Count": 1, "Timeout": "PT720M"}}
+    assert "Properties" not in condition and resource_id in condition["DependsOn"]
+    assert result["Properties"]["BackupJobId"] == {"Fn::GetAtt": [resource_id, "BackupJobId"]}
+    assert condition_id in result["DependsOn"]
+    assert stack.resolve(job.recovery_point_arn) == {"Fn::GetAtt": [result_id, "RecoveryPointArn"]}
+    assert stack.resolve(job.completion_date) == {"Fn::GetAtt": [result_id, "CompletionDate"]}
+    assert len([r for r in template.to_json()["Resources"].values()
+                if r["Type"] in ("Custom::BackupJob", "AWS::CloudFormation::WaitCondition",
+                                 "Custom::BackupJobResult")]) == 3
+
+
+def test_a_job_that_does_not_wait_is_one_resource():
+    stack = new_stack()
+    backup_job(stack)
+    template = Template.from_stack(stack)
+    assert template.find_resources("AWS::CloudFormation::WaitCondition") == {}
+    assert template.find_resources("Custom::BackupJobResult") == {}
+
+
+def test_each_run_of_a_waited_job_waits_on_a_wait_condition_of_its_own():
+    def condition_ids(run_on: RunOn | None) -> set[str]:
+        stack = new_stack()
+        backup_job(stack, wait_for_completion=True, run_on=run_on)
+        return set(Template.from_stack(stack).find_resources("AWS::CloudFormation::WaitCondition"))
+
+    assert condition_ids(None) == condition_ids(RunOn.create())
+    assert condition_ids(RunOn.change_of("v1")) == condition_ids(RunOn.change_of("v1"))
+    assert condition_ids(RunOn.change_of("v1")) != condition_ids(RunOn.change_of("v2"))
+    assert condition_ids(RunOn.every_deployment()) != condition_ids(RunOn.every_deployment())
+
+
+def test_a_waited_job_run_on_a_change_of_a_token_is_refused():
+    stack = new_stack()
+    with pytest.raises(JobValidationError, match=r"run_on \(RunToken\) must be known at synth for a waited job"):
+        backup_job(stack, wait_for_completion=True, run_on=RunOn.change_of(stack.stack_id))
+    other = new_stack()
+    backup_job(other, run_on=RunOn.change_of(other.stack_id))  # a job that does not wait may
 
 
 def test_a_copy_source_is_one_prop_in_place_of_two():
@@ -401,26 +441,34 @@ def statements_by_action(template: Template) -> dict[Any, dict[str, Any]]:
             for s in provider_policy(template)}
 
 
-def test_polling_rights_only_when_a_job_waits_and_only_for_its_rule():
-    plain, waited = new_stack(), new_stack()
+def test_watch_rights_only_when_a_job_waits_and_only_for_its_rules():
+    plain, waited, final = new_stack(), new_stack(), new_stack()
     backup_job(plain)
-    job = backup_job(waited, wait_for_completion=True)
-    plain_statements = statements_by_action(Template.from_stack(plain))
-    waited_statements = statements_by_action(Template.from_stack(waited))
+    backup_job(waited, wait_for_completion=True)
+    backup_job(final, run_on=RunOn.delete())
+    plain_template, waited_template = Template.from_stack(plain), Template.from_stack(waited)
+    waited_statements = statements_by_action(waited_template)
 
-    assert not any("events:PutRule" in str(a) for a in plain_statements)
-    rule = waited_statements[("events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule")]
-    logical_id = waited.resolve(waited.get_logical_id(job.resource.node.default_child))
-    assert f":rule/{logical_id}*" in json.dumps(waited.resolve(rule["Resource"]))
-    permission = waited_statements[("lambda:AddPermission", "lambda:RemovePermission")]
-    function, attribute = permission["Resource"]["Fn::GetAtt"]
-    assert function.startswith("BackupJobsProviderFunction") and attribute == "Arn"
+    assert not any("events:PutRule" in str(a) for a in statements_by_action(plain_template))
+    assert plain_template.find_resources("AWS::Lambda::Permission") == {}
+    rule = waited_statements[("events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule",
+                              "events:ListTargetsByRule")]
+    assert json.dumps(waited.resolve(rule["Resource"])).endswith(':rule/backup-jobs-wait-*"]]}')
+    signal = waited_statements[("cloudformation:SignalResource", "cloudformation:GetTemplate")]
+    assert signal["Resource"] == {"Ref": "AWS::StackId"}
+    [permission] = waited_template.find_resources("AWS::Lambda::Permission").values()
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == rule["Resource"]
+    final_statements = statements_by_action(Template.from_stack(final))
+    assert ("cloudformation:SignalResource", "cloudformation:GetTemplate") not in final_statements
+    assert any("events:PutRule" in a for a in final_statements)
 
 
 @pytest.mark.parametrize("props, seconds", [
     ({}, "300"),
-    ({"wait_for_completion": True}, "3600"),
-    ({"wait_for_completion": True, "timeout": Duration.minutes(20)}, "1500"),
+    ({"wait_for_completion": True}, "300"),  # the WaitCondition waits; the resource answers once started
+    ({"run_on": RunOn.delete()}, "3600"),
+    ({"run_on": RunOn.delete(), "timeout": Duration.minutes(20)}, "1500"),
 ])
 def test_service_timeout_follows_the_wait(props, seconds):
     stack = new_stack()
@@ -429,8 +477,10 @@ def test_service_timeout_follows_the_wait(props, seconds):
 
 
 @pytest.mark.parametrize("props, expected", [
-    ({"wait_for_completion": True, "timeout": Duration.minutes(56)},
-     "timeout (WaitTimeoutMinutes) must be between 1 and 55, got 56"),
+    ({"wait_for_completion": True, "timeout": Duration.minutes(721)},
+     "timeout (WaitTimeoutMinutes) must be between 1 and 720, got 721"),
+    ({"run_on": RunOn.delete(), "timeout": Duration.minutes(56)},
+     "timeout (WaitTimeoutMinutes) must be at most 55 for a final backup"),
     ({"timeout": Duration.minutes(10)}, "timeout (WaitTimeoutMinutes) applies only when WaitForCompletion or RunOnDelete is true"),
 ])
 def test_wait_props_are_validated(props, expected):
@@ -447,13 +497,18 @@ def test_copy_of_a_waited_backup_job_takes_its_recovery_point_and_vault():
                        wait_for_completion=True)
     template = Template.from_stack(stack)
 
+    [copy_result, backup_result] = sorted(template.find_resources("Custom::BackupJobResult"))
     template.has_resource_properties("Custom::CopyJob", {
-        "RecoveryPointArn": {"Fn::GetAtt": [Match.string_like_regexp("^Job"), "RecoveryPointArn"]},
+        # known, and so copied, only once the job COMPLETED
+        "RecoveryPointArn": {"Fn::GetAtt": [backup_result, "RecoveryPointArn"]},
         "SourceBackupVaultName": {"Fn::GetAtt": [Match.string_like_regexp("^Vault"), "BackupVaultName"]},
         "IamRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("BackupRole"), "Arn"]},
         "WaitForCompletion": True,
     })
-    assert stack.resolve(copy.destination_recovery_point_arn)["Fn::GetAtt"][1] == "DestinationRecoveryPointArn"
+    assert backup_result.startswith("JobResult") and copy_result.startswith("CopyResult")
+    assert stack.resolve(copy.destination_recovery_point_arn) == {
+        "Fn::GetAtt": [copy_result, "DestinationRecoveryPointArn"]}
+    assert stack.resolve(copy.backup_size_in_bytes) == {"Fn::GetAtt": [copy_result, "BackupSizeInBytes"]}
 
 
 def test_copy_source_must_wait_and_must_not_be_mixed():
@@ -655,3 +710,26 @@ def test_only_a_final_backup_depends_on_its_role_and_vault():
 
     assert vault_id not in depends_on(stack, job)
     assert not any(d.startswith("BackupRole") for d in depends_on(stack, job))
+
+
+def test_synthesizing_an_unchanged_app_again_changes_nothing_but_every_deployment_runs():
+    # `cdk diff` on an unchanged app: the same templates, WaitConditions included; only a job run
+    # on every deployment differs (a new run, waited on a WaitCondition of its own).
+    def templates() -> dict[str, dict[str, Any]]:
+        import sys
+
+        repo = str(Path(__file__).resolve().parent.parent)
+        sys.path.insert(0, repo)
+        try:
+            import app as example
+        finally:
+            sys.path.remove(repo)
+        assembly = example.build_app(App()).synth()
+        return {s.stack_name: s.template for s in assembly.stacks}
+
+    first, second = templates(), templates()
+    assert first["BackupJobsExample"] == second["BackupJobsExample"]
+    assert first["BackupJobsProvider"] == second["BackupJobsProvider"]
+    changed = {lid for lid in first["SnapshotBeforeMigration"]["Resources"]} ^ {
+        lid for lid in second["SnapshotBeforeMigration"]["Resources"]}
+    assert changed and all("Wait" in lid for lid in changed)  # the run's WaitCondition, nothing else renamed

@@ -114,3 +114,29 @@ def test_a_final_backup_id_is_stable_per_stack_and_logical_id():
     request = CustomResourceRequest("Create", "Custom::BackupJob",
                                     "arn:aws:cloudformation:us-east-1:123456789012:stack/app/guid", "Final", "r1")
     assert decisions.final_backup_id(request) == "final-backup-app-Final"
+
+
+def test_only_a_job_created_before_this_request_is_looked_at_again():
+    from datetime import datetime, timezone
+
+    def answer(created: float) -> dict[str, Any]:
+        return {"CreationDate": datetime.fromtimestamp(created, timezone.utc),
+                "ResponseMetadata": {"HTTPHeaders": {"date": AWS_NOW}}}
+
+    assert not decisions.started_earlier(answer(AWS_NOW_EPOCH))  # a fresh job: no second call
+    assert not decisions.started_earlier(answer(AWS_NOW_EPOCH - decisions.STARTED_EARLIER_SECONDS))
+    assert decisions.started_earlier(answer(AWS_NOW_EPOCH - decisions.STARTED_EARLIER_SECONDS - 1))
+    assert not decisions.started_earlier({"ResponseMetadata": {}})
+
+
+@pytest.mark.parametrize("state, ended", [("FAILED", True), ("ABORTED", True), ("EXPIRED", True), ("PARTIAL", True),
+                                          ("COMPLETED", False), ("RUNNING", False), ("ABORTING", False)])
+def test_a_job_that_ended_unsuccessfully_is_replaced_on_a_retry(state, ended):
+    assert decisions.ended_unsuccessfully({"State": state}) is ended
+
+
+def test_a_retry_token_is_new_and_the_same_for_a_duplicate_of_the_retry():
+    from cdk_backup_jobs_runtime.request import retry_token
+
+    assert retry_token("token", "job-1") == retry_token("token", "job-1")
+    assert retry_token("token", "job-1") not in ("token", retry_token("token", "job-2"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cdk_backup_jobs_runtime import job_attributes
-from cdk_backup_jobs_runtime import prop_table, rules, shapes
+from cdk_backup_jobs_runtime import prop_table, shapes
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -183,3 +183,19 @@ def test_every_relative_link_points_at_a_file_that_exists(page):
         elif fragment and linked.suffix == ".md" and fragment not in anchors(linked):
             broken.append(f"{target} (no such heading)")
     assert broken == [], f"{page.relative_to(REPO)}: broken links {broken}"
+
+
+@pytest.mark.slow
+def test_the_testing_pages_long_wait_example_runs(tmp_path):
+    # The example a user pastes must pass as written, with the plugin's fixtures.
+    import subprocess
+    import sys
+
+    page = (REPO / "docs" / "testing.md").read_text()
+    example = page.split("## Waits of hours, in virtual time", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "test_example.py").write_text(example)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "cdk_backup_jobs.testing.pytest_plugin",
+                             "-p", "no:cacheprovider", str(tmp_path / "test_example.py")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "1 passed" in result.stdout

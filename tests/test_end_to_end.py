@@ -164,8 +164,13 @@ def test_delete_keeps_every_recovery_point_and_takes_one_final_backup(world, ass
              or lid.startswith(("BackupRole", "BackupJobsProviderPolicy", "BackupJobsProviderRole",
                                 "BackupJobsProviderFunctionD"))]
     assert len(later) == 6 and all(order.index(final_id) < order.index(lid) for lid in later)
-    assert sorted(e.request_type for e in result.events) == ["Delete", "Delete", "Delete"]
+    # One Delete per job resource and per waited job's Result; none starts a job but the final backup's.
+    assert {e.request_type for e in result.events} == {"Delete"}
+    assert sorted(e.request["ResourceType"] for e in result.events) == [
+        "Custom::BackupJob", "Custom::BackupJob", "Custom::BackupJobResult", "Custom::BackupJobResult",
+        "Custom::CopyJob"]
     assert all(e.succeeded for e in result.events)
+    assert len(backup.state.calls_of("StartBackupJob")) == 2 and len(backup.state.calls_of("StartCopyJob")) == 1
     final = [j for j in backup.state.backup_jobs.values() if j.created_at >= max(
         c.created_at for c in backup.state.copy_jobs.values())]
     assert len(backup.state.backup_jobs) == 2 and len(final) == 1

@@ -1,8 +1,7 @@
 """One rule set: every rule that has a plain-CloudFormation form refuses the same input at synth and in the handler.
 
 Each case is the same mistake written twice: as the ``Custom::`` resource
-properties CloudFormation sends (strings, with the resource's logical ID),
-read by ``coercion`` and checked by ``rules.resource_violations`` as the
+properties CloudFormation sends (strings), read by ``coercion`` and checked by ``rules.resource_violations`` as the
 handler does; and as construct props, which must raise JobValidationError
 naming the same API member.
 """
@@ -29,19 +28,17 @@ VALID = {
                         "DestinationBackupVaultArn": DR_VAULT_ARN, "IamRoleArn": ROLE_ARN},
 }
 SHAPES = {"Custom::BackupJob": shapes.BACKUP_JOB_RESOURCE, "Custom::CopyJob": shapes.COPY_JOB_RESOURCE}
-LONGEST_POLLING_ID = "W" * (rules.MAX_POLLING_LOGICAL_ID - 8)
-"""A construct ID at a stack's root whose resource's logical ID (the ID and an 8-character hash: "Resource"
-is left out) is exactly as long as a waiting resource's may be."""
+WAIT_CONDITION = "TableBackupWait"
 
 
-def handler_violations(resource_type: str, properties: dict[str, Any], logical_id: str = "TableBackup") -> list[str]:
+def handler_violations(resource_type: str, properties: dict[str, Any]) -> list[str]:
     """What the handler refuses in these properties (CloudFormation's strings): ``member message`` each."""
     shape = SHAPES[resource_type]
     try:
         values = coercion.coerce(shape, {**VALID[resource_type], **properties})
     except violation_report.InvalidJobInput as error:
         return [str(v) for v in error.violations]
-    return [str(v) for v in rules.resource_violations(shape, values, logical_id, ACCOUNT, REGION)]
+    return [str(v) for v in rules.resource_violations(shape, values, ACCOUNT, REGION)]
 
 
 def new_stack() -> Stack:
@@ -80,7 +77,6 @@ class Case:
     resource_type: str
     properties: dict[str, Any]
     synth: Callable[[Stack], object]
-    logical_id: str = "TableBackup"
 
 
 CASES = [
@@ -89,19 +85,16 @@ CASES = [
     Case("protected logical ID with RunOnDelete false", "ProtectedLogicalId", "applies only when RunOnDelete is true",
          "Custom::BackupJob", {"RunOnDelete": "false", "ProtectedLogicalId": "Table"},
          backup_job(protects="Table", run_on=RunOn.change_of("v2"))),
-    Case("a waited job's logical ID too long for its polling rule", "WaitForCompletion",
-         f"needs a logical ID of at most {rules.MAX_POLLING_LOGICAL_ID} characters",
-         "Custom::BackupJob", {"WaitForCompletion": "true"}, backup_job(LONGEST_POLLING_ID + "W", wait_for_completion=True),
-         logical_id="W" * (rules.MAX_POLLING_LOGICAL_ID + 1)),
-    Case("a final backup's logical ID too long for its polling rule", "RunOnDelete",
-         f"needs a logical ID of at most {rules.MAX_POLLING_LOGICAL_ID} characters",
-         "Custom::BackupJob", {"RunOnDelete": "true", "ProtectedLogicalId": "Table"},
-         backup_job(LONGEST_POLLING_ID + "W", run_on=RunOn.delete(), protects="Table"),
-         logical_id="W" * (rules.MAX_POLLING_LOGICAL_ID + 1)),
-    Case("a waited copy's logical ID too long for its polling rule", "WaitForCompletion",
-         f"needs a logical ID of at most {rules.MAX_POLLING_LOGICAL_ID} characters",
-         "Custom::CopyJob", {"WaitForCompletion": "true"}, copy_job(LONGEST_POLLING_ID + "W", wait_for_completion=True),
-         logical_id="W" * (rules.MAX_POLLING_LOGICAL_ID + 1)),
+    Case("a waited backup of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 720, got 780",
+         "Custom::BackupJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "780", "WaitCondition": WAIT_CONDITION},
+         backup_job(wait_for_completion=True, timeout=Duration.hours(13))),
+    Case("a waited copy of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 720, got 780",
+         "Custom::CopyJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "780", "WaitCondition": WAIT_CONDITION},
+         copy_job(wait_for_completion=True, timeout=Duration.hours(13))),
+    Case("a final backup of more than 55 minutes", "WaitTimeoutMinutes",
+         "must be at most 55 for a final backup",
+         "Custom::BackupJob", {"RunOnDelete": "true", "WaitTimeoutMinutes": "80", "ProtectedLogicalId": "Table"},
+         backup_job(run_on=RunOn.delete(), protects="Table", timeout=Duration.minutes(80))),
     Case("a copy job run on delete", "RunOnDelete", "is not a Custom::CopyJob member",
          "Custom::CopyJob", {"RunOnDelete": "true"}, copy_job(run_on=RunOn.delete())),
     Case("an air-gapped vault in another account", "LogicallyAirGappedBackupVaultArn",
@@ -115,7 +108,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_the_handler_refuses_it_naming_the_member(case):
-    violations = handler_violations(case.resource_type, case.properties, case.logical_id)
+    violations = handler_violations(case.resource_type, case.properties)
 
     assert any(v.startswith(f"{case.member} ") and case.says in v for v in violations), violations
 
@@ -135,13 +128,28 @@ def test_the_valid_bases_pass_both_sides():
     copy_job()(new_stack())
 
 
-def test_the_longest_logical_id_a_waiting_resource_may_have_passes_both_sides():
-    stack = new_stack()
-    job = backup_job(LONGEST_POLLING_ID, wait_for_completion=True)(stack)
-    logical_id = stack.resolve(stack.get_logical_id(job.resource.node.default_child))
+def test_a_wait_of_12_hours_passes_both_sides_and_any_logical_id_may_wait():
+    handle = {"WaitForCompletion": "true", "WaitTimeoutMinutes": "720", "WaitCondition": WAIT_CONDITION}
+    assert handler_violations("Custom::BackupJob", handle) == []
+    assert handler_violations("Custom::CopyJob", handle) == []
+    backup_job("W" * 200, wait_for_completion=True, timeout=Duration.hours(12))(new_stack())
+    copy_job(wait_for_completion=True, timeout=Duration.hours(12))(new_stack())
 
-    assert len(logical_id) == rules.MAX_POLLING_LOGICAL_ID
-    assert handler_violations("Custom::BackupJob", {"WaitForCompletion": "true"}, logical_id) == []
-    # A job that never polls may have any logical ID.
-    assert handler_violations("Custom::BackupJob", {}, "W" * 200) == []
-    backup_job(LONGEST_POLLING_ID * 3)(new_stack())
+
+def test_plain_cloudformation_without_a_wait_condition_waits_at_most_55_minutes():
+    assert handler_violations("Custom::BackupJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "55"}) == []
+    [violation] = handler_violations("Custom::BackupJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "56"})
+    assert violation.startswith("WaitTimeoutMinutes must be at most 55 without a WaitCondition")
+
+
+def test_a_wait_condition_needs_a_waited_job_so_a_final_backup_never_takes_one():
+    assert handler_violations("Custom::BackupJob", {"WaitCondition": WAIT_CONDITION}) == [
+        "WaitCondition applies only when WaitForCompletion is true"]
+    assert handler_violations("Custom::BackupJob", {"RunOnDelete": "true", "WaitCondition": WAIT_CONDITION}) == [
+        "WaitCondition applies only when WaitForCompletion is true"]
+    violations = handler_violations("Custom::BackupJob", {"RunOnDelete": "true", "WaitForCompletion": "true",
+                                                          "WaitCondition": WAIT_CONDITION})
+    assert violations == ["WaitForCompletion must not be true when RunOnDelete is true: a final backup always waits"]
+    assert handler_violations("Custom::BackupJob", {"WaitForCompletion": "true", "WaitCondition": "a b"}) \
+        == ["WaitCondition must be the logical ID of an AWS::CloudFormation::WaitCondition of the same stack, "
+            "got 'a b'"]

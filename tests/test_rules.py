@@ -228,23 +228,11 @@ def test_copy_jobs_have_no_final_backup_members():
     assert violations == ["SkipFinalBackup is not a Custom::CopyJob member"]
 
 
-@pytest.mark.parametrize("members, logical_id, named", [
-    ({}, "L" * 200, []),  # never polls
-    ({"WaitForCompletion": True}, "L" * 56, []),
-    ({"WaitForCompletion": True}, "L" * 57, ["WaitForCompletion"]),
-    ({"RunOnDelete": True}, "L" * 57, ["RunOnDelete"]),
-    ({"WaitForCompletion": True}, None, []),  # not known
-])
-def test_only_a_waiting_resource_needs_a_logical_id_short_enough_for_its_polling_rule(members, logical_id, named):
-    violations = rules.logical_id_violations({**VALID_BACKUP, **members}, logical_id)
-
-    assert [v.path for v in violations] == named
-
-
-def test_resource_violations_are_the_rules_the_placement_and_the_logical_id_together():
-    params = {**VALID_BACKUP, "StartWindowMinutes": 5, "WaitForCompletion": True,
+def test_resource_violations_are_the_rules_and_the_placement_together():
+    params = {**VALID_BACKUP, "StartWindowMinutes": 5, "WaitForCompletion": True, "WaitTimeoutMinutes": 60,
               "LogicallyAirGappedBackupVaultArn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:ag"}
-    violations = rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, params, "L" * 57, "123456789012", "us-east-1")
+    violations = rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, params, "123456789012", "us-east-1")
 
-    assert [v.path for v in violations] == ["StartWindowMinutes", "LogicallyAirGappedBackupVaultArn", "WaitForCompletion"]
-    assert rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, VALID_BACKUP, "Job", "123456789012", "us-east-1") == []
+    assert [v.path for v in violations] == ["StartWindowMinutes", "WaitTimeoutMinutes",
+                                            "LogicallyAirGappedBackupVaultArn"]
+    assert rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, VALID_BACKUP, "123456789012", "us-east-1") == []

@@ -14,7 +14,7 @@ from aws_cdk import App, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
-from test_waiting import VOLUME, no_polling_left, synth
+from test_waiting import VOLUME, job_events, no_watch_left, synth, wake_ups
 
 from cdk_backup_jobs_runtime import decisions
 from cdk_backup_jobs_runtime.errors import JobDidNotComplete
@@ -50,11 +50,23 @@ def test_turning_on_waiting_waits_for_the_running_job_before_its_copy(tmp_path, 
     assert created.status == "CREATE_COMPLETE", created.reason
     assert updated.status == "UPDATE_COMPLETE", updated.reason
     [backup_job] = aws_backup.state.backup_jobs.values()  # the update started no second backup
+    assert len(aws_backup.state.calls_of("StartBackupJob")) == 1
     [copy_job] = aws_backup.state.copy_jobs.values()
     assert copy_job.params["RecoveryPointArn"] == backup_job.recovery_point_arn
-    polls = [e.polls for e in updated.events if e.request_type == "Update"]
-    assert polls == [10]  # only the backup was updated, and it polled the running job until it completed
-    assert no_polling_left(cfn_scheduler)
+    assert copy_job.created_at >= backup_job.finished_at()
+    # Only the backup was updated, answered at once with its job; the WaitCondition the update
+    # added waited for that job until it COMPLETED, and its Result and the copy came after.
+    [update] = [e for e in updated.events if e.request_type == "Update"]
+    assert update.request["ResourceType"] == "Custom::BackupJob" and update.polls == 0
+    assert update.response["PhysicalResourceId"] == backup_job.job_id
+    assert [e.request["ResourceType"] for e in updated.events] == [
+        "Custom::BackupJob", "Custom::BackupJobResult", "Custom::CopyJob", "Custom::BackupJobResult"]
+    [backup_wait] = [w for w in updated.wait_conditions if w.logical_id.startswith("JobWait")]
+    assert (backup_wait.status, backup_wait.seconds) == ("CREATE_COMPLETE", 600.0)
+    assert [s["UniqueId"] for s in backup_wait.signals] == [backup_job.job_id]
+    assert job_events(aws_backup.emulator, backup_job.job_id) == ["CREATED", "PENDING", "RUNNING", "COMPLETED"]
+    assert wake_ups(stack, backup_job.job_id) == {"event": 4, "schedule": 1}  # its events, the 5-minute check
+    assert no_watch_left(cfn_scheduler)
 
 
 def _described(state: str, **members: Any) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stac
 from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.job_properties import checked_properties
-from cdk_backup_jobs.job_resource import JobConstruct, job_custom_resource
+from cdk_backup_jobs.job_resource import JobConstruct, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
+from cdk_backup_jobs_runtime.shapes import START_BACKUP_JOB
 
 if TYPE_CHECKING:
     from cdk_backup_jobs.copy_job import CopyJob
@@ -119,7 +120,8 @@ class BackupJob(JobConstruct):
         if on_delete:
             provider.allow_stack_reads()
             _warn_if_vault_is_destroyed(self, backup_vault)
-        self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
+        made = job_resources(self, provider, RESOURCE_TYPE, START_BACKUP_JOB, properties)
+        self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
         if protects is not None:
             self.resource.node.add_dependency(protects)
         if on_delete:
@@ -132,8 +134,11 @@ class BackupJob(JobConstruct):
 
     @property
     def recovery_point_arn(self) -> str:
-        """The recovery point ARN: always known for a waited job; otherwise only where
-        AWS Backup returns it at start (EFS and advanced DynamoDB), else an empty string."""
+        """The recovery point ARN: for a waited job, its result's once the job COMPLETED (so a
+        resource that uses it comes after); otherwise only where AWS Backup returns it at start (EFS
+        and advanced DynamoDB), else an empty string."""
+        if self.waits and self.result is not None:
+            return self._finished_attribute("RecoveryPointArn", "recovery_point_arn")
         return self.resource.get_att_string("RecoveryPointArn")
 
     @classmethod

@@ -19,6 +19,7 @@ from cdk_backup_jobs.job_resource import is_recovery_point_source
 from cdk_backup_jobs.prop_walk import Conversion, Site, as_given, whole_units
 from cdk_backup_jobs.recovery_point_lifecycle import LIFECYCLE_CONVERSIONS, JobLifecycle, lifecycle_fields
 from cdk_backup_jobs.run_on import RunOn
+from cdk_backup_jobs.validation import ADDED_LATER
 from cdk_backup_jobs.vaults import destination_vault_arn, is_vault, vault_name
 from cdk_backup_jobs_runtime.prop_table import LIFECYCLE_PROPS
 
@@ -78,6 +79,9 @@ CONVERSIONS: Mapping[str, Conversion] = {
     "minutes": Conversion("a Duration", instance_of(Duration),
                           lambda duration, site: whole_units(duration, "minutes", site)),
     "flag": Conversion("True or False", is_flag, lambda flag, _: True if flag else None),
+    "wait": Conversion("True or False", is_flag, lambda flag, _: {
+        "WaitForCompletion": True if flag else None, "WaitCondition": ADDED_LATER if flag else None},
+        sets_members=True),
     "mapping": Conversion("a mapping", is_mapping, lambda mapping, _: dict(mapping)),
     "enum": Conversion("an enum member or a string", instance_of(enum.Enum, str),
                        lambda value, _: value.value if isinstance(value, enum.Enum) else value),

@@ -6,11 +6,12 @@ from aws_cdk import Duration, aws_backup as backup, aws_iam as iam
 from constructs import Construct
 
 from cdk_backup_jobs.job_properties import checked_properties
-from cdk_backup_jobs.job_resource import JobConstruct, RecoveryPointSource, job_custom_resource
+from cdk_backup_jobs.job_resource import JobConstruct, RecoveryPointSource, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs_runtime.prop_table import COPY_JOB_PROPS
+from cdk_backup_jobs_runtime.shapes import START_COPY_JOB
 
 RESOURCE_TYPE = "Custom::CopyJob"
 
@@ -63,7 +64,8 @@ class CopyJob(JobConstruct):
         self.waits = wait_for_completion
         provider = BackupJobsProvider.of(self)
         provider.allow_copy_job(role.role_arn)
-        self.resource = job_custom_resource(self, provider, RESOURCE_TYPE, properties)
+        made = job_resources(self, provider, RESOURCE_TYPE, START_COPY_JOB, properties)
+        self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
 
     @property
     def copy_job_id(self) -> str:

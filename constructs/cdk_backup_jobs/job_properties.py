@@ -2,8 +2,8 @@
 
 The props are converted by the resource type's table (types checked on the
 way), then the whole rule set the handler applies is run over the result
-(``rules.resource_violations``: the rules, the stack's account and Region, the
-logical ID), skipping tokens; every problem is reported at once, naming the
+(``rules.resource_violations``: the rules, the stack's account and Region),
+skipping tokens; every problem is reported at once, naming the
 prop and its API member.
 """
 
@@ -15,9 +15,8 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_backup_jobs.conversions import CONVERSIONS
-from cdk_backup_jobs.job_resource import planned_logical_id
 from cdk_backup_jobs.prop_walk import PropWalk
-from cdk_backup_jobs.validation import is_unresolved, raise_problems
+from cdk_backup_jobs.validation import ADDED_LATER, REFUSED, Problem, is_unresolved, raise_problems
 from cdk_backup_jobs_runtime import rules
 from cdk_backup_jobs_runtime.prop_table import PropTable
 
@@ -33,8 +32,12 @@ def checked_properties(job: Construct, table: PropTable, arguments: Mapping[str,
     walk = PropWalk(CONVERSIONS)
     properties = walk.walk(table, arguments)
     stack = Stack.of(job)
-    logical_id = planned_logical_id(job) if rules.waits(properties) else None
-    walk.report(rules.resource_violations(table.shape, properties, logical_id, stack.account, stack.region,
+    walk.report(rules.resource_violations(table.shape, properties, stack.account, stack.region,
                                           is_unresolved), table)
+    run_token = properties.get("RunToken")
+    if properties.get("WaitCondition") is ADDED_LATER and is_unresolved(run_token) and run_token is not REFUSED:
+        # Each run waits on a WaitCondition of its own (one cannot be updated), named after its value.
+        walk.problems.append(Problem("run_on", "RunToken", "must be known at synth for a waited job: each run "
+                                     "waits on a WaitCondition named after it, got a token"))
     raise_problems(job.node.path, table.shape, walk.problems)
     return properties

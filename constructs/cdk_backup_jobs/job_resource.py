@@ -1,4 +1,15 @@
-"""What BackupJob and CopyJob share: the base construct and its attributes, and the one custom resource.
+"""What BackupJob and CopyJob share: the base construct and its attributes, the custom resource,
+and the WaitCondition that carries a waited job's wait.
+
+A waited job is three resources: the custom resource, which answers once its
+job started; a WaitCondition with a CreationPolicy, which the provider
+signals (SignalResource) when the job ended; and a ``Custom::BackupJobResult``
+after it, whose attributes are the finished job's (a custom resource cannot
+change its own once it answered). CloudFormation waits for a signal up to 12
+hours, where a custom resource must answer within one (CloudFormation
+Template Reference, "CreationPolicy attribute": ResourceSignal Timeout, at
+most PT12H). A WaitCondition cannot be updated, so each run of a job
+(``RunOn``) waits on one of its own.
 
 ``RecoveryPointSource`` is what a CopyJob copies from (a BackupJob is one):
 naming it here lets copy_job take a backup job without importing backup_job,
@@ -7,22 +18,26 @@ which imports copy_job (``BackupJob.copy_to``).
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-from aws_cdk import CfnResource, CustomResource, Duration, Stack, Token
+from aws_cdk import (CfnCreationPolicy, CfnResourceSignal, CustomResource, Duration, Stack, Token,
+                     aws_cloudformation as cloudformation)
 from constructs import Construct, Node
 
 from cdk_backup_jobs.provider import BackupJobsProvider
-from cdk_backup_jobs.validation import JobValidationError
-from cdk_backup_jobs_runtime.rules import waits
-from cdk_backup_jobs_runtime.shapes import MAX_WAIT_MINUTES
+from cdk_backup_jobs.validation import ADDED_LATER, JobValidationError
+from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES,
+                                            WAIT_CONDITION_GRACE_SECONDS)
 
 RESOURCE_ID = "Resource"
 """The construct ID of a job's custom resource, under the job."""
 SERVICE_TIMEOUT = Duration.minutes(5)
 """How long CloudFormation waits for a job that is not waited for (its default is one hour)."""
 WAIT_GRACE = Duration.minutes(5)
-"""Added to a waited job's timeout: time for the last poll and the answer."""
+"""Added to a final backup's timeout: time for the last check and the answer."""
 
 
 class JobConstruct(Construct):
@@ -30,13 +45,17 @@ class JobConstruct(Construct):
 
     resource: CustomResource
     waits: bool = False
+    wait_condition: cloudformation.CfnWaitCondition | None = None
+    """A waited job's WaitCondition, which the provider signals once the job ended."""
+    result: CustomResource | None = None
+    """A waited job's ``Custom::BackupJobResult``: the finished job's attributes, after its WaitCondition."""
 
     def _finished_attribute(self, name: str, prop: str) -> str:
-        if not self.waits:
+        if not self.waits or self.result is None:
             raise JobValidationError(
                 f"{self.node.path}: {prop} is known only when the job is waited for "
                 "(wait_for_completion=True)")
-        return self.resource.get_att_string(name)
+        return self.result.get_att_string(name)
 
     @property
     def creation_date(self) -> str:
@@ -81,24 +100,10 @@ def is_recovery_point_source(value: Any) -> bool:
     return isinstance(value, JobConstruct) and isinstance(value, RecoveryPointSource)
 
 
-def planned_logical_id(job: Construct) -> str:
-    """The logical ID the job's resource will have, known before the resource is added.
-
-    It is checked with every other problem (a waited job's must suit
-    crhelper's polling rule), so it is read from a stand-in at the same path
-    (the stack may allocate or rename IDs its own way), removed again at once.
-    """
-    stand_in = Construct(job, RESOURCE_ID)
-    try:
-        stack = Stack.of(job)
-        return str(stack.resolve(stack.get_logical_id(CfnResource(stand_in, "Default", type="Custom::StandIn"))))
-    finally:
-        job.node.try_remove_child(RESOURCE_ID)
-
-
 def service_timeout(properties: Mapping[str, Any]) -> Duration:
-    """CloudFormation's wait: a little longer than the provider's own, capped at one hour."""
-    if not waits(properties):
+    """CloudFormation's wait for the resource's answer: a little longer than a final backup's own,
+    capped at one hour; five minutes for any other job, which answers once its job started."""
+    if properties.get("RunOnDelete") is not True:
         return SERVICE_TIMEOUT
     minutes = properties.get("WaitTimeoutMinutes", MAX_WAIT_MINUTES)
     if Token.is_unresolved(minutes):
@@ -106,22 +111,76 @@ def service_timeout(properties: Mapping[str, Any]) -> Duration:
     return Duration.minutes(min(int(minutes) + WAIT_GRACE.to_minutes(), 60))
 
 
-def job_custom_resource(
-    scope: Construct, provider: BackupJobsProvider, resource_type: str, properties: Mapping[str, Any]
-) -> CustomResource:
-    """The job's custom resource, created after the provider's policy and deleted before it.
+def signal_timeout(properties: Mapping[str, Any]) -> str:
+    """The WaitCondition's ResourceSignal Timeout (ISO 8601): the wait plus the provider's grace, at most PT12H."""
+    minutes = properties.get("WaitTimeoutMinutes", MAX_WAIT_MINUTES)
+    seconds = MAX_WAIT_CONDITION_SECONDS if Token.is_unresolved(minutes) \
+        else min(int(minutes) * 60 + WAIT_CONDITION_GRACE_SECONDS, MAX_WAIT_CONDITION_SECONDS)
+    return f"PT{seconds // 60}M"
 
-    A waited job (or a final backup) also lets the provider poll for it (its
-    own schedule rule).
+
+def run_suffix(scope: Construct, api_shape: Member, properties: Mapping[str, Any]) -> str:
+    """What tells one run's WaitCondition from another's in its logical ID.
+
+    A run is one job: the API members and the RunToken define it (an Update
+    that changes them starts a new job), so they name its WaitCondition, as
+    they resolve in the template (stable from one synth to the next).
     """
+    defining = {name: value for name, value in properties.items()
+                if name == "RunToken" or api_shape.member(name) is not None}
+    rendered = json.dumps(Stack.of(scope).resolve(defining), sort_keys=True, default=str)
+    return hashlib.sha256(rendered.encode()).hexdigest()[:8].upper()
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """A job's resources: the custom resource, and a waited job's WaitCondition and result."""
+
+    resource: CustomResource
+    wait_condition: cloudformation.CfnWaitCondition | None = None
+    result: CustomResource | None = None
+
+
+def job_resources(
+    scope: Construct, provider: BackupJobsProvider, resource_type: str, api_shape: Member,
+    properties: Mapping[str, Any]
+) -> JobResources:
+    """The job's custom resource, created after the provider's policy and deleted before it; a
+    waited job's WaitCondition after it, and its result after that.
+
+    A waited job (or a final backup) also lets the provider watch its job: an
+    EventBridge rule of its own, and signalling its WaitCondition.
+    """
+    properties = dict(properties)
+    condition = None
+    if properties.get("WaitCondition") is ADDED_LATER:
+        condition = cloudformation.CfnWaitCondition(scope, f"Wait{run_suffix(scope, api_shape, properties)}")
+        condition.cfn_options.creation_policy = CfnCreationPolicy(
+            resource_signal=CfnResourceSignal(count=1, timeout=signal_timeout(properties)))
+        properties["WaitCondition"] = Stack.of(scope).get_logical_id(condition)
+        provider.allow_watching(wait_conditions=True)
+    elif properties.get("RunOnDelete") is True:
+        provider.allow_watching()
     resource = CustomResource(
         scope, RESOURCE_ID,
         service_token=provider.service_token,
         resource_type=resource_type,
-        properties=dict(properties),
+        properties=properties,
         service_timeout=service_timeout(properties),
     )
     resource.node.add_dependency(provider.policy)
-    if waits(properties):
-        provider.allow_polling(Stack.of(scope).get_logical_id(resource.node.default_child))  # type: ignore[arg-type]
-    return resource
+    if properties.get("RunOnDelete") is True:
+        # The final backup's Delete is answered by its watch: EventBridge must still be allowed to
+        # invoke the function then, so the permission is deleted after this resource.
+        resource.node.add_dependency(provider.watch_permission)
+    if condition is None:
+        return JobResources(resource)
+    resource.node.add_dependency(provider.watch_permission)
+    condition.node.add_dependency(resource)
+    id_attribute = "BackupJobId" if resource_type == "Custom::BackupJob" else "CopyJobId"
+    result = CustomResource(scope, "Result", service_token=provider.service_token,
+                            resource_type=JOB_RESULT_RESOURCE.name, service_timeout=SERVICE_TIMEOUT,
+                            properties={id_attribute: resource.get_att_string(id_attribute)})
+    result.node.add_dependency(condition)
+    result.node.add_dependency(provider.policy)
+    return JobResources(resource, condition, result)

@@ -9,6 +9,7 @@ from aws_cdk import (Acknowledgment, ArnFormat, Duration, Stack, Validations, aw
 from constructs import Construct
 
 from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs_runtime.waiter import RULE_PREFIX as WATCH_RULE_PREFIX
 
 PROVIDER_ID = "BackupJobsProvider"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -23,10 +24,13 @@ WILDCARD_REASONS = {
     "StopBackupJob": "StopBackupJob has no resource-level permissions in AWS Backup",
     "StartCopyJob": "the recovery points to copy are made by jobs at deploy time, so their IDs are not "
                     "known at synth; limited to this account and region",
-    "PollingRule": "crhelper names its polling rule after the resource's logical ID plus 8 random characters",
+    "WatchRule": "each waited job's EventBridge rule is named backup-jobs-wait- plus a digest of its stack and "
+                 "logical ID, made at deploy time",
     "StartBackupJob": "a shared provider serves templates not known at synth; narrow it with vault_names",
     "PassRole": "a shared provider serves templates not known at synth; narrow it with job_role_arns; "
                 "PassRole is limited to backup.amazonaws.com",
+    "Signal": "a shared provider signals the WaitConditions of the stacks that use it, which are not known at "
+              "synth",
     "StackReads": "a shared provider's jobs read the status (final backups also the template) of the stack "
                   "they are in, which is not known at synth",
 }
@@ -43,8 +47,10 @@ class BackupJobsProvider(Construct):
     ``backup.amazonaws.com`` only, the Describe calls (which AWS Backup
     does not scope to resources) on ``*``, and ``cloudformation:DescribeStacks``
     on its own stack (no job is started in a rollback). Only stacks with a waiting job get
-    the EventBridge rule and Lambda permission rights crhelper polls with, and
-    only stacks with ``stop_on_delete`` get ``backup:StopBackupJob``.
+    the rights to watch it (EventBridge rules named ``backup-jobs-wait-*``, a
+    permission for EventBridge to invoke the function from them, and
+    signalling its WaitCondition), and only stacks with
+    ``stop_on_delete`` get ``backup:StopBackupJob``.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -77,6 +83,7 @@ class BackupJobsProvider(Construct):
         self._statements: dict[str, iam.PolicyStatement] = {}
         self._granted: set[tuple[str, str]] = set()
         self._nag_reasons: dict[str, list[str]] = {}
+        self._watch_permission: lambda_.CfnPermission | None = None
 
     @classmethod
     def of(cls, scope: Construct) -> "BackupJobsProvider":
@@ -110,17 +117,30 @@ class BackupJobsProvider(Construct):
         self._grant("PassRole", ["iam:PassRole"], role_arn,
                     {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}})
 
-    def allow_polling(self, logical_id: str) -> None:
-        """Let crhelper poll for one waiting job: its own schedule rule, and invoking this function.
-
-        crhelper names the rule after the resource's logical ID plus 8
-        characters, so the rights cover exactly that rule name.
+    def allow_watching(self, wait_conditions: bool = False, any_stack: bool = False) -> None:
+        """Let the function watch waited jobs: each one's own EventBridge rule (its events and a
+        fallback check), which invokes the function; with ``wait_conditions`` also signal a job's
+        WaitCondition (SignalResource) after checking it in the stack's template (``any_stack``: of
+        every stack, for a shared provider).
         """
-        rule = self._stack.format_arn(service="events", resource="rule", resource_name=f"{logical_id}*")
-        self._grant("PollingRule", ["events:PutRule", "events:PutTargets", "events:RemoveTargets",
-                                    "events:DeleteRule"], rule)
-        self._grant("PollingPermission", ["lambda:AddPermission", "lambda:RemovePermission"],
-                    self.function.function_arn)
+        rule = self._stack.format_arn(service="events", resource="rule", resource_name=f"{WATCH_RULE_PREFIX}*")
+        self._grant("WatchRule", ["events:PutRule", "events:PutTargets", "events:RemoveTargets",
+                                  "events:DeleteRule", "events:ListTargetsByRule"], rule)
+        if self._watch_permission is None:
+            self._watch_permission = lambda_.CfnPermission(
+                self, "WatchPermission", action="lambda:InvokeFunction",
+                function_name=self.function.function_arn, principal="events.amazonaws.com",
+                source_account=self._stack.account, source_arn=rule)
+        if wait_conditions:
+            stacks = self._stack.format_arn(service="cloudformation", resource="stack", resource_name="*") \
+                if any_stack else self._stack.stack_id
+            self._grant("Signal", ["cloudformation:SignalResource", "cloudformation:GetTemplate"], stacks)
+
+    @property
+    def watch_permission(self) -> lambda_.CfnPermission:
+        """The permission that lets the watches' rules invoke the function (``allow_watching`` first)."""
+        assert self._watch_permission is not None, "allow_watching() before watch_permission"
+        return self._watch_permission
 
     def allow_stack_reads(self) -> None:
         """Let a final backup read its own stack's template too (is the protected resource going?)."""
@@ -144,7 +164,7 @@ class BackupJobsProvider(Construct):
             for role in role_arns:
                 self.allow_pass_role(role)
             self._allow_job_reads()
-        self.allow_polling("")  # any logical ID: rule/*
+        self.allow_watching(wait_conditions=True, any_stack=True)
         self.allow_stop()
         # Final backups of any stack read that stack's status and template.
         self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],

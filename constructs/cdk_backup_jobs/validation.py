@@ -33,14 +33,26 @@ class Refused:
 REFUSED = Refused()
 
 
+class AddedLater:
+    """The value of a member the construct adds after validation (a WaitConditionHandle's Ref, which
+    needs resources a refused job must not leave behind); the rules skip it like a token."""
+
+    def __repr__(self) -> str:
+        return "ADDED_LATER"
+
+
+ADDED_LATER = AddedLater()
+
+
 def is_unresolved(value: Any) -> bool:
-    """True for a CloudFormation token, which the handler checks once it is resolved, and for REFUSED.
+    """True for a CloudFormation token, which the handler checks once it is resolved, and for REFUSED
+    and ADDED_LATER.
 
     NaN and infinities (or lists holding them) are never tokens, and must not
     reach jsii: its kernel reads them as invalid JSON and exits, failing every
     later construct call.
     """
-    if value is REFUSED:
+    if value is REFUSED or value is ADDED_LATER:
         return True
     if isinstance(value, Mapping) or _holds_non_finite(value):
         return False

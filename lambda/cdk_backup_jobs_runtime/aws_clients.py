@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
+
+ClientFactory = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The AWS clients a request or a watch may need, each built on first use (a factory), and the
+    function's own ARN (the target of a watch's rule)."""
+
+    backup: ClientFactory
+    stack: ClientFactory | None = None
+    events: ClientFactory | None = None
+    function_arn: str = ""
 
 # Throttling and 5xx are retried by botocore itself before the handler sees
 # them. Retrying Start* is safe because every call carries an IdempotencyToken.

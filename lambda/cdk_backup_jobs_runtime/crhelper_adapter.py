@@ -1,9 +1,9 @@
 """crhelper, configured for a production provider: the only module that touches its internals.
 
-The provider is built on crhelper's CfnResource (its decorators, its
-polling), but several of its defaults are wrong for us. Public settings
-handle what they can (``log_level``, ``boto_level``, ``sleep_on_delete``,
-``polling_interval``); the rest needs its private hooks, each overridden here
+The provider is built on crhelper's CfnResource (its decorators, its request
+handling), but several of its defaults are wrong for us. Public settings
+handle what they can (``log_level``, ``boto_level``, ``sleep_on_delete``);
+the rest needs its private hooks, each overridden here
 with its reason, against the crhelper version ``CRHELPER_VERSION`` (a test
 fails when the installed crhelper is another):
 
@@ -22,24 +22,21 @@ fails when the installed crhelper is another):
 - a response sent before the handler returned (the timer, a crash) carries an
   empty PhysicalResourceId, which CloudFormation rejects: it gets the event's
   ID, or a generated one on Create (``_send``);
-- once a poll function is registered it polls for every request: it polls
-  only when the handler sets ``poll_this_request`` (``_poll_enabled``);
-- it puts the whole event, every property included, into the polling rule's
-  target: the target gets only what a poll needs (``_put_targets``;
-  EventBridge caps it at 8192 characters, and tag values have no place there);
-- a second, overlapping poll finds the rule already removed and would then
-  answer FAILED over a SUCCESS: an already removed rule is not an error
-  (``_remove_polling``);
+- it waits for a long task by polling once a minute on a schedule rule of its
+  own, whose target holds the whole event, every property included: a
+  request that must wait is handed to the provider's own watch instead
+  (``watch_later``: an event-driven rule with a slow fallback check, and only
+  what an answer needs), and crhelper merely holds its answer back
+  (``_poll_enabled``: only when the handler says so; ``_setup_polling``);
 - its error logs and reasons could quote a URL: URLs are redacted from both.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime import lazy_boto3
 from cdk_backup_jobs_runtime.log_redaction import DropExpected, RedactUrls, redact
@@ -57,15 +54,17 @@ resource_helper.boto3 = lazy_boto3.LAZY_BOTO3  # type: ignore[attr-defined]
 
 CRHELPER_VERSION = "2.0.12"
 """The crhelper release whose private hooks this module overrides (pinned in pyproject.toml)."""
-OVERRIDDEN_HOOKS = ("_poll_enabled", "_send", "_put_targets", "_remove_polling")
+OVERRIDDEN_HOOKS = ("_poll_enabled", "_send", "_setup_polling")
 """crhelper's private methods this module overrides; a test checks crhelper still has each."""
 
 log = StructuredLogger()
 
-# What a scheduled poll needs of the original event; the properties stay out.
-POLL_EVENT_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType",
-                   "PhysicalResourceId", "ServiceToken", "CrHelperData", "CrHelperPoll", "CrHelperRule",
-                   "CrHelperPermission")
+# What an answer given later needs of the request; the properties stay out.
+WATCHED_REQUEST_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType",
+                        "PhysicalResourceId")
+WatchLater = Callable[[Mapping[str, Any], Mapping[str, str], Any], None]
+"""Called with the request (WATCHED_REQUEST_KEYS), the handler's data and the Lambda context, when the
+request is to be answered later, by a watch."""
 SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
 
@@ -73,16 +72,14 @@ DEFAULT_SEND_BUDGET_SECONDS = 30.0
 class ProviderResource(CfnResource):
     """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
 
-    def __init__(
-        self, expected_errors: tuple[type[Exception], ...] = (), polling_interval: int = 2
-    ) -> None:
+    def __init__(self, watch_later: WatchLater, expected_errors: tuple[type[Exception], ...] = ()) -> None:
         super().__init__(
             json_logging=False,
             log_level="WARNING",
             boto_level="WARNING",
-            polling_interval=polling_interval,
             sleep_on_delete=0,
         )
+        self._watch_later = watch_later
         self._response_lock = threading.Lock()
         self._response_claimed = False
         self.poll_this_request = False
@@ -100,10 +97,16 @@ class ProviderResource(CfnResource):
         super().__call__(event, context)
 
     def _poll_enabled(self) -> bool:
-        # crhelper polls every request once a poll function is registered; we
-        # poll only for a job that is still running (the handler says so), and
-        # keep polling for the scheduled checks that follow.
-        return self.poll_this_request or "CrHelperPoll" in getattr(self, "_event", {})
+        # crhelper's own test for "answer later": only when the handler says so
+        # (a job still running); its scheduled polls never happen here.
+        return self.poll_this_request
+
+    def _setup_polling(self) -> None:
+        # Where crhelper would create its once-a-minute polling rule: the
+        # provider's watch takes the request over (and answers it).
+        event = getattr(self, "_event")
+        request = {key: event[key] for key in WATCHED_REQUEST_KEYS if key in event}
+        self._watch_later(request, dict(self.Data), getattr(self, "_context"))
 
     # crhelper's stubs omit its private hooks, which this class exists to override.
     def _send(
@@ -142,29 +145,6 @@ class ProviderResource(CfnResource):
             return str(self.generate_physical_id(event))
         except (KeyError, IndexError, TypeError):
             return str(event.get("LogicalResourceId") or "backup-job")
-
-    def _put_targets(self, func_name: str) -> None:
-        """crhelper's rule target, with only the keys a poll reads."""
-        event = getattr(self, "_event")
-        rule_arn = event["CrHelperRule"]
-        partition, region, account = rule_arn.split(":")[1], rule_arn.split(":")[3], rule_arn.split(":")[4]
-        poll_event = {key: event[key] for key in POLL_EVENT_KEYS if key in event}
-        getattr(self, "_events_client").put_targets(
-            Rule=rule_arn.split("/")[1],
-            Targets=[{"Id": "1", "Arn": f"arn:{partition}:lambda:{region}:{account}:function:{func_name}",
-                      "Input": json.dumps(poll_event)}],
-        )
-
-    def _remove_polling(self) -> None:
-        """crhelper's clean-up, where a rule another poll already removed is not a failure."""
-        from botocore.exceptions import ClientError
-
-        try:
-            super()._remove_polling()  # type: ignore[misc]
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-            log.warning("Polling rule already removed by an overlapping poll")
 
     def _send_budget_seconds(self) -> float:
         context = getattr(self, "_context", None)

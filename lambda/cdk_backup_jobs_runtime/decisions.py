@@ -9,8 +9,10 @@ deletion or not. Tested without HTTP (tests/test_decisions.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Mapping
 
+from cdk_backup_jobs_runtime.backup_events import JobStateChange
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
 from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec
 from cdk_backup_jobs_runtime.job_types import JobType
@@ -19,9 +21,14 @@ from cdk_backup_jobs_runtime.service_clock import service_time
 
 WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
+CHECKED_AT = "CheckedAt"  # likewise: when (AWS's clock) a still waiting job was last checked
+BOOKKEEPING = (WAIT_DEADLINE, RESOURCE_ID, CHECKED_AT)
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
 UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
 """States a waited job can still leave: an ABORTING job is waited for until it is ABORTED."""
+ENDED_UNSUCCESSFULLY = frozenset({"FAILED", "ABORTED", "EXPIRED", "PARTIAL"})
+STARTED_EARLIER_SECONDS = 60
+"""A job the Start call hands back that was created this long before AWS's answer came from an earlier request."""
 RETAINED_ON_STACK_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
 """DeletionPolicy values that keep a resource when its stack is deleted: nothing to back up then."""
 
@@ -59,6 +66,21 @@ def waiting_data(attributes: Mapping[str, str], deadline: float, physical_id: st
     return waiting
 
 
+def started_earlier(answer: Mapping[str, Any]) -> bool:
+    """Whether a Start call's answer is a job of an earlier request (its token was used before).
+
+    Only such a job is described (is it still worth keeping?): a Create with
+    nothing wrong makes exactly one call.
+    """
+    created = answer.get("CreationDate")
+    return isinstance(created, datetime) and created.timestamp() < service_time(answer) - STARTED_EARLIER_SECONDS
+
+
+def ended_unsuccessfully(job: Mapping[str, Any]) -> bool:
+    """A job that ended FAILED, ABORTED, EXPIRED or PARTIAL: never worth waiting for again."""
+    return job.get("State") in ENDED_UNSUCCESSFULLY
+
+
 def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapping[str, str]) -> Outcome:
     """A described job's verdict against the deadline that ``data`` carries.
 
@@ -69,17 +91,49 @@ def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapp
     state = str(job.get("State"))
     physical_id = data.get(RESOURCE_ID, job_id)
     if state == "COMPLETED":
-        final = {k: v for k, v in data.items() if k not in (WAIT_DEADLINE, RESOURCE_ID)}
+        final = {k: v for k, v in data.items() if k not in BOOKKEEPING}
         return Outcome(physical_id, {**final, **job_type.finished_attributes(job)}, progress=progress(job))
     if state not in UNFINISHED_STATES:
         message = job.get("StatusMessage") or "no status message"
-        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
+        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id,
+                                f"ended {state}: {message}")
     deadline = float(data.get(WAIT_DEADLINE, "0"))
-    if service_time(job) >= deadline:
+    now = service_time(job)
+    if now >= deadline:
+        percent = job.get("PercentDone") or "0.0"
         raise JobDidNotComplete(
-            f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, "
-            f"{job.get('PercentDone') or '0.0'}% done", physical_id)
-    return Outcome(physical_id, data, waiting=True, progress=progress(job))
+            f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, {percent}% done",
+            physical_id, f"timed out: {state}, {percent}% done", unfinished=True)
+    return Outcome(physical_id, {**data, CHECKED_AT: f"{now:.3f}"}, waiting=True, progress=progress(job))
+
+
+def judge_state_change(job_type: JobType, change: JobStateChange, job_id: str, data: Mapping[str, str],
+                       now: float) -> Outcome:
+    """An event's verdict, as ``judge_job`` gives a described job's: the event carries the results.
+
+    ``now`` is the event's time (AWS's clock). A backup's recovery point ARN
+    is known from the start for some resources and only from the COMPLETED
+    event for others; the one the event names wins.
+    """
+    physical_id = data.get(RESOURCE_ID, job_id)
+    progress = {"state": change.state, "percent_done": change.percent_done or None,
+                "bytes_transferred": None, "status_message": change.status_message or None}
+    if change.state == "COMPLETED":
+        point = "RecoveryPointArn" if job_type.id_attribute == "BackupJobId" else "DestinationRecoveryPointArn"
+        final = {k: v for k, v in data.items() if k not in BOOKKEEPING}
+        results = {"CompletionDate": change.completion_date, "BackupSizeInBytes": change.backup_size_in_bytes or "0",
+                   point: change.recovery_point_arn or final.get(point, "")}
+        return Outcome(physical_id, {**final, **results}, progress=progress)
+    if change.state not in UNFINISHED_STATES:
+        message = change.status_message or "no status message"
+        raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {change.state}: {message}", physical_id,
+                                f"ended {change.state}: {message}")
+    if now >= float(data.get(WAIT_DEADLINE, "0")):
+        percent = change.percent_done or "0.0"
+        raise JobDidNotComplete(
+            f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {change.state}, {percent}% done",
+            physical_id, f"timed out: {change.state}, {percent}% done", unfinished=True)
+    return Outcome(physical_id, {**data, CHECKED_AT: f"{now:.3f}"}, waiting=True, progress=progress)
 
 
 def still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: str,
@@ -89,7 +143,8 @@ def still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: st
     stopped and no polling rule outlives the resource."""
     physical_id = data.get(RESOURCE_ID, job_id)
     if error.service_time >= float(data.get(WAIT_DEADLINE, "0")):
-        raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id)
+        raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id,
+                                f"timed out: {error}", unfinished=True)
     return Outcome(physical_id, data, waiting=True)
 
 

@@ -28,8 +28,16 @@ class BackupServiceError(ProviderError):
 
 
 class JobDidNotComplete(ProviderError):
-    """A waited job ended other than COMPLETED, or outlasted its wait; the physical ID is the job."""
+    """A waited job ended other than COMPLETED, or outlasted its wait; the physical ID is the job.
 
-    def __init__(self, message: str, job_id: str) -> None:
+    ``summary`` says how, without the job's ID (``ended FAILED: <message>``,
+    ``timed out: RUNNING, 42.0% done``), for where space is short: a
+    WaitCondition FAILURE signal's 64-character UniqueId.
+    """
+
+    def __init__(self, message: str, job_id: str, summary: str = "", unfinished: bool = False) -> None:
         super().__init__(message)
         self.physical_resource_id = job_id
+        self.summary = summary or message
+        self.unfinished = unfinished
+        """The job may still complete: the wait ran out, not the job."""

@@ -20,6 +20,7 @@ class JobSpec:
     params: dict[str, Any]
     wait: bool = False
     wait_minutes: int = DEFAULT_WAIT_MINUTES
+    wait_condition: str | None = None
     run_token: str | None = None
     stop_on_delete: bool = False
     run_on_delete: bool = False
@@ -39,11 +40,10 @@ def job_spec(job_type: JobType, properties: Mapping[str, Any]) -> JobSpec:
 
 
 def placed_job_spec(job_type: JobType, request: CustomResourceRequest) -> JobSpec:
-    """``job_spec`` of the request's properties, checked by every rule at once: the shape, where the
-    stack is (account and Region) and the resource's logical ID, as at synth."""
+    """``job_spec`` of the request's properties, checked by every rule at once: the shape and where
+    the stack is (account and Region), as at synth."""
     values = _coerced(job_type, request.properties)
-    _refuse(job_type, rules.resource_violations(job_type.shape, values, request.logical_resource_id,
-                                                request.account, request.region))
+    _refuse(job_type, rules.resource_violations(job_type.shape, values, request.account, request.region))
     return _spec(job_type, values)
 
 
@@ -65,6 +65,7 @@ def _spec(job_type: JobType, values: Mapping[str, Any]) -> JobSpec:
         params={k: v for k, v in values.items() if k in api_members},
         wait=bool(values.get("WaitForCompletion", False)),
         wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
+        wait_condition=values.get("WaitCondition"),
         run_token=values.get("RunToken"),
         stop_on_delete=bool(values.get("StopOnDelete", False)),
         run_on_delete=bool(values.get("RunOnDelete", False)),

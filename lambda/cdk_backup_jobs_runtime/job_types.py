@@ -47,7 +47,7 @@ def job_type_for(resource_type: str) -> JobType:
     try:
         return JOB_TYPES[resource_type]
     except KeyError:
-        supported = " or ".join(JOB_TYPES)
+        supported = ", ".join([*JOB_TYPES, shapes.JOB_RESULT_RESOURCE.name])
         raise UnsupportedResourceType(
             f"ResourceType {resource_type!r} is not supported: use {supported}"
         ) from None

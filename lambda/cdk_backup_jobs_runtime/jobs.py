@@ -2,8 +2,9 @@
 
 Create validates the properties, then starts exactly one job with a token
 derived from the request, so a duplicated delivery finds the same job. A job
-that waits is checked once at once and then, if still running, at every poll
-until it completes, fails or passes its deadline. Update starts a new job only
+that waits for a WaitCondition is watched (``waiting``) and the resource
+answers at once; one that waits within the request is checked at once and
+then watched until it completes, fails or passes its deadline. Update starts a new job only
 when the job's API members or its RunToken changed; an Update that turns on
 waiting waits for the job the resource already has. Delete keeps the job and
 its recovery point and, if asked, stops a backup job still running; only a
@@ -15,24 +16,26 @@ they need (``backup_service``, ``stack_state``) and acts on their verdicts.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
-
-from cdk_backup_jobs_runtime import backup_service, decisions, stack_state
+from cdk_backup_jobs_runtime import backup_service, decisions, final_backups, job_results, stack_state, waiting
+from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
 from cdk_backup_jobs_runtime.job_attributes import ARMED_FINAL_BACKUP
+from cdk_backup_jobs_runtime.job_checks import describe
+from cdk_backup_jobs_runtime.job_starts import start_job
 from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec, placed_job_spec
 from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, JobType, job_type_for
-from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token
-from cdk_backup_jobs_runtime.service_clock import epoch, service_time
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.service_clock import service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
 
-ClientFactory = Callable[[], Any]
 
 
-def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+def create(request: CustomResourceRequest, clients: Clients) -> Outcome:
+    if request.resource_type == job_results.RESOURCE_TYPE:
+        return job_results.job_result(request, clients)
     job_type = job_type_for(request.resource_type)
     spec = placed_job_spec(job_type, request)
     if spec.run_on_delete:
@@ -40,103 +43,61 @@ def create(request: CustomResourceRequest, backup_client: ClientFactory) -> Outc
         # ID, so later property changes are updates in place, never replacements.
         log.info("Final backup armed; it runs when the resource is deleted")
         return Outcome(decisions.final_backup_id(request), ARMED_FINAL_BACKUP)
-    return start_job(job_type, spec, request, backup_client)
+    return start_job(job_type, spec, request, clients)
 
 
-def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
-              backup_client: ClientFactory, physical_id: str | None = None) -> Outcome:
-    """Start one job (the token makes a repeated request find it) and wait if asked.
-
-    ``physical_id`` keeps the resource's own ID (a final backup) instead of the job's.
-    """
-    params = {"IdempotencyToken": derived_idempotency_token(request), **spec.params}
-    missing = backup_service.unknown_members(backup_client(), job_type.api_shape.name, params)
-    if missing:
-        raise BackupServiceError(
-            f"The Lambda runtime's botocore {backup_service.botocore_version()} does not know "
-            f"{', '.join(missing)} of {job_type.api_shape.name}; it needs a newer runtime SDK "
-            "(see docs/bundling.md)")
-    answer = backup_service.call(job_type.api_shape.name, lambda: job_type.start(backup_client(), params))
-    data = job_type.attributes(answer)
-    job_id = data[job_type.id_attribute]
-    log.info(f"{job_type.noun} started", job_id=job_id, waits=spec.wait)
-    if not spec.wait:
-        return Outcome(physical_id or job_id, data)
-    # The wait is measured in the service's time, from the job's creation.
-    deadline = epoch(answer.get("CreationDate")) + spec.wait_minutes * 60
-    return check_job(job_type, backup_client, job_id, decisions.waiting_data(data, deadline, physical_id))
-
-
-def poll(request: CustomResourceRequest, backup_client: ClientFactory, data: Mapping[str, str]) -> Outcome:
-    """One scheduled check of a waited job (crhelper's poll_create, poll_update and poll_delete)."""
-    job_type = job_type_for(request.resource_type)
-    return check_job(job_type, backup_client, data[job_type.id_attribute], data)
-
-
-def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
-              data: Mapping[str, str]) -> Outcome:
-    """Done, failed, timed out, or still waiting: decided from one Describe call."""
-    try:
-        job = describe(job_type, backup_client, job_id)
-    except BackupServiceError as error:
-        outcome = decisions.still_waiting_after(error, job_type, job_id, data)
-        log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
-        return outcome
-    log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
-    return decisions.judge_job(job_type, job, job_id, data)
-
-
-def describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> dict[str, Any]:
-    job: dict[str, Any] = backup_service.call(job_type.describe_operation,
-                                              lambda: job_type.describe(backup_client(), job_id))
-    return job
-
-
-def wait_for_existing_job(job_type: JobType, spec: JobSpec, backup_client: ClientFactory,
+def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, clients: Clients,
                           job_id: str) -> Outcome:
     """An Update that turns on waiting (or keeps it on) for the job the resource already has.
 
-    The job is not started again, but the resource must not be answered before
+    The job is not started again, but its waiter must not be answered before
     the job COMPLETED: a copy chained to its recovery point would get none.
     The wait runs from this update, in the service's time.
     """
-    job = describe(job_type, backup_client, job_id)
-    deadline = service_time(job) + spec.wait_minutes * 60
+    job = describe(job_type, clients.backup, job_id)
+    now = service_time(job)
+    if spec.wait_condition:
+        waiting.check_wait_condition(request, spec.wait_condition, clients)
+        waiting.watch_for_wait_condition(job_type, request, job_id, job_type.attributes(job), now,
+                                         spec.wait_minutes, spec.wait_condition, clients, now=now)
+        return Outcome(job_id, job_type.attributes(job))
+    deadline = now + spec.wait_minutes * 60
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
     return decisions.judge_job(job_type, job, job_id, decisions.waiting_data(job_type.attributes(job), deadline))
 
 
-def update(request: CustomResourceRequest, backup_client: ClientFactory,
-           stack_client: ClientFactory | None = None) -> Outcome:
+def update(request: CustomResourceRequest, clients: Clients) -> Outcome:
+    if request.resource_type == job_results.RESOURCE_TYPE:
+        return job_results.job_result(request, clients)
     job_type = job_type_for(request.resource_type)
     try:
         spec = placed_job_spec(job_type, request)
     except InvalidProperties:
         # Properties applied before may break a rule added since; a rollback must still answer.
-        if _rolling_back(stack_client, request):
-            return _kept_in_rollback(job_type, request, backup_client)
+        if _rolling_back(clients, request):
+            return _kept_in_rollback(job_type, request, clients)
         raise
     if spec.run_on_delete:
-        return _update_final_backup(job_type, spec, request, backup_client, stack_client)
+        return _update_final_backup(job_type, spec, request, clients)
     if request.physical_resource_id and decisions.same_job(job_type, request.old_properties, spec):
-        # Only properties that do not define the job changed (a new ServiceToken,
-        # say): the job stands, so answer with its current attributes, once it
-        # has COMPLETED if the resource now waits.
+        # Only properties that do not define the job changed (a new ServiceToken
+        # or WaitCondition, say): the job stands, so answer with its
+        # current attributes, once it has COMPLETED if the resource now waits.
         if spec.wait:
-            return wait_for_existing_job(job_type, spec, backup_client, request.physical_resource_id)
-        return current_job(job_type, backup_client, request.physical_resource_id)
-    if _rolling_back(stack_client, request):
-        return _kept_in_rollback(job_type, request, backup_client)
-    return create(request, backup_client)
+            return wait_for_existing_job(job_type, spec, request, clients, request.physical_resource_id)
+        return current_job(job_type, clients.backup, request.physical_resource_id)
+    if _rolling_back(clients, request):
+        return _kept_in_rollback(job_type, request, clients)
+    return create(request, clients)
 
 
-def _rolling_back(stack_client: ClientFactory | None, request: CustomResourceRequest) -> bool:
+def _rolling_back(clients: Clients, request: CustomResourceRequest) -> bool:
     """Whether this Update is CloudFormation undoing a failed update (read from the stack's status)."""
-    return bool(request.physical_resource_id) and stack_client is not None \
-        and decisions.is_rollback(stack_state.stack_status(stack_client(), request.stack_id))
+    return bool(request.physical_resource_id) and clients.stack is not None \
+        and decisions.is_rollback(stack_state.stack_status(clients.stack(), request.stack_id))
 
 
-def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, backup_client: ClientFactory) -> Outcome:
+def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, clients: Clients) -> Outcome:
     """A rollback's answer: the resource keeps what it has.
 
     CloudFormation undoing a failed update sends the previous properties back
@@ -147,7 +108,7 @@ def _kept_in_rollback(job_type: JobType, request: CustomResourceRequest, backup_
     log.info("Stack rolling back: no job started; the resource keeps its job", physical_resource_id=physical_id)
     if physical_id == decisions.final_backup_id(request):
         return Outcome(physical_id, ARMED_FINAL_BACKUP)
-    return current_job(job_type, backup_client, physical_id, must_answer=True)
+    return current_job(job_type, clients.backup, physical_id, must_answer=True)
 
 
 def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
@@ -169,7 +130,7 @@ def current_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
 
 
 def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResourceRequest,
-                         backup_client: ClientFactory, stack_client: ClientFactory | None) -> Outcome:
+                         clients: Clients) -> Outcome:
     """A final backup's Update: in place; if the protected resource was replaced, back up the old one.
 
     CloudFormation deletes a replaced resource in the clean-up after this
@@ -179,15 +140,14 @@ def _update_final_backup(job_type: JobType, spec: JobSpec, request: CustomResour
     physical_id = request.physical_resource_id or decisions.final_backup_id(request)
     old_arn = decisions.previous_final_backup_arn(request.old_properties)
     replaced = old_arn is not None and old_arn != spec.params.get("ResourceArn")
-    if replaced and not spec.skip_final_backup and not _rolling_back(stack_client, request):
+    if replaced and not spec.skip_final_backup and not _rolling_back(clients, request):
         log.info("Protected resource replaced: final backup of the old one", resource_arn=old_arn)
         old = JobSpec({**spec.params, "ResourceArn": old_arn}, wait=True, wait_minutes=spec.wait_minutes)
-        return start_job(job_type, old, request, backup_client, physical_id)
+        return start_job(job_type, old, request, clients, physical_id)
     return Outcome(physical_id, ARMED_FINAL_BACKUP)
 
 
-def delete(request: CustomResourceRequest, backup_client: ClientFactory,
-           stack_client: ClientFactory | None = None) -> Outcome:
+def delete(request: CustomResourceRequest, clients: Clients) -> Outcome:
     """Keep the job and its recovery point; stop a running backup job if StopOnDelete is set.
 
     A final backup (RunOnDelete) starts its backup now, waited, when the
@@ -199,41 +159,23 @@ def delete(request: CustomResourceRequest, backup_client: ClientFactory,
     try:
         spec = job_spec(BACKUP_JOB, request.properties)
     except InvalidProperties:
-        if asks_for_final_backup(request.properties) and not _rolling_back(stack_client, request):
+        if asks_for_final_backup(request.properties) and not _rolling_back(clients, request):
             raise  # an armed final backup that cannot run must not pass silently: the data would be lost
         # A resource that never started or armed anything (a rollback deletes
         # what a Create that failed on these very properties answered), or one
         # that never asked for a final backup: nothing to do, and nothing may fail.
         return Outcome(physical_id, {})
     if spec.run_on_delete:
-        if spec.skip_final_backup:
-            log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
-            return Outcome(physical_id, {})
-        if stack_client is not None and not _protected_resource_goes(stack_client(), request, spec):
-            log.info("Final backup not needed: the protected resource stays",
-                     protected_logical_id=spec.protected_logical_id)
-            return Outcome(physical_id, {})
-        log.info("Final backup of a resource being deleted", resource_arn=spec.params.get("ResourceArn"))
-        return start_job(BACKUP_JOB, JobSpec(spec.params, wait=True, wait_minutes=spec.wait_minutes),
-                         request, backup_client, physical_id)
+        return final_backups.final_backup(spec, request, clients, physical_id)
     if spec.stop_on_delete:
-        _stop_if_running(backup_client, physical_id)
+        _stop_if_running(clients.backup, physical_id)
     return Outcome(physical_id, {})
-
-
-def _protected_resource_goes(client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:
-    """Reads the stack's status, and its template only when the decision needs it."""
-    status = stack_state.stack_status(client, request.stack_id)
-    resources = stack_state.stack_resources(client, request.stack_id) \
-        if decisions.template_needed(status, spec) else None
-    return decisions.protected_resource_goes(status, spec, resources)
 
 
 def _stop_if_running(backup_client: ClientFactory, job_id: str) -> None:
     """Best effort: a stack delete is never blocked by a job that cannot be stopped."""
     try:
-        job = backup_service.call("DescribeBackupJob",
-                                  lambda: backup_service.describe_backup_job(backup_client(), job_id))
+        job = describe(BACKUP_JOB, backup_client, job_id)
         if job.get("State") in decisions.ACTIVE_STATES:
             backup_service.call("StopBackupJob", lambda: backup_service.stop_backup_job(backup_client(), job_id))
             log.info("Stopped backup job on delete (StopOnDelete)", job_id=job_id, state=job.get("State"))

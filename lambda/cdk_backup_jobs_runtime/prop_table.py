@@ -30,6 +30,8 @@ CONVERSIONS = {
     "days": "a Duration: whole days, or KEEP_FOREVER: -1",
     "boolean": "True or False, as given",
     "flag": "True: true; False: left out",
+    "wait": "True: WaitForCompletion true, and the logical ID of the WaitCondition the construct adds; "
+            "False: left out",
     "mapping": "a mapping of strings: a dict",
     "enum": "an enum member or its value: the value",
     "lifecycle": "a JobLifecycle: the Lifecycle structure, by LIFECYCLE_PROPS",
@@ -76,7 +78,7 @@ _JOB_ROWS = (
     _row("role", "role_arn", "IamRoleArn"),
     _row("idempotency_token", "text", "IdempotencyToken"),
     _row("lifecycle", "lifecycle", "Lifecycle"),
-    _row("wait_for_completion", "flag", "WaitForCompletion"),
+    _row("wait_for_completion", "wait", "WaitForCompletion", "WaitCondition"),
     _row("timeout", "minutes", "WaitTimeoutMinutes"),
 )
 """The props both jobs take, with the same members and conversions."""

@@ -79,7 +79,18 @@ def derived_idempotency_token(request: CustomResourceRequest) -> str:
     another resource, or a later Update, yields another token and so another
     job. Shaped like the UUID that the SDKs generate when no token is given.
     """
-    seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))
+    return _uuid_text("\n".join((request.stack_id, request.logical_resource_id, request.request_id)))
+
+
+def retry_token(token: str, ended_job_id: str) -> str:
+    """The token of a fresh job that replaces one a repeated request's token handed back ended.
+
+    Derived from both, so a duplicate delivery of the same retry finds the same fresh job.
+    """
+    return _uuid_text(f"{token}\nretry-after\n{ended_job_id}")
+
+
+def _uuid_text(seed: str) -> str:
     digits = hashlib.sha256(seed.encode()).hexdigest()[:32]
     # uuid.UUID's text form, written out: importing uuid costs a cold start ~8 ms (it imports platform).
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

@@ -20,13 +20,13 @@ Where the rules come from:
   most 256 characters).
 - the provider's own members (WaitForCompletion, RunOnDelete ...): a
   combination the provider would silently ignore, or that would defeat a final
-  backup, is refused (``final_backup_violations``), and so is a waiting
-  resource whose logical ID is too long for crhelper's polling rule
-  (``logical_id_violations``).
+  backup, is refused (``final_backup_violations``); a wait lasts at most 55
+  minutes unless a WaitCondition carries it, and then at most 12 hours, the
+  WaitCondition's own limit (``wait_violations``).
 
 ``resource_violations`` is the whole set for one resource: what the handler
 checks once CloudFormation's strings are typed, and what the constructs check
-with the stack's account, Region and the resource's logical ID.
+with the stack's account and Region.
 
 This module is stdlib-only because it ships inside the Lambda asset.
 """
@@ -37,7 +37,8 @@ import re
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime.member_rules import lifecycle_violations, map_violations, scalar_violations
-from cdk_backup_jobs_runtime.shapes import LIFECYCLE, VAULT_ARN_PATTERN, Member
+from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, LIFECYCLE, MAX_LONG_WAIT_MINUTES, MAX_WAIT_MINUTES,
+                                            VAULT_ARN_PATTERN, Member)
 from cdk_backup_jobs_runtime.violation_report import Violation, clip, never_unresolved
 
 
@@ -94,8 +95,12 @@ def _check_structure(
         if True not in waits and not any(is_unresolved(w) for w in waits if w is not None):
             violations.append(Violation(
                 "WaitTimeoutMinutes", "applies only when WaitForCompletion or RunOnDelete is true"))
+    if shape.member("WaitForCompletion") is not None:
+        violations.extend(wait_violations(params, is_unresolved))
     if shape.member("RunOnDelete") is not None:
         violations.extend(final_backup_violations(params, is_unresolved))
+    if shape.name == JOB_RESULT_RESOURCE.name:
+        violations.extend(job_result_violations(params))
 
 
 ONLY_WITH_RUN_ON_DELETE = ("SkipFinalBackup", "ProtectedLogicalId")
@@ -159,9 +164,14 @@ def placement_violations(
     return violations
 
 
-MAX_POLLING_LOGICAL_ID = 56
-"""crhelper names a waiting resource's polling rule after its logical ID plus 8 characters; EventBridge
-allows 64."""
+def job_result_violations(params: Mapping[str, Any]) -> list[Violation]:
+    """A job result names exactly one job: a backup job or a copy job."""
+    given = [name for name in ("BackupJobId", "CopyJobId") if params.get(name) is not None]
+    if not given:
+        return [Violation("BackupJobId", "or CopyJobId is required")]
+    if len(given) > 1:
+        return [Violation("CopyJobId", "must not be given with BackupJobId: a result is one job's")]
+    return []
 
 
 def waits(params: Mapping[str, Any]) -> bool:
@@ -169,23 +179,35 @@ def waits(params: Mapping[str, Any]) -> bool:
     return params.get("WaitForCompletion") is True or params.get("RunOnDelete") is True
 
 
-def logical_id_violations(params: Mapping[str, Any], logical_resource_id: str | None,
-                          is_unresolved: Callable[[Any], bool] = never_unresolved) -> list[Violation]:
-    """A waiting resource whose logical ID is too long for crhelper's polling rule, named by the
-    member that makes it wait. ``logical_resource_id`` None (or a token) is not known, so not checked."""
-    if (not waits(params) or not isinstance(logical_resource_id, str) or is_unresolved(logical_resource_id)
-            or len(logical_resource_id) <= MAX_POLLING_LOGICAL_ID):
-        return []
-    member = "WaitForCompletion" if params.get("WaitForCompletion") is True else "RunOnDelete"
-    return [Violation(member, f"needs a logical ID of at most {MAX_POLLING_LOGICAL_ID} characters (crhelper "
-                              f"names its polling rule after it), got {clip(logical_resource_id)} "
-                              f"({len(logical_resource_id)} characters)")]
+def wait_violations(params: Mapping[str, Any],
+                    is_unresolved: Callable[[Any], bool] = never_unresolved) -> list[Violation]:
+    """How long a wait may last, and what carries it.
+
+    A WaitCondition (its logical ID in ``WaitCondition``) carries a wait of
+    up to 12 hours; without one the custom resource itself must answer within
+    CloudFormation's hour, so at most 55 minutes. A WaitCondition without
+    WaitForCompletion would never be signalled (so a final backup, which
+    refuses WaitForCompletion, never takes one: a Delete cannot wait on a
+    WaitCondition).
+    """
+    condition, minutes = params.get("WaitCondition"), params.get("WaitTimeoutMinutes")
+    violations = []
+    if condition is not None and params.get("WaitForCompletion") is not True \
+            and not is_unresolved(params.get("WaitForCompletion")):
+        violations.append(Violation("WaitCondition", "applies only when WaitForCompletion is true"))
+    if (condition is None and isinstance(minutes, int) and not isinstance(minutes, bool) and not is_unresolved(minutes)
+            and MAX_WAIT_MINUTES < minutes <= MAX_LONG_WAIT_MINUTES):
+        why = ("for a final backup (a Delete must be answered within CloudFormation's hour)"
+               if params.get("RunOnDelete") is True else
+               f"without a WaitCondition (CloudFormation waits at most one hour for a custom resource; "
+               f"a WaitCondition allows up to {MAX_LONG_WAIT_MINUTES})")
+        violations.append(Violation("WaitTimeoutMinutes", f"must be at most {MAX_WAIT_MINUTES} {why}, got {minutes}"))
+    return violations
 
 
 def resource_violations(
     shape: Member,
     params: Mapping[str, Any],
-    logical_resource_id: str | None,
     account: Any,
     region: Any,
     is_unresolved: Callable[[Any], bool] = never_unresolved,
@@ -193,10 +215,9 @@ def resource_violations(
     """Every rule a resource of type ``shape`` must keep, at synth and in the handler alike.
 
     ``params`` are typed (``coercion.coerce`` reads CloudFormation's strings
-    first); ``validate``, then ``placement_violations`` (the job's account and
-    Region) and ``logical_id_violations``. Unknown values (None, or tokens at
-    synth) are not compared.
+    first); ``validate`` (which includes the wait rules), then
+    ``placement_violations`` (the job's account and Region). Unknown values
+    (None, or tokens at synth) are not compared.
     """
     return [*validate(shape, params, is_unresolved),
-            *placement_violations(params, account, region, is_unresolved),
-            *logical_id_violations(params, logical_resource_id, is_unresolved)]
+            *placement_violations(params, account, region, is_unresolved)]

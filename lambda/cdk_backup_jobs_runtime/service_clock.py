@@ -24,3 +24,18 @@ def service_time(answer: Mapping[str, Any]) -> float:
 def epoch(value: Any) -> float:
     """A timestamp from an answer as epoch seconds (now, if it has none)."""
     return value.timestamp() if isinstance(value, datetime) else time.time()
+
+
+def event_time(event: Any) -> float | None:
+    """An EventBridge event's ``time`` (ISO 8601, AWS's clock) as epoch seconds, or None."""
+    return epoch_of(event.get("time")) if isinstance(event, Mapping) else None
+
+
+def epoch_of(value: Any) -> float | None:
+    """An ISO 8601 text (``2026-11-30T12:00:00.000Z``) as epoch seconds, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

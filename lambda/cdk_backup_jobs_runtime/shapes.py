@@ -122,19 +122,29 @@ START_COPY_JOB = Member(
     ),
 )
 
-# The provider's own properties, beside the API members. A job waits at most
-# this long so that its answer, after a last poll, beats CloudFormation's
-# one-hour ServiceTimeout cap.
+# The provider's own properties, beside the API members.
 MAX_WAIT_MINUTES = 55
+"""The longest wait a custom resource can carry itself: CloudFormation waits at most one hour for its
+answer (ServiceTimeout), and the provider's last check and answer need the rest."""
+MAX_LONG_WAIT_MINUTES = 720
+"""The longest wait a WaitCondition can carry: a CreationPolicy's ResourceSignal Timeout is at most
+PT12H, and so is a WaitCondition's own Timeout, 43,200 seconds (CloudFormation Template Reference,
+CreationPolicy attribute; AWS::CloudFormation::WaitCondition)."""
+MAX_WAIT_CONDITION_SECONDS = 43_200
+WAIT_CONDITION_GRACE_SECONDS = 600
+"""The provider gives up this long before a WaitCondition's own timeout, so that CloudFormation gets
+a FAILURE signal, and the logs the job's last state, rather than a bare timeout."""
 WAIT_FOR_COMPLETION = Member("WaitForCompletion", "boolean")
-WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_WAIT_MINUTES)
+WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_LONG_WAIT_MINUTES)
+WAIT_CONDITION = Member("WaitCondition", "string", pattern=r"^[A-Za-z0-9]{1,255}$",
+                        pattern_hint="the logical ID of an AWS::CloudFormation::WaitCondition of the same stack")
 RUN_TOKEN = Member("RunToken", "string")
 STOP_ON_DELETE = Member("StopOnDelete", "boolean")
 # A final backup: nothing runs on Create or Update; Delete backs the resource up, waited.
 RUN_ON_DELETE = Member("RunOnDelete", "boolean")
 PROTECTED_LOGICAL_ID = Member("ProtectedLogicalId", "string")
 SKIP_FINAL_BACKUP = Member("SkipFinalBackup", "boolean")
-PROVIDER_MEMBERS = (WAIT_FOR_COMPLETION, WAIT_TIMEOUT_MINUTES, RUN_TOKEN)
+PROVIDER_MEMBERS = (WAIT_FOR_COMPLETION, WAIT_TIMEOUT_MINUTES, WAIT_CONDITION, RUN_TOKEN)
 
 BACKUP_JOB_RESOURCE = Member(
     "Custom::BackupJob", "structure",
@@ -142,3 +152,8 @@ BACKUP_JOB_RESOURCE = Member(
     + (STOP_ON_DELETE, RUN_ON_DELETE, PROTECTED_LOGICAL_ID, SKIP_FINAL_BACKUP),
 )
 COPY_JOB_RESOURCE = Member("Custom::CopyJob", "structure", members=START_COPY_JOB.members + PROVIDER_MEMBERS)
+
+JOB_RESULT_RESOURCE = Member("Custom::BackupJobResult", "structure", members=(
+    Member("BackupJobId", "string"), Member("CopyJobId", "string")))
+"""A waited job's results, read once its WaitCondition completed (a custom resource cannot change its
+attributes after it answered): exactly one of the two IDs, of a job that COMPLETED."""

@@ -33,7 +33,7 @@ def test_every_wrong_prop_is_named_at_once():
         "  - recovery_point_tags (RecoveryPointTags) must be a mapping, got list",
         "  - role (IamRoleArn) must be an IRole, got int",
         "  - lifecycle (Lifecycle) must be a JobLifecycle, got dict",
-        "  - wait_for_completion (WaitForCompletion) must be True or False, got int",
+        "  - wait_for_completion (WaitForCompletion, WaitCondition) must be True or False, got int",
         "  - protects (ProtectedLogicalId) must be a construct, got str",
     ]
 

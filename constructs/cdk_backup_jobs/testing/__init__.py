@@ -6,7 +6,16 @@
 - ``CloudFormationSimulator``: deploys, updates and deletes a template, sending
   custom resources CloudFormation's requests and reading their responses.
 - ``LambdaRuntime``: runs a function's code in reusable worker processes.
-- ``events_server()``: the EventBridge and Lambda calls crhelper's polling makes.
+- ``events_server()``: EventBridge's default bus (rules with event patterns
+  and schedules, targets, input transformers, PutEvents), Lambda permissions,
+  and CloudFormation's API for the simulated stack (DescribeStacks,
+  GetTemplate, DescribeStackResource, ListStackResources, SignalResource).
+- ``EventBus``: that bus in memory; ``VirtualTimeLoop``: the simulator's
+  virtual time, which fires rules and job state change events as a
+  ManualClock moves; ``InvocationLog``: every function invocation by cause.
+- WaitConditionHandle and WaitCondition resources, signalled through the
+  handle's presigned URL or (with a CreationPolicy) SignalResource
+  (``WaitConditionResult``); the Backup emulator's job state change events.
 
 Importing this package does not import aws-cdk-lib.
 """
@@ -17,12 +26,16 @@ from cdk_backup_jobs.testing.backup_server import backup_server
 from cdk_backup_jobs.testing.cfn_simulator import (CloudFormationSimulator, ResourceEvent,
                                                    StackOperation, read_assembly_template)
 from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
+from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord, VirtualTimeLoop
+from cdk_backup_jobs.testing.eventbridge import Delivery, EventBus, EventsApiError
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.response_server import response_server
+from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
 
 
-__all__ = ["BackupEmulator", "CloudFormationSimulator", "Fault", "Invocation", "JobTiming",
-           "LambdaRuntime", "ManualClock", "ResourceEvent", "RunningEventsServer", "ScriptedOutcome",
-           "StackOperation", "TemplateError", "backup_server", "events_server", "load_template",
+__all__ = ["BackupEmulator", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault",
+           "Invocation", "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock",
+           "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "StackOperation", "TemplateError",
+           "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
            "read_assembly_template", "response_server"]

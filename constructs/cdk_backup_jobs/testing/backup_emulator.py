@@ -5,6 +5,16 @@ timetable (instant by default), or end FAILED, PARTIAL or EXPIRED as scripted,
 EXPIRED when their start or complete window closes first, or ABORTED by
 StopBackupJob. States are computed from the clock when asked, so tests advance
 a ManualClock instead of sleeping.
+
+Each state change is also an EventBridge event ("Backup Job State Change",
+"Copy Job State Change", source aws.backup; shapes in ``backup_job_events``):
+``publish_due_events()`` hands those the clock has passed to ``event_sink``
+(for example an events server's ``publish``), and ``next_event_at()`` says
+when the next one is due, so a simulator can move a ManualClock straight
+there. ``drop_events`` (a set of (job ID, state)) or ``drop_event_if`` (a
+predicate on the event) lose events, and ``event_delay`` (seconds, or a
+function of the event) holds them back, since AWS delivers them "in a
+best-effort manner every 5 minutes".
 """
 
 from __future__ import annotations
@@ -14,69 +24,32 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, NamedTuple
+from typing import Any, Callable, Literal
 
+from cdk_backup_jobs.testing.backup_job_events import JobEvents
+from cdk_backup_jobs.testing.backup_jobs import (COMPLETE_WINDOW_EXPIRED, DEFAULT_START_WINDOW_MINUTES,
+                                                 START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobTiming,
+                                                 ManualClock, Outcome, ScriptedOutcome)
 from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, already_exists, invalid,
                                                      invalid_request, not_found)
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+__all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",
+           "Expiry", "Fault", "IMMEDIATE_RECOVERY_POINT", "Job", "JobTiming", "ManualClock", "Outcome",
+           "START_WINDOW_EXPIRED", "STOPPED_MESSAGE", "ScriptedOutcome"]
+
 # StartBackupJob returns the recovery point at once for these resources (AWS docs).
 IMMEDIATE_RECOVERY_POINT = re.compile(r"^arn:[^:]+:(elasticfilesystem|dynamodb):")
 RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC2", "rds": "RDS",
                   "s3": "S3", "fsx": "FSx", "storagegateway": "Storage Gateway"}
 ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
 IDEMPOTENCY_WINDOW_SECONDS = 3600  # "Idempotency tokens time out after one hour" (AWS CLI reference)
-DEFAULT_START_WINDOW_MINUTES = 480  # "the default is 8 hours" (StartBackupJob reference)
-START_WINDOW_EXPIRED = "Backup job did not start within the start window"
-COMPLETE_WINDOW_EXPIRED = "Backup job expired before completion."  # what AWS reports for the complete window
-STOPPED_MESSAGE = "Backup job was stopped by user"
 # arn:partition:service:region:account:resource; IAM and S3 ARNs leave region (and account) empty.
 ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
 IAM_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::\d{12}:role/.+$")
 VAULT_ARN = re.compile(r"^arn:[^:]+:backup:[^:]+:\d{12}:backup-vault:[^:]+$")
 ARN_KINDS = {ARN: "an ARN", IAM_ROLE_ARN: "an IAM role ARN", VAULT_ARN: "a backup vault ARN"}
 
-Outcome = Literal["COMPLETED", "FAILED", "PARTIAL", "EXPIRED"]
-
-
-class ManualClock:
-    """A clock that moves only when told: ``clock.advance(seconds)``."""
-
-    def __init__(self, start: float = 1_764_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
-class JobTiming:
-    """Seconds after creation at which a job becomes PENDING, RUNNING and done."""
-
-    pending_after: float = 0.0
-    running_after: float = 0.0
-    done_after: float = 0.0
-    size_in_bytes: int = 5 * 1024 * 1024
-
-    def starts_after(self) -> float:
-        """When the job turns RUNNING: it goes through CREATED and PENDING first, whatever the order given."""
-        return max(self.pending_after, self.running_after)
-
-    def ends_after(self) -> float:
-        return max(self.starts_after(), self.done_after)
-
-
-@dataclass
-class ScriptedOutcome:
-    """How jobs whose resource ARN matches ``pattern`` end."""
-
-    pattern: str
-    state: Outcome
-    message: str = ""
 
 
 @dataclass
@@ -94,76 +67,6 @@ class Fault:
     code: str = "ThrottlingException"
     message: str = "Rate exceeded"
     delay: float = 0.0
-
-
-class Expiry(NamedTuple):
-    """When AWS cancels a job for a closed window, and whether it had started by then."""
-
-    at: float
-    had_started: bool
-    message: str
-
-
-@dataclass
-class Job:
-    """One backup or copy job and what decides its state over time."""
-
-    job_id: str
-    kind: Literal["backup", "copy"]
-    params: dict[str, Any]
-    resource_arn: str
-    created_at: float
-    timing: JobTiming
-    outcome: ScriptedOutcome | None
-    recovery_point_arn: str
-    stopped_at: float | None = None
-
-    def state_at(self, now: float) -> tuple[str, float, str]:
-        """(State, PercentDone, StatusMessage) at time ``now``."""
-        age = now - self.created_at
-        if self.stopped_at is not None:
-            return "ABORTED", 0.0, STOPPED_MESSAGE
-        expiry = self.expiry()
-        if expiry is not None and now >= expiry.at:
-            return "EXPIRED", self._percent(expiry.at - self.created_at), expiry.message
-        if age < self.timing.pending_after:
-            return "CREATED", 0.0, ""
-        if age < self.timing.running_after:
-            return "PENDING", 0.0, ""
-        if age < self.timing.done_after:
-            return "RUNNING", self._percent(age), ""
-        if self.outcome is not None:
-            return self.outcome.state, 100.0 if self.outcome.state == "PARTIAL" else 0.0, self.outcome.message
-        return "COMPLETED", 100.0, ""
-
-    def expiry(self) -> Expiry | None:
-        """The first window AWS closes on this job: not RUNNING by the end of the start window,
-        or not done by the end of the complete window (both counted from creation), if any."""
-        if self.kind != "backup":
-            return None  # copy jobs take neither window (and CopyJobState has no EXPIRED)
-        starts, ends = self.timing.starts_after(), self.timing.ends_after()
-        closing = []
-        start_window = self.params.get("StartWindowMinutes", DEFAULT_START_WINDOW_MINUTES) * 60
-        if starts > start_window:
-            closing.append((start_window, START_WINDOW_EXPIRED))
-        complete_window = self.params.get("CompleteWindowMinutes")
-        if complete_window is not None and ends > complete_window * 60:
-            closing.append((complete_window * 60, COMPLETE_WINDOW_EXPIRED))
-        if not closing:
-            return None
-        after, message = min(closing)
-        return Expiry(self.created_at + after, after >= starts, message)
-
-    def finished_at(self) -> float:
-        """When the job reached its final state (ABORTED jobs aside): done, or expired."""
-        expiry = self.expiry()
-        return expiry.at if expiry is not None else self.created_at + self.timing.ends_after()
-
-    def _percent(self, age: float) -> float:
-        if age < self.timing.starts_after():
-            return 0.0
-        span = max(self.timing.done_after - self.timing.starts_after(), 1e-9)
-        return round(min(100.0, 100.0 * (age - self.timing.starts_after()) / span), 1)
 
 
 @dataclass
@@ -194,6 +97,15 @@ class BackupEmulator:
         self.outcomes: list[ScriptedOutcome] = []
         self.idempotency_window = idempotency_window
         self.lock = threading.RLock()
+        self.event_sink: Callable[[dict[str, Any]], Any] | None = None
+        """Where job state change events go (e.g. ``RunningEventsServer.publish``); None: nowhere."""
+        self.event_delay: float | Callable[[dict[str, Any]], float] = 0.0
+        """Seconds between a state change and its event's delivery (a number, or a function of the event)."""
+        self.drop_events: set[tuple[str, str]] = set()
+        """(job ID, state) pairs whose events are lost."""
+        self.drop_event_if: Callable[[dict[str, Any]], bool] | None = None
+        """A predicate: the events it is true for are lost."""
+        self.job_events = JobEvents(self)
         self._rate: tuple[float, float] | None = None
         self._tokens = 0.0
         self._refilled_at = time.monotonic()
@@ -249,6 +161,30 @@ class BackupEmulator:
                     fault.count -= 1
                     return fault
         return None
+
+    def next_event_at(self) -> float | None:
+        """When the next job state change event is due (epoch seconds on the clock), or None."""
+        return self.job_events.next_at()
+
+    def publish_due_events(self) -> list[dict[str, Any]]:
+        """Hand ``event_sink`` every event due by now (those dropped aside), in time order; returns them."""
+        return self.job_events.publish_due()
+
+    @property
+    def published_events(self) -> list[dict[str, Any]]:
+        """Every event delivered so far."""
+        return list(self.job_events.published)
+
+    @property
+    def dropped_events(self) -> list[dict[str, Any]]:
+        """Every event lost on purpose so far."""
+        return list(self.job_events.dropped)
+
+    def all_jobs(self) -> list[Job]:
+        """Every backup and copy job, oldest first."""
+        with self.lock:
+            jobs = [*self.state.backup_jobs.values(), *self.state.copy_jobs.values()]
+        return sorted(jobs, key=lambda job: job.created_at)
 
     def backup_job_states(self) -> dict[str, str]:
         now = self.clock()
@@ -317,8 +253,9 @@ class BackupEmulator:
     def _list_backup_jobs(self, p: dict[str, Any]) -> dict[str, Any]:
         jobs = [self._describe_backup(j) for j in self.state.backup_jobs.values()]
         jobs = _filter(jobs, p, {"ByState": "State", "ByBackupVaultName": "BackupVaultName",
-                                 "ByResourceArn": "ResourceArn", "ByResourceType": "ResourceType"})
-        return _page(jobs, p, "BackupJobs")
+                                 "ByResourceArn": "ResourceArn", "ByResourceType": "ResourceType",
+                                 "ByAccountId": "AccountId", "ByParentJobId": "ParentJobId"})
+        return _page(_filter_dates(jobs, p), p, "BackupJobs")
 
     def _stop_backup_job(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self.state.backup_jobs.get(p["BackupJobId"])
@@ -359,8 +296,10 @@ class BackupEmulator:
         jobs = [self._describe_copy(j) for j in self.state.copy_jobs.values()]
         jobs = _filter(jobs, p, {"ByState": "State", "ByResourceArn": "ResourceArn",
                                  "ByDestinationVaultArn": "DestinationBackupVaultArn",
-                                 "BySourceRecoveryPointArn": "SourceRecoveryPointArn"})
-        return _page(jobs, p, "CopyJobs")
+                                 "BySourceRecoveryPointArn": "SourceRecoveryPointArn",
+                                 "ByResourceType": "ResourceType", "ByAccountId": "AccountId",
+                                 "ByParentJobId": "ParentJobId"})
+        return _page(_filter_dates(jobs, p), p, "CopyJobs")
 
     def _describe_recovery_point(self, p: dict[str, Any]) -> dict[str, Any]:
         self._vault(p["BackupVaultName"])
@@ -407,8 +346,16 @@ class BackupEmulator:
         if p.get("IdempotencyToken"):
             self.state.tokens[(operation, p["IdempotencyToken"])] = (job.job_id, job.created_at)
 
-    def _describe_backup(self, job: Job) -> dict[str, Any]:
-        now = self.clock()
+    def describe_backup(self, job: Job, at: float | None = None) -> dict[str, Any]:
+        """DescribeBackupJob's answer for ``job`` at time ``at`` (default: now), without recording a call."""
+        return self._describe_backup(job, at)
+
+    def describe_copy(self, job: Job, at: float | None = None) -> dict[str, Any]:
+        """DescribeCopyJob's CopyJob for ``job`` at time ``at`` (default: now), without recording a call."""
+        return self._describe_copy(job, at)
+
+    def _describe_backup(self, job: Job, at: float | None = None) -> dict[str, Any]:
+        now = self.clock() if at is None else at
         state, percent, message = job.state_at(now)
         p = job.params
         done = state not in ACTIVE_STATES
@@ -428,8 +375,8 @@ class BackupEmulator:
             "RecoveryPointLifecycle": p.get("Lifecycle"),
         }
 
-    def _describe_copy(self, job: Job) -> dict[str, Any]:
-        state, _, message = job.state_at(self.clock())
+    def _describe_copy(self, job: Job, at: float | None = None) -> dict[str, Any]:
+        state, _, message = job.state_at(self.clock() if at is None else at)
         p = job.params
         return {
             "AccountId": ACCOUNT_ID, "CopyJobId": job.job_id,
@@ -437,7 +384,7 @@ class BackupEmulator:
             "SourceRecoveryPointArn": p["RecoveryPointArn"],
             "DestinationBackupVaultArn": p["DestinationBackupVaultArn"],
             "DestinationRecoveryPointArn": job.recovery_point_arn if state == "COMPLETED" else None,
-            "ResourceArn": job.resource_arn,
+            "ResourceArn": job.resource_arn, "ResourceType": _resource_type(job.resource_arn),
             "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
             "CompletionDate": job.finished_at() if state not in ACTIVE_STATES else None,
             "State": "RUNNING" if state == "PENDING" else state, "StatusMessage": message or None,
@@ -553,6 +500,20 @@ def _filter(items: list[dict[str, Any]], p: dict[str, Any], fields: dict[str, st
     for parameter, field_name in fields.items():
         if parameter in p:
             items = [item for item in items if item.get(field_name) == p[parameter]]
+    return items
+
+
+def _filter_dates(items: list[dict[str, Any]], p: dict[str, Any]) -> list[dict[str, Any]]:
+    """ByCreatedAfter/Before and ByCompleteAfter/Before: [after, before), on CreationDate and
+    CompletionDate (a job not complete has none, so a completion filter leaves it out)."""
+    for parameter, field_name, after in (("ByCreatedAfter", "CreationDate", True),
+                                         ("ByCreatedBefore", "CreationDate", False),
+                                         ("ByCompleteAfter", "CompletionDate", True),
+                                         ("ByCompleteBefore", "CompletionDate", False)):
+        if parameter in p:
+            bound = float(p[parameter])
+            items = [item for item in items if item.get(field_name) is not None
+                     and (item[field_name] >= bound if after else item[field_name] < bound)]
     return items
 
 

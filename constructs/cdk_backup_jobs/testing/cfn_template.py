@@ -20,8 +20,8 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
+
 PARTITION = "aws"
 
 

@@ -1,12 +1,21 @@
 """The control-plane calls a provider makes besides AWS Backup, on a local endpoint.
 
-crhelper waits for a long job by creating a scheduled EventBridge rule whose
-target re-invokes the function with the original event (PutRule, PutTargets,
-lambda AddPermission), and removes all three when done. This server answers
-those calls (EventBridge's JSON 1.1 protocol and Lambda's REST protocol) and
-keeps the rules, so the CloudFormation simulator can fire them and a test can
-check that none is left behind. Point the function at it with
-``AWS_ENDPOINT_URL_EVENTBRIDGE`` and ``AWS_ENDPOINT_URL_LAMBDA``.
+EventBridge (its JSON 1.1 protocol: PutRule, PutTargets, RemoveTargets,
+DeleteRule, DescribeRule, ListTargetsByRule, ListRules, EnableRule,
+DisableRule, PutEvents) on the default bus of ``eventbridge.EventBus``;
+Lambda's AddPermission and RemovePermission (REST); and CloudFormation's
+DescribeStacks, GetTemplate, DescribeStackResource, ListStackResources and
+SignalResource (query protocol, ``cloudformation_api``) for the stacks the
+simulator sets.
+crhelper waits for a long job with a scheduled rule whose target re-invokes
+the function with the original event (PutRule, PutTargets, AddPermission) and
+removes all three when done; an event-driven provider keeps one rule per
+waited job, with a pattern and a schedule. The CloudFormation simulator runs
+the bus (its schedules and matched events) and invokes the targets; a test
+can check that no rule is left behind. Point a function at it with
+``AWS_ENDPOINT_URL_EVENTBRIDGE``, ``AWS_ENDPOINT_URL_LAMBDA`` and
+``AWS_ENDPOINT_URL_CLOUDFORMATION`` (``environment``). Answers carry the
+bus clock's time in their Date header, as AWS Backup's do.
 """
 
 from __future__ import annotations
@@ -14,52 +23,47 @@ from __future__ import annotations
 import json
 import re
 import threading
-import uuid
-from urllib.parse import parse_qs
-from xml.sax.saxutils import escape
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import parse_qs
 
+from cdk_backup_jobs.testing import cloudformation_api, eventbridge_api
+from cdk_backup_jobs.testing.cloudformation_api import Resources
+from cdk_backup_jobs.testing.eventbridge import EventBus, EventsApiError, Rule
 from cdk_backup_jobs.testing.serving import serving
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
 POLICY_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/policy(?:/(?P<sid>[^/?]+))?")
-RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
-
-@dataclass
-class Rule:
-    name: str
-    schedule: str
-    state: str
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self.name}"
-
-    @property
-    def interval_seconds(self) -> int:
-        found = RATE.match(self.schedule)
-        if not found:
-            return 60
-        return int(found.group(1)) * UNIT_SECONDS[found.group(2).rstrip("s")]
+__all__ = ["Rule", "RunningEventsServer", "SchedulerState", "events_server"]
 
 
 @dataclass
 class SchedulerState:
-    """Rules with their targets, and Lambda permissions, by function name."""
+    """The bus (its rules with their targets), Lambda permissions by function name, and the stacks."""
 
-    rules: dict[str, Rule] = field(default_factory=dict)
+    bus: EventBus = field(default_factory=EventBus)
     permissions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     target_inputs: list[str] = field(default_factory=list)  # every PutTargets Input, for assertions
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    list_page_size: int = 100  # ListStackResources' page size
+    signals: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    """SignalResource's accepted signals by (stack ID, logical ID), in arrival order."""
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        return self.bus.rules
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.bus.lock
+
+    def signals_for(self, stack_id: str, logical_id: str) -> list[dict[str, str]]:
+        with self.lock:
+            return list(self.signals.get((stack_id, logical_id), []))
 
     def targets_for_request(self, request_id: str) -> list[tuple[Rule, dict[str, Any]]]:
         """The enabled rules' targets whose input is the event with this RequestId."""
@@ -67,8 +71,11 @@ class SchedulerState:
             found = []
             for rule in self.rules.values():
                 for target in rule.targets.values():
-                    event = json.loads(target.get("Input") or "{}")
-                    if rule.state == "ENABLED" and event.get("RequestId") == request_id:
+                    try:
+                        event = json.loads(target.get("Input") or "{}")
+                    except ValueError:
+                        continue
+                    if rule.state == "ENABLED" and isinstance(event, dict) and event.get("RequestId") == request_id:
                         found.append((rule, target))
             return found
 
@@ -81,15 +88,24 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the bus clock's time, so a function can keep AWS's time from its answers.
+        return super().date_time_string(self.server.state.bus.clock() if timestamp is None else timestamp)
+
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if "x-www-form-urlencoded" in self.headers.get("Content-Type", ""):
             self._cloudformation({k: v[0] for k, v in parse_qs(raw.decode()).items()})
             return
-        body = json.loads(raw or b"{}")
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._answer(400, {"__type": "SerializationException", "message": "Body is not JSON"},
+                         error="SerializationException")
+            return
         target = self.headers.get("X-Amz-Target", "")
         if target.startswith("AWSEvents."):
-            self._answer(200, self._events(target.split(".", 1)[1], body), "application/x-amz-json-1.1")
+            self._events(target.split(".", 1)[1], body)
             return
         found = POLICY_PATH.match(self.path)
         if found:
@@ -114,56 +130,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _events(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _events(self, operation: str, body: dict[str, Any]) -> None:
         state = self.server.state
         with state.lock:
             state.calls.append(operation)
-            if operation == "PutRule":
-                rule = state.rules.setdefault(body["Name"], Rule(body["Name"], body.get("ScheduleExpression", ""),
-                                                                 body.get("State", "ENABLED")))
-                return {"RuleArn": rule.arn}
+            try:
+                answer = eventbridge_api.call(state.bus, operation, body)
+            except EventsApiError as error:
+                self._answer(400, {"__type": error.code, "message": error.message}, "application/x-amz-json-1.1",
+                             error=error.code)
+                return
             if operation == "PutTargets":
-                rule = state.rules[body["Rule"]]
-                for target in body["Targets"]:
-                    rule.targets[target["Id"]] = target
-                    state.target_inputs.append(target.get("Input", ""))
-                return {"FailedEntryCount": 0, "FailedEntries": []}
-            if operation == "RemoveTargets":
-                rule = state.rules[body["Rule"]]
-                for target_id in body["Ids"]:
-                    rule.targets.pop(target_id, None)
-                return {"FailedEntryCount": 0, "FailedEntries": []}
-            if operation == "DeleteRule":
-                state.rules.pop(body["Name"], None)
-                return {}
-        return {}
+                state.target_inputs.extend(target.get("Input", "") for target in body.get("Targets") or [])
+        self._answer(200, answer, "application/x-amz-json-1.1")
 
     def _cloudformation(self, form: dict[str, str]) -> None:
-        """DescribeStacks and GetTemplate, answered in the query protocol's XML."""
+        """DescribeStacks, GetTemplate, DescribeStackResource, ListStackResources (``cloudformation_api``)."""
         state = self.server.state
-        action, name = form.get("Action", ""), form.get("StackName", "")
+        action = form.get("Action", "")
         with state.lock:
             state.calls.append(action)
-            stack = state.stacks.get(name) or next(
-                (s for s in state.stacks.values() if s["StackName"] == name), None)
-        if stack is None:
-            self._xml(400, f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
-                           f"<Message>Stack with id {escape(name)} does not exist</Message></Error>"
-                           f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
-        elif action == "DescribeStacks":
-            self._xml(200, f"<DescribeStacksResponse><DescribeStacksResult><Stacks><member>"
-                           f"<StackName>{escape(stack['StackName'])}</StackName>"
-                           f"<StackId>{escape(stack['StackId'])}</StackId>"
-                           f"<StackStatus>{stack['StackStatus']}</StackStatus>"
-                           f"<CreationTime>2026-01-01T00:00:00Z</CreationTime>"
-                           f"</member></Stacks></DescribeStacksResult></DescribeStacksResponse>")
-        elif action == "GetTemplate":
-            body = escape(json.dumps(stack["Template"]))
-            self._xml(200, f"<GetTemplateResponse><GetTemplateResult><TemplateBody>{body}</TemplateBody>"
-                           f"</GetTemplateResult></GetTemplateResponse>")
-        else:
-            self._xml(400, f"<ErrorResponse><Error><Code>InvalidAction</Code><Message>{escape(action)}"
-                           f"</Message></Error></ErrorResponse>")
+            stack = cloudformation_api.find_stack(state.stacks, form.get("StackName", ""))
+            stack = dict(stack) if stack is not None else None
+            if action == "SignalResource":
+                status, body, kept = cloudformation_api.signal(form, stack)
+                if stack is not None and kept is not None:
+                    kept["At"] = str(state.bus.clock())
+                    state.signals.setdefault((stack["StackId"], kept["LogicalResourceId"]), []).append(kept)
+        if action != "SignalResource":
+            status, body = cloudformation_api.answer(action, form, stack, state.list_page_size, state.bus.clock())
+        self._xml(status, body)
 
     def _xml(self, status: int, body: str) -> None:
         payload = body.encode()
@@ -202,24 +198,54 @@ class _Server(ThreadingHTTPServer):
 
 @dataclass
 class RunningEventsServer:
+    """A started endpoint: its URL, and the state behind it (``state.bus`` is EventBridge's default bus)."""
+
     endpoint_url: str
     state: SchedulerState
 
     @property
     def environment(self) -> dict[str, str]:
-        """What a function needs to reach this server for its EventBridge and Lambda calls."""
+        """What a function needs to reach this server for its EventBridge, Lambda and CloudFormation calls."""
         return {"AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url, "AWS_ENDPOINT_URL_LAMBDA": self.endpoint_url,
                 "AWS_ENDPOINT_URL_CLOUDFORMATION": self.endpoint_url}
 
-    def set_stack(self, stack_id: str, stack_name: str, status: str, template: dict[str, Any]) -> None:
-        """What DescribeStacks and GetTemplate answer for a stack (set by the simulator)."""
+    @property
+    def bus(self) -> EventBus:
+        return self.state.bus
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The bus's clock: schedules, event times and the Date header follow it (``time.time`` by default)."""
+        return self.state.bus.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.state.bus.clock = clock
+
+    def publish(self, event: Mapping[str, Any]) -> int:
+        """Put an AWS service's event on the bus (for example ``BackupEmulator.event_sink``); returns the
+        number of target deliveries it queued."""
+        return self.state.bus.publish(event)
+
+    def set_stack(self, stack_id: str, stack_name: str, status: str, template: dict[str, Any],
+                  resources: Resources | None = None) -> None:
+        """What the CloudFormation API answers for a stack (set by the simulator).
+
+        ``resources``: the stack's resources for DescribeStackResource and
+        ListStackResources, dicts with LogicalResourceId, PhysicalResourceId,
+        ResourceType and optionally ResourceStatus, or a callable returning
+        them (read at each call); left as they were when not given.
+        """
         with self.state.lock:
-            self.state.stacks[stack_id] = {"StackId": stack_id, "StackName": stack_name,
-                                           "StackStatus": status, "Template": template}
+            previous = self.state.stacks.get(stack_id, {}).get("Resources")
+            self.state.stacks[stack_id] = {"StackId": stack_id, "StackName": stack_name, "StackStatus": status,
+                                           "Template": template,
+                                           "Resources": resources if resources is not None else previous or []}
 
 
 @contextmanager
-def events_server(host: str = "127.0.0.1") -> Iterator[RunningEventsServer]:
-    state = SchedulerState()
+def events_server(host: str = "127.0.0.1", clock: Callable[[], float] = time.time) -> Iterator[RunningEventsServer]:
+    """Serve on a free loopback port for the block; ``clock`` drives the bus (a ManualClock in tests)."""
+    state = SchedulerState(bus=EventBus(clock))
     with serving(_Server((host, 0), state)) as bound:
         yield RunningEventsServer(f"http://{host}:{bound}", state)

@@ -71,11 +71,15 @@ class LambdaRuntime:
 
     def __init__(self, code_dir: str | Path, handler: str = "index.handler", *,
                  environment: Mapping[str, str] | None = None, timeout_seconds: float = 3.0,
-                 function_name: str = "function") -> None:
+                 function_name: str = "function", function_arn: str | None = None) -> None:
         self.code_dir = str(code_dir)
         self.handler = handler
         self.timeout_seconds = timeout_seconds
-        self.environment = {**os.environ, **(environment or {}),
+        self.function_name = function_name
+        self.function_arn = function_arn
+        # The context's invoked_function_arn is read from AWS_LAMBDA_FUNCTION_ARN (see lambda_worker).
+        arn = {"AWS_LAMBDA_FUNCTION_ARN": function_arn} if function_arn else {}
+        self.environment = {**os.environ, **(environment or {}), **arn,
                             "AWS_LAMBDA_FUNCTION_NAME": function_name,
                             "PYTHONDONTWRITEBYTECODE": "1"}
         self.cold_starts = 0

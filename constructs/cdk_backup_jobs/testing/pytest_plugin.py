@@ -79,6 +79,8 @@ def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseSer
               cfn_scheduler: RunningEventsServer,
               aws_test_credentials: Mapping[str, str]) -> Iterator[Callable[..., CloudFormationSimulator]]:
     made: list[CloudFormationSimulator] = []
+    # The local AWS Backup publishes its jobs' state change events to the simulated default bus.
+    aws_backup.emulator.event_sink = cfn_scheduler.publish
 
     def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
         environment = {**DUMMY_ENVIRONMENT, **aws_test_credentials,
@@ -86,6 +88,7 @@ def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseSer
                        "SSL_CERT_FILE": cfn_responses.ca_file, **options.pop("environment", {})}
         options.setdefault("on_resource", aws_backup.emulator.on_stack_resource)
         options.setdefault("scheduler", cfn_scheduler)
+        options.setdefault("event_sources", [aws_backup.emulator])
         simulator = CloudFormationSimulator(cfn_responses, assets_dir=assets_dir, environment=environment,
                                             **options)
         made.append(simulator)

@@ -6,6 +6,13 @@ serves TLS with a certificate from a throw-away CA; point ``SSL_CERT_FILE`` at
 body that is not a JSON object as ``{INVALID_BODY: why}``), and the next
 ``fail_next`` PUTs can be answered with a 503, and the next ``slow_next``
 held for ``slow_seconds`` before they are accepted.
+
+It also serves the presigned URLs of WaitConditionHandles
+(``new_wait_condition_url``), where signals are PUT. There, as the
+CloudFormation User Guide requires ("The request method must be PUT and the
+Content-Type header must be an empty string or omitted"), a PUT with a
+Content-Type is refused as S3 refuses a request that does not match the
+URL's signature: 403 SignatureDoesNotMatch (recorded in ``log.rejected``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +35,11 @@ from cdk_backup_jobs.testing.serving import serving
 # The key under which a body that is not a JSON object is recorded (S3 stores any
 # body; CloudFormation then finds it invalid), so responses and sizes stay aligned.
 INVALID_BODY = "x-simulator-invalid-body"
+WAIT_CONDITION_PREFIX = "/cloudformation-waitcondition/"
+SIGNATURE_DOES_NOT_MATCH = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request '
+    b"signature we calculated does not match the signature you provided. Check your key and signing method."
+    b"</Message></Error>")
 
 
 @dataclass
@@ -40,6 +53,7 @@ class ResponseLog:
     slow_next: int = 0
     connections: int = 0  # TCP connections accepted: a sender that keeps its connection opens one
     slow_seconds: float = 0.0
+    rejected: dict[str, list[str]] = field(default_factory=dict)  # wait-condition PUTs refused: their Content-Type
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -62,6 +76,16 @@ class _Handler(BaseHTTPRequestHandler):
             log.slow_next -= 1 if slow else 0
         if slow:
             time.sleep(log.slow_seconds)
+        content_type = self.headers.get("Content-Type")
+        if self.path.startswith(WAIT_CONDITION_PREFIX) and content_type:
+            with log.lock:
+                log.rejected.setdefault(self.path, []).append(content_type)
+            self.send_response(403)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(SIGNATURE_DOES_NOT_MATCH)))
+            self.end_headers()
+            self.wfile.write(SIGNATURE_DOES_NOT_MATCH)
+            return
         with log.lock:
             if log.fail_next > 0:
                 log.fail_next -= 1
@@ -112,6 +136,17 @@ class RunningResponseServer:
         """A fresh presigned-style URL (its query string stands in for the signature)."""
         key = uuid.uuid4().hex
         return f"{self.base_url}/cfn-responses/{key}?X-Amz-Signature={uuid.uuid4().hex}"
+
+    def new_wait_condition_url(self, stack_id: str, logical_id: str) -> str:
+        """A WaitConditionHandle's presigned URL, laid out as CloudFormation's: the stack ID, then the handle."""
+        return (f"{self.base_url}{WAIT_CONDITION_PREFIX}{quote(stack_id, safe='/')}/{logical_id}"
+                f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=86399&X-Amz-SignedHeaders=host"
+                f"&X-Amz-Signature={uuid.uuid4().hex}{uuid.uuid4().hex}")
+
+    def rejected_for(self, url: str) -> list[str]:
+        """The Content-Types of the PUTs to a wait-condition URL that were refused."""
+        with self.log.lock:
+            return list(self.log.rejected.get(url[len(self.base_url):], []))
 
     def responses_for(self, url: str) -> list[dict[str, Any]]:
         """The responses PUT to ``url``, in arrival order."""

@@ -1,0 +1,55 @@
+"""A stack's parameters and outputs, as CloudFormation reads them, and what an operation returns.
+
+Parameters without a value take their Default (none: TemplateError);
+Outputs whose Condition holds are resolved when the operation completed, and
+an output's Export name becomes an export other stacks can import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
+from cdk_backup_jobs.testing.cfn_template import Resolver, TemplateError
+from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
+
+
+@dataclass
+class StackOperation:
+    """The result of deploy(), update() or delete()."""
+
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    events: list[ResourceEvent] = field(default_factory=list)
+    reason: str = ""
+    wait_conditions: list[WaitConditionResult] = field(default_factory=list)
+
+    def events_for(self, logical_id: str) -> list[ResourceEvent]:
+        return [e for e in self.events if e.logical_id == logical_id]
+
+
+def fill_parameters(template: Mapping[str, Any], parameters: dict[str, Any]) -> None:
+    """Give every parameter without a value its Default."""
+    for name, spec in template.get("Parameters", {}).items():
+        if name not in parameters:
+            if "Default" not in spec:
+                raise TemplateError(f"Parameter {name} needs a value")
+            parameters[name] = spec["Default"]
+
+
+def resolve_outputs(template: Mapping[str, Any], resolver: Resolver,
+                    exports: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """(The outputs resolved so far, the error that stopped them or None); exports are recorded."""
+    outputs: dict[str, Any] = {}
+    for name, output in template.get("Outputs", {}).items():
+        try:
+            if "Condition" in output and not resolver.condition(output["Condition"]):
+                continue
+            outputs[name] = resolver.resolve(output["Value"])
+        except TemplateError as error:
+            return outputs, str(error)
+        export = output.get("Export", {}).get("Name")
+        if export:
+            exports[resolver.resolve(export)] = outputs[name]
+    return outputs, None

@@ -1,0 +1,155 @@
+"""One custom-resource request, as CloudFormation sends it and judges the answer.
+
+CloudFormation invokes the ServiceToken's function asynchronously (so Lambda
+runs it again after a failed run), waits up to the resource's ServiceTimeout
+(3600 seconds by default) for a response PUT to the request's presigned
+ResponseURL, and reads the first response by its rules: size, Status, a
+PhysicalResourceId, Data an object, the request's keys echoed, a Reason for
+FAILED.
+
+The wait runs in one of two ways. With a virtual clock (the simulator's
+``clock=``) it is the event loop's: time moves to whatever is due next (rule
+schedules, matched events, the emulator's job changes) and the rules'
+targets run, until the response came or the timeout passed. Without one
+(crhelper's polling, as the older tests drive it), every rule whose target
+re-sends this request fires at its interval, ``on_tick`` told each time.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from cdk_backup_jobs.testing.cfn_stack import SimulatedStack
+from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
+from cdk_backup_jobs.testing.response_server import INVALID_BODY
+
+MAX_PHYSICAL_ID_BYTES = 1024
+MAX_RESPONSE_BYTES = 4096
+ECHOED_KEYS = ("StackId", "RequestId", "LogicalResourceId")  # a response must repeat the request's
+DEFAULT_SERVICE_TIMEOUT = 3600
+
+
+@dataclass
+class ResourceEvent:
+    """One request delivered to a provider, and what CloudFormation made of the answer."""
+
+    logical_id: str
+    request_type: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    invocation: Invocation | None
+    failure: str | None = None
+    delivery: int = 1
+    polls: int = 0
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failure is None
+
+
+def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_type: str,
+            properties: dict[str, Any], physical_id: str | None = None,
+            old_properties: dict[str, Any] | None = None) -> ResourceEvent:
+    """Send one request (twice, if asked) and judge the first response as CloudFormation does."""
+    url = sim.responses.new_url()
+    request: dict[str, Any] = {
+        "RequestType": request_type, "ServiceToken": properties.get("ServiceToken", ""),
+        "ResponseURL": url, "StackId": sim.stack_id, "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": logical_id, "ResourceType": resource_type,
+        "ResourceProperties": properties,
+    }
+    if physical_id is not None:
+        request["PhysicalResourceId"] = physical_id
+    if old_properties is not None:
+        request["OldResourceProperties"] = old_properties
+    token = str(request["ServiceToken"])
+    runtime = sim.functions.runtime_for(token)
+    if runtime is None:
+        return ResourceEvent(logical_id, request_type, request, None, None,
+                             f"ServiceToken {request['ServiceToken']!r} is not a known function")
+    asked = 2 if logical_id in sim.duplicate or "*" in sim.duplicate else 1
+    invocation, deliveries, retries = None, 0, 0
+    while deliveries < asked:
+        invocation = sim.functions.invoke(token, runtime, request, "cloudformation")
+        deliveries += 1
+        if (invocation.error or invocation.timed_out) and retries < sim.lambda_retries:
+            retries += 1  # Lambda's own retry of an asynchronous invocation that failed
+            asked += 1
+    timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+    elapsed = invocation.seconds if invocation else 0.0
+    if sim.event_driven:
+        waited, polls = _wait_in_virtual_time(sim, url, request, max(timeout - elapsed, 0.0))
+        elapsed += waited
+    else:
+        waited, polls, last = _poll_like_crhelper(sim, url, request, runtime, timeout, elapsed)
+        elapsed, invocation = waited, last or invocation
+    received = sim.responses.responses_for(url)
+    response = received[0] if received else None
+    if elapsed > timeout:
+        response = None  # it came after CloudFormation had stopped waiting
+    return ResourceEvent(logical_id, request_type, request, response, invocation,
+                         judge(sim, response, url, request), deliveries, polls, elapsed)
+
+
+def _wait_in_virtual_time(sim: SimulatedStack, url: str, request: Mapping[str, Any],
+                          timeout: float) -> tuple[float, int]:
+    """Run the event loop until the response came or ``timeout`` virtual seconds passed."""
+    start, before = sim.clock(), len(sim.functions.log.snapshot())
+    sim.loop.wait_until(lambda: bool(sim.responses.responses_for(url)), start + timeout)
+    mentions = f'"{request["RequestId"]}"'
+    polls = sum(1 for r in sim.functions.log.snapshot()[before:]
+                if r.cause != "cloudformation" and r.error is None and mentions in json.dumps(r.payload))
+    return sim.clock() - start, polls
+
+
+def _poll_like_crhelper(sim: SimulatedStack, url: str, request: Mapping[str, Any], runtime: LambdaRuntime,
+                        timeout: float, elapsed: float) -> tuple[float, int, Invocation | None]:
+    """Fire the rules whose target re-sends this request, one interval at a time (no virtual clock)."""
+    polls, invocation = 0, None
+    while sim.scheduler is not None and not sim.responses.responses_for(url) and elapsed <= timeout:
+        due = sim.scheduler.state.targets_for_request(request["RequestId"])
+        if not due:
+            break
+        interval = float(due[0][0].interval_seconds)
+        elapsed += interval
+        if elapsed > timeout:
+            break
+        if sim.on_tick is not None:
+            sim.on_tick(interval)
+        for rule, target in due:
+            invocation = sim.functions.invoke(str(request["ServiceToken"]), runtime, json.loads(target["Input"]),
+                                              "schedule", rule.name)
+            polls += 1
+    return elapsed, polls, invocation
+
+
+def judge(sim: SimulatedStack, response: dict[str, Any] | None, url: str,
+          request: Mapping[str, Any]) -> str | None:
+    """CloudFormation's reading of a response: None when it is a valid SUCCESS."""
+    if response is None:
+        timeout = request["ResourceProperties"].get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+        return f"CloudFormation did not receive a response from your Custom Resource within {timeout} seconds"
+    size = sim.responses.sizes_for(url)[0]
+    physical_id = str(response.get("PhysicalResourceId") or "")
+    if size > MAX_RESPONSE_BYTES:
+        return f"Response object is too long ({size} bytes; the limit is {MAX_RESPONSE_BYTES})"
+    if INVALID_BODY in response:
+        return f"Invalid response object: {response[INVALID_BODY]}"
+    if response.get("Status") not in ("SUCCESS", "FAILED"):
+        return f"Invalid response object: Status {response.get('Status')!r}"
+    if not physical_id or len(physical_id.encode()) > MAX_PHYSICAL_ID_BYTES:
+        return "Invalid PhysicalResourceId"
+    if not isinstance(response.get("Data", {}), dict):
+        return "Invalid response object: Data must be an object"
+    mismatched = [key for key in ECHOED_KEYS if response.get(key) != request[key]]
+    if mismatched:
+        return f"Invalid response object: {', '.join(mismatched)} does not match the request"
+    if response["Status"] == "FAILED":
+        if not isinstance(response.get("Reason"), str) or not response["Reason"]:
+            return "Invalid response object: Reason is required when Status is FAILED"
+        return f"Received response status [FAILED] from custom resource. Message returned: {response['Reason']}"
+    return None

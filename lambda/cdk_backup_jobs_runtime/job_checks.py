@@ -1,0 +1,35 @@
+"""One look at a job in AWS Backup, judged: shared by a request that waits and by a watch's wake-up."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from cdk_backup_jobs_runtime import backup_service, decisions
+from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.job_types import JobType
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+
+log = StructuredLogger()
+
+ClientFactory = Callable[[], Any]
+
+
+def describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> dict[str, Any]:
+    """DescribeBackupJob or DescribeCopyJob, its failure a BackupServiceError."""
+    job: dict[str, Any] = backup_service.call(job_type.describe_operation,
+                                              lambda: job_type.describe(backup_client(), job_id))
+    return job
+
+
+def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
+              data: Mapping[str, str]) -> Outcome:
+    """Done, failed, timed out, or still waiting: decided from one Describe call."""
+    try:
+        job = describe(job_type, backup_client, job_id)
+    except BackupServiceError as error:
+        outcome = decisions.still_waiting_after(error, job_type, job_id, data)
+        log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
+        return outcome
+    log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
+    return decisions.judge_job(job_type, job, job_id, data)

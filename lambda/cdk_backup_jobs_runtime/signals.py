@@ -1,0 +1,81 @@
+"""How a watch ends: a signal to the job's WaitCondition, or the answer to the custom-resource request.
+
+A WaitCondition with a CreationPolicy is signalled with CloudFormation's
+SignalResource (StackName, LogicalResourceId, UniqueId, Status SUCCESS or
+FAILURE), signed by the function's role: "You can use the SignalResource
+operation in conjunction with a creation policy or update policy"
+(CloudFormation API Reference, SignalResource). No presigned URL is needed, so
+none is kept. A signal carries no reason: a FAILURE's UniqueId is the reason's
+first 64 characters (the longest UniqueId), so the WaitCondition's failure
+names it; the job's full status message is in the function's logs. The
+results of a job that COMPLETED are read by its ``Custom::BackupJobResult``.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Any, Mapping
+
+from cdk_backup_jobs_runtime.response_sender import clip_reason, deliver_response
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.waiter import Waiter
+
+log = StructuredLogger()
+
+SIGNAL_BUDGET_SECONDS = 20.0
+MAX_UNIQUE_ID = 64
+
+
+class Delivery(enum.Enum):
+    """How a signal went: accepted, worth another try later, or never deliverable."""
+
+    DONE = "done"
+    RETRY = "retry"
+    NEVER = "never"
+
+
+def failure_unique_id(reason: str) -> str:
+    """A FAILURE signal's UniqueId: the reason, cut to SignalResource's 64 characters."""
+    return reason if len(reason) <= MAX_UNIQUE_ID else reason[: MAX_UNIQUE_ID - 3] + "..."
+
+
+def send(waiter: Waiter, stack_client: Any, succeeded: bool, reason: str, summary: str,
+         attributes: Mapping[str, str]) -> Delivery:
+    """Tell the waiting side how the job ended: a WaitCondition gets ``summary`` (a FAILURE's
+    UniqueId is short), a custom-resource request the whole ``reason``."""
+    if waiter.signal == "wait_condition":
+        return _signal_resource(stack_client, waiter, succeeded, summary)
+    response = dict(waiter.response)
+    body = {"Status": "SUCCESS" if succeeded else "FAILED", "Reason": clip_reason(reason),
+            "PhysicalResourceId": waiter.physical_resource_id or waiter.job_id,
+            "StackId": waiter.stack_id, "RequestId": response.get("RequestId", ""),
+            "LogicalResourceId": waiter.logical_resource_id, "NoEcho": False,
+            "Data": dict(attributes) if succeeded else {}}
+    delivered = deliver_response(response.get("ResponseURL", ""), body,
+                                 deadline=time.monotonic() + SIGNAL_BUDGET_SECONDS)
+    return Delivery.DONE if delivered else Delivery.RETRY
+
+
+def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason: str) -> Delivery:
+    """SignalResource; CloudFormation's ValidationError (no such stack, or a WaitCondition that is
+    gone or no longer waits) is final."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        stack_client.signal_resource(
+            StackName=waiter.stack_id, LogicalResourceId=waiter.wait_condition,
+            UniqueId=waiter.job_id if succeeded else failure_unique_id(reason),
+            Status="SUCCESS" if succeeded else "FAILURE")
+    except ClientError as error:
+        log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
+                    reason=str(error)[:300])
+        code = error.response.get("Error", {}).get("Code")
+        return Delivery.NEVER if code == "ValidationError" else Delivery.RETRY
+    except BotoCoreError as error:
+        log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
+                    reason=str(error)[:300])
+        return Delivery.RETRY
+    log.info("WaitCondition signalled", wait_condition=waiter.wait_condition,
+             status="SUCCESS" if succeeded else "FAILURE")
+    return Delivery.DONE

@@ -1,0 +1,68 @@
+"""The EventBridge calls that keep a watch (``waiter``): arm it, move its next check, disarm it, read it back.
+
+Every call goes through ``backup_service.call``, so a failure reads as the
+others do; an already removed rule is not a failure (two invocations may
+finish the same watch).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdk_backup_jobs_runtime import backup_service
+from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.waiter import (TARGET_ID, WAITER_KEY, Waiter, event_pattern, job_kind, rule_name,
+                                            schedule_expression, target_input_template)
+
+NOT_FOUND = "ResourceNotFoundException"
+
+
+def arm(client: Any, waiter: Waiter, function_arn: str, check_at: float) -> str:
+    """Create (or replace) the watch's rule and its one target; returns the rule's name."""
+    name = schedule(client, waiter, check_at)
+    target = {"Id": TARGET_ID, "Arn": function_arn,
+              "InputTransformer": {"InputPathsMap": {}, "InputTemplate": target_input_template(waiter)}}
+    backup_service.call("PutTargets", lambda: client.put_targets(Rule=name, Targets=[target]))
+    return name
+
+
+def schedule(client: Any, waiter: Waiter, check_at: float, enabled: bool = True) -> str:
+    """Set the rule's next fallback check (PutRule replaces the rule, so the pattern goes again)."""
+    name = rule_name(waiter.stack_id, waiter.logical_resource_id)
+    backup_service.call("PutRule", lambda: client.put_rule(
+        Name=name, EventPattern=event_pattern(job_kind(waiter.resource_type), waiter.job_id),
+        ScheduleExpression=schedule_expression(check_at), State="ENABLED" if enabled else "DISABLED",
+        Description=f"cdk-backup-jobs: waits for job {waiter.job_id} of {waiter.logical_resource_id}"))
+    return name
+
+
+def disarm(client: Any, waiter: Waiter) -> None:
+    """Remove the watch's target and rule; one already gone is fine."""
+    name = rule_name(waiter.stack_id, waiter.logical_resource_id)
+    try:
+        backup_service.call("RemoveTargets", lambda: client.remove_targets(Rule=name, Ids=[TARGET_ID]))
+    except BackupServiceError as error:
+        if NOT_FOUND not in str(error):
+            raise
+    backup_service.call("DeleteRule", lambda: client.delete_rule(Name=name))
+
+
+def recorded(client: Any, stack_id: str, logical_resource_id: str) -> Waiter | None:
+    """The watch a resource's rule still holds (a final backup's earlier delete attempt), if any."""
+    name = rule_name(stack_id, logical_resource_id)
+    try:
+        answer = backup_service.call("ListTargetsByRule", lambda: client.list_targets_by_rule(Rule=name))
+    except BackupServiceError as error:
+        if NOT_FOUND in str(error):
+            return None
+        raise
+    for target in answer.get("Targets", []):
+        template = target.get("InputTransformer", {}).get("InputTemplate", "")
+        try:
+            payload = json.loads(template.replace("<aws.events.event.json>", "null"))
+        except ValueError:
+            continue
+        if isinstance(payload, dict) and isinstance(payload.get(WAITER_KEY), dict):
+            return Waiter.from_json(payload[WAITER_KEY])
+    return None

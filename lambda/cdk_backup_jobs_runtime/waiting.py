@@ -1,0 +1,147 @@
+"""Watches of waited jobs: start one, and act on every invocation that wakes it.
+
+A watch starts when a job must be waited for: for a WaitCondition (Create
+or Update: the resource answers at once, the WaitCondition carries the wait,
+up to 12 hours), or for the request itself (a final backup's Delete, or a
+wait without a WaitCondition: answered within CloudFormation's hour).
+Each wake-up is the job's own state change event or the rule's fallback
+schedule; it ends the watch with a signal (``signals``) or moves the next
+check (``waiter_rules``). The verdicts are ``decisions``'.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from cdk_backup_jobs_runtime import decisions, job_checks, signals, stack_state, waiter_rules
+from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
+from cdk_backup_jobs_runtime.backup_events import read_state_change
+from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
+from cdk_backup_jobs_runtime.job_types import JobType, job_type_for
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.shapes import MAX_WAIT_CONDITION_SECONDS, WAIT_CONDITION_GRACE_SECONDS
+from cdk_backup_jobs_runtime.service_clock import epoch_of, event_time
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.waiter import Waiter, next_check
+
+log = StructuredLogger()
+
+WAIT_CONDITION_TYPE = "AWS::CloudFormation::WaitCondition"
+UNDELIVERED_GRACE_SECONDS = 15 * 60
+"""How long after its deadline a watch whose signal could not be delivered keeps trying."""
+BOOKKEEPING = (*decisions.BOOKKEEPING, "PhysicalResourceId")
+
+
+def watch(waiter: Waiter, events_client: ClientFactory, function_arn: str, now: float) -> None:
+    """Arm the watch: its rule wakes the function on the job's events and at its next check."""
+    waiter_rules.arm(events_client(), waiter, function_arn, next_check(now, waiter.started, waiter.deadline))
+    log.info("Watching the job", job_id=waiter.job_id, signal=waiter.signal,
+             deadline=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(waiter.deadline)))
+
+
+def check_wait_condition(request: CustomResourceRequest, logical_id: str, clients: Clients) -> None:
+    """Refuse, before any job starts, a WaitCondition that is not one of this stack's with a
+    CreationPolicy (a ResourceSignal), which SignalResource could not signal."""
+    resources = stack_state.stack_resources(clients.stack(), request.stack_id) if clients.stack else None
+    condition = (resources or {}).get(logical_id)
+    signalled = isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE \
+        and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping)
+    if not signalled or clients.events is None:
+        raise InvalidProperties(
+            f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
+            f"{WAIT_CONDITION_TYPE} of this stack with a CreationPolicy (ResourceSignal), got {logical_id!r}")
+
+
+def watch_for_wait_condition(job_type: JobType, request: CustomResourceRequest, job_id: str,
+                             attributes: Mapping[str, str], started: float, wait_minutes: int,
+                             wait_condition: str, clients: Clients, now: float) -> None:
+    """Watch a job for a WaitCondition: its deadline comes before the WaitCondition's own timeout.
+
+    The constructs set the WaitCondition's signal Timeout to the wait plus
+    ``WAIT_CONDITION_GRACE_SECONDS``, at most 12 hours; the watch gives up
+    that grace earlier and signals FAILURE naming the job's last state.
+    """
+    assert clients.events is not None
+    wait = min(wait_minutes * 60, MAX_WAIT_CONDITION_SECONDS - WAIT_CONDITION_GRACE_SECONDS)
+    waiter = Waiter(resource_type=job_type.resource_type, job_id=job_id, stack_id=request.stack_id,
+                    logical_resource_id=request.logical_resource_id, started=started, deadline=started + wait,
+                    signal="wait_condition", wait_condition=wait_condition, attributes=dict(attributes))
+    watch(waiter, clients.events, clients.function_arn, now)
+
+
+def watch_request(request: Mapping[str, Any], data: Mapping[str, str], function_arn: str,
+                  events_client: ClientFactory) -> None:
+    """Watch a job for the custom-resource request itself (crhelper would have polled for it)."""
+    job_type = job_type_for(str(request.get("ResourceType", "")))
+    attributes = {k: v for k, v in data.items() if k not in BOOKKEEPING}
+    deadline = float(data[decisions.WAIT_DEADLINE])
+    now = float(data.get(decisions.CHECKED_AT) or time.time())
+    started = epoch_of(attributes.get("CreationDate")) or now
+    waiter = Waiter(
+        resource_type=job_type.resource_type, job_id=str(data[job_type.id_attribute]),
+        stack_id=str(request["StackId"]), logical_resource_id=str(request["LogicalResourceId"]),
+        started=started, deadline=deadline, signal="response",
+        response={"ResponseURL": str(request["ResponseURL"]), "RequestId": str(request["RequestId"])},
+        attributes=attributes,
+        physical_resource_id=str(data.get(decisions.RESOURCE_ID) or data.get("PhysicalResourceId") or ""),
+        resumable=request.get("RequestType") == "Delete")
+    watch(waiter, events_client, function_arn, now=now)
+
+
+def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_client: ClientFactory,
+            events_client: ClientFactory) -> None:
+    """One wake-up: judge the job from the event (no call) or from a Describe, then act."""
+    job_type = job_type_for(waiter.resource_type)
+    data = decisions.waiting_data(waiter.attributes, waiter.deadline, waiter.physical_resource_id or None)
+    change = read_state_change(event)
+    now = event_time(event) or time.time()
+    log.set_keys(job_id=waiter.job_id, logical_resource_id=waiter.logical_resource_id,
+                 woken_by="event" if change else "schedule")
+    try:
+        if change is not None:
+            if change.job_id != waiter.job_id:
+                return  # not this job's (a CREATED copy event has no ID): the schedule will check
+            outcome = decisions.judge_state_change(job_type, change, waiter.job_id, data, now)
+            log.info(f"{job_type.noun} progress", **outcome.progress)
+        else:
+            outcome = job_checks.check_job(job_type, backup_client, waiter.job_id, data)
+    except JobDidNotComplete as error:
+        _finish(waiter, stack_client, events_client, False, str(error), {}, now, summary=error.summary,
+                unfinished=error.unfinished)
+        return
+    if not outcome.waiting:
+        attributes = {k: v for k, v in outcome.data.items() if k not in BOOKKEEPING}
+        _finish(waiter, stack_client, events_client, True, f"{job_type.noun} {waiter.job_id} COMPLETED",
+                attributes, now)
+    elif change is None:
+        waiter_rules.schedule(events_client(), waiter, next_check(now, waiter.started, waiter.deadline))
+
+
+def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFactory, succeeded: bool,
+            reason: str, attributes: Mapping[str, str], now: float, summary: str = "",
+            unfinished: bool = False) -> None:
+    """Signal the end; then remove the watch (keep it, disabled, for a final backup whose job is still
+    running: the next delete attempt waits for it).
+
+    A signal that could not be delivered is tried again at a check 5 minutes
+    later, until a grace period after the deadline; one that can never be
+    (its stack or WaitCondition is gone) is not.
+    """
+    (log.info if succeeded else log.error)("Wait ended", succeeded=succeeded, reason=reason)
+    delivery = signals.send(waiter, stack_client(), succeeded, reason, summary or reason, attributes)
+    if delivery is signals.Delivery.RETRY:
+        if now < waiter.deadline + UNDELIVERED_GRACE_SECONDS:
+            log.warning("Signal not delivered; trying again at the next check")
+            waiter_rules.schedule(events_client(), waiter, now + 5 * 60)
+            return
+        log.error("Signal not delivered before giving up; removing the watch")
+    elif delivery is signals.Delivery.NEVER:
+        log.error("Signal cannot be delivered (its stack or WaitCondition is gone); removing the watch")
+    try:
+        if waiter.resumable and unfinished:
+            waiter_rules.schedule(events_client(), waiter, waiter.deadline, enabled=False)
+        else:
+            waiter_rules.disarm(events_client(), waiter)
+    except BackupServiceError as error:
+        log.warning("Could not remove the watch's rule", reason=str(error))
