@@ -119,6 +119,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
     watch, wake_event = woken
     try:
         waiting.on_wake(watch, wake_event, backup_client, stack_client, events_client)
-    except Exception as error:  # the watch's rule stays: its next check tries again
-        log.error("Watch failed; its next check tries again", reason=redact(str(error))[:500],
+    except Exception as error:  # the watch's rule stays, and gets a check 5 minutes from now
+        log.error("Watch failed; checking again in 5 minutes", reason=redact(str(error))[:500],
                   error=type(error).__name__)
+        waiting.check_again_later(watch, events_client)

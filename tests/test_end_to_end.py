@@ -8,6 +8,7 @@ PUTting responses over HTTPS, botocore calling the local AWS Backup over HTTP.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,30 @@ def deploy_then_update(stack: CloudFormationSimulator, template: dict[str, Any],
     for resource_type, properties in changes.items():
         changed_ids[resource_type] = logical_id(changed, resource_type)
         changed["Resources"][changed_ids[resource_type]]["Properties"].update(properties)
+        new_run_waits_anew(changed, changed_ids[resource_type])
     return first, stack.update(changed), changed_ids
+
+
+def new_run_waits_anew(template: dict[str, Any], job_id: str) -> None:
+    """What a new synth does for a changed waited job: its WaitCondition and its result under new
+    logical IDs (a WaitCondition cannot be updated), everything that named them following, and a
+    waited job that uses the result run anew in turn (as a chained copy does)."""
+    job = template["Resources"][job_id]["Properties"]
+    old = job.get("WaitCondition")
+    if old is None:
+        return
+    results = [lid for lid, r in template["Resources"].items()
+               if r["Type"] == "Custom::BackupJobResult" and old in r.get("DependsOn", [])]
+    renamed = {old: f"{old}Run2", **{lid: f"{lid}Run2" for lid in results}}
+    text = json.dumps(template)
+    for before, after in renamed.items():
+        text = text.replace(f'"{before}"', f'"{after}"')
+    template.clear()
+    template.update(json.loads(text))
+    for lid, resource in template["Resources"].items():
+        uses = json.dumps(resource.get("Properties", {}))
+        if lid != job_id and any(f'"{renamed[r]}"' in uses for r in results):
+            new_run_waits_anew(template, lid)
 
 
 def test_deploy_reports_the_emulators_job_ids_as_outputs(world, assembly):
@@ -104,8 +128,11 @@ def test_update_of_the_copy_starts_exactly_one_new_job(world, assembly):
     assert second.outputs["CopyJobId"] != first.outputs["CopyJobId"]
     assert second.outputs["BackupJobId"] == first.outputs["BackupJobId"]
     deletes = [e for e in second.events if e.request_type == "Delete"]
-    assert [(e.logical_id, e.request["PhysicalResourceId"]) for e in deletes] == [
-        (copy_id, first.outputs["CopyJobId"])]
+    # The replaced copy job, and the first run's result (each run has its own); nothing else.
+    [old_result] = [lid for lid in stack.deletions if lid.startswith("TableBackupCopyResult")]
+    assert sorted((e.logical_id, e.request["PhysicalResourceId"]) for e in deletes) == sorted([
+        (copy_id, first.outputs["CopyJobId"]),
+        (old_result, f"job-result-{STACK}-{old_result}")])
 
 
 def test_update_of_the_backup_re_runs_the_chained_copy_once(world, assembly):

@@ -100,7 +100,7 @@ def test_fallback_checks_come_at_5_15_and_30_minutes_then_every_30_and_never_aft
     assert checks[:5] == [5, 15, 30, 60, 90]
     assert checks[-1] == 360 and all(b - a <= 30 for a, b in zip(checks, checks[1:]))
     assert len(checks) == 14  # 14 checks in 6 hours: fewer than 3 an hour
-    assert next_check(START + 3590, START, START + 3600) == START + 3600
+    assert next_check(START + 3590, START, START + 3600) == START + 3650  # never in the minute just fired
 
 
 def test_the_schedule_is_a_one_time_cron_for_the_minute_of_the_check():

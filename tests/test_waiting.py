@@ -70,6 +70,16 @@ def single_job_stack(**props: Any) -> Callable[[App], None]:
     return build
 
 
+def deploy_single_job(tmp_path: Path, cfn_stack: Callable[..., Any], clock: ManualClock,
+                      **props: Any) -> tuple[CloudFormationSimulator, Any, str]:
+    """The one-job stack deployed on the test's clock: the simulator (closed), the result and the logs."""
+    out = synth(tmp_path, single_job_stack(**props))
+    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
+        result = stack.deploy(read_assembly_template(out, "Jobs"))
+        logs = stack.function_logs
+    return stack, result, logs
+
+
 @pytest.fixture
 def put_targets(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every target a PutTargets call put on the simulated bus, in order (the events server's
@@ -220,10 +230,7 @@ def test_waited_data_has_results_for_every_resource_type(tmp_path, aws_backup, c
 def test_a_failing_job_fails_the_stack_with_its_status_message(tmp_path, aws_backup, cfn_stack,
                                                                cfn_scheduler, clock):
     aws_backup.emulator.script_outcome("vol-0abc", "FAILED", "Insufficient privileges to perform this action")
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
 
     [job] = aws_backup.state.backup_jobs.values()
     wait = wait_of(result, "Job")
@@ -244,10 +251,7 @@ def test_a_failing_job_fails_the_stack_with_its_status_message(tmp_path, aws_bac
 
 
 def test_every_check_of_a_waited_job_logs_its_progress(tmp_path, aws_backup, cfn_stack, clock):
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
 
     [job] = aws_backup.state.backup_jobs.values()
     watched = wake_ups(stack, job.job_id)
@@ -270,10 +274,7 @@ def test_every_check_of_a_waited_job_logs_its_progress(tmp_path, aws_backup, cfn
 def test_a_waited_job_ending_other_than_completed_fails_with_its_state_and_message(
         tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock, state):
     aws_backup.emulator.script_outcome("vol-0abc", state, f"Scripted {state.lower()} end")
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
 
     [job] = aws_backup.state.backup_jobs.values()
     wait = wait_of(result, "Job")
@@ -326,10 +327,8 @@ def test_a_waited_ebs_backup_chained_into_a_copy_outputs_both_recovery_points(
 
 def test_a_job_that_outlasts_its_timeout_fails_cleanly(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
     aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=3600)
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True, timeout=Duration.minutes(10)))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True,
+                                            timeout=Duration.minutes(10))
 
     [job] = aws_backup.state.backup_jobs.values()
     wait = wait_of(result, "Job")
@@ -369,9 +368,14 @@ def test_every_deployment_starts_exactly_one_snapshot_per_deploy_before_the_migr
                          and e.request["ResourceType"] == "Custom::BackupJob"]
     assert snapshot_update.polls == 0
     assert snapshot_update.response["PhysicalResourceId"] == second_job.job_id
-    [result_update] = [e for e in updated.events if e.request["ResourceType"] == "Custom::BackupJobResult"]
-    assert result_update.response["Data"]["BackupJobId"] == second_job.job_id
-    assert "CompletionDate" in result_update.response["Data"]
+    # Each run has a result of its own (named after the run, as its WaitCondition): the new one is
+    # created, the first run's deleted.
+    results = [e for e in updated.events if e.request["ResourceType"] == "Custom::BackupJobResult"]
+    [result_create] = [e for e in results if e.request_type == "Create"]
+    [result_delete] = [e for e in results if e.request_type == "Delete"]
+    assert result_create.response["Data"]["BackupJobId"] == second_job.job_id
+    assert "CompletionDate" in result_create.response["Data"]
+    assert result_delete.succeeded and result_delete.logical_id != result_create.logical_id
     [first_wait], [second_wait] = created.wait_conditions, updated.wait_conditions
     assert first_wait.logical_id != second_wait.logical_id
     assert [(w.status, w.seconds) for w in (first_wait, second_wait)] == [("CREATE_COMPLETE", 600.0)] * 2
@@ -637,10 +641,7 @@ def test_a_failed_check_is_retried_at_the_next_check(tmp_path, aws_backup, cfn_s
     aws_backup.state.faults.append(Fault("DescribeBackupJob", 1, code="AccessDeniedException",
                                          message="temporarily denied"))  # not retried by botocore
     aws_backup.emulator.drop_event_if = lambda event: True  # only the checks can tell how the job goes
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
 
     assert result.status == "CREATE_COMPLETE", result.reason
     assert len(aws_backup.state.backup_jobs) == 1
@@ -659,10 +660,8 @@ def test_a_job_that_cannot_be_checked_fails_at_its_deadline_and_leaves_no_rule(
 
     aws_backup.state.faults.append(Fault("DescribeBackupJob", 10_000, code="AccessDeniedException",
                                          message="denied"))
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True, timeout=Duration.minutes(5)))
-    with cfn_stack(out, stack_name="Jobs", on_tick=clock.advance) as stack:
-        result = stack.deploy(read_assembly_template(out, "Jobs"))
-        logs = stack.function_logs
+    stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True,
+                                            timeout=Duration.minutes(5))
 
     [job] = aws_backup.state.backup_jobs.values()
     wait = wait_of(result, "Job")

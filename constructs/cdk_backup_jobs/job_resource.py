@@ -123,8 +123,11 @@ def run_suffix(scope: Construct, api_shape: Member, properties: Mapping[str, Any
     """What tells one run's WaitCondition from another's in its logical ID.
 
     A run is one job: the API members and the RunToken define it (an Update
-    that changes them starts a new job), so they name its WaitCondition, as
-    they resolve in the template (stable from one synth to the next).
+    that changes them starts a new job), so they name its WaitCondition and
+    its result, as they resolve in the template (stable from one synth to the
+    next). A value that changes only at deploy (an attribute of another
+    resource) cannot be seen here: the handler refuses such a new run on the
+    same WaitCondition with a clear error.
     """
     defining = {name: value for name, value in properties.items()
                 if name == "RunToken" or api_shape.member(name) is not None}
@@ -152,9 +155,10 @@ def job_resources(
     EventBridge rule of its own, and signalling its WaitCondition.
     """
     properties = dict(properties)
-    condition = None
+    condition, suffix = None, ""
     if properties.get("WaitCondition") is ADDED_LATER:
-        condition = cloudformation.CfnWaitCondition(scope, f"Wait{run_suffix(scope, api_shape, properties)}")
+        suffix = run_suffix(scope, api_shape, properties)
+        condition = cloudformation.CfnWaitCondition(scope, f"Wait{suffix}")
         condition.cfn_options.creation_policy = CfnCreationPolicy(
             resource_signal=CfnResourceSignal(count=1, timeout=signal_timeout(properties)))
         properties["WaitCondition"] = Stack.of(scope).get_logical_id(condition)
@@ -178,7 +182,9 @@ def job_resources(
     resource.node.add_dependency(provider.watch_permission)
     condition.node.add_dependency(resource)
     id_attribute = "BackupJobId" if resource_type == "Custom::BackupJob" else "CopyJobId"
-    result = CustomResource(scope, "Result", service_token=provider.service_token,
+    # The result is named after its run too: what uses it (a chained copy, say) then sees a new run
+    # as a change, and so runs (and waits) again itself.
+    result = CustomResource(scope, f"Result{suffix}", service_token=provider.service_token,
                             resource_type=JOB_RESULT_RESOURCE.name, service_timeout=SERVICE_TIMEOUT,
                             properties={id_attribute: resource.get_att_string(id_attribute)})
     result.node.add_dependency(condition)

@@ -18,8 +18,8 @@ class BackupJobsProviderStack(Stack):
     Templates then use ``ServiceToken: !ImportValue BackupJobsProviderServiceToken``.
     Its jobs are not known at synth, so its rights are by pattern: every vault
     and every role of the account unless narrowed here (PassRole is always
-    limited to ``backup.amazonaws.com``), polling rules of any name, and
-    StopBackupJob.
+    limited to ``backup.amazonaws.com``), the watch rules of waited jobs, the
+    WaitConditions of any stack, and StopBackupJob.
 
     :param export_name: the export holding the ServiceToken.
         Default: ``BackupJobsProviderServiceToken``.

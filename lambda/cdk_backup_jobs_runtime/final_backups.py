@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdk_backup_jobs_runtime import decisions, stack_state, waiter_rules
+from cdk_backup_jobs_runtime import decisions, stack_state, waiter_rules, waiting
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.job_checks import describe
@@ -27,7 +27,8 @@ def final_backup(spec: JobSpec, request: CustomResourceRequest, clients: Clients
     """A final backup's Delete: skipped, not needed, resumed from an earlier attempt, or started."""
     if spec.skip_final_backup:
         log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
-        _forget_earlier_attempt(request, clients)
+        if clients.events is not None:  # an earlier, failed attempt's watch: no later attempt needs it
+            waiting.forget(request.stack_id, request.logical_resource_id, clients.events)
         return Outcome(physical_id, {})
     if clients.stack is not None and not _protected_resource_goes(clients.stack(), request, spec):
         log.info("Final backup not needed: the protected resource stays",
@@ -69,15 +70,6 @@ def _resumed_final_backup(spec: JobSpec, request: CustomResourceRequest, clients
     waiter_rules.disarm(clients.events(), recorded)
     log.warning(f"The earlier final backup ended {state}; starting a fresh one", job_id=recorded.job_id)
     return None
-
-
-def _forget_earlier_attempt(request: CustomResourceRequest, clients: Clients) -> None:
-    """Remove the watch an earlier, failed delete attempt kept: no later attempt will need it."""
-    if clients.events is None:
-        return
-    recorded = waiter_rules.recorded(clients.events(), request.stack_id, request.logical_resource_id)
-    if recorded is not None:
-        waiter_rules.disarm(clients.events(), recorded)
 
 
 def _protected_resource_goes(client: Any, request: CustomResourceRequest, spec: JobSpec) -> bool:

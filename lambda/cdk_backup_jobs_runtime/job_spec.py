@@ -77,3 +77,8 @@ def _spec(job_type: JobType, values: Mapping[str, Any]) -> JobSpec:
 def asks_for_final_backup(properties: Mapping[str, Any]) -> bool:
     """Whether raw (unchecked) properties arm a final backup: RunOnDelete true in any spelling."""
     return str(properties.get("RunOnDelete", "")).strip().lower() == "true"
+
+
+def asks_to_wait(properties: Mapping[str, Any]) -> bool:
+    """Whether raw (unchecked) properties ask for a waited job: WaitForCompletion true in any spelling."""
+    return str(properties.get("WaitForCompletion", "")).strip().lower() == "true"

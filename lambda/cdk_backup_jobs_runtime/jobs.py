@@ -23,7 +23,8 @@ from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
 from cdk_backup_jobs_runtime.job_attributes import ARMED_FINAL_BACKUP
 from cdk_backup_jobs_runtime.job_checks import describe
 from cdk_backup_jobs_runtime.job_starts import start_job
-from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec, placed_job_spec
+from cdk_backup_jobs_runtime.job_spec import (JobSpec, asks_for_final_backup, asks_to_wait, job_spec,
+                                              placed_job_spec)
 from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, JobType, job_type_for
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.service_clock import service_time
@@ -83,11 +84,19 @@ def update(request: CustomResourceRequest, clients: Clients) -> Outcome:
         # Only properties that do not define the job changed (a new ServiceToken
         # or WaitCondition, say): the job stands, so answer with its
         # current attributes, once it has COMPLETED if the resource now waits.
+        if spec.wait and spec.wait_condition and _rolling_back(clients, request):
+            return _kept_in_rollback(job_type, request, clients)  # nothing to watch in a rollback
         if spec.wait:
             return wait_for_existing_job(job_type, spec, request, clients, request.physical_resource_id)
         return current_job(job_type, clients.backup, request.physical_resource_id)
     if _rolling_back(clients, request):
         return _kept_in_rollback(job_type, request, clients)
+    old_condition = (request.old_properties or {}).get("WaitCondition")
+    if spec.wait and spec.wait_condition and old_condition == spec.wait_condition:
+        raise InvalidProperties(
+            f"Invalid {job_type.resource_type} properties: a new run of a waited job needs a WaitCondition of "
+            f"its own (a WaitCondition cannot be updated): give WaitCondition a new logical ID, "
+            f"got {spec.wait_condition} again")
     return create(request, clients)
 
 
@@ -154,6 +163,9 @@ def delete(request: CustomResourceRequest, clients: Clients) -> Outcome:
     protected resource is being deleted too (``decisions.protected_resource_goes``).
     """
     physical_id = request.physical_resource_id or request.logical_resource_id
+    if clients.events is not None and asks_to_wait(request.properties):
+        # A stack deleted, or rolled back, while its job was watched: the watch goes with it.
+        waiting.forget(request.stack_id, request.logical_resource_id, clients.events, job_id=physical_id)
     if request.resource_type != BACKUP_JOB.resource_type:
         return Outcome(physical_id, {})
     try:

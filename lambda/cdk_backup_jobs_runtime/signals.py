@@ -58,8 +58,9 @@ def send(waiter: Waiter, stack_client: Any, succeeded: bool, reason: str, summar
 
 
 def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason: str) -> Delivery:
-    """SignalResource; CloudFormation's ValidationError (no such stack, or a WaitCondition that is
-    gone or no longer waits) is final."""
+    """SignalResource. A WaitCondition that does not exist yet (a fast job can end before CloudFormation
+    creates it) is tried again; any other ValidationError (no such stack, or a WaitCondition that no
+    longer waits) is final."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -70,8 +71,12 @@ def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason:
     except ClientError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])
-        code = error.response.get("Error", {}).get("Code")
-        return Delivery.NEVER if code == "ValidationError" else Delivery.RETRY
+        details = error.response.get("Error", {})
+        if details.get("Code") != "ValidationError":
+            return Delivery.RETRY
+        message = str(details.get("Message", ""))
+        not_yet = "does not exist" in message and not message.startswith("Stack")
+        return Delivery.RETRY if not_yet else Delivery.NEVER
     except BotoCoreError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])

@@ -28,7 +28,11 @@ def stack_status(client: Any, stack_id: str) -> str:
 
 
 def stack_resources(client: Any, stack_id: str) -> dict[str, Any] | None:
-    """The Resources of the stack's current template, or None if they cannot be read."""
+    """The Resources of the stack's current template, or None if they cannot be read.
+
+    A template written in YAML comes back as YAML text, which the Lambda
+    runtime cannot parse (no YAML library): None, as for any unreadable one.
+    """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

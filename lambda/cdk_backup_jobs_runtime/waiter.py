@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping
@@ -44,6 +45,7 @@ WAITER_KEY = "BackupJobsWaiter"
 TARGET_ID = "provider"
 FIRST_CHECKS_SECONDS = (5 * 60, 15 * 60, 30 * 60)
 CHECK_INTERVAL_SECONDS = 30 * 60
+MINUTE = 60
 Signal = Literal["wait_condition", "response"]
 
 
@@ -93,18 +95,20 @@ def event_pattern(kind: JobKind, job_id: str) -> str:
 
 
 def next_check(now: float, started: float, deadline: float) -> float:
-    """When the fallback check after ``now`` is due: the next of the job's check times, never past the deadline."""
+    """When the fallback check after ``now`` is due: the next of the job's check times, never past the
+    deadline, and never within the minute of ``now`` (a one-time schedule for the minute that just
+    fired would never fire again)."""
     since_start = now - started
-    due = next((started + t for t in FIRST_CHECKS_SECONDS if t > since_start + 1), None)
+    due = next((started + t for t in FIRST_CHECKS_SECONDS if t > since_start + MINUTE), None)
     if due is None:
-        intervals = int((since_start - FIRST_CHECKS_SECONDS[-1]) // CHECK_INTERVAL_SECONDS) + 1
+        intervals = int((since_start + MINUTE - FIRST_CHECKS_SECONDS[-1]) // CHECK_INTERVAL_SECONDS) + 1
         due = started + FIRST_CHECKS_SECONDS[-1] + intervals * CHECK_INTERVAL_SECONDS
-    return min(due, deadline)
+    return max(min(due, deadline), now + MINUTE)
 
 
 def schedule_expression(at: float) -> str:
     """A one-time cron expression for the minute that holds ``at`` or follows it (UTC)."""
-    minute = time.gmtime(-(-int(at) // 60) * 60)
+    minute = time.gmtime(math.ceil(at / 60) * 60)
     return f"cron({minute.tm_min} {minute.tm_hour} {minute.tm_mday} {minute.tm_mon} ? {minute.tm_year})"
 
 

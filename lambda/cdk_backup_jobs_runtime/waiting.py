@@ -42,11 +42,19 @@ def watch(waiter: Waiter, events_client: ClientFactory, function_arn: str, now: 
 
 def check_wait_condition(request: CustomResourceRequest, logical_id: str, clients: Clients) -> None:
     """Refuse, before any job starts, a WaitCondition that is not one of this stack's with a
-    CreationPolicy (a ResourceSignal), which SignalResource could not signal."""
+    CreationPolicy (a ResourceSignal), which SignalResource could not signal.
+
+    The check reads the stack's template; one that cannot be read (a YAML
+    template, or a refused call) is not held against the resource: a wrong
+    name then shows as the signal's failure in the provider's log.
+    """
     resources = stack_state.stack_resources(clients.stack(), request.stack_id) if clients.stack else None
-    condition = (resources or {}).get(logical_id)
-    signalled = isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE \
-        and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping)
+    if resources is None:
+        log.warning("Could not read the template to check the WaitCondition", wait_condition=logical_id)
+    condition = resources.get(logical_id) if resources is not None else None
+    signalled = resources is None or (
+        isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE
+        and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping))
     if not signalled or clients.events is None:
         raise InvalidProperties(
             f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
@@ -89,9 +97,38 @@ def watch_request(request: Mapping[str, Any], data: Mapping[str, str], function_
     watch(waiter, events_client, function_arn, now=now)
 
 
+def forget(stack_id: str, logical_id: str, events_client: ClientFactory, job_id: str | None = None) -> None:
+    """Remove the watch a resource's rule holds (only if it watches ``job_id``, when given); best
+    effort: a Delete never fails for it."""
+    try:
+        recorded = waiter_rules.recorded(events_client(), stack_id, logical_id)
+        if recorded is not None and job_id in (None, recorded.job_id):
+            waiter_rules.disarm(events_client(), recorded)
+            log.info("Watch removed with its resource", job_id=recorded.job_id)
+    except BackupServiceError as error:
+        log.warning("Could not remove the watch's rule", reason=str(error))
+
+
+def check_again_later(waiter: Waiter, events_client: ClientFactory) -> None:
+    """Best effort after a wake-up that failed: one more check in 5 minutes (the one-time schedule
+    that woke it has fired, and the watch must not depend on events alone)."""
+    try:
+        waiter_rules.schedule(events_client(), waiter, time.time() + 5 * 60)
+    except Exception as error:  # nothing more to do: the error is logged, the rule stays
+        log.error("Could not schedule the next check", error=type(error).__name__)
+
+
 def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_client: ClientFactory,
             events_client: ClientFactory) -> None:
-    """One wake-up: judge the job from the event (no call) or from a Describe, then act."""
+    """One wake-up: judge the job from the event (no call) or from a Describe, then act.
+
+    Only a watch its rule still holds is acted on: the payload must equal the
+    target stored on the rule, so an invocation that merely claims to be a
+    watch (anyone allowed to invoke the function) can do nothing.
+    """
+    if waiter_rules.recorded(events_client(), waiter.stack_id, waiter.logical_resource_id) != waiter:
+        log.warning("Wake-up for a watch its rule does not hold; ignored", job_id=waiter.job_id)
+        return
     job_type = job_type_for(waiter.resource_type)
     data = decisions.waiting_data(waiter.attributes, waiter.deadline, waiter.physical_resource_id or None)
     change = read_state_change(event)
@@ -133,7 +170,7 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
     if delivery is signals.Delivery.RETRY:
         if now < waiter.deadline + UNDELIVERED_GRACE_SECONDS:
             log.warning("Signal not delivered; trying again at the next check")
-            waiter_rules.schedule(events_client(), waiter, now + 5 * 60)
+            waiter_rules.schedule(events_client(), waiter, max(now, time.time()) + 5 * 60)
             return
         log.error("Signal not delivered before giving up; removing the watch")
     elif delivery is signals.Delivery.NEVER:

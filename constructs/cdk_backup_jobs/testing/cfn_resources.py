@@ -9,47 +9,30 @@ undoes it; deletes go one at a time in the order ``_deletion_order`` gives.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing import cfn_requests, wait_conditions
-from cdk_backup_jobs.testing.backup_jobs import ManualClock
-from cdk_backup_jobs.testing.cfn_functions import Functions
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
-from cdk_backup_jobs.testing.cfn_stack import Provisioned
+from cdk_backup_jobs.testing.cfn_stack import Provisioned, SimulatedStack
 from cdk_backup_jobs.testing.cfn_template import (Resolver, TemplateError, active_resources, cfn_strings,
                                                   creation_levels, dependencies, fake_resource, is_custom_resource)
-from cdk_backup_jobs.testing.event_loop import VirtualTimeLoop
-from cdk_backup_jobs.testing.events_server import RunningEventsServer
-from cdk_backup_jobs.testing.response_server import RunningResponseServer
 from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE, WaitConditionResult
 
 __all__ = ["Provisioned", "StackResources"]
 
 
-class StackResources:
-    """Mixin of CloudFormationSimulator: the per-resource steps. The simulator sets these attributes."""
+class StackResources(SimulatedStack):
+    """Mixin of CloudFormationSimulator: the per-resource steps. The simulator sets these attributes
+    (besides those every helper reads, ``SimulatedStack``'s)."""
 
-    responses: RunningResponseServer
     stack_name: str
-    stack_id: str
     template: dict[str, Any]
-    resources: dict[str, Provisioned]
     parameters: dict[str, Any]
     exports: dict[str, Any]
     on_resource: Callable[[str, str, Mapping[str, Any]], None] | None
-    functions: Functions
-    duplicate: set[str]
-    lambda_retries: int
-    event_driven: bool
-    loop: VirtualTimeLoop
-    clock: ManualClock
-    scheduler: RunningEventsServer | None
-    on_tick: Callable[[float], None] | None
     deletions: list[str]
     wait_conditions: list[WaitConditionResult]
     _resource_status: dict[str, str]
-    cancelled: threading.Event
 
     def _resolver(self, template: Mapping[str, Any] | None = None) -> Resolver:
         """Intrinsics against the stack now, with ``template``'s (default: the current) Conditions and Mappings."""

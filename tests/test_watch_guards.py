@@ -1,0 +1,104 @@
+"""The watch's guards: against a forged wake-up, a template it cannot read, a WaitCondition not created
+yet, a one-time check scheduled into the minute that just fired, and a watch left behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+
+from cdk_backup_jobs_runtime import signals, waiter_rules, waiting
+from cdk_backup_jobs_runtime.aws_clients import Clients
+from cdk_backup_jobs_runtime.errors import InvalidProperties
+from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.waiter import Waiter, next_check, schedule_expression
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Jobs/guid"
+REQUEST = CustomResourceRequest("Create", "Custom::BackupJob", STACK_ID, "Job", "r1")
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:provider"
+WATCH = Waiter("Custom::BackupJob", "job-1", STACK_ID, "Job", 1_796_040_000.0, 1_796_043_600.0,
+               "wait_condition", wait_condition="JobWait")
+
+
+@pytest.fixture
+def events(cfn_scheduler: Any) -> Any:
+    return botocore.session.get_session().create_client(
+        "events", endpoint_url=cfn_scheduler.endpoint_url, region_name="us-east-1")
+
+
+class TemplateReader:
+    """Answers GetTemplate with a fixed body, as CloudFormation does for a YAML or a JSON template."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def get_template(self, StackName: str) -> dict[str, Any]:  # noqa: N803 (botocore's spelling)
+        return {"TemplateBody": self.body}
+
+
+class Signaller:
+    """Refuses SignalResource as CloudFormation does."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def signal_resource(self, **_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ValidationError", "Message": self.message}}, "SignalResource")
+
+
+def test_a_forged_wake_up_does_nothing(events: Any):
+    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    forged = Waiter(**{**WATCH.to_json(), "wait_condition": "SomeoneElsesWait"})
+    calls: list[str] = []
+
+    def backup() -> Any:
+        calls.append("backup")
+        raise AssertionError("a forged wake-up must not reach AWS Backup")
+
+    waiting.on_wake(forged, None, backup, backup, lambda: events)
+
+    assert calls == []
+    assert waiter_rules.recorded(events, STACK_ID, "Job") == WATCH  # the real watch is untouched
+
+
+def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
+    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    waiting.forget(STACK_ID, "Job", lambda: events, job_id="another-job")
+    assert waiter_rules.recorded(events, STACK_ID, "Job") == WATCH
+    waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")
+    assert waiter_rules.recorded(events, STACK_ID, "Job") is None
+    waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
+
+
+def test_a_yaml_template_is_not_held_against_the_wait_condition():
+    clients = Clients(backup=lambda: None, stack=lambda: TemplateReader("Resources:\n  JobWait: {}\n"),
+                      events=lambda: None)
+    waiting.check_wait_condition(REQUEST, "JobWait", clients)  # YAML: cannot be read here, not refused
+
+
+def test_a_wait_condition_missing_from_a_readable_template_is_refused():
+    body = {"Resources": {"JobWait": {"Type": "AWS::CloudFormation::WaitCondition"}}}  # no CreationPolicy
+    clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body), events=lambda: None)
+    with pytest.raises(InvalidProperties, match="WaitCondition must be the logical ID of an"):
+        waiting.check_wait_condition(REQUEST, "JobWait", clients)
+    body["Resources"]["JobWait"]["CreationPolicy"] = {"ResourceSignal": {"Count": 1}}
+    waiting.check_wait_condition(REQUEST, "JobWait", clients)
+
+
+@pytest.mark.parametrize("message, delivery", [
+    ("Resource JobWait does not exist for stack Jobs", signals.Delivery.RETRY),  # not created yet
+    ("Stack Jobs does not exist", signals.Delivery.NEVER),
+    ("Stack Jobs is in UPDATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
+])
+def test_a_signal_before_its_wait_condition_exists_is_tried_again(message, delivery):
+    assert signals.send(WATCH, Signaller(message), True, "COMPLETED", "COMPLETED", {}) is delivery
+
+
+def test_a_check_is_never_scheduled_into_the_minute_that_just_fired():
+    started = 1_796_040_000.7  # a job created 0.7 s into a minute
+    woken = started - 0.7 + 30 * 60  # the 30-minute check, whose event says 12:30:00
+    after = next_check(woken, started, started + 6 * 3600)
+    assert schedule_expression(after) != schedule_expression(woken)
+    assert after >= woken + 60
