@@ -735,3 +735,12 @@ def test_synthesizing_an_unchanged_app_again_changes_nothing_but_every_deploymen
     # the run's WaitCondition and result, nothing else renamed
     assert changed and all("Wait" in lid or "Result" in lid for lid in changed)
     assert any("Result" in lid for lid in changed) and any("Wait" in lid for lid in changed)
+
+
+def test_a_copy_with_no_recovery_point_names_source_as_the_alternative():
+    stack = new_stack()
+    with pytest.raises(JobValidationError) as raised:
+        CopyJob(stack, "Copy", destination_backup_vault=DR_VAULT_ARN, role=job_role(stack))
+    assert "recovery_point_arn (RecoveryPointArn) is required: give recovery_point_arn or source" in str(raised.value)
+    assert ("source_backup_vault (SourceBackupVaultName) is required: give source_backup_vault or source"
+            in str(raised.value))

@@ -236,3 +236,27 @@ def test_resource_violations_are_the_rules_and_the_placement_together():
     assert [v.path for v in violations] == ["StartWindowMinutes", "WaitTimeoutMinutes",
                                             "LogicallyAirGappedBackupVaultArn"]
     assert rules.resource_violations(shapes.BACKUP_JOB_RESOURCE, VALID_BACKUP, "123456789012", "us-east-1") == []
+
+
+@pytest.mark.parametrize("role, valid", [
+    ("role/backup-role", True),
+    ("role/service-role/backup-role", True),
+    ("role/" + "p" * 510 + "/" + "n" * 64, True),  # the longest path IAM allows, and the longest name
+    ("role/a/b/c/" + "n" * 64, True),
+    ("role/" + "n" * 65, False),  # a name of more than 64 characters
+    ("role/" + "p" * 511 + "/name", False),  # a path of more than 512 characters
+    ("role/", False),
+    ("role/path/", False),  # no name
+])
+def test_every_role_arn_iam_allows_is_accepted(role, valid):
+    violations = rules.validate(shapes.START_BACKUP_JOB,
+                                {**VALID_BACKUP, "IamRoleArn": f"arn:aws:iam::123456789012:{role}"})
+    assert (violations == []) is valid, violations
+
+
+def test_a_misspelt_required_member_is_reported_with_the_one_it_misses():
+    properties = {name: value for name, value in VALID_BACKUP.items() if name != "BackupVaultName"}
+    with pytest.raises(violation_report.InvalidJobInput) as raised:
+        coercion.coerce(shapes.BACKUP_JOB_RESOURCE, {**properties, "BackupVaultNme": "primary-vault"})
+    assert [str(v) for v in raised.value.violations] == [
+        "BackupVaultNme is not a Custom::BackupJob member", "BackupVaultName is required"]

@@ -81,10 +81,16 @@ class PropWalk:
         is not reported again)."""
         for violation in violations:
             head = violation.path.split(".", 1)[0]
+            setters = table.props_of(head)
             prop = (self.set_by.get(violation.path) or self.set_by.get(head)
-                    or next(iter(table.props_of(head)), violation.path))
-            if prop not in self.refused:
-                self.problems.append(Problem.of_violation(prop, violation))
+                    or next(iter(setters), violation.path))
+            if prop in self.refused:
+                continue
+            if violation.message == "is required" and len(setters) > 1:
+                # A member another prop can set too (RecoveryPointArn: recovery_point_arn, or source):
+                # name the alternative.
+                violation = Violation(violation.path, f"is required: give {' or '.join(setters)}")
+            self.problems.append(Problem.of_violation(prop, violation))
 
 
 @dataclass(frozen=True)

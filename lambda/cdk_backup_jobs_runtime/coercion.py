@@ -23,7 +23,9 @@ def coerce(shape: Member, properties: Mapping[str, Any]) -> dict[str, Any]:
 
     CloudFormation hands a custom resource every scalar as a string ("60",
     "true"). Unknown members and values that cannot be converted raise
-    InvalidJobInput naming the member; nothing is silently dropped.
+    InvalidJobInput naming the member; nothing is silently dropped. A required
+    member that is missing is named with them, so a misspelt one
+    (``BackupVaultNme``) is reported together with the one it misses.
     """
     violations: list[Violation] = []
     result = _coerce_structure(shape, properties, "", violations)
@@ -48,6 +50,9 @@ def _coerce_structure(
         converted = _coerce_value(member, raw, path, violations)
         if converted is not None:
             result[member.name] = converted
+    if violations:
+        violations.extend(Violation(f"{prefix}{member.name}", "is required") for member in shape.members
+                          if member.required and member.name not in value)
     return result
 
 

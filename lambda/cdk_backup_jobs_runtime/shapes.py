@@ -26,7 +26,10 @@ MAX_TAG_VALUE_LENGTH = 256
 VAULT_NAME_PATTERN = r"^[a-zA-Z0-9\-\_]{2,50}$"
 BACKUP_OPTION_PATTERN = r"^[a-zA-Z0-9\-\_\.]{1,50}$"
 ARN_PATTERN = r"^arn:[a-z][a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
-IAM_ROLE_ARN_PATTERN = r"^arn:[a-z][a-z0-9-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
+IAM_ROLE_ARN_PATTERN = r"^arn:[a-z][a-z0-9-]*:iam::\d{12}:role/(?:[\x21-\x7F]{1,510}/)?[\w+=,.@-]{1,64}$"
+"""A role ARN: ``role/``, then the role's path without its leading slash (IAM allows a path of up to
+512 characters, "/" or beginning and ending with "/", of the characters ! through DEL) and its name
+(1 to 64 of letters, digits and +=,.@_-): IAM User Guide, IAM identifiers and quotas."""
 VAULT_ARN_PATTERN = (
     r"^arn:[a-z][a-z0-9-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[a-zA-Z0-9\-\_]{2,50}$"
 )
