@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Stack, Token, aws_backup as backup, aws_iam as iam
+from aws_cdk import App, CfnResource, Duration, Stack, Token, aws_backup as backup, aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
@@ -744,3 +744,29 @@ def test_a_copy_with_no_recovery_point_names_source_as_the_alternative():
     assert "recovery_point_arn (RecoveryPointArn) is required: give recovery_point_arn or source" in str(raised.value)
     assert ("source_backup_vault (SourceBackupVaultName) is required: give source_backup_vault or source"
             in str(raised.value))
+
+
+@pytest.mark.parametrize("props, expected", [
+    ({"wait_for_completion": True},
+     "wait_for_completion (WaitForCompletion) must not be true when RunOnDelete is true"),
+    ({"idempotency_token": "fixed"}, "idempotency_token (IdempotencyToken) must not be set when RunOnDelete"),
+    ({"stop_on_delete": True}, "stop_on_delete (StopOnDelete) must not be true when RunOnDelete is true"),
+    ({"run_on": RunOn.create()}, "run_on is final_backup's own"),
+])
+def test_a_final_backup_refuses_what_does_not_apply_naming_the_prop(props, expected):
+    stack = new_stack()
+    table = CfnResource(stack, "Table", type="AWS::DynamoDB::Table")
+    with pytest.raises(JobValidationError, match=re.escape(expected)):
+        BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN, backup_vault="primary-vault",
+                               role=job_role(stack), **props)
+
+
+def test_a_final_backup_takes_the_windows_options_and_index_of_a_backup_job():
+    stack = new_stack()
+    table = CfnResource(stack, "Table", type="AWS::DynamoDB::Table")
+    BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN, backup_vault="primary-vault",
+                           role=job_role(stack), start_window=Duration.hours(2), complete_window=Duration.hours(6),
+                           backup_options={"WindowsVSS": "enabled"}, index="ENABLED")
+    Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {
+        "RunOnDelete": True, "StartWindowMinutes": 120, "CompleteWindowMinutes": 360,
+        "BackupOptions": {"WindowsVSS": "enabled"}, "Index": "ENABLED"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stack, aws_backup as backup,
                      aws_iam as iam)
@@ -14,6 +14,7 @@ from cdk_backup_jobs.job_resource import JobConstruct, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
+from cdk_backup_jobs.validation import JobValidationError
 from cdk_backup_jobs.vaults import vault_arn, vault_name
 from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
 from cdk_backup_jobs_runtime.shapes import START_BACKUP_JOB
@@ -155,9 +156,20 @@ class BackupJob(JobConstruct):
         recovery_point_tags: Mapping[str, str] | None = None,
         timeout: Duration | None = None,
         skip_final_backup: bool = False,
+        start_window: Duration | None = None,
+        complete_window: Duration | None = None,
+        backup_options: Mapping[str, str] | None = None,
+        index: BackupIndex | str | None = None,
+        **other_props: Any,
     ) -> "BackupJob":
         """A backup taken when the stack deletes ``resource``: ``DeletionPolicy: Snapshot`` for any
         resource AWS Backup supports (DynamoDB, EFS, S3, FSx, EC2 ...).
+
+        Its props are BackupJob's that make sense for a final backup. Any other
+        BackupJob prop (``wait_for_completion``, ``idempotency_token``,
+        ``stop_on_delete``) is checked with the rest, and refused in the one
+        ``JobValidationError`` saying why; ``run_on`` and ``protects`` are this
+        method's own (``resource``).
 
         Create and Update start nothing. The job resource depends on
         ``resource``, so CloudFormation deletes it first; its Delete starts the
@@ -167,9 +179,16 @@ class BackupJob(JobConstruct):
         also depends on ``role`` and ``backup_vault`` when they are in the same
         stack, so the role's policies outlive the backup.
         """
+        own = sorted(set(other_props) & {"run_on", "protects"})
+        if own:
+            raise JobValidationError(f"Invalid props for {scope.node.path}/{construct_id} (Custom::BackupJob):\n"
+                                     + "\n".join(f"  - {prop} is final_backup's own: it runs on delete, for "
+                                                  f"resource" for prop in own))
         return cls(scope, construct_id, backup_vault=backup_vault, resource_arn=resource_arn, role=role,
                    lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
-                   run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup)
+                   run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup,
+                   start_window=start_window, complete_window=complete_window, backup_options=backup_options,
+                   index=index, **other_props)
 
     def copy_to(
         self,
