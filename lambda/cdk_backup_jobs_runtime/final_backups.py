@@ -12,12 +12,11 @@ from typing import Any
 from cdk_backup_jobs_runtime import decisions, stack_state, waiter_rules, waiting
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
-from cdk_backup_jobs_runtime.job_checks import describe
+from cdk_backup_jobs_runtime.job_checks import describe, judge_from_now
 from cdk_backup_jobs_runtime.job_spec import JobSpec
 from cdk_backup_jobs_runtime.job_starts import start_job
 from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.service_clock import service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
@@ -64,9 +63,7 @@ def _resumed_final_backup(spec: JobSpec, request: CustomResourceRequest, clients
         return Outcome(physical_id, BACKUP_JOB.finished_attributes(job))
     if state in decisions.UNFINISHED_STATES:
         log.info("Waiting for the final backup an earlier delete attempt started", job_id=recorded.job_id)
-        deadline = service_time(job) + spec.wait_minutes * 60
-        data = decisions.waiting_data(BACKUP_JOB.attributes(job), deadline, physical_id)
-        return decisions.judge_job(BACKUP_JOB, job, recorded.job_id, data)
+        return judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
     waiter_rules.disarm(clients.events(), recorded)
     log.warning(f"The earlier final backup ended {state}; starting a fresh one", job_id=recorded.job_id)
     return None

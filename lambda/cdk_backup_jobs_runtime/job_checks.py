@@ -8,6 +8,7 @@ from cdk_backup_jobs_runtime import backup_service, decisions
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.job_types import JobType
+from cdk_backup_jobs_runtime.service_clock import service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
@@ -33,3 +34,12 @@ def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
         return outcome
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
     return decisions.judge_job(job_type, job, job_id, data)
+
+
+def judge_from_now(job_type: JobType, job: Mapping[str, Any], job_id: str, wait_minutes: int,
+                   physical_id: str | None = None) -> Outcome:
+    """A described job waited for from now, AWS's time of its answer, for ``wait_minutes``: a job the
+    resource already has (an Update that turns waiting on, a final backup's next delete attempt)."""
+    deadline = service_time(job) + wait_minutes * 60
+    return decisions.judge_job(job_type, job, job_id,
+                               decisions.waiting_data(job_type.attributes(job), deadline, physical_id))

@@ -21,7 +21,7 @@ from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
 from cdk_backup_jobs_runtime.job_attributes import ARMED_FINAL_BACKUP
-from cdk_backup_jobs_runtime.job_checks import describe
+from cdk_backup_jobs_runtime.job_checks import describe, judge_from_now
 from cdk_backup_jobs_runtime.job_starts import start_job
 from cdk_backup_jobs_runtime.job_spec import (JobSpec, asks_for_final_backup, asks_to_wait, job_spec,
                                               placed_job_spec)
@@ -62,9 +62,8 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResou
         waiting.watch_for_wait_condition(job_type, request, job_id, job_type.attributes(job), now,
                                          spec.wait_minutes, spec.wait_condition, clients, now=now)
         return Outcome(job_id, job_type.attributes(job))
-    deadline = now + spec.wait_minutes * 60
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
-    return decisions.judge_job(job_type, job, job_id, decisions.waiting_data(job_type.attributes(job), deadline))
+    return judge_from_now(job_type, job, job_id, spec.wait_minutes)
 
 
 def update(request: CustomResourceRequest, clients: Clients) -> Outcome:
