@@ -770,3 +770,52 @@ def test_a_final_backup_takes_the_windows_options_and_index_of_a_backup_job():
     Template.from_stack(stack).has_resource_properties("Custom::BackupJob", {
         "RunOnDelete": True, "StartWindowMinutes": 120, "CompleteWindowMinutes": 360,
         "BackupOptions": {"WindowsVSS": "enabled"}, "Index": "ENABLED"})
+
+
+def stacks_with_a_table(nested: str = "") -> tuple[Stack, Stack, CfnResource]:
+    """A data stack with a table, and a second stack (a nested stack of it with ``nested="job"``,
+    or the data stack nested in the other with ``nested="data"``)."""
+    from aws_cdk import NestedStack
+
+    app = App()
+    if nested == "data":
+        jobs = Stack(app, "JobStack")
+        data: Stack = NestedStack(jobs, "DataStack")
+    else:
+        data = Stack(app, "DataStack")
+        jobs = NestedStack(data, "JobStack") if nested == "job" else Stack(app, "JobStack")
+    return data, jobs, CfnResource(data, "Table", type="AWS::DynamoDB::Table")
+
+
+@pytest.mark.parametrize("nested", ["", "job", "data"])
+def test_a_final_backup_of_a_resource_in_another_stack_is_refused_naming_both_stacks(nested):
+    # Its stack's template never holds the resource, so every delete of that stack would look like
+    # the resource going, and back it up though it stays. A nested stack is a template of its own.
+    data, jobs, table = stacks_with_a_table(nested)
+    with pytest.raises(JobValidationError) as raised:
+        BackupJob.final_backup(jobs, "Final", resource=table, resource_arn=TABLE_ARN,
+                               backup_vault="primary-vault", role=job_role(jobs))
+
+    message = str(raised.value)
+    assert "protects (ProtectedLogicalId)" in message and "final_backup's resource" in message
+    assert f"job's stack {jobs.node.path}" in message and f"{table.node.path} of stack {data.node.path}" in message
+    assert "declare the final backup (with final_backup's resource) in the resource's own stack" in message
+    assert not jobs.node.try_find_child("BackupJobsProvider")  # a refused job adds nothing
+
+
+def test_a_backup_job_protecting_a_resource_in_another_stack_is_refused_with_its_other_problems():
+    data, jobs, table = stacks_with_a_table()
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(jobs, run_on=RunOn.delete(), protects=table, start_window=Duration.minutes(5))
+
+    message = str(raised.value)
+    assert f"protects (ProtectedLogicalId) must be in the job's stack {jobs.node.path}" in message
+    assert "start_window (StartWindowMinutes)" in message
+
+
+def test_a_final_backup_in_the_resources_own_stack_is_still_accepted_beside_other_stacks():
+    data, jobs, table = stacks_with_a_table("job")
+    job = BackupJob.final_backup(data, "Final", resource=table, resource_arn=TABLE_ARN,
+                                 backup_vault="primary-vault", role=job_role(data))
+    assert job.resource.node.scope is job and Stack.of(job) is data
+    Template.from_stack(data).has_resource_properties("Custom::BackupJob", {"ProtectedLogicalId": "Table"})

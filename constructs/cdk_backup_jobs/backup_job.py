@@ -77,8 +77,10 @@ class BackupJob(JobConstruct):
         of the stack (or of the protected resource) skip the final backup, for
         example after one failed; deploy it before that delete. Default: False.
     :param protects: with ``RunOn.delete()``: the construct whose deletion the
-        final backup is for; the job resource then depends on it, so
-        CloudFormation deletes (and backs up) before removing it. Default: none.
+        final backup is for, in this job's stack (a nested stack is another
+        stack: the provider reads the job's own stack's template); the job
+        resource then depends on it, so CloudFormation deletes (and backs up)
+        before removing it. Default: none.
     """
 
     def __init__(
@@ -171,6 +173,9 @@ class BackupJob(JobConstruct):
         ``JobValidationError`` saying why; ``run_on`` and ``protects`` are this
         method's own (``resource``).
 
+        ``scope`` must be in ``resource``'s stack (not a nested or parent
+        stack of it): the provider tells whether the resource goes from the
+        job's own stack's template, so a resource of another stack is refused.
         Create and Update start nothing. The job resource depends on
         ``resource``, so CloudFormation deletes it first; its Delete starts the
         backup and answers only when the job is COMPLETED (within ``timeout``).

@@ -59,7 +59,16 @@ def _logical_id(construct: IConstruct, site: Site) -> Any:
     if not isinstance(resource, CfnResource):
         return site.refuse(f"must be a CloudFormation resource or have one as its default child, "
                            f"got {construct.node.path}")
-    return Stack.of(resource).get_logical_id(resource)
+    stack, job_stack = Stack.of(resource), site.walk.stack
+    if job_stack is not None and stack is not job_stack:
+        # The provider reads the template of the job's own stack to tell whether the resource goes: a
+        # resource of another stack (a nested stack too: a template of its own) is never in it, so
+        # every delete of the job's stack would back it up, though it stays.
+        return site.refuse(f"must be in the job's stack {job_stack.node.path}, got {resource.node.path} of "
+                           f"stack {stack.node.path}: a final backup reads its own stack's template to tell "
+                           f"whether the resource goes, and would back it up on every delete of that stack; "
+                           f"declare the final backup (with final_backup's resource) in the resource's own stack")
+    return stack.get_logical_id(resource)
 
 
 def _recovery_point_source(source: Any, site: Site) -> Any:

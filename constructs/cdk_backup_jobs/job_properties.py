@@ -29,9 +29,9 @@ def checked_properties(job: Construct, table: PropTable, arguments: Mapping[str,
     is written a second time. Raises JobValidationError listing every
     problem, if there is any.
     """
-    walk = PropWalk(CONVERSIONS)
-    properties = walk.walk(table, arguments)
     stack = Stack.of(job)
+    walk = PropWalk(CONVERSIONS, stack)
+    properties = walk.walk(table, arguments)
     walk.report(rules.resource_violations(table.shape, properties, stack.account, stack.region,
                                           is_unresolved), table)
     run_token = properties.get("RunToken")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 
 from cdk_backup_jobs.validation import REFUSED, Problem, type_name
 from cdk_backup_jobs_runtime.prop_table import PropRow, PropTable
@@ -46,6 +46,8 @@ class PropWalk:
     """One construct's props, walked table row by table row; its problems, and who set each member."""
 
     conversions: Mapping[str, Conversion]
+    stack: Stack | None = None
+    """The stack the job's resource goes in: a conversion that names another resource checks it is there."""
     problems: list[Problem] = field(default_factory=list)
     set_by: dict[str, str] = field(default_factory=dict)
     """member path (``Lifecycle.DeleteAfterDays``) -> the prop that set it (``lifecycle.delete_after``)."""
