@@ -232,3 +232,69 @@ def test_installed_wheel_synthesizes_an_external_app_with_the_repositorys_asset(
     assert key.endswith(".zip") and key == in_repository
     assert str(REPO) not in location and str(Path(installed).parent.parent) in location
     assert list(other_cache.rglob("index.py")), "the asset was not staged in the given cache"
+
+
+# --- what the description's links lead to (issue 14, item 6) -------------------
+
+def page_link_targets() -> set[str]:
+    """The repository files that README.md and docs/*.md link to (relative links, anchors dropped)."""
+    import re
+
+    from test_docs import links, pages
+
+    targets = set()
+    for page in pages():
+        for target in links(page):
+            path = target.partition("#")[0]
+            if path and not re.match(r"[a-z][a-z0-9+.-]*:", path):
+                targets.add((page.parent / path).resolve().relative_to(REPO).as_posix())
+    return targets
+
+
+@pytest.fixture(scope="module")
+def sdist_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The files of an sdist built from a clean copy, as paths inside the project."""
+    import tarfile
+
+    source = clean_copy(tmp_path_factory.mktemp("sdist-source"))
+    out = tmp_path_factory.mktemp("sdist")
+    result = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(source)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [built] = out.glob("*.tar.gz")
+    with tarfile.open(built) as archive:
+        return {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+
+
+EXAMPLES = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "examples").rglob("*.yaml"))
+
+
+def test_the_sdist_carries_the_examples_and_every_file_the_pages_link_to(sdist_names):
+    assert "examples/cloudformation/backup-job.yaml" in EXAMPLES
+    assert set(EXAMPLES) <= sdist_names
+    linked = page_link_targets()
+    assert {"app.py", "docs/constructs.md", "examples/cloudformation/long-wait.yaml"} <= linked
+    assert linked - sdist_names == set()
+
+
+def test_the_wheel_carries_the_example_templates_as_package_data(wheel):
+    archive = zipfile.ZipFile(wheel)
+    for example in EXAMPLES:
+        packaged = f"cdk_backup_jobs/{example}"
+        assert archive.read(packaged) == (REPO / example).read_bytes(), packaged
+
+
+def test_the_readmes_command_for_the_examples_lists_them_from_the_installed_package(installed, tmp_path):
+    # PyPI cannot follow the README's relative links: the README names a command that finds the
+    # templates in the installed package instead. Run it as written, outside the repository.
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    [command] = set(re.findall(r"`python -m (cdk_backup_jobs[\w.]*)`", readme))
+    listed = run_python(installed, f"import runpy; runpy.run_module({command!r}, run_name='__main__')", tmp_path)
+    paths = [Path(line) for line in listed.splitlines()]
+
+    assert sorted(path.name for path in paths) == sorted(Path(example).name for example in EXAMPLES)
+    for path in paths:
+        assert path.is_file() and not path.is_relative_to(REPO)
+        assert path.read_bytes() == (REPO / "examples" / "cloudformation" / path.name).read_bytes()
