@@ -9,11 +9,15 @@
 - ``BackupJobsProvider``: the provider alone, exporting its ServiceToken for
   plain CloudFormation templates (examples/cloudformation/).
 
-Synthesize with ``npx cdk synth`` (or ``python app.py``); deploys into any
-account and region with ``npx cdk deploy --all``.
+Synthesize with ``npx cdk synth`` (or ``python app.py``: both write the cloud
+assembly to ``cdk.out`` in the working directory; the CLI's ``--output`` wins,
+as it sets ``CDK_OUTDIR``); deploys into any account and region with
+``npx cdk deploy --all``.
 """
 
 from __future__ import annotations
+
+import os
 
 from aws_cdk import (Acknowledgment, App, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack,
                      Validations)
@@ -162,4 +166,6 @@ def build_app(app: App | None = None) -> App:
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    # Without an outdir, an App run by plain `python app.py` writes to a temporary folder; the cdk CLI
+    # passes its output folder in CDK_OUTDIR (the App's own default, kept here).
+    build_app(App(outdir=os.environ.get("CDK_OUTDIR") or "cdk.out")).synth()
