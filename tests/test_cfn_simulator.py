@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 from typing import Any, Iterator
-from unittest.mock import ANY
 
 import pytest
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, load_template, response_server
-from cdk_backup_jobs.testing.cfn_template import Resolver, fake_resource
+from cdk_backup_jobs.testing.cfn_template import Resolver
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 
@@ -343,26 +341,3 @@ def test_resource_conditions_and_intrinsics_reach_the_provider_resolved(tiny):
 def test_yaml_condition_short_form_names_a_condition():
     loaded = load_template("Resources: {}\nConditions:\n  A: !And [!Condition B, !Equals [x, x]]\n")
     assert loaded["Conditions"]["A"] == {"Fn::And": [{"Condition": "B"}, {"Fn::Equals": ["x", "x"]}]}
-
-
-def test_fake_resources_have_their_services_ids_and_arns():
-    def fake(resource_type: str, **properties: Any) -> tuple[str, dict[str, Any]]:
-        return fake_resource("Stack", "Thing", resource_type, properties)
-
-    fs_id, efs = fake("AWS::EFS::FileSystem")
-    assert re.fullmatch(r"fs-[0-9a-f]{17}", fs_id)
-    assert efs["Arn"] == f"arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs_id}"
-    assert efs["FileSystemId"] == fs_id
-    assert fake("AWS::S3::Bucket", BucketName="my-bucket")[1]["Arn"] == "arn:aws:s3:::my-bucket"
-    bucket, _ = fake("AWS::S3::Bucket")
-    assert bucket == bucket.lower()
-    assert fake("AWS::DynamoDB::GlobalTable", TableName="orders") == (
-        "orders", {"Arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders", "TableId": ANY,
-                   "StreamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"})
-    volume, ebs = fake("AWS::EC2::Volume")
-    assert ebs["Arn"] == f"arn:aws:ec2:us-east-1:123456789012:volume/{volume}" and volume.startswith("vol-")
-    assert fake("AWS::RDS::DBInstance", DBInstanceIdentifier="Db1")[1]["Arn"] == \
-        "arn:aws:rds:us-east-1:123456789012:db:db1"
-    assert fake("AWS::SNS::Topic", TopicName="t")[0] == "arn:aws:sns:us-east-1:123456789012:t"
-    assert fake("AWS::IAM::ManagedPolicy", ManagedPolicyName="p")[0] == "arn:aws:iam::123456789012:policy/p"
-    assert fake("AWS::IAM::Policy")[1]["Arn"].startswith("arn:aws:iam::123456789012:policy/")

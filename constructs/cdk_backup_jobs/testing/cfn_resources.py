@@ -1,6 +1,6 @@
 """The simulator's resource steps: create, update, roll back and delete one resource as CloudFormation does.
 
-Ordinary resources get fake physical IDs (``cfn_template.fake_resource``);
+Ordinary resources get made-up physical IDs and attributes (``fake_resources``);
 custom resources get CloudFormation's requests (``cfn_requests``); a
 WaitConditionHandle gets a presigned URL and a WaitCondition waits for its
 signals (``wait_conditions``). A failed update is undone as CloudFormation
@@ -13,9 +13,10 @@ from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing import cfn_requests, wait_conditions
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
+from cdk_backup_jobs.testing.fake_resources import fake_resource
 from cdk_backup_jobs.testing.cfn_stack import Provisioned, SimulatedStack
 from cdk_backup_jobs.testing.cfn_template import (Resolver, TemplateError, active_resources, cfn_strings,
-                                                  creation_levels, dependencies, fake_resource, is_custom_resource)
+                                                  creation_levels, dependencies, is_custom_resource)
 from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE, WaitConditionResult
 
 __all__ = ["Provisioned", "StackResources"]
@@ -83,13 +84,13 @@ class StackResources(SimulatedStack):
         self._resource_status[logical_id] = "CREATE_IN_PROGRESS"
         try:
             properties = self._properties(logical_id)
+            if definition["Type"] in (HANDLE_TYPE, CONDITION_TYPE):
+                return self._create_wait(logical_id, definition, properties, created)
+            provisioned = None if is_custom_resource(definition) else self._provision(logical_id, properties)
         except TemplateError as error:
             self._resource_status[logical_id] = "CREATE_FAILED"
             return f"{logical_id}: {error}"
-        if definition["Type"] in (HANDLE_TYPE, CONDITION_TYPE):
-            return self._create_wait(logical_id, definition, properties, created)
-        if not is_custom_resource(definition):
-            provisioned = self._provision(logical_id, properties)
+        if provisioned is not None:
             created.append(logical_id)
             self._resource_status[logical_id] = "CREATE_COMPLETE"
             self.functions.start(logical_id, definition, provisioned.attributes.get("Arn", ""),
@@ -146,7 +147,11 @@ class StackResources(SimulatedStack):
             self._resource_status[logical_id] = "UPDATE_FAILED"
             return f"{logical_id}: {wait_conditions.UPDATE_NOT_SUPPORTED} (a new logical ID waits again)"
         if not is_custom_resource(definition):
-            self._provision(logical_id, properties)  # a new physical name is a replacement, as in CloudFormation
+            try:
+                self._provision(logical_id, properties)  # a new physical name is a replacement, as in CloudFormation
+            except TemplateError as error:
+                self._resource_status[logical_id] = "UPDATE_FAILED"
+                return f"{logical_id}: {error}"
             return None
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:

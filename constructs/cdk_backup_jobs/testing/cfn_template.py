@@ -6,18 +6,15 @@ Fn::Base64, Fn::GetAZs, Fn::FindInMap (Mappings), Fn::If and the condition
 functions (Conditions, a resource's Condition) and the pseudo parameters, with
 YAML short forms (!Ref, !Sub, ...). Any other Fn:: raises TemplateError rather
 than reaching a provider unresolved.
-Resources other than custom resources get deterministic fake physical IDs and
-ARNs, so whatever a custom resource depends on resolves to a realistic value.
+The attributes of ordinary resources come from ``fake_resources``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
@@ -27,6 +24,15 @@ PARTITION = "aws"
 
 class TemplateError(Exception):
     """The template cannot be resolved the way CloudFormation would resolve it."""
+
+
+class TypedAttributes(dict[str, Any]):
+    """An ordinary resource's attributes: one it lacks is not in its type's schema, rather than
+    missing from a custom resource's response."""
+
+    def __init__(self, resource_type: str, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.resource_type = resource_type
 
 
 def load_template(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -171,6 +177,10 @@ class Resolver:
         values = self.attributes.get(logical)
         if values is None:
             raise TemplateError(f"Fn::GetAtt of {logical}, which does not exist (yet)")
+        if attribute not in values and isinstance(values, TypedAttributes):
+            raise TemplateError(
+                f"Template error: resource {logical} ({values.resource_type}) does not support attribute "
+                f"type {attribute} in Fn::GetAtt (its registry schema lists {', '.join(sorted(values)) or 'none'})")
         if attribute not in values:
             raise TemplateError(
                 f"CustomResource attribute error: Vendor response doesn't contain {attribute} "
@@ -334,184 +344,3 @@ def cfn_strings(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return str(value)
     return value
-
-
-def fake_resource(stack_name: str, logical_id: str, resource_type: str,
-                  properties: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A deterministic physical ID and attributes for a resource we do not emulate.
-
-    Known types get the Ref value and ARN layout their service really uses, since
-    providers parse them (AWS Backup reads the resource type from the ARN).
-    """
-    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()
-    suffix = digest[:12].upper()
-    fake = _Fake(f"{stack_name}-{logical_id}-{suffix}"[:64], suffix, digest, logical_id, properties)
-    make = _FAKES.get(resource_type)
-    return make(fake) if make is not None else _generic(resource_type, fake.name)
-
-
-@dataclass
-class _Fake:
-    name: str  # Stack-Logical-SUFFIX, as CloudFormation names what the template does not name
-    suffix: str
-    digest: str  # lowercase hex, for IDs such as fs-0123456789abcdef0
-    logical_id: str
-    properties: Mapping[str, Any]
-
-    def named(self, key: str, default: str | None = None) -> str:
-        return str(self.properties.get(key) or (default if default is not None else self.name))
-
-    def hex_id(self, prefix: str) -> str:
-        return f"{prefix}-{self.digest[:17]}"
-
-    @property
-    def uuid(self) -> str:
-        d = self.digest
-        return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
-
-
-def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
-    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
-
-
-def _vault(f: _Fake) -> tuple[str, dict[str, Any]]:
-    vault = f.named("BackupVaultName", f"{f.logical_id}{f.suffix}"[:50])
-    return vault, {"BackupVaultName": vault, "BackupVaultArn": arn("backup", f"backup-vault:{vault}")}
-
-
-def _backup_plan(f: _Fake) -> tuple[str, dict[str, Any]]:
-    plan_arn = arn("backup", f"backup-plan:{f.uuid}")
-    return f.uuid, {"BackupPlanId": f.uuid, "BackupPlanArn": plan_arn, "VersionId": f.digest[32:64], "Arn": plan_arn}
-
-
-def _iam(kind: str, name_key: str, ref_is_arn: bool = False) -> Callable[[_Fake], tuple[str, dict[str, Any]]]:
-    """IAM is global: its ARNs carry the account but no region."""
-    def make(f: _Fake) -> tuple[str, dict[str, Any]]:
-        name = f.named(name_key)
-        resource_arn = arn("iam", f"{kind}/{name}", region="")
-        attributes = {"Arn": resource_arn, "RoleId": f"AROA{f.suffix}"} if kind == "role" else {"Arn": resource_arn}
-        if kind == "policy":
-            attributes["PolicyArn"] = resource_arn
-        return (resource_arn if ref_is_arn else name), attributes
-    return make
-
-
-def _table(f: _Fake) -> tuple[str, dict[str, Any]]:
-    table = f.named("TableName")
-    table_arn = arn("dynamodb", f"table/{table}")
-    return table, {"Arn": table_arn, "StreamArn": f"{table_arn}/stream/2026-01-01T00:00:00.000",
-                   "TableId": f.uuid}
-
-
-def _bucket(f: _Fake) -> tuple[str, dict[str, Any]]:
-    """S3 is global: arn:aws:s3:::NAME, and bucket names are lower case."""
-    bucket = f.named("BucketName", f.name.lower()[:63])
-    return bucket, {"Arn": arn("s3", bucket, region="", account=""),
-                    "DomainName": f"{bucket}.s3.amazonaws.com",
-                    "RegionalDomainName": f"{bucket}.s3.{REGION}.amazonaws.com",
-                    "DualStackDomainName": f"{bucket}.s3.dualstack.{REGION}.amazonaws.com",
-                    "WebsiteURL": f"http://{bucket}.s3-website-{REGION}.amazonaws.com"}
-
-
-def _hex_resource(service: str, kind: str, prefix: str, id_attribute: str,
-                  arn_attribute: str = "Arn") -> Callable[[_Fake], tuple[str, dict[str, Any]]]:
-    """Resources whose Ref is a service-made ID such as fs-0123456789abcdef0."""
-    def make(f: _Fake) -> tuple[str, dict[str, Any]]:
-        resource_id = f.hex_id(prefix)
-        resource_arn = arn(service, f"{kind}/{resource_id}")
-        return resource_id, {id_attribute: resource_id, arn_attribute: resource_arn, "Arn": resource_arn}
-    return make
-
-
-def _rds(kind: str, name_key: str, arn_attribute: str) -> Callable[[_Fake], tuple[str, dict[str, Any]]]:
-    """RDS, Aurora, DocumentDB and Neptune: lower-case identifiers, arn:aws:rds:...:db:NAME."""
-    def make(f: _Fake) -> tuple[str, dict[str, Any]]:
-        identifier = f.named(name_key, f.name.lower()).lower()
-        resource_arn = arn("rds", f"{kind}:{identifier}")
-        return identifier, {arn_attribute: resource_arn, "Arn": resource_arn}
-    return make
-
-
-def _function(f: _Fake) -> tuple[str, dict[str, Any]]:
-    function = f.named("FunctionName")
-    return function, {"Arn": arn("lambda", f"function:{function}")}
-
-
-def _log_group(f: _Fake) -> tuple[str, dict[str, Any]]:
-    group = f.named("LogGroupName", f"/aws/{f.name}")
-    return group, {"Arn": arn("logs", f"log-group:{group}:*")}
-
-
-def _topic(f: _Fake) -> tuple[str, dict[str, Any]]:
-    topic = f.named("TopicName")
-    topic_arn = arn("sns", topic)
-    return topic_arn, {"TopicArn": topic_arn, "TopicName": topic, "Arn": topic_arn}
-
-
-def _queue(f: _Fake) -> tuple[str, dict[str, Any]]:
-    queue = f.named("QueueName")
-    url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{queue}"
-    return url, {"Arn": arn("sqs", queue), "QueueName": queue, "QueueUrl": url}
-
-
-def _key(f: _Fake) -> tuple[str, dict[str, Any]]:
-    return f.uuid, {"Arn": arn("kms", f"key/{f.uuid}"), "KeyId": f.uuid}
-
-
-def _state_machine(f: _Fake) -> tuple[str, dict[str, Any]]:
-    machine = f.named("StateMachineName")
-    machine_arn = arn("states", f"stateMachine:{machine}")
-    return machine_arn, {"Arn": machine_arn, "Name": machine}
-
-
-def _secret(f: _Fake) -> tuple[str, dict[str, Any]]:
-    secret_arn = arn("secretsmanager", f"secret:{f.named('Name')}-{f.digest[:6]}")
-    return secret_arn, {"Arn": secret_arn, "Id": secret_arn}
-
-
-_FAKES: dict[str, Callable[[_Fake], tuple[str, dict[str, Any]]]] = {
-    "AWS::Backup::BackupVault": _vault,
-    "AWS::Backup::BackupPlan": _backup_plan,
-    "AWS::IAM::Role": _iam("role", "RoleName"),
-    "AWS::IAM::User": _iam("user", "UserName"),
-    "AWS::IAM::InstanceProfile": _iam("instance-profile", "InstanceProfileName"),
-    "AWS::IAM::ManagedPolicy": _iam("policy", "ManagedPolicyName", ref_is_arn=True),
-    "AWS::DynamoDB::Table": _table,
-    "AWS::DynamoDB::GlobalTable": _table,
-    "AWS::S3::Bucket": _bucket,
-    "AWS::EFS::FileSystem": _hex_resource("elasticfilesystem", "file-system", "fs", "FileSystemId"),
-    "AWS::EFS::AccessPoint": _hex_resource("elasticfilesystem", "access-point", "fsap", "AccessPointId"),
-    "AWS::FSx::FileSystem": _hex_resource("fsx", "file-system", "fs", "FileSystemId", "ResourceARN"),
-    "AWS::EC2::Volume": _hex_resource("ec2", "volume", "vol", "VolumeId"),
-    "AWS::EC2::Instance": _hex_resource("ec2", "instance", "i", "InstanceId"),
-    "AWS::RDS::DBInstance": _rds("db", "DBInstanceIdentifier", "DBInstanceArn"),
-    "AWS::RDS::DBCluster": _rds("cluster", "DBClusterIdentifier", "DBClusterArn"),
-    "AWS::DocDB::DBCluster": _rds("cluster", "DBClusterIdentifier", "Arn"),
-    "AWS::Neptune::DBCluster": _rds("cluster", "DBClusterIdentifier", "Arn"),
-    "AWS::Lambda::Function": _function,
-    "AWS::Logs::LogGroup": _log_group,
-    "AWS::SNS::Topic": _topic,
-    "AWS::SQS::Queue": _queue,
-    "AWS::KMS::Key": _key,
-    "AWS::StepFunctions::StateMachine": _state_machine,
-    "AWS::SecretsManager::Secret": _secret,
-}
-
-# CloudFormation namespaces whose ARNs name another service, and services without regions.
-_ARN_SERVICES = {"EFS": "elasticfilesystem", "StepFunctions": "states", "CertificateManager": "acm",
-                 "ElasticLoadBalancingV2": "elasticloadbalancing", "ElasticLoadBalancing": "elasticloadbalancing",
-                 "DocDB": "rds", "Neptune": "rds", "OpenSearchService": "es", "Elasticsearch": "es",
-                 "KinesisFirehose": "firehose", "Cognito": "cognito-idp", "ApiGatewayV2": "apigateway"}
-_GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53", "organizations"}
-
-
-def _generic(resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
-    """Any other type: arn:aws:SERVICE:REGION:ACCOUNT:kind-of-resource/NAME."""
-    parts = resource_type.split("::")
-    if len(parts) != 3:
-        return name, {"Arn": arn("resource", f"{parts[-1].lower()}/{name}")}
-    service = _ARN_SERVICES.get(parts[1], parts[1].lower())
-    kind = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", parts[2]).lower()
-    region = "" if service in _GLOBAL_SERVICES else REGION
-    account = "" if service == "s3" else ACCOUNT_ID
-    return name, {"Arn": arn(service, f"{kind}/{name}", region, account)}

@@ -1,0 +1,133 @@
+"""Physical IDs and ``Fn::GetAtt`` attributes for the resources the simulator does not run.
+
+Every type CloudFormation's registry schemas know gets its ``Ref`` (the
+schema's ``primaryIdentifier``) and every attribute the schema lists, with
+values in the forms the services use (``attribute_values``). What a schema
+cannot tell is written here, and only that: how a service builds a
+resource's ARN when not as ``kind/ID``, which services make IDs with a prefix
+(``sg-``, ``fs-``) rather than take a name, whose generated names are lower
+case, and the few types whose ``Ref`` is not their primary identifier's value.
+Values are deterministic: the same stack and logical ID give the same IDs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Mapping
+
+from cdk_backup_jobs.testing.attribute_values import AttributeValues, Identity
+from cdk_backup_jobs.testing.cfn_template import PARTITION, TypedAttributes
+from cdk_backup_jobs.testing.resource_schemas import ResourceSchema, schema_of
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
+
+__all__ = ["HAND_MODELLED_TYPES", "arn", "fake_resource"]
+
+# CloudFormation namespaces whose ARNs name another service, and services whose ARNs have no Region.
+_ARN_SERVICES = {"EFS": "elasticfilesystem", "StepFunctions": "states", "CertificateManager": "acm",
+                 "ElasticLoadBalancingV2": "elasticloadbalancing", "ElasticLoadBalancing": "elasticloadbalancing",
+                 "DocDB": "rds", "Neptune": "rds", "OpenSearchService": "es", "Elasticsearch": "es",
+                 "KinesisFirehose": "firehose", "Cognito": "cognito-idp", "ApiGatewayV2": "apigateway"}
+_GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53", "organizations"}
+
+# Resource parts of ARNs not written kind/ID (each service's ARN format, as its IAM reference gives it).
+_ARN_RESOURCES = {
+    "AWS::Backup::BackupVault": "backup-vault:{id}", "AWS::Backup::BackupPlan": "backup-plan:{id}",
+    "AWS::RDS::DBInstance": "db:{id}", "AWS::RDS::DBCluster": "cluster:{id}",
+    "AWS::RDS::DBSubnetGroup": "subgrp:{id}", "AWS::DocDB::DBCluster": "cluster:{id}",
+    "AWS::Neptune::DBCluster": "cluster:{id}", "AWS::SecretsManager::Secret": "secret:{id}-{hex6}",
+    "AWS::SNS::Topic": "{id}", "AWS::SQS::Queue": "{id}", "AWS::Logs::LogGroup": "log-group:{id}:*",
+    "AWS::Lambda::Function": "function:{id}", "AWS::StepFunctions::StateMachine": "stateMachine:{id}",
+    "AWS::IAM::ManagedPolicy": "policy/{id}", "AWS::DynamoDB::GlobalTable": "table/{id}",
+    "AWS::FSx::FileSystem": "file-system/{id}", "AWS::S3::Bucket": "{id}",
+}
+
+# Services that make a resource's ID (with this prefix) rather than take a name.
+_ID_PREFIXES = {
+    "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::SecurityGroup": "sg",
+    "AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat", "AWS::EC2::RouteTable": "rtb",
+    "AWS::EC2::SubnetRouteTableAssociation": "rtbassoc", "AWS::EC2::NetworkInterface": "eni",
+    "AWS::EC2::Instance": "i", "AWS::EC2::Volume": "vol", "AWS::EC2::LaunchTemplate": "lt",
+    "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::NetworkAcl": "acl", "AWS::EC2::DHCPOptions": "dopt",
+    "AWS::EC2::TransitGateway": "tgw", "AWS::EC2::EgressOnlyInternetGateway": "eigw",
+    "AWS::EC2::SecurityGroupIngress": "sgr", "AWS::EC2::SecurityGroupEgress": "sgr",
+    "AWS::EC2::FlowLog": "fl", "AWS::EC2::PrefixList": "pl",
+    "AWS::EFS::FileSystem": "fs", "AWS::EFS::AccessPoint": "fsap", "AWS::EFS::MountTarget": "fsmt",
+    "AWS::FSx::FileSystem": "fs",
+}
+
+# Services whose IDs are UUIDs.
+_UUID_IDS = {"AWS::KMS::Key", "AWS::Backup::BackupPlan"}
+
+# Services whose generated names are lower case, and how long a name they take.
+_LOWER_CASE_NAMES = {"AWS::S3::Bucket", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::RDS::DBSubnetGroup",
+                     "AWS::DocDB::DBCluster", "AWS::Neptune::DBCluster"}
+_NAME_LIMITS = {"AWS::S3::Bucket": 63, "AWS::Backup::BackupVault": 50}
+
+# Types whose Ref is not the value of their primary identifier (CloudFormation's return values pages).
+_REF_IS_ARN = {"AWS::SecretsManager::Secret"}  # primary identifier "Id", which is the secret's ARN
+
+HAND_MODELLED_TYPES = frozenset(_ARN_RESOURCES) | frozenset(_ID_PREFIXES) | _UUID_IDS | _LOWER_CASE_NAMES | _REF_IS_ARN | {
+    "AWS::SecretsManager::SecretTargetAttachment"}
+
+
+def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
+    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+
+
+def fake_resource(stack_name: str, logical_id: str, resource_type: str,
+                  properties: Mapping[str, Any]) -> tuple[str, TypedAttributes]:
+    """The ``Ref`` value and the attributes of an ordinary resource (TemplateError for an unknown type)."""
+    schema = schema_of(resource_type)
+    identity = _identity(stack_name, logical_id, schema, properties)
+    values = AttributeValues(schema, properties, identity, lambda kind, key: _arn_of(kind, key, identity.digest))
+    attributes = TypedAttributes(resource_type, {name: values.value(name) for name in schema.attributes})
+    if resource_type in _REF_IS_ARN:
+        return identity.own_arn, attributes
+    if resource_type == "AWS::SecretsManager::SecretTargetAttachment":  # Ref: the secret's ARN (its SecretId)
+        return str(properties.get("SecretId", identity.own_arn)), attributes
+    # A type with a compound identifier (an EIP's PublicIp and AllocationId) is referred to by the first.
+    first = schema.primary_identifier[0] if schema.primary_identifier else None
+    return (str(values.value(first)) if first else identity.own_id), attributes
+
+
+def _identity(stack_name: str, logical_id: str, schema: ResourceSchema, properties: Mapping[str, Any]) -> Identity:
+    resource_type = schema.type_name
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}/{resource_type}".encode()).hexdigest()
+    given = _given_name(schema, properties)
+    if given is not None and resource_type in _LOWER_CASE_NAMES:
+        given = given.lower()  # RDS keeps identifiers in lower case; S3 takes no other
+    name = given or _generated_name(stack_name, logical_id, resource_type, digest)
+    prefix = _ID_PREFIXES.get(resource_type)
+    if prefix is not None:
+        own_id = f"{prefix}-{digest[:17]}"
+    elif resource_type in _UUID_IDS:
+        own_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    else:
+        own_id = name
+    return Identity(own_id, name, _arn_of(resource_type, own_id, digest), digest, own_id != name)
+
+
+def _given_name(schema: ResourceSchema, properties: Mapping[str, Any]) -> str | None:
+    """The name the template gave: the primary identifier if writable, else a ``<Kind>Name`` or ``Name``."""
+    short = schema.type_name.rsplit("::", 1)[-1]
+    candidates = [name for name in schema.primary_identifier if not schema.shape(name).read_only]
+    candidates += [f"{short}Name", "Name", f"{short.removesuffix('Group')}GroupName"]
+    return next((str(properties[key]) for key in candidates if properties.get(key)), None)
+
+
+def _generated_name(stack_name: str, logical_id: str, resource_type: str, digest: str) -> str:
+    """As CloudFormation names what the template does not: ``Stack-LogicalId-SUFFIX``."""
+    name = f"{stack_name}-{logical_id}-{digest[:12].upper()}"[:_NAME_LIMITS.get(resource_type, 64)]
+    return name.lower() if resource_type in _LOWER_CASE_NAMES else name
+
+
+def _arn_of(resource_type: str, own_id: str, digest: str) -> str:
+    """An ARN in the service's format: ``arn:aws:SERVICE:REGION:ACCOUNT:kind/ID`` unless the service differs."""
+    parts = resource_type.split("::")
+    namespace, short = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], parts[-1])
+    service = _ARN_SERVICES.get(namespace, namespace.lower())
+    kind = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", short).lower()
+    resource = _ARN_RESOURCES.get(resource_type, "{kind}/{id}").format(kind=kind, id=own_id, hex6=digest[:6])
+    region = "" if service in _GLOBAL_SERVICES else REGION
+    return arn(service, resource, region, "" if service == "s3" else ACCOUNT_ID)
