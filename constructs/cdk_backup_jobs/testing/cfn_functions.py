@@ -7,10 +7,16 @@ names its function by ARN; crhelper's targets build that ARN from the
 function's name, which is found too. Lambda runs an asynchronous invocation
 (CloudFormation's and EventBridge's both are) again after it raised or timed
 out, up to ``retries`` times.
+
+Inline Python code gets the ``cfnresponse`` module, as Lambda gives it
+(``inline_cfnresponse``). A function of the template that cannot run (its
+asset not found, no ``assets_dir``, not Python) is remembered with the reason,
+so a request to it fails naming what to pass (``explain_unknown``).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -22,6 +28,10 @@ from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 
 DEFAULT_LAMBDA_TIMEOUT = 3.0
 EXTRA_FUNCTION_TIMEOUT = 120.0
+CFNRESPONSE = Path(__file__).with_name("inline_cfnresponse.py")
+FUNCTION_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
+HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template, "
+               "or functions={service_token: code_dir} for a published provider")
 
 
 class Functions:
@@ -35,6 +45,8 @@ class Functions:
         self.clock = clock
         self.retries = retries
         self.runtimes: dict[str, LambdaRuntime] = {}
+        self.unavailable: dict[str, tuple[str, str]] = {}
+        """Functions of the template that cannot run: ARN -> (logical ID, why)."""
         self.log = InvocationLog()
 
     def start(self, logical_id: str, definition: Mapping[str, Any], arn: str, resolve: Callable[[Any], Any]) -> None:
@@ -42,22 +54,47 @@ class Functions:
         if definition["Type"] != "AWS::Lambda::Function":
             return
         props = definition.get("Properties", {})
-        code = props.get("Code", {})
-        if "ZipFile" in code:  # inline code: Lambda saves it as index.py
-            code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
-            (code_dir / "index.py").write_text(str(resolve(code["ZipFile"])))
-        elif self.assets_dir is not None:
-            code_dir = self.assets_dir / f"asset.{str(code.get('S3Key', '')).removesuffix('.zip')}"
-        else:
+        code_dir = self._code_dir(props, resolve)
+        if isinstance(code_dir, str):
+            self.unavailable[arn] = (logical_id, code_dir)
             return
-        if not code_dir.is_dir():
-            return
+        self.unavailable.pop(arn, None)
         environment = {**self.environment, **props.get("Environment", {}).get("Variables", {}),
                        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
         self.runtimes[arn] = LambdaRuntime(
             code_dir, props.get("Handler", "index.handler"), environment=environment,
             timeout_seconds=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
             function_arn=arn)
+
+    def _code_dir(self, props: Mapping[str, Any], resolve: Callable[[Any], Any]) -> Path | str:
+        """The function's code folder, or why there is none to run."""
+        runtime = str(resolve(props.get("Runtime", "python")))
+        if not runtime.startswith("python"):
+            return f"its Runtime is {runtime}; the simulator runs Python functions only"
+        code = props.get("Code", {})
+        if "ZipFile" in code:  # inline code: Lambda saves it as index.py, beside its cfnresponse module
+            code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
+            (code_dir / "index.py").write_text(str(resolve(code["ZipFile"])))
+            shutil.copyfile(CFNRESPONSE, code_dir / "cfnresponse.py")
+            return code_dir
+        asset = f"asset.{str(resolve(code.get('S3Key', ''))).removesuffix('.zip')}"
+        if self.assets_dir is None:
+            return f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder>"
+        if not (self.assets_dir / asset).is_dir():
+            return (f"its code is the asset {asset}, which is not in assets_dir ({self.assets_dir}): "
+                    "pass the cdk.out folder the template was synthesized to")
+        return self.assets_dir / asset
+
+    def explain_unknown(self, token: str) -> str:
+        """Why no function answers this ServiceToken, and which argument would give it one."""
+        name = token[len(FUNCTION_ARN_PREFIX):] if token.startswith(FUNCTION_ARN_PREFIX) else None
+        for arn, (logical_id, why) in list(self.unavailable.items()):
+            if token == arn or (name is not None and name in (logical_id, arn.rsplit(":", 1)[-1])):
+                return (f"ServiceToken {token!r} is not a known function: it is the template's function "
+                        f"{logical_id}, which cannot run: {why}")
+        given = f" (functions= has {sorted(self.extra)})" if self.extra else ""
+        return (f"ServiceToken {token!r} is not a known function: not one of the template's, nor given by "
+                f"functions={given}: {HOW_TO_PASS}")
 
     def runtime_for(self, arn: str) -> LambdaRuntime | None:
         """The function with this ARN: one of the template's, a given one, or one whose name the ARN ends in."""
@@ -68,8 +105,7 @@ class Functions:
                                                function_name=arn.rsplit(":", 1)[-1], function_arn=arn)
         if arn in self.runtimes:
             return self.runtimes[arn]
-        prefix = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
-        name = arn[len(prefix):] if arn.startswith(prefix) else None
+        name = arn[len(FUNCTION_ARN_PREFIX):] if arn.startswith(FUNCTION_ARN_PREFIX) else None
         for known, runtime in list(self.runtimes.items()):
             if name is not None and name in (runtime.function_name, known.rsplit(":", 1)[-1]):
                 return runtime

@@ -13,6 +13,13 @@ schedules, matched events, the emulator's job changes) and the rules'
 targets run, until the response came or the timeout passed. Without one
 (crhelper's polling, as the older tests drive it), every rule whose target
 re-sends this request fires at its interval, ``on_tick`` told each time.
+
+One departure, to save a test an hour of waiting for nothing: when every
+invocation of the request failed (the function raised, or could not be
+loaded) and nothing can still answer (no response came, no rule re-sends the
+request), the simulator ends the wait at once with the error Lambda reported,
+"the invocation failed: <errorType>: <errorMessage>". CloudFormation itself
+would wait out the ServiceTimeout and then report that no response came.
 """
 
 from __future__ import annotations
@@ -69,18 +76,22 @@ def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_ty
     token = str(request["ServiceToken"])
     runtime = sim.functions.runtime_for(token)
     if runtime is None:
-        return ResourceEvent(logical_id, request_type, request, None, None,
-                             f"ServiceToken {request['ServiceToken']!r} is not a known function")
+        return ResourceEvent(logical_id, request_type, request, None, None, sim.functions.explain_unknown(token))
     asked = 2 if logical_id in sim.duplicate or "*" in sim.duplicate else 1
-    invocation, deliveries, retries = None, 0, 0
-    while deliveries < asked:
-        invocation = sim.functions.invoke(token, runtime, request, "cloudformation")
-        deliveries += 1
-        if (invocation.error or invocation.timed_out) and retries < sim.lambda_retries:
+    invocations: list[Invocation] = []
+    retries = 0
+    while len(invocations) < asked:
+        invocations.append(sim.functions.invoke(token, runtime, request, "cloudformation"))
+        if (invocations[-1].error or invocations[-1].timed_out) and retries < sim.lambda_retries:
             retries += 1  # Lambda's own retry of an asynchronous invocation that failed
             asked += 1
+    invocation, deliveries = invocations[-1], len(invocations)
     timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
-    elapsed = invocation.seconds if invocation else 0.0
+    failed = _failed_unanswerable(sim, url, request, invocations, timeout)
+    if failed is not None:
+        return ResourceEvent(logical_id, request_type, request, None, invocation, failed, deliveries,
+                             seconds=sum(i.seconds for i in invocations))
+    elapsed = invocation.seconds
     if sim.event_driven:
         waited, polls = _wait_in_virtual_time(sim, url, request, max(timeout - elapsed, 0.0))
         elapsed += waited
@@ -93,6 +104,18 @@ def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_ty
         response = None  # it came after CloudFormation had stopped waiting
     return ResourceEvent(logical_id, request_type, request, response, invocation,
                          judge(sim, response, url, request), deliveries, polls, elapsed)
+
+
+def _failed_unanswerable(sim: SimulatedStack, url: str, request: Mapping[str, Any],
+                         invocations: list[Invocation], timeout: float) -> str | None:
+    """The failure to report now, when every invocation raised and nothing can answer any more."""
+    if not all(i.error for i in invocations) or sim.responses.responses_for(url):
+        return None
+    if sim.scheduler is not None and sim.scheduler.state.targets_for_request(request["RequestId"]):
+        return None  # a rule the function armed before it failed may still answer
+    attempts = f"{len(invocations)} attempts" if len(invocations) > 1 else "1 attempt"
+    return (f"the invocation failed: {invocations[-1].error} ({attempts}; CloudFormation would wait "
+            f"{timeout:g} seconds for a response, then fail as not received; see the function's logs)")
 
 
 def _wait_in_virtual_time(sim: SimulatedStack, url: str, request: Mapping[str, Any],

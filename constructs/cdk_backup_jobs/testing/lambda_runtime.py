@@ -4,6 +4,13 @@ Each worker process is one container: it imports the handler once (a cold
 start) and serves invocations until it is killed. An invocation that outlives
 the function's timeout kills its worker, as Lambda does. Everything the
 function writes to stdout and stderr is kept, for log assertions.
+
+A failed invocation carries Lambda's error object (``error_object``:
+``errorMessage``, ``errorType``, ``stackTrace``), and ``error`` sums it up as
+``<errorType>: <errorMessage>``, the line Lambda logs with ``[ERROR]``. A worker
+whose process exited mid-invocation (``sys.exit`` in a handler) is not reused.
+Before each answer the worker writes a mark line (``LOG_MARK``, kept out of the
+logs) after everything it logged, so an invocation returns with its logs in.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from typing import Any, ClassVar, Mapping
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
 INIT_TIMEOUT_SECONDS = 30.0
+LOG_MARK = "\x00lambda-worker-answers\n"  # lambda_worker writes it to stdout before each answer
+LOG_SETTLE_SECONDS = 5.0
 
 
 @dataclass
@@ -30,8 +39,16 @@ class Invocation:
 
     result: Any = None
     error: str | None = None
+    """``<errorType>: <errorMessage>`` of an invocation that failed."""
     timed_out: bool = False
     seconds: float = 0.0
+    error_object: dict[str, Any] | None = None
+    """Lambda's error object for a failed invocation: errorMessage, errorType, stackTrace."""
+
+    @classmethod
+    def failed(cls, error: dict[str, Any], seconds: float) -> "Invocation":
+        return cls(error=f"{error.get('errorType')}: {error.get('errorMessage')}", seconds=seconds,
+                   error_object=error)
 
 
 class _Worker:
@@ -44,18 +61,49 @@ class _Worker:
         )
         os.close(write_fd)
         self.results = os.fdopen(read_fd, "r")
-        threading.Thread(target=runtime._collect_logs, args=(self.process,), daemon=True).start()
+        self.marks, self.answers, self.logs_ended = 0, 0, False
+        self.logged = threading.Condition()
+        threading.Thread(target=self._collect_logs, args=(runtime,), daemon=True).start()
         ready = self.read(INIT_TIMEOUT_SECONDS)
-        self.init_error = None if ready is None else ready.get("init_error")
+        self.init_error: dict[str, Any] | None = None if ready is None else ready.get("init_error")
         if ready is None:
-            self.init_error = "the function did not initialise in time"
+            self.init_error = {"errorType": "InitTimeout", "stackTrace": [], "errorMessage":
+                               f"the handler was not loaded within the simulator's {INIT_TIMEOUT_SECONDS:g} seconds"}
+        elif "exited" in ready:
+            self.init_error = ready["exited"]
 
     def read(self, timeout: float) -> dict[str, Any] | None:
         readable, _, _ = select.select([self.results], [], [], max(timeout, 0.0))
         if not readable:
             return None
         line = self.results.readline()
-        return json.loads(line) if line else {"error": "the worker exited"}
+        if line:
+            self.answers += 1
+            with self.logged:  # what the function logged before this answer is in the logs
+                self.logged.wait_for(lambda: self.marks >= self.answers or self.logs_ended, LOG_SETTLE_SECONDS)
+            loaded: dict[str, Any] = json.loads(line)
+            return loaded
+        try:  # no answer: the process is ending (sys.exit, os._exit, a crash)
+            status = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        return {"exited": {"errorType": "Runtime.ExitError", "stackTrace": [],
+                           "errorMessage": f"Runtime exited with error: exit status {status}"}}
+
+    def _collect_logs(self, runtime: "LambdaRuntime") -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.endswith(LOG_MARK):  # after a last line the function left unfinished, if any
+                if line != LOG_MARK:
+                    runtime._log(line[:-len(LOG_MARK)])
+                with self.logged:
+                    self.marks += 1
+                    self.logged.notify_all()
+                continue
+            runtime._log(line)
+        with self.logged:
+            self.logs_ended = True
+            self.logged.notify_all()
 
     def kill(self) -> None:
         self.process.kill()
@@ -93,7 +141,7 @@ class LambdaRuntime:
         worker = self._take_worker()
         if worker.init_error:
             worker.kill()
-            return Invocation(error=worker.init_error, seconds=time.monotonic() - began)
+            return Invocation.failed(worker.init_error, time.monotonic() - began)
         assert worker.process.stdin is not None
         worker.process.stdin.write(json.dumps({
             "event": event, "timeout_seconds": self.timeout_seconds, "request_id": str(uuid.uuid4()),
@@ -105,9 +153,14 @@ class LambdaRuntime:
         if answer is None:
             worker.kill()
             return Invocation(timed_out=True, seconds=seconds)
+        if "exited" in answer:
+            worker.kill()
+            return Invocation.failed(answer["exited"], seconds)
         with self._lock:
             self._idle.append(worker)
-        return Invocation(result=answer.get("result"), error=answer.get("error"), seconds=seconds)
+        if answer.get("error") is not None:
+            return Invocation.failed(answer["error"], seconds)
+        return Invocation(result=answer.get("result"), seconds=seconds)
 
     @property
     def logs(self) -> str:
@@ -134,8 +187,6 @@ class LambdaRuntime:
             self.cold_starts += 1
         return _Worker(self)
 
-    def _collect_logs(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            with self._lock:
-                self._log_lines.append(line)
+    def _log(self, line: str) -> None:
+        with self._lock:
+            self._log_lines.append(line)

@@ -2,8 +2,15 @@
 serves invocations read from stdin, one JSON line each, answering on another file descriptor.
 
 Stdout and stderr stay the function's own log streams. Started by LambdaRuntime; it
-imports nothing from cdk_backup_jobs, so the code folder's modules (its crhelper
-copy, say) are the ones that run, as in Lambda.
+imports nothing from cdk_backup_jobs, and its own folder is taken off ``sys.path``, so
+the code folder's modules (its crhelper copy, say) are the ones that run, as in Lambda.
+
+An error is answered in the shape Lambda gives an unhandled one
+(``errorMessage``, ``errorType``, ``stackTrace``) and logged as Lambda's Python
+runtime logs it (``[ERROR] <errorType>: <errorMessage>`` and the traceback). A
+handler that cannot be loaded gets the runtime's own error types:
+``Runtime.ImportModuleError``, ``Runtime.UserCodeSyntaxError``,
+``Runtime.HandlerNotFound``.
 """
 
 import importlib
@@ -12,6 +19,8 @@ import os
 import sys
 import time
 import traceback
+import uuid
+from typing import Any, Callable, Dict, List, Optional, TextIO
 
 
 class Context:
@@ -23,22 +32,76 @@ class Context:
         self.aws_request_id = request_id
         self.invoked_function_arn = os.environ.get("AWS_LAMBDA_FUNCTION_ARN", "")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = LOG_STREAM
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
-def main() -> None:
-    code_dir, handler_name, result_fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    sys.path.insert(0, code_dir)
+# One log stream per container, named as Lambda names them (date/[version]id).
+LOG_STREAM = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
+LOG_MARK = "\x00lambda-worker-answers\n"  # LambdaRuntime's: all logged so far is in the pipe
+
+
+def answer(results: TextIO, message: Dict[str, Any]) -> None:
+    """Send the runtime an answer, after a mark that follows everything logged before it."""
+    for stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__):
+        if stream is not None:
+            stream.flush()
+    os.write(1, LOG_MARK.encode())  # the log pipe itself, even if the function replaced sys.stdout
+    results.write(json.dumps(message, default=str) + "\n")
+
+
+def error_object(error_type: str, message: str, trace: List[str]) -> Dict[str, Any]:
+    """An unhandled error as Lambda reports it to the invoker."""
+    return {"errorMessage": message, "errorType": error_type, "stackTrace": trace}
+
+
+def raised(error: BaseException, error_type: Optional[str] = None, message: Optional[str] = None) -> Dict[str, Any]:
+    """The error object of an exception: its class name and text, unless the runtime names it."""
+    frames = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    return error_object(error_type or type(error).__name__, str(error) if message is None else message, frames)
+
+
+def log_error(error: Dict[str, Any]) -> None:
+    """What Lambda's Python runtime writes to the function's log for an unhandled error."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}", "Traceback (most recent call last):"]
+    sys.stderr.write("\n".join(lines + [frame.rstrip("\n") for frame in error["stackTrace"]]) + "\n")
+    sys.stderr.flush()
+
+
+def load_handler(handler_name: str) -> Callable[..., Any]:
+    """Import the handler's module and find the handler, failing as Lambda's runtime fails."""
     module_name, function_name = handler_name.rsplit(".", 1)
-    results = os.fdopen(result_fd, "w", buffering=1)
     try:
-        handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception:
-        results.write(json.dumps({"init_error": traceback.format_exc()}) + "\n")
-        return
-    results.write(json.dumps({"ready": True}) + "\n")
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as error:
+        raise LoadError(raised(error, "Runtime.ImportModuleError",
+                               f"Unable to import module '{module_name}': {error}")) from error
+    except SyntaxError as error:
+        raise LoadError(raised(error, "Runtime.UserCodeSyntaxError",
+                               f"Syntax error in module '{module_name}': {error}")) from error
+    except Exception as error:  # raised by the module's own top-level code
+        raise LoadError(raised(error)) from error
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise LoadError(error_object("Runtime.HandlerNotFound",
+                                     f"Handler '{function_name}' missing on module '{module_name}'", []))
+    return handler  # type: ignore[no-any-return]
+
+
+class LoadError(Exception):
+    """The handler could not be loaded; ``error`` is Lambda's error object for it."""
+
+    def __init__(self, error: Dict[str, Any]) -> None:
+        super().__init__(error["errorMessage"])
+        self.error = error
+
+
+def serve(handler: Callable[..., Any], results: TextIO) -> None:
+    """Answer each invocation read from stdin: its result, or Lambda's error object."""
     for line in sys.stdin:
         request = json.loads(line)
         deadline = time.monotonic() + request["timeout_seconds"]
@@ -46,11 +109,26 @@ def main() -> None:
                           request["request_id"])
         try:
             value = handler(request["event"], context)
-            results.write(json.dumps({"result": value}, default=str) + "\n")
-        except Exception:
-            results.write(json.dumps({"error": traceback.format_exc()}) + "\n")
-        sys.stdout.flush()
-        sys.stderr.flush()
+            message: Dict[str, Any] = {"result": value}
+        except Exception as error:
+            message = {"error": raised(error)}
+            log_error(message["error"])
+        answer(results, message)
+
+
+def main() -> None:
+    code_dir, handler_name, result_fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    own_dir = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [code_dir] + [p for p in sys.path if p and os.path.abspath(p) != own_dir]
+    results = os.fdopen(result_fd, "w", buffering=1)
+    try:
+        handler = load_handler(handler_name)
+    except LoadError as failed:
+        log_error(failed.error)
+        answer(results, {"init_error": failed.error})
+        return
+    answer(results, {"ready": True})
+    serve(handler, results)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,247 @@
+"""Misusing the offline CloudFormation simulator gets the error CloudFormation or Lambda gives, or one naming the fix.
+
+Real parts throughout: functions run in Lambda-like worker processes, and responses
+are PUT over HTTPS to the response server.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from cdk_backup_jobs.testing import CloudFormationSimulator, LambdaRuntime, ManualClock, response_server
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:answers"
+ROLE = "arn:aws:iam::123456789012:role/lambda"
+HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template, "
+               "or functions={service_token: code_dir} for a published provider")
+
+# Answers SUCCESS with Data {"Echo": Value}, or FAILED when told to.
+ANSWERS = textwrap.dedent('''
+    import json, urllib.request
+
+    def handler(event, context):
+        props = event["ResourceProperties"]
+        failed = props.get("Fail") == "yes" and event["RequestType"] != "Delete"
+        body = {"Status": "FAILED" if failed else "SUCCESS", "Reason": "told to fail",
+                "PhysicalResourceId": event.get("PhysicalResourceId") or event["LogicalResourceId"] + "-1",
+                "StackId": event["StackId"], "RequestId": event["RequestId"],
+                "LogicalResourceId": event["LogicalResourceId"], "Data": {"Echo": props.get("Value", "")}}
+        request = urllib.request.Request(event["ResponseURL"], data=json.dumps(body).encode(), method="PUT",
+                                         headers={"content-type": ""})
+        urllib.request.urlopen(request, timeout=5).read()
+''')
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[Callable[..., CloudFormationSimulator]]:
+    """Simulators sharing one response server; ``code`` is the index.py of the function given as ``ARN``."""
+    made: list[CloudFormationSimulator] = []
+    with response_server() as responses:
+        def make(code: str | None = ANSWERS, **options: Any) -> CloudFormationSimulator:
+            functions = {}
+            if code is not None:
+                folder = tmp_path / f"function{len(made)}"
+                folder.mkdir()
+                (folder / "index.py").write_text(code)
+                functions = {ARN: folder}
+            made.append(CloudFormationSimulator(responses, functions=functions,
+                                                environment={"SSL_CERT_FILE": responses.ca_file}, **options))
+            return made[-1]
+        yield make
+        for simulator in made:
+            simulator.close()
+
+
+def custom(token: Any = ARN, **properties: Any) -> dict[str, Any]:
+    return {"Type": "Custom::Thing", "Properties": {"ServiceToken": token, **properties}}
+
+
+def stack_of(**resources: dict[str, Any]) -> dict[str, Any]:
+    return {"Resources": resources}
+
+
+def activity(stack: CloudFormationSimulator) -> tuple[int, int]:
+    """(function invocations so far, responses received so far)."""
+    with stack.responses.log.lock:
+        received = sum(len(r) for r in stack.responses.log.responses.values())
+    return len(stack.invocations.snapshot()), received
+
+
+# --- 2. a ServiceToken no function answers ---------------------------------------------------------
+
+def asset_function(code: dict[str, Any], runtime: str = "python3.12") -> dict[str, Any]:
+    return {"Type": "AWS::Lambda::Function",
+            "Properties": {"Code": code, "Handler": "index.handler", "Runtime": runtime, "Role": ROLE}}
+
+
+def with_function(function: dict[str, Any]) -> dict[str, Any]:
+    return stack_of(Fn=function, Thing=custom({"Fn::GetAtt": ["Fn", "Arn"]}))
+
+
+def test_a_service_token_that_is_no_known_function_names_both_arguments(simulator):
+    stack = simulator()
+    token = "arn:aws:lambda:us-east-1:123456789012:function:published-provider"
+
+    result = stack.deploy(stack_of(Thing=custom(token)))
+
+    assert result.status.startswith("ROLLBACK")
+    assert f"Thing: ServiceToken {token!r} is not a known function" in result.reason
+    assert HOW_TO_PASS in result.reason and ARN in result.reason  # what functions= has
+    assert activity(stack)[0] == 0
+
+
+ASSET = {"S3Bucket": "cdk-assets", "S3Key": "0123abcd.zip"}
+
+
+@pytest.mark.parametrize("code, runtime, assets, why", [
+    (ASSET, "python3.12", None, "its code is the asset asset.0123abcd and no assets_dir was given: "
+                                "pass assets_dir=<the cdk.out folder>"),
+    (ASSET, "python3.12", "empty", "its code is the asset asset.0123abcd, which is not in assets_dir"),
+    ({"ZipFile": "exports.handler = async () => {}"}, "nodejs20.x", None,
+     "its Runtime is nodejs20.x; the simulator runs Python functions only"),
+])
+def test_a_function_of_the_template_that_cannot_run_says_why(simulator, tmp_path, code, runtime, assets, why):
+    assets_dir = None
+    if assets is not None:
+        assets_dir = tmp_path / assets
+        assets_dir.mkdir()
+    stack = simulator(code=None, assets_dir=assets_dir)
+
+    result = stack.deploy(with_function(asset_function(code, runtime)))
+
+    assert result.status.startswith("ROLLBACK")
+    assert "is not a known function: it is the template's function Fn, which cannot run: " in result.reason
+    assert why in result.reason
+    assert activity(stack)[0] == 0
+
+
+# --- 3. a function that raises -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, error", [
+    ("def handler(event, context):\n    raise ValueError('bad input: 42')\n", "ValueError: bad input: 42"),
+    ("import not_a_module\n", "Runtime.ImportModuleError: Unable to import module 'index': "
+                               "No module named 'not_a_module'"),
+    ("def handler(event, context)\n    pass\n", "Runtime.UserCodeSyntaxError: Syntax error in module 'index': "),
+    ("def on_event(event, context):\n    pass\n", "Runtime.HandlerNotFound: Handler 'handler' missing on module "
+                                                   "'index'"),
+    ("raise RuntimeError('no configuration')\n", "RuntimeError: no configuration"),
+])
+def test_a_function_that_raises_fails_the_resource_with_its_error_at_once(simulator, code, error):
+    clock = ManualClock()
+    stack = simulator(code=code, clock=clock)
+
+    result = stack.deploy(stack_of(Thing=custom()))
+
+    [create] = result.events_for("Thing")[:1]
+    assert result.reason.startswith(f"Thing: the invocation failed: {error}")
+    assert "3 attempts" in result.reason and create.delivery == 3  # Lambda's two retries ran too
+    assert "did not receive a response" not in result.reason
+    assert stack.waited_seconds == 0  # no hour of (virtual) waiting for a response that cannot come
+    assert f"[ERROR] {error}" in stack.function_logs
+    assert create.invocation is not None and create.invocation.error_object is not None
+    assert set(create.invocation.error_object) == {"errorMessage", "errorType", "stackTrace"}
+    assert f"{create.invocation.error_object['errorType']}: " in error
+
+
+def test_a_handler_error_carries_lambdas_error_object_and_logs_its_traceback(tmp_path):
+    (tmp_path / "index.py").write_text("def handler(event, context):\n    return 1 / event['n']\n")
+    with LambdaRuntime(tmp_path) as runtime:
+        failed = runtime.invoke({"n": 0})
+        answered = runtime.invoke({"n": 2})
+
+    assert failed.error == "ZeroDivisionError: division by zero"
+    assert failed.error_object is not None
+    assert (failed.error_object["errorType"], failed.error_object["errorMessage"]) == \
+        ("ZeroDivisionError", "division by zero")
+    assert any("return 1 / event['n']" in frame for frame in failed.error_object["stackTrace"])
+    assert answered.result == 0.5 and runtime.cold_starts == 1  # a handler error keeps the container
+    assert "[ERROR] ZeroDivisionError: division by zero\nTraceback (most recent call last):" in runtime.logs
+
+
+def test_an_invocation_returns_with_everything_it_logged_in_the_logs(tmp_path):
+    (tmp_path / "index.py").write_text("def handler(event, context):\n    print('whole line')\n"
+                                       "    print('unfinished', end='')\n")
+    with LambdaRuntime(tmp_path) as runtime:
+        runtime.invoke({})
+        assert runtime.logs == "whole line\nunfinished"  # read at once: no waiting for the log pipe
+
+
+def test_a_handler_that_exits_is_a_runtime_exit_error_and_its_container_is_not_reused(tmp_path):
+    (tmp_path / "index.py").write_text("import sys\n\ndef handler(event, context):\n"
+                                       "    if event.get('exit'):\n        sys.exit(3)\n    return 'ok'\n")
+    with LambdaRuntime(tmp_path) as runtime:
+        exited = runtime.invoke({"exit": True})
+        answered = runtime.invoke({})
+
+    assert exited.error == "Runtime.ExitError: Runtime exited with error: exit status 3"
+    assert answered.result == "ok" and runtime.cold_starts == 2
+
+
+# --- 4. inline code and its cfnresponse module --------------------------------------------------------
+
+INLINE = textwrap.dedent('''
+    import cfnresponse
+
+    def on_event(event, context):
+        name = event["ResourceProperties"].get("Name")
+        if event["RequestType"] == "Delete":
+            cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, event["PhysicalResourceId"])
+        elif name is None:
+            cfnresponse.send(event, context, cfnresponse.FAILED, {}, reason="Name is required")
+        elif name == "default-id":
+            cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Greeting": "hello"})
+        else:
+            cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Greeting": "hello " + name}, "greeting-" + name)
+''')
+
+
+def inline_stack(**properties: Any) -> dict[str, Any]:
+    function = {"Type": "AWS::Lambda::Function",
+                "Properties": {"Code": {"ZipFile": INLINE}, "Handler": "index.on_event", "Runtime": "python3.12",
+                               "Role": ROLE}}
+    return {"Resources": {"Fn": function, "Greeting": {"Type": "Custom::Greeting", "Properties": {
+                "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, **properties}}},
+            "Outputs": {"Said": {"Value": {"Fn::GetAtt": ["Greeting", "Greeting"]}}}}
+
+
+def test_inline_code_runs_and_its_cfnresponse_puts_the_answer_over_https(simulator):
+    stack = simulator(code=None)
+
+    result = stack.deploy(inline_stack(Name="world"))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert result.outputs == {"Said": "hello world"}  # Fn::GetAtt of the Data cfnresponse sent
+    assert stack.physical_id("Greeting") == "greeting-world"
+    [create] = result.events
+    response = stack.responses.responses_for(create.request["ResponseURL"])
+    assert [r["Status"] for r in response] == ["SUCCESS"] and response[0]["NoEcho"] is False
+    assert "cfnresponse: sent SUCCESS, HTTP status 200" in stack.function_logs
+    assert create.request["ResponseURL"] not in stack.function_logs
+    assert stack.delete().status == "DELETE_COMPLETE"
+
+
+def test_cfnresponse_defaults_the_physical_id_to_the_log_stream_and_sends_failed_with_a_reason(simulator):
+    stack = simulator(code=None)
+
+    defaulted = stack.deploy(inline_stack(Name="default-id"))
+    stack.delete()
+    failed = stack.deploy(inline_stack())
+
+    assert defaulted.status == "CREATE_COMPLETE", defaulted.reason
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", defaulted.events[0].response["PhysicalResourceId"])
+    assert failed.reason == ("Greeting: Received response status [FAILED] from custom resource. "
+                             "Message returned: Name is required")
+
+
+def test_only_inline_code_gets_cfnresponse(simulator):
+    stack = simulator(code="import cfnresponse\n\ndef handler(event, context):\n    pass\n")
+
+    result = stack.deploy(stack_of(Thing=custom()))
+
+    assert "Runtime.ImportModuleError: Unable to import module 'index': No module named 'cfnresponse'" \
+        in result.reason
