@@ -162,7 +162,7 @@ def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"cdk_backup_jobs"}
-    distribution = {"botocore": "boto3", "yaml": "pyyaml"}
+    distribution = {"botocore": "boto3", "yaml": "pyyaml", "cfnlint": "cfn-lint"}
     assert {distribution.get(name, name) for name in third_party} <= testing_extra
 
 
