@@ -195,8 +195,8 @@ def test_modeled_exception_classes_are_raised(server):
         api.describe_backup_vault(BackupVaultName="missing")
 
 
-def test_unknown_operations_are_answered_as_unknown(server):
-    request = urllib.request.Request(f"{server.endpoint_url}/restore-jobs", method="PUT", data=b"{}")
+def test_a_request_that_is_no_operation_of_aws_backup_is_answered_as_unknown(server):
+    request = urllib.request.Request(f"{server.endpoint_url}/no-such-resource", method="PUT", data=b"{}")
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request)
     assert raised.value.code == 404

@@ -1,9 +1,11 @@
 """AWS Backup's REST-JSON wire protocol, driven by botocore's own service model.
 
 Routes an HTTP request to its operation by the model's method and URI
-template, reads the input members from the URI, the query string and the JSON
-body, and validates them against the model's shapes (required members, types,
-enums, patterns, lengths and ranges), so the emulator rejects what AWS rejects.
+template (every operation of the model, so one the emulator lacks is named,
+not unknown), reads the input members from the URI, the query string and the
+JSON body, and validates them against the model's shapes (required members,
+types, enums, patterns, lengths and ranges), so the emulator rejects what AWS
+rejects.
 """
 
 from __future__ import annotations
@@ -48,11 +50,21 @@ def already_exists(message: str) -> BackupApiError:
     return BackupApiError(400, "AlreadyExistsException", message)
 
 
+NOT_EMULATED = "NotEmulatedException"
+
+
+def not_emulated(what: str) -> BackupApiError:
+    """An operation (or a filter) AWS has and the emulator does not: 501 Not Implemented, which
+    botocore neither retries nor mistakes for a modeled error, with a message naming it."""
+    return BackupApiError(501, NOT_EMULATED, f"{what} is not emulated by cdk_backup_jobs.testing")
+
+
 @dataclass(frozen=True)
 class Route:
     operation: OperationModel
     method: str
     pattern: re.Pattern[str]
+    query_keys: frozenset[str] = frozenset()  # keys the requestUri itself carries ("?delete")
 
 
 def load_model() -> ServiceModel:
@@ -60,21 +72,28 @@ def load_model() -> ServiceModel:
     return botocore.session.Session().get_service_model("backup")
 
 
-def build_routes(model: ServiceModel, operations: Iterable[str]) -> list[Route]:
+def build_routes(model: ServiceModel, operations: Iterable[str] | None = None) -> list[Route]:
+    """Routes for ``operations`` (default: every operation of the model), literal segments
+    before labels, so ``/backup-access-point/create`` is not read as an access point's ARN."""
     routes = []
-    for name in operations:
+    for name in model.operation_names if operations is None else operations:
         operation = model.operation_model(name)
-        template = operation.http["requestUri"].split("?", 1)[0]
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template.rstrip("/")))
-        routes.append(Route(operation, operation.http["method"], re.compile(f"^{regex}/?$")))
-    return routes
+        template, _, query = operation.http["requestUri"].partition("?")
+        regex = re.escape(template.rstrip("/"))
+        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", regex)  # a greedy label: {Key+}
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+        keys = frozenset(key.partition("=")[0] for key in query.split("&") if key)
+        routes.append(Route(operation, operation.http["method"], re.compile(f"^{regex}/?$"), keys))
+    return sorted(routes, key=lambda route: [segment.startswith("{") for segment in
+                                             route.operation.http["requestUri"].split("?")[0].split("/")])
 
 
-def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:
-    """The route for a request; AWS answers an unknown one with UnknownOperationException."""
+def match(routes: list[Route], method: str, path: str, query: str = "") -> tuple[Route, dict[str, str]]:
+    """The route for a request; AWS answers one that is no operation with UnknownOperationException."""
+    present = set(parse_qs(query, keep_blank_values=True))
     for route in routes:
         found = route.pattern.match(path)
-        if route.method == method and found:
+        if route.method == method and found and route.query_keys <= present:
             return route, {k: unquote(v) for k, v in found.groupdict().items()}
     raise BackupApiError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
 
@@ -109,18 +128,31 @@ def read_input(route: Route, uri_params: Mapping[str, str], query: str, body: by
 
 
 def _from_text(shape: Shape, text: str, name: str) -> Any:
+    """A URI or query-string value in its member's type; one that is not is the caller's error."""
     if shape.type_name in ("integer", "long"):
         if not re.fullmatch(r"-?\d+", text):
             raise invalid(f"{name} must be a number")
         return int(text)
     if shape.type_name == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise invalid(f"{name} must be true or false")
         return text.lower() == "true"
     if shape.type_name == "timestamp":
-        try:
-            return float(text)
-        except ValueError:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        return _timestamp(text, name)
     return text
+
+
+def _timestamp(text: str, name: str) -> float:
+    """botocore sends query-string timestamps in ISO 8601; epoch seconds are accepted too."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(f"{name} must be a timestamp (ISO 8601 or epoch seconds)") from None
+    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
 
 
 def validate(shape: Shape, value: Any, path: str) -> None:

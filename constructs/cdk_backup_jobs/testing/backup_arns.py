@@ -1,0 +1,49 @@
+"""ARNs as the local AWS Backup reads and writes them: their forms, a vault's parts, a resource's type.
+
+The model types every ARN member as a plain string, so these forms are what
+lets the emulator refuse a malformed one up front, as AWS does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
+
+# arn:partition:service:region:account:resource; IAM and S3 ARNs leave region (and account) empty.
+ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
+IAM_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::\d{12}:role/.+$")
+VAULT_ARN = re.compile(r"^arn:[^:]+:backup:[^:]+:\d{12}:backup-vault:[^:]+$")
+ARN_KINDS = {ARN: "an ARN", IAM_ROLE_ARN: "an IAM role ARN", VAULT_ARN: "a backup vault ARN"}
+# StartBackupJob returns the recovery point at once for these resources (AWS docs).
+IMMEDIATE_RECOVERY_POINT = re.compile(r"^arn:[^:]+:(elasticfilesystem|dynamodb):")
+RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC2", "rds": "RDS",
+                  "s3": "S3", "fsx": "FSx", "storagegateway": "Storage Gateway"}
+
+
+def vault_arn(name: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
+    return f"arn:aws:backup:{region}:{account}:backup-vault:{name}"
+
+
+def recovery_point_arn(point_id: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
+    return f"arn:aws:backup:{region}:{account}:recovery-point:{point_id}"
+
+
+def vault_location(arn: str) -> tuple[str, str, str]:
+    """(Region, account, name) of a backup vault ARN."""
+    parts = arn.split(":")
+    return parts[3], parts[4], parts[-1]
+
+
+def is_local(region: str, account: str) -> bool:
+    """Whether a place is the emulator's own account and Region (another's vaults live elsewhere)."""
+    return (region, account) == (REGION, ACCOUNT_ID)
+
+
+def resource_type(arn: str) -> str:
+    """The ResourceType AWS reports: by service, except EBS volumes, which the ec2 service owns."""
+    parts = arn.split(":", 5)
+    service = parts[2] if len(parts) > 2 else ""
+    if service == "ec2" and len(parts) == 6 and parts[5].startswith("volume/"):
+        return "EBS"
+    return RESOURCE_TYPES.get(service, service)

@@ -1,0 +1,72 @@
+"""What the local AWS Backup holds, and what its operations need of it.
+
+``BackupState`` is open to tests' assertions; ``Service`` is the part of the
+emulator each operation module works on, so those modules need not import the
+emulator (which imports them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol
+
+from cdk_backup_jobs.testing.backup_jobs import Job, JobTiming, ScriptedOutcome
+from cdk_backup_jobs.testing.backup_protocol import not_found
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
+
+ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
+
+
+@dataclass
+class Fault:
+    """Make the next ``count`` calls of ``operation`` ("*" for any) misbehave.
+
+    kind "error" answers ``status``/``code``; "drop" closes the connection
+    without an answer; "slow" waits ``delay`` seconds, then answers normally.
+    """
+
+    operation: str
+    count: int
+    kind: Literal["error", "drop", "slow"] = "error"
+    status: int = 400
+    code: str = "ThrottlingException"
+    message: str = "Rate exceeded"
+    delay: float = 0.0
+
+
+@dataclass
+class BackupState:
+    """Everything the emulator holds, open to assertions."""
+
+    vaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backup_jobs: dict[str, Job] = field(default_factory=dict)
+    copy_jobs: dict[str, Job] = field(default_factory=dict)
+    tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def calls_of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+
+class Service(Protocol):
+    """What an operation reads and changes: the state, the clock, and how new jobs run."""
+
+    state: BackupState
+    clock: Callable[[], float]
+    timing: JobTiming
+    outcomes: list[ScriptedOutcome]
+    idempotency_window: float
+
+
+def find_vault(service: Service, name: str, account: str | None = None) -> dict[str, Any]:
+    """The vault named ``name``; ResourceNotFoundException when there is none (DescribeBackupVault).
+
+    ``account`` is a request's BackupVaultAccountId: another account's vaults are not here.
+    """
+    vault = service.state.vaults.get(name)
+    if vault is None or (account is not None and account != ACCOUNT_ID):
+        where = f"account {account}" if account is not None and account != ACCOUNT_ID else REGION
+        raise not_found(f"Backup vault {name} does not exist in {where}")
+    return vault
