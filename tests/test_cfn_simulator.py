@@ -172,6 +172,7 @@ def test_yaml_short_forms_load():
 def test_a_failed_response_needs_its_own_reason_and_a_non_json_body_is_recorded(tiny):
     with tiny() as stack:
         no_reason = stack.deploy(template(First={"Answer": "fail-no-reason"}))
+        stack.delete()  # a rolled-back create is deleted before the stack is created again
         not_json = stack.deploy(template(First={"Answer": "not-json"}))
 
     assert "CloudWatch" not in no_reason.reason  # no stand-in text for a Reason that never came

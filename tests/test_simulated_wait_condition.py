@@ -245,6 +245,7 @@ def test_count_wants_distinct_unique_ids_and_a_repeat_is_a_retransmission(stack)
     with stack() as simulated:
         repeated = simulated.deploy(template(signals(success("a", "x|1"), success("a", "x|again")), timeout="60",
                                              count=2))
+        simulated.delete()  # a rolled-back create is deleted before the stack is created again
         distinct = simulated.deploy(template(signals(success("a", "x|1"), success("a", "x|again"), success("b", "x|2")),
                                              timeout="60", count=2))
 

@@ -1,11 +1,12 @@
 """Misusing the offline CloudFormation simulator gets the error CloudFormation or Lambda gives, or one naming the fix.
 
-Real parts throughout: functions run in Lambda-like worker processes, and responses
-are PUT over HTTPS to the response server.
+Real parts throughout: functions run in Lambda-like worker processes, responses
+are PUT over HTTPS to the response server, and the CDK app is really synthesized.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -13,7 +14,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from cdk_backup_jobs.testing import CloudFormationSimulator, LambdaRuntime, ManualClock, response_server
+from cdk_backup_jobs.testing import (CloudFormationSimulator, LambdaRuntime, ManualClock, TemplateError,
+                                     read_assembly_template, response_server)
+from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly
+from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, ValidationError
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:answers"
 ROLE = "arn:aws:iam::123456789012:role/lambda"
@@ -70,6 +74,82 @@ def activity(stack: CloudFormationSimulator) -> tuple[int, int]:
     with stack.responses.log.lock:
         received = sum(len(r) for r in stack.responses.log.responses.values())
     return len(stack.invocations.snapshot()), received
+
+
+# --- 1. deploy() of a stack that exists -----------------------------------------------------------
+
+def created(stack: CloudFormationSimulator) -> None:
+    assert stack.deploy(stack_of(Thing=custom(Value="a"))).status == "CREATE_COMPLETE"
+
+
+def updated(stack: CloudFormationSimulator) -> None:
+    created(stack)
+    assert stack.update(stack_of(Thing=custom(Value="b"))).status == "UPDATE_COMPLETE"
+
+
+def update_rolled_back(stack: CloudFormationSimulator) -> None:
+    created(stack)
+    assert stack.update(stack_of(Thing=custom(Value="b", Fail="yes"))).status == "UPDATE_ROLLBACK_COMPLETE"
+
+
+def create_rolled_back(stack: CloudFormationSimulator) -> None:
+    assert stack.deploy(stack_of(Thing=custom(Fail="yes"))).status == "ROLLBACK_COMPLETE"
+
+
+@pytest.mark.parametrize("make_state, status, fix", [
+    (created, "CREATE_COMPLETE", "call update()"),
+    (updated, "UPDATE_COMPLETE", "call update()"),
+    (update_rolled_back, "UPDATE_ROLLBACK_COMPLETE", "call update()"),
+    (create_rolled_back, "ROLLBACK_COMPLETE", "call delete() first"),  # only a delete is allowed then
+])
+def test_deploying_a_stack_that_exists_fails_as_create_stack_does_and_starts_nothing(simulator, make_state,
+                                                                                       status, fix):
+    stack = simulator()
+    make_state(stack)
+    before, template, stack_id = activity(stack), stack.template, stack.stack_id
+    resources = {lid: r.physical_id for lid, r in stack.resources.items()}
+
+    with pytest.raises(AlreadyExistsException, match=re.escape("Stack [Stack] already exists")) as refused:
+        stack.deploy(stack_of(Thing=custom(Value="new"), Other=custom(Value="new")))
+
+    assert refused.value.code == "AlreadyExistsException"
+    assert fix in str(refused.value) and status in str(refused.value)
+    assert activity(stack) == before  # no request to any custom resource, no response
+    assert (stack.status, stack.template, stack.stack_id) == (status, template, stack_id)
+    assert {lid: r.physical_id for lid, r in stack.resources.items()} == resources
+
+
+def test_a_deleted_stack_can_be_created_again_as_a_new_stack(simulator):
+    stack = simulator()
+    create_rolled_back(stack)
+    first_id = stack.stack_id
+    assert stack.delete().status == "DELETE_COMPLETE"
+
+    again = stack.deploy(stack_of(Thing=custom(Value="x")))
+
+    assert again.status == "CREATE_COMPLETE" and stack.stack_id != first_id
+    assert again.events[0].request["StackId"] == stack.stack_id
+
+
+def test_update_of_a_stack_that_cannot_be_updated_fails_as_update_stack_does(simulator):
+    stack = simulator()
+    with pytest.raises(ValidationError, match=re.escape("Stack [Stack] does not exist; call deploy()")):
+        stack.update(stack_of(Thing=custom()))
+    create_rolled_back(stack)
+    before = activity(stack)
+
+    with pytest.raises(ValidationError, match="is in ROLLBACK_COMPLETE state and can not be updated"):
+        stack.update(stack_of(Thing=custom()))
+    assert activity(stack) == before
+
+
+def test_a_template_cloudformation_rejects_leaves_the_stack_uncreated(simulator):
+    stack = simulator()
+    with pytest.raises(TemplateError, match="Circular dependency"):
+        stack.deploy(stack_of(A=custom(Value={"Ref": "B"}), B=custom(Value={"Ref": "A"})))
+
+    assert stack.status is None
+    assert stack.deploy(stack_of(Thing=custom())).status == "CREATE_COMPLETE"
 
 
 # --- 2. a ServiceToken no function answers ---------------------------------------------------------
@@ -245,3 +325,53 @@ def test_only_inline_code_gets_cfnresponse(simulator):
 
     assert "Runtime.ImportModuleError: Unable to import module 'index': No module named 'cfnresponse'" \
         in result.reason
+
+
+# --- 5. a stack name the cloud assembly does not have, and a CDK app end to end -------------------------
+
+def test_a_folder_that_is_no_cloud_assembly_says_so(tmp_path):
+    with pytest.raises(StackNotInAssembly, match="No cloud assembly at .*: synthesize the app there first"):
+        read_assembly_template(tmp_path / "cdk.out", "Jobs")
+    (tmp_path / "Jobs.template.json").write_text(json.dumps(stack_of()))  # templates, no manifest
+    with pytest.raises(FileNotFoundError, match=r"'Nope' is not in the cloud assembly .*: its stacks are: Jobs$"):
+        read_assembly_template(tmp_path, "Nope")
+    assert read_assembly_template(tmp_path, "Jobs") == stack_of()
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CDK app with an inline Python function behind a custom resource, and a second stack with its own name."""
+    from aws_cdk import App, CfnOutput, CustomResource, Stack, aws_lambda as lambda_
+
+    out = tmp_path_factory.mktemp("cdk.out")
+    app = App(outdir=str(out))
+    inline = Stack(app, "Inline")
+    function = lambda_.Function(inline, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.on_event",
+                                code=lambda_.Code.from_inline(INLINE))
+    greeting = CustomResource(inline, "Greeting", service_token=function.function_arn,
+                              properties={"Name": "cdk"})
+    CfnOutput(inline, "Said", value=greeting.get_att_string("Greeting"))
+    other = Stack(app, "Other", stack_name="other-name")
+    CfnOutput(other, "Nothing", value="-")
+    app.synth()
+    return out
+
+
+@pytest.mark.slow
+def test_a_stack_name_not_in_the_assembly_lists_the_ones_that_are(assembly):
+    with pytest.raises(StackNotInAssembly) as missing:
+        read_assembly_template(assembly, "Nope")
+
+    assert str(missing.value) == (f"Stack 'Nope' is not in the cloud assembly at {assembly}: "
+                                  "its stacks are: Inline, Other (stack name other-name)")
+    assert read_assembly_template(assembly, "other-name") == read_assembly_template(assembly, "Other")
+
+
+@pytest.mark.slow
+def test_a_cdk_inline_function_answers_through_cfnresponse(simulator, assembly):
+    stack = simulator(code=None, stack_name="Inline")
+
+    result = stack.deploy(read_assembly_template(assembly, "Inline"))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert result.outputs == {"Said": "hello cdk"}

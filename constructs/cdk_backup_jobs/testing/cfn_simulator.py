@@ -21,11 +21,13 @@ events of ``event_sources`` (the Backup emulator's job state changes), and
 their Lambda targets run, each invocation counted by cause
 (``invocations``). The stack's resources are what the scheduler's
 CloudFormation API (DescribeStackResource, ListStackResources) answers.
+
+deploy() of a stack that exists and update() of one that cannot be updated
+raise CloudFormation's errors (``stack_status``) and start nothing.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -39,12 +41,14 @@ from cdk_backup_jobs.testing.cfn_outputs import StackOperation, fill_parameters,
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
 from cdk_backup_jobs.testing.cfn_stack import Provisioned
-from cdk_backup_jobs.testing.cfn_template import creation_levels, load_template
+from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels, load_template
+from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 from cdk_backup_jobs.testing.event_loop import EventSource, InvocationLog, VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.lambda_runtime import LambdaRuntime
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
+from cdk_backup_jobs.testing.stack_status import check_create, check_update
 from cdk_backup_jobs.testing.wait_conditions import CANCELLED, WaitConditionResult
 
 __all__ = ["CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
@@ -130,20 +134,35 @@ class CloudFormationSimulator(StackResources):
         self.loop = VirtualTimeLoop(self.clock, self._advance, scheduler.bus if scheduler else None,
                                     event_sources, self.functions.deliver)
         self._resource_status: dict[str, str] = {}
+        self.status: str | None = None
+        """The stack's status, as DescribeStacks gives it; None until it is first created."""
         self.cancelled = threading.Event()
         """Set once a resource of the operation failed: waits still running end as cancelled."""
 
     # --- the three operations -------------------------------------------------
 
     def deploy(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
-        """Create the stack; on a failure roll back what was created."""
+        """Create the stack; on a failure roll back what was created.
+
+        Raises AlreadyExistsException if the stack exists (any status but
+        DELETE_COMPLETE), and TemplateError for a template CloudFormation rejects
+        (a dependency cycle, a parameter without a value): the stack stays uncreated.
+        """
+        check_create(self.stack_name, self.status)
+        previous = self.status
+        if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
+            self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{self.stack_name}/{uuid.uuid4()}"
         self.template = load_template(template)
         self._forget_gone()
         events: list[ResourceEvent] = []
         created: list[str] = []
         waits_before = len(self.wait_conditions)
         self._status("CREATE_IN_PROGRESS")
-        failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
+        try:
+            failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
+        except TemplateError:  # raised before any resource was created
+            self.template, self.status = {"Resources": {}}, previous
+            raise
         if failure:
             self._status("ROLLBACK_IN_PROGRESS")
             rollback_failure = self._delete_all(list(reversed(created)), events, self.template,
@@ -154,7 +173,11 @@ class CloudFormationSimulator(StackResources):
         return self._finish("CREATE_COMPLETE", events, waits_before)
 
     def update(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
-        """Update to a new template; replaced and removed resources are deleted afterwards."""
+        """Update to a new template; replaced and removed resources are deleted afterwards.
+
+        Raises ValidationError if the stack does not exist or its status allows no update.
+        """
+        check_update(self.stack_name, self.stack_id, self.status)
         old_template, new_template = self.template, load_template(template)
         self.template = new_template
         self._forget_gone()
@@ -274,7 +297,8 @@ class CloudFormationSimulator(StackResources):
         self._resource_status = {lid: s for lid, s in self._resource_status.items() if lid in self.resources}
 
     def _status(self, status: str) -> None:
-        """Tell the scheduler's CloudFormation API what DescribeStacks should say now."""
+        """Record the stack's status, and tell the scheduler's CloudFormation API what DescribeStacks says now."""
+        self.status = status
         if self.scheduler is not None:
             self.scheduler.set_stack(self.stack_id, self.stack_name, status, self.template,
                                      resources=self.stack_resources)
@@ -314,9 +338,3 @@ def _clock_of(on_tick: Callable[[float], None] | None) -> ManualClock | None:
     owner = getattr(on_tick, "__self__", None)
     return owner if isinstance(owner, ManualClock) and getattr(on_tick, "__func__", None) is ManualClock.advance \
         else None
-
-
-def read_assembly_template(assets_dir: str | Path, stack_name: str) -> dict[str, Any]:
-    """The template that ``cdk synth`` wrote for a stack."""
-    loaded: dict[str, Any] = json.loads((Path(assets_dir) / f"{stack_name}.template.json").read_text())
-    return loaded
