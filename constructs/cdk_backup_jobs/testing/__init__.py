@@ -22,7 +22,7 @@ Importing this package does not import aws-cdk-lib.
 
 from cdk_backup_jobs.testing.backup_emulator import (BackupEmulator, Fault, JobTiming, ManualClock,
                                                      ScriptedOutcome)
-from cdk_backup_jobs.testing.backup_server import backup_server
+from cdk_backup_jobs.testing.backup_http import backup_server  # not .backup_server: -m runs that module
 from cdk_backup_jobs.testing.cfn_simulator import (CloudFormationSimulator, ResourceEvent,
                                                    StackOperation, read_assembly_template)
 from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
