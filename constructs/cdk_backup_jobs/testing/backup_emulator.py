@@ -34,7 +34,7 @@ from cdk_backup_jobs.testing.backup_job_events import JobEvents
 from cdk_backup_jobs.testing.backup_jobs import (COMPLETE_WINDOW_EXPIRED, DEFAULT_START_WINDOW_MINUTES,
                                                  START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobTiming,
                                                  ManualClock, Outcome, ScriptedOutcome)
-from cdk_backup_jobs.testing.backup_protocol import BackupApiError, not_emulated
+from cdk_backup_jobs.testing.backup_errors import BackupApiError, not_emulated
 from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, BackupState, Fault, Service
 
 __all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",

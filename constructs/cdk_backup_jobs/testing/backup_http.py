@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator, TextIO
 
 from cdk_backup_jobs.testing.backup_emulator import BackupEmulator, BackupState
-from cdk_backup_jobs.testing.backup_protocol import (BackupApiError, Route, build_routes, load_model, match,
-                                                     read_input, to_wire)
+from cdk_backup_jobs.testing.backup_errors import BackupApiError
+from cdk_backup_jobs.testing.backup_protocol import Route, build_routes, load_model, match, read_input, to_wire
 from cdk_backup_jobs.testing.serving import serving
 
 

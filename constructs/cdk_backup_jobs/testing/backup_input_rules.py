@@ -11,7 +11,7 @@ import re
 from typing import Any, Mapping
 
 from cdk_backup_jobs.testing.backup_arns import ARN_KINDS
-from cdk_backup_jobs.testing.backup_protocol import invalid
+from cdk_backup_jobs.testing.backup_errors import invalid
 
 MAX_WINDOW_MINUTES = 52_560_000  # "a maximum value of 100 years" (StartBackupJob reference)
 MAX_LIFECYCLE_DAYS = 36_500

@@ -16,7 +16,7 @@ from cdk_backup_jobs.testing.backup_arns import (ARN, IAM_ROLE_ARN, IMMEDIATE_RE
 from cdk_backup_jobs.testing.backup_input_rules import check_arns, check_lifecycle, check_windows
 from cdk_backup_jobs.testing.backup_jobs import DEFAULT_START_WINDOW_MINUTES, Job, JobTiming
 from cdk_backup_jobs.testing.backup_listing import by_dates, by_members, page, refuse_unemulated
-from cdk_backup_jobs.testing.backup_protocol import invalid, invalid_request, not_found
+from cdk_backup_jobs.testing.backup_errors import invalid, invalid_request, not_found
 from cdk_backup_jobs.testing.backup_recovery_points import find_recovery_point
 from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, Service, find_vault
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION

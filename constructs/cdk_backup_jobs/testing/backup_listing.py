@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from cdk_backup_jobs.testing.backup_protocol import invalid, not_emulated
+from cdk_backup_jobs.testing.backup_errors import invalid, not_emulated
 
 DEFAULT_PAGE_SIZE = 1000  # MaxResults' model maximum; AWS documents no default page size
 

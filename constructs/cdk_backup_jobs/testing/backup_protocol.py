@@ -3,9 +3,8 @@
 Routes an HTTP request to its operation by the model's method and URI
 template (every operation of the model, so one the emulator lacks is named,
 not unknown), reads the input members from the URI, the query string and the
-JSON body, and validates them against the model's shapes (required members,
-types, enums, patterns, lengths and ranges), so the emulator rejects what AWS
-rejects.
+JSON body, and validates them against the model's shapes (``backup_shapes``),
+so the emulator rejects what AWS rejects.
 """
 
 from __future__ import annotations
@@ -18,45 +17,10 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
-from botocore.model import (ListShape, MapShape, OperationModel, ServiceModel, Shape, StringShape,
-                            StructureShape)
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-
-class BackupApiError(Exception):
-    """An error answered in AWS's format: HTTP status, error code, message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def invalid(message: str) -> BackupApiError:
-    return BackupApiError(400, "InvalidParameterValueException", message)
-
-
-def missing(message: str) -> BackupApiError:
-    return BackupApiError(400, "MissingParameterValueException", message)
-
-
-def not_found(message: str) -> BackupApiError:
-    return BackupApiError(400, "ResourceNotFoundException", message)
-
-
-def invalid_request(message: str) -> BackupApiError:
-    return BackupApiError(400, "InvalidRequestException", message)
-
-
-def already_exists(message: str) -> BackupApiError:
-    return BackupApiError(400, "AlreadyExistsException", message)
-
-
-NOT_EMULATED = "NotEmulatedException"
-
-
-def not_emulated(what: str) -> BackupApiError:
-    """An operation (or a filter) AWS has and the emulator does not: 501 Not Implemented, which
-    botocore neither retries nor mistakes for a modeled error, with a message naming it."""
-    return BackupApiError(501, NOT_EMULATED, f"{what} is not emulated by cdk_backup_jobs.testing")
+from cdk_backup_jobs.testing.backup_errors import BackupApiError, invalid
+from cdk_backup_jobs.testing.backup_shapes import validate
 
 
 @dataclass(frozen=True)
@@ -153,68 +117,6 @@ def _timestamp(text: str, name: str) -> float:
     except ValueError:
         raise invalid(f"{name} must be a timestamp (ISO 8601 or epoch seconds)") from None
     return moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
-
-
-def validate(shape: Shape, value: Any, path: str) -> None:
-    """Check a value against a model shape; raise the error AWS would answer."""
-    label = path or shape.name
-    kind = shape.type_name
-    if isinstance(shape, StructureShape):
-        if not isinstance(value, dict):
-            raise invalid(f"{label} must be an object")
-        for required in shape.required_members:
-            if value.get(required) is None:
-                raise missing(f"Missing required parameter {_join(path, required)}")
-        for name, item in value.items():
-            if name not in shape.members:
-                raise invalid(f"Unknown parameter {_join(path, name)}")
-            validate(shape.members[name], item, _join(path, name))
-    elif isinstance(shape, MapShape):
-        if not isinstance(value, dict):
-            raise invalid(f"{label} must be a map")
-        for key, item in value.items():
-            validate(shape.key, key, f"{label} key")
-            validate(shape.value, item, f"{label}.{key}")
-    elif isinstance(shape, ListShape):
-        if not isinstance(value, list):
-            raise invalid(f"{label} must be a list")
-        for index, item in enumerate(value):
-            validate(shape.member, item, f"{label}[{index}]")
-    elif isinstance(shape, StringShape):
-        _check_string(shape, value, label)
-    elif kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise invalid(f"{label} must be a whole number")
-        _check_range(shape, value, label)
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            raise invalid(f"{label} must be a boolean")
-    elif kind == "timestamp":
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise invalid(f"{label} must be a timestamp")
-
-
-def _check_string(shape: StringShape, value: Any, label: str) -> None:
-    if not isinstance(value, str):
-        raise invalid(f"{label} must be a string")
-    if shape.enum and value not in shape.enum:
-        raise invalid(f"{label} must be one of {', '.join(shape.enum)}")
-    pattern = shape.metadata.get("pattern")
-    if pattern and not re.search(pattern, value):
-        raise invalid(f"{label} does not match {pattern}")
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-        raise invalid(f"{label} length must be between {low} and {high}")
-
-
-def _check_range(shape: Shape, value: int, label: str) -> None:
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise invalid(f"{label} must be between {low} and {high}")
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
 
 
 def to_wire(value: Any) -> Any:

@@ -17,7 +17,7 @@ from cdk_backup_jobs.testing.backup_arns import (ARN, IMMEDIATE_RECOVERY_POINT, 
 from cdk_backup_jobs.testing.backup_input_rules import check_arns
 from cdk_backup_jobs.testing.backup_jobs import Job
 from cdk_backup_jobs.testing.backup_listing import by_dates, by_members, page
-from cdk_backup_jobs.testing.backup_protocol import not_found
+from cdk_backup_jobs.testing.backup_errors import not_found
 from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, Service, find_vault
 
 BY_RESOURCE_MEMBERS = ("RecoveryPointArn", "CreationDate", "Status", "BackupVaultName", "IsParent", "VaultType")

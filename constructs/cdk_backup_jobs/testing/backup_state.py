@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Protocol
 
 from cdk_backup_jobs.testing.backup_jobs import Job, JobTiming, ScriptedOutcome
-from cdk_backup_jobs.testing.backup_protocol import not_found
+from cdk_backup_jobs.testing.backup_errors import not_found
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
 ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from cdk_backup_jobs.testing.backup_arns import vault_arn
 from cdk_backup_jobs.testing.backup_listing import by_members, page
-from cdk_backup_jobs.testing.backup_protocol import already_exists
+from cdk_backup_jobs.testing.backup_errors import already_exists
 from cdk_backup_jobs.testing.backup_recovery_points import recovery_points
 from cdk_backup_jobs.testing.backup_state import Service, find_vault
 from cdk_backup_jobs.testing.simulated_account import REGION
