@@ -90,11 +90,21 @@ def test_an_unknown_type_is_a_template_error_naming_it():
     assert schema_of("AWS::EC2::VPC").primary_identifier == ("VpcId",)
 
 
-def test_in_a_stack_an_unknown_type_or_attribute_fails_naming_it():
-    with response_server() as cfn, CloudFormationSimulator(cfn) as stack:
-        unknown_type = stack.deploy({"Resources": {"Odd": {"Type": "AWS::Nope::Thing"}}})
-        assert unknown_type.status == "ROLLBACK_COMPLETE"
-        assert "AWS::Nope::Thing" in unknown_type.reason
+def test_a_template_with_an_unknown_type_is_refused_before_anything_starts():
+    vpc = {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}
+    created: list[str] = []
+    with response_server() as cfn, CloudFormationSimulator(
+            cfn, on_resource=lambda kind, physical_id, _: created.append(kind)) as stack:
+        with pytest.raises(TemplateError, match=r"Unrecognized resource types: \[AWS::Nope::Thing\]"):
+            stack.deploy({"Resources": {**vpc, "Odd": {"Type": "AWS::Nope::Thing"}}})
+        assert stack.status is None and created == []
+        assert stack.deploy({"Resources": vpc}).status == "CREATE_COMPLETE"
+        with pytest.raises(TemplateError, match=r"AWS::Nope::Other"):
+            stack.update({"Resources": {**vpc, "Odd": {"Type": "AWS::Nope::Other"}}})
+        assert stack.status == "CREATE_COMPLETE" and list(stack.resources) == ["Vpc"]
+
+
+def test_in_a_stack_an_unknown_attribute_fails_naming_it():
     with response_server() as cfn, CloudFormationSimulator(cfn) as stack:
         unknown_attribute = stack.deploy({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC"}},
                                           "Outputs": {"X": {"Value": {"Fn::GetAtt": ["Vpc", "Colour"]}}}})

@@ -26,16 +26,18 @@ from cdk_backup_jobs.testing.backup_http import backup_server  # not .backup_ser
 from cdk_backup_jobs.testing.cfn_simulator import (CloudFormationSimulator, ResourceEvent,
                                                    StackOperation, read_assembly_template)
 from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
+from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly
 from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord, VirtualTimeLoop
 from cdk_backup_jobs.testing.eventbridge import Delivery, EventBus, EventsApiError
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.response_server import response_server
+from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, CloudFormationError, ValidationError
 from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
 
 
-__all__ = ["BackupEmulator", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault",
+__all__ = ["AlreadyExistsException", "BackupEmulator", "CloudFormationError", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault",
            "Invocation", "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock",
-           "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "StackOperation", "TemplateError",
-           "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
+           "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "StackNotInAssembly", "StackOperation",
+           "TemplateError", "ValidationError", "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
            "read_assembly_template", "response_server"]

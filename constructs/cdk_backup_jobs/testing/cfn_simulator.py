@@ -42,6 +42,7 @@ from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
 from cdk_backup_jobs.testing.cfn_stack import Provisioned
 from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels, load_template
+from cdk_backup_jobs.testing.resource_schemas import check_resource_types
 from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 from cdk_backup_jobs.testing.event_loop import EventSource, InvocationLog, VirtualTimeLoop
@@ -149,10 +150,12 @@ class CloudFormationSimulator(StackResources):
         (a dependency cycle, a parameter without a value): the stack stays uncreated.
         """
         check_create(self.stack_name, self.status)
+        loaded = load_template(template)
+        check_resource_types(loaded)
         previous = self.status
         if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
             self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{self.stack_name}/{uuid.uuid4()}"
-        self.template = load_template(template)
+        self.template = loaded
         self._forget_gone()
         events: list[ResourceEvent] = []
         created: list[str] = []
@@ -179,6 +182,7 @@ class CloudFormationSimulator(StackResources):
         """
         check_update(self.stack_name, self.stack_id, self.status)
         old_template, new_template = self.template, load_template(template)
+        check_resource_types(new_template)
         self.template = new_template
         self._forget_gone()
         waits_before = len(self.wait_conditions)

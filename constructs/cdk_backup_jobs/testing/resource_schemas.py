@@ -17,10 +17,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from cdk_backup_jobs.testing.cfn_template import TemplateError
+from cdk_backup_jobs.testing.cfn_template import TemplateError, is_custom_resource
 from cdk_backup_jobs.testing.simulated_account import REGION
 
-__all__ = ["AttributeShape", "ResourceSchema", "known_type_count", "schema_of"]
+__all__ = ["AttributeShape", "ResourceSchema", "check_resource_types", "known_type_count", "schema_of"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,16 @@ def schema_of(resource_type: str) -> ResourceSchema:
     return _schema_of(resource_type)
 
 
+def check_resource_types(template: Mapping[str, Any]) -> None:
+    """Refuse a template with types CloudFormation does not know, before anything starts, as CreateStack
+    and UpdateStack do ("Template format error: Unrecognized resource types: [...]")."""
+    types = {str(resource.get("Type", "")) for resource in template.get("Resources", {}).values()
+             if isinstance(resource, Mapping)}
+    unknown = sorted(t for t in types if not is_custom_resource({"Type": t}) and not _is_registry_type(t))
+    if unknown:
+        raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
+
+
 def known_type_count() -> int:
     """How many resource types the schemas describe (in the simulated Region)."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -87,6 +97,14 @@ def _raw_schema(resource_type: str) -> dict[str, Any]:
             f"(as cfn-lint ships them) have no such type in {REGION}") from error
     raw: dict[str, Any] = schema.schema
     return raw
+
+
+def _is_registry_type(resource_type: str) -> bool:
+    try:
+        _raw_schema(resource_type)
+    except TemplateError:
+        return False
+    return True
 
 
 def _cfn_lint_region() -> str:
