@@ -24,33 +24,48 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.recovery_point_lifecycle import KeepForever as KeepForever
     from cdk_backup_jobs.provider import BackupJobsProvider as BackupJobsProvider
     from cdk_backup_jobs.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
+    from cdk_backup_jobs.provider_asset_bucket import BackupJobsAssetBucket as BackupJobsAssetBucket
+    from cdk_backup_jobs.provider_stack_set import BackupJobsProviderStackSet as BackupJobsProviderStackSet
+    from cdk_backup_jobs.stack_set_props import StackSetCallAs as StackSetCallAs
+    from cdk_backup_jobs.stack_set_props import StackSetConcurrencyMode as StackSetConcurrencyMode
+    from cdk_backup_jobs.stack_set_props import StackSetRegionConcurrency as StackSetRegionConcurrency
     from cdk_backup_jobs.run_on import RunOn as RunOn
     from cdk_backup_jobs.validation import JobValidationError as JobValidationError
 
 __all__ = [
     "BackupIndex",
     "BackupJob",
+    "BackupJobsAssetBucket",
     "BackupJobsProvider",
     "BackupJobsProviderStack",
+    "BackupJobsProviderStackSet",
     "CopyJob",
     "JobLifecycle",
     "JobValidationError",
     "KEEP_FOREVER",
     "KeepForever",
     "RunOn",
+    "StackSetCallAs",
+    "StackSetConcurrencyMode",
+    "StackSetRegionConcurrency",
 ]
 
 _EXPORTS = {
     "BackupIndex": "cdk_backup_jobs.backup_job",
     "BackupJob": "cdk_backup_jobs.backup_job",
+    "BackupJobsAssetBucket": "cdk_backup_jobs.provider_asset_bucket",
     "BackupJobsProvider": "cdk_backup_jobs.provider",
     "BackupJobsProviderStack": "cdk_backup_jobs.provider_stack",
+    "BackupJobsProviderStackSet": "cdk_backup_jobs.provider_stack_set",
     "CopyJob": "cdk_backup_jobs.copy_job",
     "JobLifecycle": "cdk_backup_jobs.recovery_point_lifecycle",
     "JobValidationError": "cdk_backup_jobs.validation",
     "KEEP_FOREVER": "cdk_backup_jobs.recovery_point_lifecycle",
     "KeepForever": "cdk_backup_jobs.recovery_point_lifecycle",
     "RunOn": "cdk_backup_jobs.run_on",
+    "StackSetCallAs": "cdk_backup_jobs.stack_set_props",
+    "StackSetConcurrencyMode": "cdk_backup_jobs.stack_set_props",
+    "StackSetRegionConcurrency": "cdk_backup_jobs.stack_set_props",
 }
 """Where each public name lives; the three lists are kept equal by a test (tests/test_types.py)."""
 

@@ -1,0 +1,90 @@
+"""One Region's bucket for a StackSet's provider code: ``{asset_bucket_prefix}-{Region}``, readable by the Organization.
+
+Lambda reads a function's code only from a bucket in the function's own
+Region, and a StackSet's stack instances run in the Organization's member
+accounts: so each target Region needs a bucket of this name, in the account
+that deploys the StackSet, whose objects the Organization's principals may
+read (``aws:PrincipalOrgID``). Put one in a stack of each target Region.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk import Acknowledgment, Fn, RemovalPolicy, Stack, Validations, aws_iam as iam, aws_s3 as s3
+from constructs import Construct
+
+from cdk_backup_jobs.stack_set_props import bucket_prefix_problems
+from cdk_backup_jobs.validation import JobValidationError, is_unresolved, type_name
+
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+ACCESS_LOGS_REASON = ("holds only the provider's code, which the Organization's accounts read when StackSets "
+                      "create or update the function; pass server_access_logs_bucket to log its access")
+
+
+def asset_bucket_name(asset_bucket_prefix: str, region: str) -> str:
+    """``{asset_bucket_prefix}-{region}`` (an ``Fn::Join`` when the Region is a token)."""
+    if is_unresolved(region):
+        return Fn.join("-", [asset_bucket_prefix, region])
+    return f"{asset_bucket_prefix}-{region}"
+
+
+class BackupJobsAssetBucket(Construct):
+    """The bucket a ``BackupJobsProviderStackSet`` publishes the provider's code to, in its stack's Region.
+
+    Named ``{asset_bucket_prefix}-{Region}``; private (all public access
+    blocked, TLS only, SSE-S3), with one grant: ``s3:GetObject`` on its
+    objects to every principal of the Organization ``organization_id``.
+
+    :param asset_bucket_prefix: the StackSet's ``asset_bucket_prefix``.
+    :param organization_id: the Organization whose accounts read the code (``o-...``).
+    :param removal_policy: what happens to the bucket when it leaves the stack. Default: RETAIN
+        (stack instances still name its objects).
+    :param server_access_logs_bucket: where S3 server access logs go. Default: none (not logged).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, asset_bucket_prefix: str, organization_id: str,
+                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+                 server_access_logs_bucket: s3.IBucket | None = None) -> None:
+        super().__init__(scope, construct_id)
+        region = Stack.of(self).region
+        problems = bucket_prefix_problems(asset_bucket_prefix, [region])
+        problems += _organization_problems(organization_id)
+        if not isinstance(removal_policy, RemovalPolicy):
+            problems.append(f"removal_policy must be a RemovalPolicy, got {type_name(removal_policy)}")
+        if problems:
+            raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsAssetBucket):\n"
+                                     + "\n".join(f"  - {problem}" for problem in problems))
+        self.bucket = s3.Bucket(
+            self, "Bucket",
+            bucket_name=asset_bucket_name(asset_bucket_prefix, region),
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal_policy,
+            server_access_logs_bucket=server_access_logs_bucket,
+        )
+        self.bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="OrganizationReadsProviderCode",
+            actions=["s3:GetObject"],
+            principals=[iam.OrganizationPrincipal(organization_id)],
+            resources=[self.bucket.arn_for_objects("*")],
+        ))
+        if server_access_logs_bucket is None:
+            Validations.of(self.bucket).acknowledge(
+                Acknowledgment(id="AwsSolutions::AwsSolutions-S1", reason=ACCESS_LOGS_REASON))
+
+    @property
+    def bucket_name(self) -> str:
+        """The bucket's name: ``{asset_bucket_prefix}-{Region}``."""
+        return self.bucket.bucket_name
+
+
+def _organization_problems(organization_id: Any) -> list[str]:
+    if not isinstance(organization_id, str):
+        return [f"organization_id must be a string, got {type_name(organization_id)}"]
+    if is_unresolved(organization_id) or ORGANIZATION_ID.match(organization_id):
+        return []
+    return [f"organization_id must be an Organization's ID ({ORGANIZATION_ID.pattern}), got {organization_id!r}"]
