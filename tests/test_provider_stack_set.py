@@ -3,6 +3,7 @@ carries, the code's publication to each Region's bucket, validation, cfn-lint an
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sysconfig
@@ -19,12 +20,15 @@ from cdk_backup_jobs import BackupJobsAssetBucket, BackupJobsProviderStackSet, J
 from cdk_backup_jobs.provider import RUNTIME
 from cdk_backup_jobs import StackSetCallAs, StackSetConcurrencyMode, StackSetRegionConcurrency
 from cdk_backup_jobs.stack_set_template import TEMPLATE_BODY_LIMIT, add_provider_stack
+from test_docs import code_names, doc_table, documented_params
 
 OU = "ou-ab12-cdef5678"
 ROOT = "r-ab12"
 REGIONS = ["us-east-1", "eu-west-1"]
 PREFIX = "acme-backup-jobs"
 ORG = "o-abcdef1234"
+REPO = Path(__file__).resolve().parent.parent
+SECTION = "## Deploying the provider with a StackSet"
 MANAGEMENT = Environment(account="111111111111", region="us-east-1")
 
 
@@ -373,3 +377,34 @@ def test_the_stack_set_the_template_it_carries_and_the_buckets_pass_cfn_lint(tmp
         # (the provider's own, and aws-cdk-lib's BucketDeployment handler).
         assert all(":W3005:" in line for line in result.stdout.splitlines()), result.stdout
 
+
+# --- the docs -----------------------------------------------------------------
+
+def test_the_stack_sets_stack_holds_what_the_docs_say():
+    # docs/organization.md: "With two Regions the StackSet's stack holds 8 resources"
+    resources = Template.from_stack(stack_set(new_stack()).stack_set.stack).to_json()["Resources"]
+    assert len(resources) == 8
+    assert sorted({r["Type"] for r in resources.values()}) == [
+        "AWS::CloudFormation::StackSet", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion", "Custom::CDKBucketDeployment"]
+
+
+def test_every_prop_is_in_the_docstring_and_the_organization_pages_table():
+    props = {name for name, p in inspect.signature(BackupJobsProviderStackSet.__init__).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    _, rows = doc_table("docs/organization.md", "prop", after=SECTION)
+    assert props == documented_params(BackupJobsProviderStackSet)
+    assert [name for row in rows for name in code_names(row[0])] == \
+        [name for name in inspect.signature(BackupJobsProviderStackSet.__init__).parameters if name in props]
+
+
+def test_the_organization_pages_example_synthesizes(tmp_path):
+    page = (REPO / "docs" / "organization.md").read_text()
+    example = page.split(SECTION, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert example.count("App()") == 1
+    exec(compile(example.replace("App()", f"App(outdir={str(tmp_path)!r})"), "organization.md", "exec"), {})
+
+    fleet = json.loads((tmp_path / "BackupJobsFleet.template.json").read_text())
+    [stack_set_resource] = [r for r in fleet["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
+    assert stack_set_resource["Properties"]["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
+    assert (tmp_path / "BackupJobsAssets-eu-west-1.template.json").exists()
