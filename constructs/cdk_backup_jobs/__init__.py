@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle as JobLifecycle
     from cdk_backup_jobs.recovery_point_lifecycle import KeepForever as KeepForever
     from cdk_backup_jobs.provider import BackupJobsProvider as BackupJobsProvider
+    from cdk_backup_jobs.provider_rights import IBackupJobsProvider as IBackupJobsProvider
     from cdk_backup_jobs.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
     from cdk_backup_jobs.provider_asset_bucket import BackupJobsAssetBucket as BackupJobsAssetBucket
     from cdk_backup_jobs.provider_stack_set import BackupJobsProviderStackSet as BackupJobsProviderStackSet
@@ -40,6 +41,7 @@ __all__ = [
     "BackupJobsProviderStack",
     "BackupJobsProviderStackSet",
     "CopyJob",
+    "IBackupJobsProvider",
     "JobLifecycle",
     "JobValidationError",
     "KEEP_FOREVER",
@@ -58,6 +60,7 @@ _EXPORTS = {
     "BackupJobsProviderStack": "cdk_backup_jobs.provider_stack",
     "BackupJobsProviderStackSet": "cdk_backup_jobs.provider_stack_set",
     "CopyJob": "cdk_backup_jobs.copy_job",
+    "IBackupJobsProvider": "cdk_backup_jobs.provider_rights",
     "JobLifecycle": "cdk_backup_jobs.recovery_point_lifecycle",
     "JobValidationError": "cdk_backup_jobs.validation",
     "KEEP_FOREVER": "cdk_backup_jobs.recovery_point_lifecycle",

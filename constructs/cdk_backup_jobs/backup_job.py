@@ -5,17 +5,18 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any, Mapping
 
-from aws_cdk import (Annotations, CfnDeletionPolicy, CfnResource, Duration, Stack, aws_backup as backup,
-                     aws_iam as iam)
+from aws_cdk import Duration, Stack, aws_backup as backup, aws_iam as iam
 from constructs import Construct, IConstruct
 
+from cdk_backup_jobs.final_backup_guards import outlived_by, warn_if_vault_is_destroyed
 from cdk_backup_jobs.job_properties import checked_properties
 from cdk_backup_jobs.job_resource import JobConstruct, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
+from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import JobValidationError
-from cdk_backup_jobs.vaults import vault_arn, vault_name
+from cdk_backup_jobs.vaults import vault_arn, vault_name, vault_name_of_arn
 from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
 from cdk_backup_jobs_runtime.shapes import START_BACKUP_JOB
 
@@ -81,6 +82,10 @@ class BackupJob(JobConstruct):
         stack: the provider reads the job's own stack's template); the job
         resource then depends on it, so CloudFormation deletes (and backs up)
         before removing it. Default: none.
+    :param provider: the provider that serves the job: a shared one
+        (``BackupJobsProvider.from_service_token``, ``from_export_name``) adds
+        nothing of a provider to the stack, and warns of rights it may lack.
+        Default: the stack's own ``BackupJobsProvider``, created by the first job.
     """
 
     def __init__(
@@ -105,30 +110,28 @@ class BackupJob(JobConstruct):
         stop_on_delete: bool = False,
         protects: IConstruct | None = None,
         skip_final_backup: bool = False,
+        provider: IBackupJobsProvider | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         properties = checked_properties(self, BACKUP_JOB_PROPS, locals())
         self.waits = wait_for_completion
         self.backup_vault_name: str = vault_name(backup_vault)
         self.role = role
+        self.provider: IBackupJobsProvider = provider if provider is not None else BackupJobsProvider.of(self)
         on_delete = properties.get("RunOnDelete") is True
 
-        provider = BackupJobsProvider.of(self)
-        vaults = [vault_arn(Stack.of(self), backup_vault)]
-        if logically_air_gapped_backup_vault_arn:
-            vaults.append(logically_air_gapped_backup_vault_arn)
-        provider.allow_backup_job(vaults, role.role_arn)
-        if stop_on_delete:
-            provider.allow_stop()
+        air_gapped = [logically_air_gapped_backup_vault_arn] if logically_air_gapped_backup_vault_arn else []
+        rights = JobRights(role.role_arn, (vault_arn(Stack.of(self), backup_vault), *air_gapped),
+                           (self.backup_vault_name, *map(vault_name_of_arn, air_gapped)),
+                           stops=stop_on_delete, reads_template=on_delete)
         if on_delete:
-            provider.allow_stack_reads()
-            _warn_if_vault_is_destroyed(self, backup_vault)
-        made = job_resources(self, provider, RESOURCE_TYPE, START_BACKUP_JOB, properties)
+            warn_if_vault_is_destroyed(self, backup_vault)
+        made = job_resources(self, self.provider, rights, RESOURCE_TYPE, START_BACKUP_JOB, properties)
         self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
         if protects is not None:
             self.resource.node.add_dependency(protects)
         if on_delete:
-            _outlived_by(self.resource, role, backup_vault)
+            outlived_by(self.resource, role, backup_vault)
 
     @property
     def backup_job_id(self) -> str:
@@ -162,6 +165,7 @@ class BackupJob(JobConstruct):
         complete_window: Duration | None = None,
         backup_options: Mapping[str, str] | None = None,
         index: BackupIndex | str | None = None,
+        provider: IBackupJobsProvider | None = None,
         **other_props: Any,
     ) -> "BackupJob":
         """A backup taken when the stack deletes ``resource``: ``DeletionPolicy: Snapshot`` for any
@@ -193,7 +197,7 @@ class BackupJob(JobConstruct):
                    lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
                    run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup,
                    start_window=start_window, complete_window=complete_window, backup_options=backup_options,
-                   index=index, **other_props)
+                   index=index, provider=provider, **other_props)
 
     def copy_to(
         self,
@@ -209,7 +213,8 @@ class BackupJob(JobConstruct):
         """A CopyJob of this job's recovery point, beside this job in the tree.
 
         This job must wait for completion: only a COMPLETED recovery point can
-        be copied. The role defaults to this job's role.
+        be copied. The role defaults to this job's role; the copy is served by
+        this job's provider.
         """
         from cdk_backup_jobs.copy_job import CopyJob
 
@@ -218,29 +223,6 @@ class BackupJob(JobConstruct):
         return CopyJob(
             scope, construct_id, source=self, destination_backup_vault=destination_backup_vault,
             role=role or self.role, lifecycle=lifecycle, wait_for_completion=wait_for_completion,
-            timeout=timeout, run_on=run_on,
+            timeout=timeout, run_on=run_on, provider=self.provider,
         )
 
-
-def _outlived_by(resource: Construct, *needed: iam.IRole | backup.IBackupVault | str) -> None:
-    """Make ``resource`` depend on each construct of its own stack in ``needed``.
-
-    A final backup runs while CloudFormation deletes the stack: the role AWS
-    Backup assumes (its separate DefaultPolicy included, a child of the role)
-    and the vault must still exist until the backup completed.
-    """
-    stack = Stack.of(resource)
-    for construct in needed:
-        if not isinstance(construct, str) and Stack.of(construct) is stack:
-            resource.node.add_dependency(construct)
-
-
-def _warn_if_vault_is_destroyed(job: Construct, vault: backup.IBackupVault | str) -> None:
-    """A final backup into a vault that the same stack deletes would not outlive the stack."""
-    child = vault.node.default_child if isinstance(vault, Construct) else None
-    if isinstance(child, CfnResource) and child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE:
-        Annotations.of(job).add_warning_v2(
-            "cdk-backup-jobs:final-backup-vault-deleted",
-            "The final backup's vault is deleted with the stack (RemovalPolicy.DESTROY); CloudFormation "
-            "cannot delete a vault that holds recovery points, and the backup would not outlive the stack. "
-            "Keep the vault (RemovalPolicy.RETAIN) or use one outside this stack.")

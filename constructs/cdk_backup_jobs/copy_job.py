@@ -8,6 +8,7 @@ from constructs import Construct
 from cdk_backup_jobs.job_properties import checked_properties
 from cdk_backup_jobs.job_resource import JobConstruct, RecoveryPointSource, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
+from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs_runtime.prop_table import COPY_JOB_PROPS
@@ -41,6 +42,8 @@ class CopyJob(JobConstruct):
     :param run_on: when the copy runs: ``RunOn.create()``,
         ``RunOn.every_deployment()`` or ``RunOn.change_of(value)``; not
         ``RunOn.delete()`` (a final backup is a BackupJob). Default: ``RunOn.create()``.
+    :param provider: the provider that serves the copy, as for ``BackupJob``.
+        Default: the stack's own ``BackupJobsProvider``.
     """
 
     def __init__(
@@ -58,13 +61,14 @@ class CopyJob(JobConstruct):
         wait_for_completion: bool = False,
         timeout: Duration | None = None,
         run_on: RunOn | None = None,
+        provider: IBackupJobsProvider | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         properties = checked_properties(self, COPY_JOB_PROPS, locals())
         self.waits = wait_for_completion
-        provider = BackupJobsProvider.of(self)
-        provider.allow_copy_job(role.role_arn)
-        made = job_resources(self, provider, RESOURCE_TYPE, START_COPY_JOB, properties)
+        self.provider: IBackupJobsProvider = provider if provider is not None else BackupJobsProvider.of(self)
+        made = job_resources(self, self.provider, JobRights(role.role_arn, copies=True), RESOURCE_TYPE,
+                             START_COPY_JOB, properties)
         self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
 
     @property

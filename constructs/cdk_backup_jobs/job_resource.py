@@ -18,6 +18,7 @@ which imports copy_job (``BackupJob.copy_to``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from aws_cdk import (CfnCreationPolicy, CfnResourceSignal, CustomResource, Durat
                      aws_cloudformation as cloudformation)
 from constructs import Construct, Node
 
-from cdk_backup_jobs.provider import BackupJobsProvider
+from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.validation import ADDED_LATER, JobValidationError
 from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES,
                                             WAIT_CONDITION_GRACE_SECONDS)
@@ -145,14 +146,16 @@ class JobResources:
 
 
 def job_resources(
-    scope: Construct, provider: BackupJobsProvider, resource_type: str, api_shape: Member,
+    scope: Construct, provider: IBackupJobsProvider, rights: JobRights, resource_type: str, api_shape: Member,
     properties: Mapping[str, Any]
 ) -> JobResources:
-    """The job's custom resource, created after the provider's policy and deleted before it; a
-    waited job's WaitCondition after it, and its result after that.
+    """The job's custom resource, served by ``provider`` with ``rights`` (and a waited job's or a
+    final backup's watch); a waited job's WaitCondition after it, and its result after that.
 
-    A waited job (or a final backup) also lets the provider watch its job: an
-    EventBridge rule of its own, and signalling its WaitCondition.
+    The resources are created after what the provider returns for them (its
+    policy, the permission a watch invokes it by) and deleted before it: a
+    final backup's Delete is answered by its watch, so EventBridge must still
+    be allowed to invoke the function then.
     """
     properties = dict(properties)
     condition, suffix = None, ""
@@ -162,9 +165,8 @@ def job_resources(
         condition.cfn_options.creation_policy = CfnCreationPolicy(
             resource_signal=CfnResourceSignal(count=1, timeout=signal_timeout(properties)))
         properties["WaitCondition"] = Stack.of(scope).get_logical_id(condition)
-        provider.allow_watching(wait_conditions=True)
-    elif properties.get("RunOnDelete") is True:
-        provider.allow_watching()
+    watched = condition is not None or properties.get("RunOnDelete") is True
+    needed = provider.serve(scope, dataclasses.replace(rights, watched=watched, signals=condition is not None))
     resource = CustomResource(
         scope, RESOURCE_ID,
         service_token=provider.service_token,
@@ -172,14 +174,9 @@ def job_resources(
         properties=properties,
         service_timeout=service_timeout(properties),
     )
-    resource.node.add_dependency(provider.policy)
-    if properties.get("RunOnDelete") is True:
-        # The final backup's Delete is answered by its watch: EventBridge must still be allowed to
-        # invoke the function then, so the permission is deleted after this resource.
-        resource.node.add_dependency(provider.watch_permission)
+    resource.node.add_dependency(*needed)
     if condition is None:
         return JobResources(resource)
-    resource.node.add_dependency(provider.watch_permission)
     condition.node.add_dependency(resource)
     id_attribute = "BackupJobId" if resource_type == "Custom::BackupJob" else "CopyJobId"
     # The result is named after its run too: what uses it (a chained copy, say) then sees a new run
@@ -187,6 +184,5 @@ def job_resources(
     result = CustomResource(scope, f"Result{suffix}", service_token=provider.service_token,
                             resource_type=JOB_RESULT_RESOURCE.name, service_timeout=SERVICE_TIMEOUT,
                             properties={id_attribute: resource.get_att_string(id_attribute)})
-    result.node.add_dependency(condition)
-    result.node.add_dependency(provider.policy)
+    result.node.add_dependency(condition, *needed)
     return JobResources(resource, condition, result)

@@ -1,14 +1,17 @@
-"""The one provider function per stack that every BackupJob and CopyJob shares."""
+"""The one provider function per stack that every BackupJob and CopyJob shares, unless given a shared one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Sequence
 
-from aws_cdk import (Acknowledgment, ArnFormat, Duration, Stack, Validations, aws_iam as iam,
-                     aws_lambda as lambda_, aws_logs as logs)
-from constructs import Construct
+from aws_cdk import ArnFormat, Duration, Stack, aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
+from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.provider_policy import WILDCARD_REASONS as WILDCARD_REASONS
+from cdk_backup_jobs.provider_policy import GrowingPolicy
+from cdk_backup_jobs.provider_rights import JobRights
+from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME, SharedBackupJobsProvider, import_service_token
 from cdk_backup_jobs_runtime.waiter import RULE_PREFIX as WATCH_RULE_PREFIX
 
 PROVIDER_ID = "BackupJobsProvider"
@@ -18,23 +21,6 @@ FUNCTION_TIMEOUT = Duration.minutes(2)
 MEMORY_SIZE_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 MAX_EVENT_AGE = Duration.hours(1)
-
-WILDCARD_REASONS = {
-    "Describe": "DescribeBackupJob and DescribeCopyJob have no resource-level permissions in AWS Backup",
-    "StopBackupJob": "StopBackupJob has no resource-level permissions in AWS Backup",
-    "StartCopyJob": "the recovery points to copy are made by jobs at deploy time, so their IDs are not "
-                    "known at synth; limited to this account and region",
-    "WatchRule": "each waited job's EventBridge rule is named backup-jobs-wait- plus a digest of its stack and "
-                 "logical ID, made at deploy time",
-    "StartBackupJob": "a shared provider serves templates not known at synth; narrow it with vault_names",
-    "PassRole": "a shared provider serves templates not known at synth; narrow it with job_role_arns; "
-                "PassRole is limited to backup.amazonaws.com",
-    "Signal": "a shared provider signals the WaitConditions of the stacks that use it, which are not known at "
-              "synth",
-    "StackReads": "a shared provider's jobs read the status (final backups also the template) of the stack "
-                  "they are in, which is not known at synth",
-}
-"""Why each statement that has a wildcard needs it (cdk-nag AwsSolutions-IAM5 acknowledgements)."""
 
 
 class BackupJobsProvider(Construct):
@@ -51,6 +37,9 @@ class BackupJobsProvider(Construct):
     permission for EventBridge to invoke the function from them, and
     signalling its WaitCondition), and only stacks with
     ``stop_on_delete`` get ``backup:StopBackupJob``.
+
+    Jobs can use a provider deployed elsewhere instead (their ``provider``
+    prop): ``from_service_token`` and ``from_export_name``.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -80,9 +69,7 @@ class BackupJobsProvider(Construct):
             max_event_age=MAX_EVENT_AGE,
         )
         self._stack = stack
-        self._statements: dict[str, iam.PolicyStatement] = {}
-        self._granted: set[tuple[str, str]] = set()
-        self._nag_reasons: dict[str, list[str]] = {}
+        self._grant = GrowingPolicy(self.policy, stack).grant
         self._watch_permission: lambda_.CfnPermission | None = None
 
     @classmethod
@@ -94,10 +81,64 @@ class BackupJobsProvider(Construct):
             return existing
         return cls(stack, PROVIDER_ID)
 
+    @classmethod
+    def from_service_token(cls, scope: Construct, construct_id: str, service_token: str, *,
+                           vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                           allows_any_job: bool = True) -> SharedBackupJobsProvider:
+        """A provider deployed elsewhere (a BackupJobsProviderStack's function), for jobs' ``provider``.
+
+        Their stack then holds their resources only: no function, role or log
+        group. No right can be added to that provider's role: a job that needs
+        one it may lack (a vault outside ``vault_names``, a role outside
+        ``job_role_arns``, or without ``allows_any_job`` a wait, a final backup
+        or ``stop_on_delete``) gets a synth warning instead.
+
+        :param service_token: the function's ARN (a token is fine, e.g. an SSM parameter's value).
+        :param vault_names: the provider stack's ``vault_names``. Default: all vaults.
+        :param job_role_arns: the provider stack's ``job_role_arns``. Default: all roles.
+        :param allows_any_job: whether it was given ``allow_any_job`` (a BackupJobsProviderStack is).
+            Default: True.
+        """
+        return SharedBackupJobsProvider(scope, construct_id, service_token=service_token, vault_names=vault_names,
+                                        job_role_arns=job_role_arns, allows_any_job=allows_any_job)
+
+    @classmethod
+    def from_export_name(cls, scope: Construct, construct_id: str, export_name: str = DEFAULT_EXPORT_NAME, *,
+                         vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                         allows_any_job: bool = True) -> SharedBackupJobsProvider:
+        """The provider a BackupJobsProviderStack exports (``Fn::ImportValue``), for jobs' ``provider``.
+
+        As ``from_service_token``; the import also keeps the provider stack
+        from being deleted while a stack uses it.
+
+        :param export_name: the provider stack's ``export_name``. Default: ``BackupJobsProviderServiceToken``.
+        """
+        return cls.from_service_token(scope, construct_id, import_service_token(export_name),
+                                      vault_names=vault_names, job_role_arns=job_role_arns,
+                                      allows_any_job=allows_any_job)
+
     @property
     def service_token(self) -> str:
         """The function's ARN: the ServiceToken of every job resource."""
         return self.function.function_arn
+
+    def serve(self, job: Construct, rights: JobRights) -> Sequence[IConstruct]:
+        """Grow the policy by what ``job`` needs; its resources must come after (and go before) the
+        policy, and a watched job's after the permission that lets its watch invoke the function."""
+        for vault_arn in rights.backup_vault_arns:
+            self._grant("StartBackupJob", ["backup:StartBackupJob"], vault_arn)
+        if rights.copies:
+            self._allow_copies()
+        self.allow_pass_role(rights.role_arn)
+        self._allow_job_reads()
+        if rights.stops:
+            self.allow_stop()
+        if rights.reads_template:
+            self.allow_stack_reads()
+        if not rights.watched:
+            return [self.policy]
+        self.allow_watching(wait_conditions=rights.signals)
+        return [self.policy, self.watch_permission]
 
     def allow_backup_job(self, vault_arns: list[str], role_arn: str) -> None:
         """Let the function start backup jobs into these vaults with this role."""
@@ -184,53 +225,3 @@ class BackupJobsProvider(Construct):
         # An Update that would start a job first asks whether the stack is
         # rolling back, where it starts none.
         self._grant("StackStatus", ["cloudformation:DescribeStacks"], self._stack.stack_id)
-
-    def _grant(self, name: str, actions: list[str], resource: str,
-               conditions: dict[str, Any] | None = None) -> None:
-        """Add ``resource`` to the statement ``name``, creating it on first use.
-
-        A statement joins the policy with its first resource, so an action no
-        job needs is never granted, and a vault or role used by many jobs is
-        listed once.
-        """
-        if (name, resource) in self._granted:
-            return
-        statement = self._statements.get(name)
-        if statement is None:
-            statement = iam.PolicyStatement(actions=actions, conditions=conditions)
-            self._statements[name] = statement
-            self.policy.add_statements(statement)
-        statement.add_resources(resource)
-        self._granted.add((name, resource))
-        rendered = _nag_text(self._stack.resolve(resource))
-        if "*" in rendered:
-            self._acknowledge_wildcard(f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]",
-                                       WILDCARD_REASONS[name])
-
-    def _acknowledge_wildcard(self, finding_id: str, reason: str) -> None:
-        """Acknowledge a wildcard finding with every reason given for it so far.
-
-        One finding can stand for several statements (``Resource::*`` is both
-        the Describe calls and StopBackupJob), and aws-cdk-lib keeps only the
-        last acknowledgement of an ID on a construct, so each new reason
-        acknowledges the ID again with all of them.
-        """
-        reasons = self._nag_reasons.setdefault(finding_id, [])
-        if reason in reasons:
-            return
-        reasons.append(reason)
-        Validations.of(self.policy).acknowledge(Acknowledgment(id=finding_id, reason="; ".join(reasons)))
-
-
-def _nag_text(value: Any) -> str:
-    """A resolved ARN as cdk-nag prints it in a finding (pseudo parameters as <AWS::Region>)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_nag_text(part) for part in parts)
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    return str(value)

@@ -8,14 +8,14 @@ from aws_cdk import ArnFormat, CfnOutput, Stack
 from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
-
-DEFAULT_EXPORT_NAME = "BackupJobsProviderServiceToken"
+from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME as DEFAULT_EXPORT_NAME
 
 
 class BackupJobsProviderStack(Stack):
     """Deploys the provider function once per account and region and exports its ARN.
 
-    Templates then use ``ServiceToken: !ImportValue BackupJobsProviderServiceToken``.
+    Templates then use ``ServiceToken: !ImportValue BackupJobsProviderServiceToken``, and CDK
+    stacks ``BackupJobsProvider.from_export_name`` (their jobs' ``provider``).
     Its jobs are not known at synth, so its rights are by pattern: every vault
     and every role of the account unless narrowed here (PassRole is always
     limited to ``backup.amazonaws.com``), the watch rules of waited jobs, the

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-from aws_cdk import ArnFormat, Stack, aws_backup as backup
+from aws_cdk import ArnFormat, Stack, Token, aws_backup as backup
 
 
 def is_vault(value: Any) -> TypeGuard[backup.IBackupVault]:
@@ -43,3 +43,11 @@ def destination_vault_arn(vault: backup.IBackupVault | str | Any) -> Any:
     """The ARN of a copy destination (a string is taken to be the ARN: any account or region);
     anything else is passed through, like ``vault_name``."""
     return vault.backup_vault_arn if is_vault(vault) else vault
+
+
+def vault_name_of_arn(value: Any) -> Any:
+    """The name a vault ARN ends with (``…:backup-vault:NAME``); a name, a token or anything else is
+    passed through."""
+    if isinstance(value, str) and ":backup-vault:" in value and not Token.is_unresolved(value):
+        return value.rsplit(":backup-vault:", 1)[1]
+    return value

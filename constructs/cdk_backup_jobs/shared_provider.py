@@ -1,0 +1,134 @@
+"""A provider deployed elsewhere (a BackupJobsProviderStack), used by the jobs of this stack.
+
+Nothing of the provider is added to the stack: its jobs' resources take the
+shared function's ARN as their ServiceToken. Rights cannot be added to a role
+of another stack, so instead of growing a policy, the shared provider checks
+each job's needs against what it was told the provider was given (the
+provider stack's ``vault_names`` and ``job_role_arns``, and whether it has
+``allow_any_job``), and warns at synth of each need it cannot confirm.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Sequence
+
+from aws_cdk import Annotations, Fn, Token
+from constructs import Construct, IConstruct
+
+from cdk_backup_jobs.provider_rights import JobRights
+from cdk_backup_jobs.validation import JobValidationError, type_name
+
+DEFAULT_EXPORT_NAME = "BackupJobsProviderServiceToken"
+"""The export that holds a BackupJobsProviderStack's ServiceToken, unless it was given another name."""
+WARNING_PREFIX = "cdk-backup-jobs:shared-provider-"
+"""The IDs of the warnings a job on a shared provider may get: this, then what the provider may lack."""
+SERVICES = ("lambda", "sns")
+"""What a custom resource's ServiceToken can be: a Lambda function's or an SNS topic's ARN."""
+
+
+class SharedBackupJobsProvider(Construct):
+    """A provider deployed elsewhere; jobs given it as ``provider`` add nothing of a provider to their stack.
+
+    Use ``BackupJobsProvider.from_service_token`` or ``BackupJobsProvider.from_export_name``.
+
+    :param service_token: the provider function's ARN (a BackupJobsProviderStack's ServiceToken).
+    :param vault_names: the vaults the provider may back up into, as given to its
+        BackupJobsProviderStack (names, or patterns with ``*``). Default: all.
+    :param job_role_arns: the roles the provider may pass, as given to its stack
+        (ARNs, or patterns with ``*``). Default: all.
+    :param allows_any_job: whether the provider was given ``allow_any_job``, as every
+        BackupJobsProviderStack is: watching waited jobs and final backups, signalling
+        WaitConditions and reading any stack, and ``backup:StopBackupJob``. False: a job that
+        needs one of these is warned. Default: True.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, service_token: str,
+                 vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                 allows_any_job: bool = True) -> None:
+        super().__init__(scope, construct_id)
+        problems = [*_token_problems(service_token), *_list_problems("vault_names", vault_names),
+                    *_list_problems("job_role_arns", job_role_arns)]
+        if not isinstance(allows_any_job, bool):
+            problems.append(f"allows_any_job must be True or False, got {type_name(allows_any_job)}")
+        if problems:
+            raise JobValidationError(f"Invalid props for {self.node.path} (shared provider):\n"
+                                     + "\n".join(f"  - {problem}" for problem in problems))
+        self._service_token = service_token
+        self.vault_names = tuple(vault_names) if vault_names is not None else None
+        self.job_role_arns = tuple(job_role_arns) if job_role_arns is not None else None
+        self.allows_any_job = allows_any_job
+
+    @property
+    def service_token(self) -> str:
+        """The shared function's ARN: the ServiceToken of every job resource it serves."""
+        return self._service_token
+
+    def serve(self, job: Construct, rights: JobRights) -> Sequence[IConstruct]:
+        """Grant nothing (the provider's role is another stack's); warn ``job`` of each right it
+        needs that the provider may lack. Nothing of this stack must outlive the job's resources."""
+        for need, message in self.unconfirmed(rights):
+            Annotations.of(job).add_warning_v2(WARNING_PREFIX + need, message)
+        return []
+
+    def unconfirmed(self, rights: JobRights) -> list[tuple[str, str]]:
+        """(need, message) for each right the job needs that this provider may lack."""
+        found = []
+        for name in rights.backup_vault_names:
+            found += _outside("vault", name, self.vault_names, "vault_names")
+        found += _outside("role", rights.role_arn, self.job_role_arns, "job_role_arns")
+        if self.allows_any_job:
+            return found
+        reads = "DescribeStacks" + (" and GetTemplate" if rights.reads_template or rights.signals else "")
+        found.append(("stack-reads", f"The shared provider needs cloudformation:{reads} on this job's stack "
+                                     "(allow_any_job gives them on every stack)."))
+        if rights.watched:
+            found.append(("watch", "This job is watched (it waits, or is a final backup): the shared provider "
+                                   "needs allow_watching(wait_conditions=True, any_stack=True): its backup-jobs-wait-* "
+                                   "EventBridge rules, their permission to invoke it, and SignalResource on this "
+                                   "job's stack (allow_any_job gives them)."))
+        if rights.stops:
+            found.append(("stop", "This job stops on delete: the shared provider needs backup:StopBackupJob "
+                                  "(allow_stop or allow_any_job)."))
+        return found
+
+
+def import_service_token(export_name: str) -> str:
+    """The ServiceToken a BackupJobsProviderStack exports under ``export_name`` (``Fn::ImportValue``)."""
+    if not isinstance(export_name, str) or not export_name:
+        raise JobValidationError(f"export_name must be a non-empty string, got {type_name(export_name)}")
+    return Fn.import_value(export_name)
+
+
+def _outside(what: str, value: Any, allowed: Sequence[str] | None, prop: str) -> list[tuple[str, str]]:
+    """The warning for ``value`` (a vault name, a role ARN) unless ``allowed`` (patterns) covers it."""
+    if allowed is None:
+        return []
+    listed = ", ".join(allowed) or "(none)"
+    if Token.is_unresolved(value):
+        return [(what, f"The shared provider was narrowed to the {what}s {listed} ({prop}); this job's {what} is "
+                       "known only at deploy, so it cannot be checked: make sure it is one of them.")]
+    if any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
+        return []
+    return [(what, f"The shared provider may use only the {what}s {listed} ({prop}); this job's {what} "
+                   f"{value} is not one of them: add it to the provider stack's {prop}.")]
+
+
+def _token_problems(service_token: Any) -> list[str]:
+    if not isinstance(service_token, str) or not service_token:
+        return [f"service_token must be a function's ARN, got {type_name(service_token)}"]
+    if Token.is_unresolved(service_token):
+        return []
+    parts = service_token.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] not in SERVICES:
+        return [f"service_token must be the ARN of a Lambda function (or an SNS topic), got {service_token!r}"]
+    return []
+
+
+def _list_problems(prop: str, values: Any) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        return [f"{prop} must be a list of strings, got {type_name(values)}"]
+    wrong = sorted({type_name(value) for value in values if not isinstance(value, str)})
+    return [f"{prop} must be a list of strings, got a list holding {', '.join(wrong)}"] if wrong else []
