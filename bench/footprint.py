@@ -31,15 +31,24 @@ class Footprint:
     synth_seconds: float
 
 
+def job_role(stack: Stack) -> iam.IRole:
+    """The role the jobs pass to AWS Backup, made in the stack."""
+    return iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+
+
 def ours(stack: Stack, jobs: int) -> None:
-    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    role = job_role(stack)
     for index in range(jobs):
         BackupJob(stack, f"Job{index}", backup_vault="primary-vault", role=role,
                   resource_arn=TABLE.format(index=index))
 
 
 def aws_custom_resource(stack: Stack, jobs: int) -> None:
-    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    aws_custom_resource_jobs(stack, jobs, job_role(stack))
+
+
+def aws_custom_resource_jobs(stack: Stack, jobs: int, role: iam.IRole) -> None:
+    """``jobs`` StartBackupJob calls as AwsCustomResources, as a user would configure them, with ``role``."""
     vault = stack.format_arn(service="backup", resource="backup-vault", resource_name="primary-vault",
                              arn_format=ArnFormat.COLON_RESOURCE_NAME)
     for index in range(jobs):

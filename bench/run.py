@@ -20,6 +20,7 @@ import footprint  # noqa: E402
 import handler  # noqa: E402
 import head_to_head  # noqa: E402
 import long_waits  # noqa: E402
+import shared_provider  # noqa: E402
 
 from cdk_backup_jobs.provider import MEMORY_SIZE_MB  # noqa: E402
 
@@ -243,7 +244,8 @@ def long_wait_lines(waits: list[long_waits.WaitFootprint], waited: long_waits.Wa
 
 def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, repeats: int,
            runs: list[head_to_head.HandlerRun], colds: int, events: int,
-           waits: list[long_waits.WaitFootprint], waited: long_waits.WaitInvocations) -> str:
+           waits: list[long_waits.WaitFootprint], waited: long_waits.WaitInvocations,
+           one_job_stacks: list[shared_provider.OneJobStack]) -> str:
     ours, theirs = "cdk-backup-jobs", "AwsCustomResource"
     lines = [
         "# Performance: cdk-backup-jobs versus AwsCustomResource",
@@ -290,6 +292,7 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         "",
         *head_to_head_lines(runs, colds, events),
         *long_wait_lines(waits, waited),
+        *shared_provider.section_lines(one_job_stacks),
         "## Handler (local emulator, real crhelper and botocore)",
         "",
         "| figure | value | note |",
@@ -338,7 +341,7 @@ def main() -> None:
         waited = long_waits.invocations(args.wait_hours, workdir)
     write_plot(rows, out / "performance.png")
     (out / "performance.md").write_text(report(rows, figures, args.repeats, runs, args.colds, args.events,
-                                               waits, waited))
+                                               waits, waited, shared_provider.measure()))
     print((out / "performance.md").read_text())
 
 

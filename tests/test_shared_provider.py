@@ -246,6 +246,33 @@ def test_a_stack_on_a_shared_provider_passes_cdk_nag_and_cfn_lint(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# --- the figures in docs/performance.md --------------------------------------------
+
+def test_the_performance_pages_shared_provider_section_is_what_the_bench_measures_now():
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "shared_provider.py"
+    spec = importlib.util.spec_from_file_location("bench_shared_provider", script)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    path = list(sys.path)
+    try:
+        spec.loader.exec_module(bench)  # puts bench/ on sys.path, for its footprint module
+    finally:
+        del sys.modules[spec.name]
+        sys.path[:] = path
+    rows = bench.measure()
+    page = (Path(__file__).resolve().parent.parent / "docs" / "performance.md").read_text()
+    section = "\n".join(bench.section_lines(rows))
+
+    by = {row.stack.split(" (")[0]: row for row in rows}
+    assert by["cdk-backup-jobs on a shared provider"].resources == 1
+    assert by["cdk-backup-jobs on a shared provider"].resources < by["AwsCustomResource"].resources
+    assert section in page, "docs/performance.md is stale: run `python bench/shared_provider.py --write`"
+    assert "MET" in section.rsplit("Target:", 1)[1]
+
+
 # --- deployed: the exported provider serves another stack's jobs ----------------------
 
 @pytest.mark.slow
