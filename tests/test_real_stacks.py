@@ -3,6 +3,7 @@ and delete in the simulator, with waited jobs and final backups, every job count
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -123,6 +124,9 @@ def test_real_stack_deploys_updates_and_deletes_with_its_jobs(name: str, tmp_pat
     resource_arns = {job.resource_arn for job in jobs}
     assert len(resource_arns) == protected and all(arn.startswith("arn:aws:") for arn in resource_arns)
     assert len(types) >= 4  # the real constructs' resources, not only ours
+    if name == "Instance":  # the image an SSM parameter names, as CloudFormation resolves it
+        [image] = [n for n, p in first["Parameters"].items() if p["Type"].endswith("<AWS::EC2::Image::Id>")]
+        assert re.fullmatch(r"ami-[0-9a-f]{17}", stack.parameters[image])
     if name == "Databases":
         assert created.outputs["AuroraEndpoint"].endswith(":5432")
         assert created.outputs["AuroraSecret"].startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:")

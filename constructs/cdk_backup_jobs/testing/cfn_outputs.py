@@ -7,6 +7,7 @@ an output's Export name becomes an export other stacks can import.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -30,12 +31,21 @@ class StackOperation:
 
 
 def fill_parameters(template: Mapping[str, Any], parameters: dict[str, Any]) -> None:
-    """Give every parameter without a value its Default."""
+    """Give every parameter without a value its Default; a Systems Manager parameter's value stands in
+    for the parameter it names (an AMI ID for the CDK's ``MachineImage.latest_amazon_linux2023()``)."""
     for name, spec in template.get("Parameters", {}).items():
         if name not in parameters:
             if "Default" not in spec:
                 raise TemplateError(f"Parameter {name} needs a value")
-            parameters[name] = spec["Default"]
+            parameters[name] = _ssm_value(str(spec.get("Type", "")), spec["Default"])
+
+
+def _ssm_value(parameter_type: str, default: Any) -> Any:
+    """CloudFormation reads an ``AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>`` parameter's value from
+    Parameter Store; offline, an image ID made from its name (other SSM types keep the name given)."""
+    if parameter_type == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>":
+        return f"ami-{hashlib.sha256(str(default).encode()).hexdigest()[:17]}"
+    return default
 
 
 def resolve_outputs(template: Mapping[str, Any], resolver: Resolver,

@@ -14,6 +14,7 @@ module imports it on first use.
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -69,15 +70,13 @@ def check_resource_types(template: Mapping[str, Any]) -> None:
 
 def known_type_count() -> int:
     """How many resource types the schemas describe (in the simulated Region)."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-    return len(PROVIDER_SCHEMA_MANAGER.get_resource_types(_cfn_lint_region()))
+    return len(_schema_manager().get_resource_types(_cfn_lint_region()))
 
 
 @functools.lru_cache(maxsize=None)
 def _schema_of(resource_type: str) -> ResourceSchema:
     raw = _raw_schema(resource_type)
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-    names = list(PROVIDER_SCHEMA_MANAGER.get_resource_schema(_cfn_lint_region(), resource_type).get_atts)
+    names = list(_schema_manager().get_resource_schema(_cfn_lint_region(), resource_type).get_atts)
     read_only = {_name_of(pointer) for pointer in raw.get("readOnlyProperties", [])}
     attributes = {name: _shape_in(raw, name, name in read_only) for name in names if "*" not in name}
     identifier = tuple(_name_of(pointer) for pointer in raw.get("primaryIdentifier", []))
@@ -88,9 +87,8 @@ def _schema_of(resource_type: str) -> ResourceSchema:
 def _raw_schema(resource_type: str) -> dict[str, Any]:
     if resource_type.startswith("Custom::") or "::" not in resource_type:
         raise TemplateError(f"{resource_type} is a custom resource type, not a registry type")
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
     try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(_cfn_lint_region(), resource_type)
+        schema = _schema_manager().get_resource_schema(_cfn_lint_region(), resource_type)
     except Exception as error:  # cfn-lint's ResourceNotFoundError, whose module is private
         raise TemplateError(
             f"Unrecognized resource type {resource_type}: CloudFormation's registry schemas "
@@ -105,6 +103,11 @@ def _is_registry_type(resource_type: str) -> bool:
     except TemplateError:
         return False
     return True
+
+
+def _schema_manager() -> Any:
+    """cfn-lint's schema manager, imported on first use (cfn-lint ships no type hints)."""
+    return importlib.import_module("cfnlint.schema").PROVIDER_SCHEMA_MANAGER
 
 
 def _cfn_lint_region() -> str:
