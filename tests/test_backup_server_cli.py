@@ -19,7 +19,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cdk_backup_jobs.testing.backup_server import EXIT_CANNOT_LISTEN, EXIT_STOPPED
+from cdk_backup_jobs.testing import BackupEmulator
+from cdk_backup_jobs.testing.backup_http import BackupHttpServer, routes
+from cdk_backup_jobs.testing.backup_server import EXIT_CANNOT_LISTEN, EXIT_STOPPED, Stopped
 
 COMMAND = [sys.executable, "-W", "always", "-m", "cdk_backup_jobs.testing.backup_server"]
 WAIT = 30  # seconds: an upper bound for start and stop on a loaded machine, not a sleep
@@ -79,6 +81,24 @@ def test_a_stop_signal_ends_it_quietly_with_status_0(started, signum):
     assert status == EXIT_STOPPED == 0
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Stopped])
+def test_a_stop_landing_while_a_request_starts_ends_serving_not_just_that_request(monkeypatch, stop):
+    # A signal's exception is raised wherever the main thread is; while it starts a request's
+    # thread that is inside socketserver's "except Exception", which logs an Exception and serves on.
+    server = BackupHttpServer(("127.0.0.1", 0), BackupEmulator(), routes())
+
+    def stopped_there(request: Any, address: Any) -> None:
+        raise stop
+
+    monkeypatch.setattr(server, "process_request", stopped_there)
+    try:
+        with socket.create_connection(server.server_address):
+            with pytest.raises(stop):
+                server.handle_request()
+    finally:
+        server.server_close()
 
 
 def test_a_port_in_use_is_one_line_on_stderr_and_status_1():

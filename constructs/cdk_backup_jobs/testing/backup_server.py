@@ -29,18 +29,23 @@ from cdk_backup_jobs.testing.backup_emulator import BackupEmulator
 from cdk_backup_jobs.testing.backup_http import BackupHttpServer, RunningBackupServer, backup_server, routes
 from cdk_backup_jobs.testing.backup_jobs import JobTiming
 
-__all__ = ["EXIT_CANNOT_LISTEN", "EXIT_STOPPED", "RunningBackupServer", "backup_server", "main"]
+__all__ = ["EXIT_CANNOT_LISTEN", "EXIT_STOPPED", "RunningBackupServer", "Stopped", "backup_server", "main"]
 
 EXIT_STOPPED = 0
 EXIT_CANNOT_LISTEN = 1
 
 
-class _Stop(Exception):
-    """SIGTERM, turned into an exception that ends serve_forever like Ctrl-C's KeyboardInterrupt."""
+class Stopped(BaseException):
+    """SIGTERM, raised in the main thread to end serve_forever as Ctrl-C's KeyboardInterrupt does.
+
+    A BaseException, as KeyboardInterrupt is: the signal can land while the
+    main thread is starting a request's thread, inside socketserver's
+    ``except Exception`` (which would log it and serve on).
+    """
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
+    raise Stopped
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"AWS Backup emulator on http://{args.host}:{server.server_address[1]}", flush=True)
         server.serve_forever()
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, Stopped):
         pass
     finally:
         server.server_close()
