@@ -16,6 +16,10 @@
 - WaitConditionHandle and WaitCondition resources, signalled through the
   handle's presigned URL or (with a CreationPolicy) SignalResource
   (``WaitConditionResult``); the Backup emulator's job state change events.
+- ``StackSetSimulator``: StackSets across a ``SimulatedOrganization``, each
+  stack instance in a process of its own as its account and Region, with
+  ``OperationPreferences`` and auto-deployment; ``PeakMemory``: what the
+  whole process tree held at most.
 
 Importing this package does not import aws-cdk-lib.
 """
@@ -31,13 +35,21 @@ from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord, 
 from cdk_backup_jobs.testing.eventbridge import Delivery, EventBus, EventsApiError
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
+from cdk_backup_jobs.testing.process_tree import PeakMemory
 from cdk_backup_jobs.testing.response_server import response_server
+from cdk_backup_jobs.testing.simulated_organization import SimulatedAccount, SimulatedOrganization
+from cdk_backup_jobs.testing.stack_instances import StackInstance, StackSetOperation
+from cdk_backup_jobs.testing.stackset_preferences import OperationPreferences
+from cdk_backup_jobs.testing.stackset_simulator import AutoDeployment, StackSet, StackSetSimulator
 from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, CloudFormationError, ValidationError
 from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
 
 
-__all__ = ["AlreadyExistsException", "BackupEmulator", "CloudFormationError", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault",
-           "Invocation", "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock",
-           "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "StackNotInAssembly", "StackOperation",
-           "TemplateError", "ValidationError", "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
-           "read_assembly_template", "response_server"]
+__all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CloudFormationError",
+           "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault", "Invocation",
+           "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock", "OperationPreferences",
+           "PeakMemory", "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "SimulatedAccount",
+           "SimulatedOrganization", "StackInstance", "StackNotInAssembly", "StackOperation", "StackSet",
+           "StackSetOperation", "StackSetSimulator", "TemplateError", "ValidationError", "VirtualTimeLoop",
+           "WaitConditionResult", "backup_server", "events_server", "load_template", "read_assembly_template",
+           "response_server"]
