@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from cdk_backup_jobs.testing.backup_server import RunningBackupServer, backup_server
+from cdk_backup_jobs.testing.backup_http import RunningBackupServer, backup_server
 from cdk_backup_jobs.testing.cfn_simulator import CloudFormationSimulator
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
