@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import pytest
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, load_template, response_server
-from cdk_backup_jobs.testing.cfn_template import Resolver
+from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
-from cdk_backup_jobs.testing.cfn_template import Resolver, TemplateError
+from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
+from cdk_backup_jobs.testing.cfn_template import TemplateError
 from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
 
 

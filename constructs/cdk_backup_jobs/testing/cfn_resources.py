@@ -15,8 +15,9 @@ from cdk_backup_jobs.testing import cfn_requests, wait_conditions
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.fake_resources import fake_resource
 from cdk_backup_jobs.testing.cfn_stack import Provisioned, SimulatedStack
-from cdk_backup_jobs.testing.cfn_template import (Resolver, TemplateError, active_resources, cfn_strings,
-                                                  creation_levels, dependencies, is_custom_resource)
+from cdk_backup_jobs.testing.cfn_intrinsics import Resolver, active_resources
+from cdk_backup_jobs.testing.cfn_template import (TemplateError, cfn_strings, creation_levels, dependencies,
+                                                  is_custom_resource)
 from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE, WaitConditionResult
 
 __all__ = ["Provisioned", "StackResources"]

@@ -17,7 +17,8 @@ import re
 from typing import Any, Mapping
 
 from cdk_backup_jobs.testing.attribute_values import AttributeValues, Identity
-from cdk_backup_jobs.testing.cfn_template import PARTITION, TypedAttributes
+from cdk_backup_jobs.testing.cfn_intrinsics import TypedAttributes
+from cdk_backup_jobs.testing.cfn_template import PARTITION
 from cdk_backup_jobs.testing.resource_schemas import ResourceSchema, schema_of
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
