@@ -197,6 +197,30 @@ def test_the_code_is_copied_into_each_regions_bucket_before_the_stack_set_and_ke
     assert set(deployments) <= set(stack_set_resource["DependsOn"])
 
 
+def test_without_copy_code_the_stack_holds_the_stack_set_alone():
+    stack = new_stack()
+    stack_set(stack, copy_code=False)
+    [resource] = Template.from_stack(stack).to_json()["Resources"].values()
+    assert resource["Type"] == "AWS::CloudFormation::StackSet" and "DependsOn" not in resource
+
+
+def test_an_asset_bucket_with_copy_code_holds_the_zip_the_template_names():
+    construct = stack_set(new_stack(), copy_code=False)
+    stack = bucket_stack("eu-south-2")
+    BackupJobsAssetBucket(stack, "Bucket", asset_bucket_prefix=PREFIX, organization_id=ORG, copy_code=True)
+
+    [deployment] = Template.from_stack(stack).find_resources("Custom::CDKBucketDeployment").values()
+    assert deployment["Properties"]["SourceObjectKeys"] == [construct.asset_object_key]
+    assert deployment["Properties"]["DestinationBucketName"]["Ref"].startswith("Bucket")
+    assert (deployment["Properties"]["Extract"], deployment["Properties"]["Prune"]) == (False, False)
+
+
+def test_an_asset_bucket_copies_no_code_unless_told():
+    stack = bucket_stack()
+    BackupJobsAssetBucket(stack, "Bucket", asset_bucket_prefix=PREFIX, organization_id=ORG)
+    Template.from_stack(stack).resource_count_is("Custom::CDKBucketDeployment", 0)
+
+
 # --- validation ---------------------------------------------------------------
 
 @pytest.mark.parametrize("props, message", [
@@ -225,6 +249,7 @@ def test_the_code_is_copied_into_each_regions_bucket_before_the_stack_set_and_ke
     ({"concurrency_mode": "LOOSE"}, r"concurrency_mode must be one of .*, got 'LOOSE'"),
     ({"call_as": "ADMIN"}, r"call_as must be one of SELF, DELEGATED_ADMIN, got 'ADMIN'"),
     ({"auto_deployment": "yes"}, r"auto_deployment must be True or False, got str"),
+    ({"copy_code": 1}, r"copy_code must be True or False, got int"),
     ({"auto_deployment": False, "retain_stacks_on_account_removal": True},
      r"retain_stacks_on_account_removal applies only with auto_deployment"),
 ])
@@ -296,6 +321,7 @@ def test_an_environment_agnostic_asset_bucket_joins_the_prefix_and_the_region():
     ({"asset_bucket_prefix": "-acme"}, r"asset_bucket_prefix must start an S3 bucket name .*, got '-acme'"),
     ({"asset_bucket_prefix": "xn--acme"}, r"asset_bucket_prefix must start an S3 bucket name .*, got 'xn--acme'"),
     ({"removal_policy": "destroy"}, r"removal_policy must be a RemovalPolicy, got str"),
+    ({"copy_code": "yes"}, r"copy_code must be True or False, got str"),
 ])
 def test_a_bad_asset_bucket_prop_is_refused_naming_the_prop_and_the_value(props, message):
     with pytest.raises(JobValidationError, match=rf"(?s)Invalid props for .*/Bucket \(BackupJobsAssetBucket\):"
@@ -306,18 +332,21 @@ def test_a_bad_asset_bucket_prop_is_refused_naming_the_prop_and_the_value(props,
 
 # --- cdk-nag and cfn-lint -----------------------------------------------------
 
-def fleet_app(outdir: Path, *, own_deployment: bool = False) -> App:
-    """Each Region's asset bucket in a stack of its own, and the StackSet's stack, under cdk-nag."""
+def fleet_app(outdir: Path, *, own_deployment: bool = False, copy_in_region: bool = False) -> App:
+    """Each Region's asset bucket in a stack of its own, and the StackSet's stack, under cdk-nag; the code
+    copied from the StackSet's stack, or (``copy_in_region``) by each bucket in its own Region."""
     app = App(outdir=str(outdir))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     buckets = [Stack(app, f"Assets-{region}", env=Environment(account=MANAGEMENT.account, region=region))
                for region in REGIONS]
     for stack in buckets:
-        BackupJobsAssetBucket(stack, "AssetBucket", asset_bucket_prefix=PREFIX, organization_id=ORG)
+        BackupJobsAssetBucket(stack, "AssetBucket", asset_bucket_prefix=PREFIX, organization_id=ORG,
+                              copy_code=copy_in_region)
     fleet = Stack(app, "Fleet", env=MANAGEMENT)
     for stack in buckets:
-        fleet.add_dependency(stack)
-    stack_set(fleet, vault_names=["prod-*"], job_role_arns=["arn:aws:iam::*:role/backup-jobs-*"])
+        fleet.add_stack_dependency(stack)
+    stack_set(fleet, vault_names=["prod-*"], job_role_arns=["arn:aws:iam::*:role/backup-jobs-*"],
+              copy_code=not copy_in_region)
     if own_deployment:  # the user's own BucketDeployment shares the handler
         s3_deployment.BucketDeployment(fleet, "Site", sources=[s3_deployment.Source.data("index.html", "hi")],
                                        destination_bucket=s3.Bucket.from_bucket_name(fleet, "SiteBucket", "my-site"))
@@ -325,14 +354,16 @@ def fleet_app(outdir: Path, *, own_deployment: bool = False) -> App:
 
 
 @pytest.mark.slow
-def test_the_stacks_pass_cdk_nag_and_each_acknowledgement_gives_its_reason(tmp_path):
-    fleet_app(tmp_path).synth()  # raises ValidationFailed on any unacknowledged finding
+@pytest.mark.parametrize("copy_in_region", [False, True], ids=["copied-from-the-stack-set", "copied-in-region"])
+def test_the_stacks_pass_cdk_nag_and_each_acknowledgement_gives_its_reason(tmp_path, copy_in_region):
+    fleet_app(tmp_path, copy_in_region=copy_in_region).synth()  # raises ValidationFailed on any unacknowledged finding
 
     report = json.loads((tmp_path / "validation-report.json").read_text())
     suppressed = {violation["ruleName"]: violation["reason"] for plugin in report["pluginReports"]
                   for violation in plugin["suppressedViolations"]}
-    assert {"AwsSolutions-L1", "AwsSolutions-S1",
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{PREFIX}-eu-west-1/*]"} <= set(suppressed)
+    destination = "<AssetBucket" if copy_in_region else f"arn:<AWS::Partition>:s3:::{PREFIX}-eu-west-1/*"
+    assert {"AwsSolutions-L1", "AwsSolutions-S1"} <= set(suppressed)
+    assert [rule for rule in suppressed if rule.startswith(f"AwsSolutions-IAM5[Resource::{destination}")]
     assert all("BucketDeployment" in reason for rule, reason in suppressed.items() if rule != "AwsSolutions-S1")
     assert "server_access_logs_bucket" in suppressed["AwsSolutions-S1"]
 
@@ -361,6 +392,10 @@ def cfn_lint(template: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_the_stack_set_the_template_it_carries_and_the_buckets_pass_cfn_lint(tmp_path):
+    fleet_app(tmp_path / "in-region", copy_in_region=True).synth()
+    result = cfn_lint(tmp_path / "in-region" / "Assets-eu-west-1.template.json")
+    assert result.returncode & ~(4 | 8) == 0, result.stdout + result.stderr
+    assert all(":W3005:" in line for line in result.stdout.splitlines()), result.stdout
     assembly = fleet_app(tmp_path / "cdk.out").synth()
     fleet = assembly.get_stack_by_name("Fleet").template
     [stack_set_resource] = [r for r in fleet["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
@@ -389,13 +424,13 @@ def test_the_stack_sets_stack_holds_what_the_docs_say():
         "AWS::Lambda::LayerVersion", "Custom::CDKBucketDeployment"]
 
 
-def test_every_prop_is_in_the_docstring_and_the_organization_pages_table():
-    props = {name for name, p in inspect.signature(BackupJobsProviderStackSet.__init__).parameters.items()
-             if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    _, rows = doc_table("docs/organization.md", "prop", after=SECTION)
-    assert props == documented_params(BackupJobsProviderStackSet)
-    assert [name for row in rows for name in code_names(row[0])] == \
-        [name for name in inspect.signature(BackupJobsProviderStackSet.__init__).parameters if name in props]
+@pytest.mark.parametrize("construct", [BackupJobsProviderStackSet, BackupJobsAssetBucket])
+def test_every_prop_is_in_the_docstring_and_the_organization_pages_table(construct):
+    props = [name for name, p in inspect.signature(construct.__init__).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    _, rows = doc_table("docs/organization.md", "prop", after=f"### `{construct.__name__}` props")
+    assert set(props) == documented_params(construct)
+    assert [name for row in rows for name in code_names(row[0])] == props
 
 
 def test_the_organization_pages_example_synthesizes(tmp_path):

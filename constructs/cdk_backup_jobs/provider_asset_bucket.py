@@ -15,6 +15,7 @@ from typing import Any
 from aws_cdk import Acknowledgment, Fn, RemovalPolicy, Stack, Validations, aws_iam as iam, aws_s3 as s3
 from constructs import Construct
 
+from cdk_backup_jobs.provider_code_copy import copy_provider_code, provider_code
 from cdk_backup_jobs.stack_set_props import bucket_prefix_problems
 from cdk_backup_jobs.validation import JobValidationError, is_unresolved, type_name
 
@@ -42,15 +43,20 @@ class BackupJobsAssetBucket(Construct):
     :param removal_policy: what happens to the bucket when it leaves the stack. Default: RETAIN
         (stack instances still name its objects).
     :param server_access_logs_bucket: where S3 server access logs go. Default: none (not logged).
+    :param copy_code: copy the provider's code into the bucket from this stack, in its own Region (a
+        ``BucketDeployment``): for an opt-in Region, where the StackSet's copy from another Region fails.
+        The StackSet's stack must then depend on this one and have ``copy_code=False``. Default: False.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, asset_bucket_prefix: str, organization_id: str,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-                 server_access_logs_bucket: s3.IBucket | None = None) -> None:
+                 server_access_logs_bucket: s3.IBucket | None = None, copy_code: bool = False) -> None:
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
         problems = bucket_prefix_problems(asset_bucket_prefix, [region])
         problems += _organization_problems(organization_id)
+        if not isinstance(copy_code, bool):
+            problems.append(f"copy_code must be True or False, got {type_name(copy_code)}")
         if not isinstance(removal_policy, RemovalPolicy):
             problems.append(f"removal_policy must be a RemovalPolicy, got {type_name(removal_policy)}")
         if problems:
@@ -72,6 +78,8 @@ class BackupJobsAssetBucket(Construct):
             principals=[iam.OrganizationPrincipal(organization_id)],
             resources=[self.bucket.arn_for_objects("*")],
         ))
+        self.code_deployment = copy_provider_code(self, "CodeDeployment", provider_code(self, "Code"), self.bucket) \
+            if copy_code else None
         if server_access_logs_bucket is None:
             Validations.of(self.bucket).acknowledge(
                 Acknowledgment(id="AwsSolutions::AwsSolutions-S1", reason=ACCESS_LOGS_REASON))

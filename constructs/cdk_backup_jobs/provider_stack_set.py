@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import CfnStackSet, Names, aws_s3 as s3, aws_s3_assets as s3_assets, aws_s3_deployment as s3_deployment
+from aws_cdk import CfnStackSet, Names, aws_s3 as s3, aws_s3_deployment as s3_deployment
 from constructs import Construct
 
-from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.provider_asset_bucket import asset_bucket_name
+from cdk_backup_jobs.provider_code_copy import copy_provider_code, provider_code
 from cdk_backup_jobs.provider_stack import DEFAULT_EXPORT_NAME
-from cdk_backup_jobs.stack_set_nag import acknowledge_asset_publishing
 from cdk_backup_jobs.stack_set_props import (EXPORT_NAME, OU_ID, REGION, STACK_SET_NAME, StackSetCallAs,
                                              StackSetConcurrencyMode, StackSetRegionConcurrency,
                                              bucket_prefix_problems, choice_problems, list_problems,
@@ -29,9 +28,10 @@ class BackupJobsProviderStackSet(Construct):
     ``job_role_arns``), carried inline as the StackSet's ``TemplateBody``. Its
     function's code is read from ``{asset_bucket_prefix}-{Region}`` in each
     Region: the buckets must exist beforehand in this stack's account, readable
-    by the Organization (``BackupJobsAssetBucket``); this construct copies the
-    code into each of them (a ``BucketDeployment`` per Region, which keeps
-    earlier versions) before the StackSet is created or updated.
+    by the Organization (``BackupJobsAssetBucket``); unless told not to, this
+    construct copies the code into each of them (a ``BucketDeployment`` per
+    Region, which keeps earlier versions) before the StackSet is created or
+    updated.
 
     :param organizational_unit_ids: the OUs (``ou-...``) or the root (``r-...``) whose accounts get the provider.
     :param regions: the Regions each of those accounts gets it in.
@@ -56,6 +56,9 @@ class BackupJobsProviderStackSet(Construct):
     :param call_as: SELF from the Organization's management account, DELEGATED_ADMIN from a delegated
         administrator. Default: SELF.
     :param stack_set_name: the StackSet's name. Default: one made from the construct's path.
+    :param copy_code: copy the code into each Region's bucket from this stack. False: the buckets get it
+        otherwise, such as from a ``BackupJobsAssetBucket`` with ``copy_code`` in their own Region (needed for
+        opt-in Regions, where a copy from another Region fails). Default: True.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, organizational_unit_ids: Sequence[str],
@@ -67,7 +70,7 @@ class BackupJobsProviderStackSet(Construct):
                  region_concurrency: StackSetRegionConcurrency | str = StackSetRegionConcurrency.PARALLEL,
                  concurrency_mode: StackSetConcurrencyMode | str | None = None,
                  call_as: StackSetCallAs | str = StackSetCallAs.SELF,
-                 stack_set_name: str | None = None) -> None:
+                 stack_set_name: str | None = None, copy_code: bool = True) -> None:
         super().__init__(scope, construct_id)
         name = stack_set_name if stack_set_name is not None else \
             Names.unique_resource_name(self, max_length=128, separator="-")
@@ -79,7 +82,7 @@ class BackupJobsProviderStackSet(Construct):
             *_pattern_problems("export_name", export_name, EXPORT_NAME),
             *_pattern_problems("stack_set_name", name, STACK_SET_NAME),
             *_flag_problems(auto_deployment=auto_deployment,
-                            retain_stacks_on_account_removal=retain_stacks_on_account_removal),
+                            retain_stacks_on_account_removal=retain_stacks_on_account_removal, copy_code=copy_code),
             *choice_problems("call_as", call_as, StackSetCallAs),
         ]
         if isinstance(regions, (list, tuple)):
@@ -97,9 +100,7 @@ class BackupJobsProviderStackSet(Construct):
             self._raise([f"vault_names and job_role_arns make the provider's template {len(body.encode())} bytes, "
                          f"more than a StackSet's TemplateBody takes ({TEMPLATE_BODY_LIMIT}): list fewer, or "
                          "use patterns with *"])
-        code = s3_assets.Asset(self, "Code", path=provider_asset_dir())
-        self.asset_deployments = [self._publish(code, asset_bucket_prefix, region, index)
-                                  for index, region in enumerate(regions)]
+        self.asset_deployments = self._copy_code(asset_bucket_prefix, regions) if copy_code else []
         self.stack_set = CfnStackSet(
             self, "StackSet",
             stack_set_name=name,
@@ -128,17 +129,12 @@ class BackupJobsProviderStackSet(Construct):
         """The code's key in each Region's asset bucket: ``<hash of the code>.zip``."""
         return self.provider_template.asset_object_key
 
-    def _publish(self, code: s3_assets.Asset, prefix: str, region: str, index: int) -> s3_deployment.BucketDeployment:
-        """Copy the code, as the zip the template names, into the Region's bucket; never delete a copy."""
-        bucket = s3.Bucket.from_bucket_attributes(self, f"AssetBucket{index}",
-                                                  bucket_name=asset_bucket_name(prefix, region), region=region)
-        deployment = s3_deployment.BucketDeployment(
-            self, f"AssetDeployment{index}",
-            sources=[s3_deployment.Source.bucket(code.bucket, code.s3_object_key)],
-            destination_bucket=bucket, extract=False, prune=False, retain_on_delete=True,
-        )
-        acknowledge_asset_publishing(deployment, code.bucket.arn_for_objects("*"), bucket.arn_for_objects("*"))
-        return deployment
+    def _copy_code(self, prefix: str, regions: Sequence[str]) -> list[s3_deployment.BucketDeployment]:
+        """The code copied into each Region's bucket (the buckets of other Regions through S3's redirect)."""
+        code = provider_code(self, "Code")
+        return [copy_provider_code(self, f"AssetDeployment{index}", code, s3.Bucket.from_bucket_attributes(
+                    self, f"AssetBucket{index}", bucket_name=asset_bucket_name(prefix, region), region=region))
+                for index, region in enumerate(regions)]
 
     def _raise(self, problems: list[str]) -> None:
         if problems:
