@@ -48,7 +48,9 @@ class InstanceProcesses:
         with self._lock:
             zygote = self._started()
             job_id, self._next_id = self._next_id, self._next_id + 1
-            pid, ended = self._pids[job_id], self._exits[job_id] = Future(), Future()
+            pid: Future[int] = Future()
+            ended: Future[int] = Future()
+            self._pids[job_id], self._exits[job_id] = pid, ended
             path = self._reports / f"{job_id}.json"
             assert zygote.stdin is not None
             zygote.stdin.write(json.dumps({"id": job_id, "environment": environment, "request": sent,

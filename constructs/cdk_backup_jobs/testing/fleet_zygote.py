@@ -21,6 +21,7 @@ import os
 import select
 import sys
 import traceback
+from typing import Any
 
 PRELOAD = ("botocore.session", "botocore.client", "boto3", "cfnlint", "cfnlint.schema", "trustme", "yaml",
            "crhelper", "urllib3", "cryptography.x509")
@@ -35,14 +36,14 @@ def preload() -> None:
             pass  # not installed: the child imports what it needs itself
 
 
-def child(job: dict) -> None:
+def child(job: dict[str, Any]) -> None:
     """In the forked process: become the account, deploy, write the report, leave."""
     os.environ.update(job["environment"])
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the zygote's stdout carries only its protocol
     try:
         from cdk_backup_jobs.testing.fleet_worker import deploy
 
-        def send(report: dict) -> None:
+        def send(report: dict[str, Any]) -> None:
             with open(job["report_path"], "w") as out:
                 json.dump(report, out)
             os._exit(0)
@@ -54,14 +55,15 @@ def child(job: dict) -> None:
     os._exit(1)
 
 
-def say(message: dict) -> None:
+def say(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
 
 def main() -> None:
     preload()
-    stdin, pending, children, ended = sys.stdin.fileno(), b"", {}, False
+    stdin, pending, ended = sys.stdin.fileno(), b"", False
+    children: dict[int, int] = {}
     while not ended or children:
         if not ended and select.select([stdin], [], [], POLL_SECONDS)[0]:
             data = os.read(stdin, 1 << 16)
