@@ -51,7 +51,7 @@ BACKUP_JOB_PROPS = (
     Prop("complete_window"), Prop("lifecycle"), Prop("recovery_point_tags", (dict,)),
     Prop("backup_options", (dict,)), Prop("index", (str,)), Prop("logically_air_gapped_backup_vault_arn", (str,)),
     Prop("wait_for_completion", (bool,)), Prop("timeout"), Prop("run_on"), Prop("stop_on_delete", (bool,)),
-    Prop("protects"), Prop("skip_final_backup", (bool,)), Prop("lifecycle.move_to_cold_storage_after"),
+    Prop("protects"), Prop("skip_final_backup", (bool,)), Prop("provider"), Prop("lifecycle.move_to_cold_storage_after"),
     Prop("lifecycle.delete_after"),
     Prop("lifecycle.opt_in_to_archive_for_supported_resources", (bool,)),
 )
@@ -59,7 +59,7 @@ COPY_JOB_PROPS = (
     Prop("destination_backup_vault", (str,), required=True), Prop("role", required=True),
     Prop("source", alone=("recovery_point_arn", "source_backup_vault")), Prop("recovery_point_arn", (str,)),
     Prop("source_backup_vault", (str,)), Prop("lifecycle"), Prop("idempotency_token", (str,)),
-    Prop("wait_for_completion", (bool,)), Prop("timeout"), Prop("run_on"),
+    Prop("wait_for_completion", (bool,)), Prop("timeout"), Prop("run_on"), Prop("provider"),
     Prop("lifecycle.move_to_cold_storage_after"), Prop("lifecycle.delete_after"),
     Prop("lifecycle.opt_in_to_archive_for_supported_resources", (bool,)),
 )
