@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fleet  # noqa: E402
 import footprint  # noqa: E402
 import handler  # noqa: E402
 import head_to_head  # noqa: E402
@@ -245,7 +246,7 @@ def long_wait_lines(waits: list[long_waits.WaitFootprint], waited: long_waits.Wa
 def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, repeats: int,
            runs: list[head_to_head.HandlerRun], colds: int, events: int,
            waits: list[long_waits.WaitFootprint], waited: long_waits.WaitInvocations,
-           one_job_stacks: list[shared_provider.OneJobStack]) -> str:
+           one_job_stacks: list[shared_provider.OneJobStack], fleet_figures: fleet.FleetFigures) -> str:
     ours, theirs = "cdk-backup-jobs", "AwsCustomResource"
     lines = [
         "# Performance: cdk-backup-jobs versus AwsCustomResource",
@@ -316,8 +317,10 @@ def report(rows: list[footprint.Footprint], figures: handler.HandlerFigures, rep
         "until it is idle for 20 s.",
         "",
         *memory_lines(figures, runs),
+        "",
+        *fleet.section_lines(fleet_figures),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main() -> None:
@@ -327,6 +330,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--imports", type=int, default=10)
     parser.add_argument("--colds", type=int, default=10, help="fresh processes per tool in the head to head")
+    parser.add_argument("--fleet-accounts", type=int, default=50, help="accounts of the simulated fleet (x 2 Regions)")
     parser.add_argument("--wait-hours", type=float, default=6.0, help="the simulated waited job's length")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
     args = parser.parse_args()
@@ -341,7 +345,8 @@ def main() -> None:
         waited = long_waits.invocations(args.wait_hours, workdir)
     write_plot(rows, out / "performance.png")
     (out / "performance.md").write_text(report(rows, figures, args.repeats, runs, args.colds, args.events,
-                                               waits, waited, shared_provider.measure()))
+                                               waits, waited, shared_provider.measure(),
+                                               fleet.measure(args.fleet_accounts)))
     print((out / "performance.md").read_text())
 
 

@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 def test_benchmarks_run_and_write_the_report(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "1,3", "--repeats", "1",
-         "--events", "3", "--imports", "1", "--colds", "1", "--wait-hours", "6", "--out", str(tmp_path)],
+         "--events", "3", "--imports", "1", "--colds", "1", "--wait-hours", "6", "--fleet-accounts", "2",
+         "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600, cwd=REPO)
 
     assert result.returncode == 0, result.stderr[-3000:]
@@ -50,6 +51,8 @@ def test_benchmarks_run_and_write_the_report(tmp_path):
     assert re.search(r"^\| peak RSS of the handler process alone .*\| [\d.]+ MB \| [\d.]+ MB \| [\d.]+ \|$",
                      report, flags=re.MULTILINE)
     assert "The handler alone peaks at" in report
+    # The simulated fleet: 2 accounts x 2 Regions, a provider and a job in each, no job twice.
+    assert re.search(r"^\| 8 \| 4 \| 0 \| [\d.]+ s \| [\d,]+ MiB \| \d+ \|$", report, flags=re.MULTILINE)
 
 
 def test_importing_the_handler_imports_no_aws_sdk():

@@ -8,7 +8,6 @@ over HTTPS). The job template is examples/cloudformation/fleet-orders-snapshot.y
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -61,19 +60,14 @@ def assert_one_job_of_its_own(instance) -> None:
     assert causes["cloudformation"] == 1
 
 
-def test_fifty_accounts_in_two_regions_each_snapshot_their_own_orders_table_once(provider_out, capsys):
+def test_fifty_accounts_in_two_regions_each_snapshot_their_own_orders_table_once(provider_out):
     organization = SimulatedOrganization.of_sizes({"ou-workloads": 50})
     preferences = OperationPreferences(max_concurrent_percentage=100, failure_tolerance_percentage=10,
                                        concurrency_mode="SOFT_FAILURE_TOLERANCE", region_concurrency_type="PARALLEL")
-    began = time.monotonic()
     with PeakMemory() as peak, StackSetSimulator(organization) as fleet:
         providers = fleet.create_stack_instances(provider_set(fleet, provider_out), ["ou-workloads"], REGIONS,
                                                  preferences)
         snapshots = fleet.create_stack_instances(orders_set(fleet), ["ou-workloads"], REGIONS, preferences)
-    wall = time.monotonic() - began
-    with capsys.disabled():
-        print(f"\nfleet: {len(providers.instances)} provider + {len(snapshots.instances)} job instances, "
-              f"{wall:.1f} s wall, peak {peak.peak_bytes / 2**20:.0f} MiB in {peak.peak_processes} processes")
 
     assert providers.status == snapshots.status == "SUCCEEDED", snapshots.status_reason
     assert len(providers.with_status("SUCCEEDED")) == 100
@@ -84,7 +78,7 @@ def test_fifty_accounts_in_two_regions_each_snapshot_their_own_orders_table_once
         assert_one_job_of_its_own(instance)
     jobs = [job["job_id"] for instance in snapshots.instances for job in instance.jobs]
     assert len(jobs) == len(set(jobs)) == 100
-    assert peak.peak_bytes < 6 * 2**30
+    assert peak.peak_bytes < 6 * 2**30  # a guard on this 2-core, 24 GiB machine; bench/fleet.py measures
 
 
 def test_a_failed_job_within_tolerance_fails_its_account_and_not_the_operation(provider_out):
