@@ -109,6 +109,25 @@ def test_preferences_call_as_name_and_export_name_come_from_the_props():
     assert properties["Parameters"] == [{"ParameterKey": "ExportName", "ParameterValue": "Team:BackupJobsToken"}]
 
 
+@pytest.mark.parametrize("prop, member", [
+    ("max_concurrent_percentage", "MaxConcurrentPercentage"), ("max_concurrent_count", "MaxConcurrentCount"),
+    ("failure_tolerance_percentage", "FailureTolerancePercentage"), ("failure_tolerance_count", "FailureToleranceCount"),
+])
+def test_each_preferences_range_is_the_apis(prop, member):
+    """The bounds botocore's model gives StackSetOperationPreferences are accepted, one past them refused."""
+    from botocore.loaders import Loader
+    shapes = Loader().load_service_model("cloudformation", "service-2")["shapes"]
+    shape = shapes[shapes["StackSetOperationPreferences"]["members"][member]["shape"]]
+    edges = [shape["min"], *([shape["max"]] if "max" in shape else [])]
+    for value in edges:
+        stack = new_stack()
+        stack_set(stack, **{prop: value})
+        assert stack_set_properties(Template.from_stack(stack))["OperationPreferences"][member] == value
+    for value in [shape["min"] - 1, *([shape["max"] + 1] if "max" in shape else [])]:
+        with pytest.raises(JobValidationError, match=rf"{prop} must be .*, got {value}"):
+            stack_set(new_stack(), **{prop: value})
+
+
 def test_choices_may_be_given_as_their_strings():
     stack = new_stack()
     stack_set(stack, region_concurrency="SEQUENTIAL", call_as="DELEGATED_ADMIN")
@@ -237,8 +256,11 @@ def test_an_asset_bucket_copies_no_code_unless_told():
     ({"job_role_arns": "arn:aws:iam::1:role/r"}, r"job_role_arns must be a list of role ARNs, got str"),
     ({"export_name": "has spaces"}, r"export_name must match .*, got 'has spaces'"),
     ({"stack_set_name": "9lives"}, r"stack_set_name must match .*, got '9lives'"),
-    ({"max_concurrent_percentage": 101}, r"max_concurrent_percentage must be from 0 to 100, got 101"),
+    ({"max_concurrent_percentage": 101}, r"max_concurrent_percentage must be from 1 to 100, got 101"),
+    ({"max_concurrent_percentage": 0}, r"max_concurrent_percentage must be from 1 to 100, got 0"),
     ({"max_concurrent_count": 0}, r"max_concurrent_count must be 1 or more, got 0"),
+    ({"failure_tolerance_percentage": 101}, r"failure_tolerance_percentage must be from 0 to 100, got 101"),
+    ({"failure_tolerance_count": -1}, r"failure_tolerance_count must be 0 or more, got -1"),
     ({"failure_tolerance_percentage": -1}, r"failure_tolerance_percentage must be from 0 to 100, got -1"),
     ({"failure_tolerance_count": 1.5}, r"failure_tolerance_count must be a whole number, got float"),
     ({"max_concurrent_count": 2, "max_concurrent_percentage": 50},

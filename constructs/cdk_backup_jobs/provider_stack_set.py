@@ -45,7 +45,7 @@ class BackupJobsProviderStackSet(Construct):
     :param retain_stacks_on_account_removal: keep the stack of an account that leaves (only with
         ``auto_deployment``). Default: False.
     :param max_concurrent_percentage: the most accounts per Region an operation acts on at once, in percent
-        (0-100). Default: 25, unless ``max_concurrent_count`` is given.
+        (1-100). Default: 25, unless ``max_concurrent_count`` is given.
     :param max_concurrent_count: the same, as a count (1 or more). Default: none (the percentage).
     :param failure_tolerance_percentage: the accounts per Region that may fail before the operation stops
         there, in percent (0-100). Default: 10, unless ``failure_tolerance_count`` is given.

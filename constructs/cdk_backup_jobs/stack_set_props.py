@@ -1,10 +1,11 @@
 """The props of BackupJobsProviderStackSet checked, each problem naming its prop and value, tokens skipped.
 
-Ranges and patterns are those of ``AWS::CloudFormation::StackSet`` in
-CloudFormation's resource reference (OperationPreferences, DeploymentTargets):
-failure tolerance 0 or more (percentage up to 100), maximum concurrency 1 or
-more as a count and 0-100 as a percentage (a percentage that rounds down to
-no account counts as one), a count or a percentage but not both.
+Ranges and patterns are those of the API's StackSetOperationPreferences
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html,
+botocore's model: FailureToleranceCount min 0, FailureTolerancePercentage
+0-100, MaxConcurrentCount min 1, MaxConcurrentPercentage 1-100) and of
+``AWS::CloudFormation::StackSet`` DeploymentTargets; a percentage that rounds
+down to no account counts as one; a count or a percentage but not both.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def operation_preferences(*, max_concurrent_percentage: int | None, max_concurre
                           concurrency_mode: StackSetConcurrencyMode | str | None) -> tuple[list[str], Any]:
     """(problems, OperationPreferences): a count or a percentage of each, defaults for those unset."""
     problems = [
-        *number_problems("max_concurrent_percentage", max_concurrent_percentage, 0, 100),
+        *number_problems("max_concurrent_percentage", max_concurrent_percentage, 1, 100),
         *number_problems("max_concurrent_count", max_concurrent_count, 1),
         *number_problems("failure_tolerance_percentage", failure_tolerance_percentage, 0, 100),
         *number_problems("failure_tolerance_count", failure_tolerance_count, 0),
