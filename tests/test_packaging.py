@@ -123,6 +123,8 @@ def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
     for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/testing/lambda_worker.py"):
         assert expected in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
+    # Only what package-data lists: the example test of docs/testing.md stays in the sdist.
+    assert not [n for n in names if n.rsplit("/", 1)[-1].startswith("test_")]
 
 
 def test_wheel_carries_exactly_the_lambda_modules(wheel):
