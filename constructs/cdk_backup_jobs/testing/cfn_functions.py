@@ -66,6 +66,16 @@ class Functions:
             timeout_seconds=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
             function_arn=arn)
 
+    def restart(self, logical_id: str, definition: Mapping[str, Any], old_arn: str, arn: str,
+                resolve: Callable[[Any], Any]) -> None:
+        """An updated function: Lambda runs the new code and configuration from the next invocation on,
+        so the old runtime (its warm workers hold the old code and environment) is closed."""
+        old = self.runtimes.pop(old_arn, None)
+        if old is not None:
+            old.close()
+        self.unavailable.pop(old_arn, None)
+        self.start(logical_id, definition, arn, resolve)
+
     def _code_dir(self, props: Mapping[str, Any], resolve: Callable[[Any], Any]) -> Path | str:
         """The function's code folder, or why there is none to run."""
         runtime = str(resolve(props.get("Runtime", "python")))

@@ -22,6 +22,8 @@ from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE,
 
 __all__ = ["Provisioned", "StackResources"]
 
+FUNCTION_TYPE = "AWS::Lambda::Function"
+
 
 class StackResources(SimulatedStack):
     """Mixin of CloudFormationSimulator: the per-resource steps. The simulator sets these attributes
@@ -149,10 +151,14 @@ class StackResources(SimulatedStack):
             return f"{logical_id}: {wait_conditions.UPDATE_NOT_SUPPORTED} (a new logical ID waits again)"
         if not is_custom_resource(definition):
             try:
-                self._provision(logical_id, properties)  # a new physical name is a replacement, as in CloudFormation
+                new = self._provision(logical_id, properties)  # a new physical name is a replacement, as in CFN
             except TemplateError as error:
                 self._resource_status[logical_id] = "UPDATE_FAILED"
                 return f"{logical_id}: {error}"
+            changed = properties != old.properties or old.resource_type != definition["Type"]
+            if definition["Type"] == FUNCTION_TYPE and changed:  # its next invocation runs the new code
+                self.functions.restart(logical_id, definition, old.attributes.get("Arn", ""),
+                                       new.attributes.get("Arn", ""), self._resolver().resolve)
             return None
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:
