@@ -41,6 +41,7 @@ _ARN_RESOURCES = {
     "AWS::Lambda::Function": "function:{id}", "AWS::StepFunctions::StateMachine": "stateMachine:{id}",
     "AWS::IAM::ManagedPolicy": "policy/{id}", "AWS::DynamoDB::GlobalTable": "table/{id}",
     "AWS::FSx::FileSystem": "file-system/{id}", "AWS::S3::Bucket": "{id}",
+    "AWS::CloudFormation::Stack": "stack/{id}/{uuid}",
 }
 
 # Services that make a resource's ID (with this prefix) rather than take a name.
@@ -66,10 +67,16 @@ _LOWER_CASE_NAMES = {"AWS::S3::Bucket", "AWS::RDS::DBInstance", "AWS::RDS::DBClu
 _NAME_LIMITS = {"AWS::S3::Bucket": 63, "AWS::Backup::BackupVault": 50}
 
 # Types whose Ref is not the value of their primary identifier (CloudFormation's return values pages).
-_REF_IS_ARN = {"AWS::SecretsManager::Secret"}  # primary identifier "Id", which is the secret's ARN
+# Secret: "Ref returns the secret ARN"; Stack: "Ref returns the stack ID", which is the stack's ARN
+# (docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html,
+# .../aws-resource-cloudformation-stack.html).
+_REF_IS_ARN = {"AWS::SecretsManager::Secret", "AWS::CloudFormation::Stack"}
+# Lambda versions and aliases are qualified function ARNs, "Ref returns the ARN of the version"
+# (.../aws-resource-lambda-version.html, .../aws-resource-lambda-alias.html).
+_QUALIFIED_FUNCTIONS = {"AWS::Lambda::Version", "AWS::Lambda::Alias"}
 
 HAND_MODELLED_TYPES = frozenset(_ARN_RESOURCES) | frozenset(_ID_PREFIXES) | _UUID_IDS | _LOWER_CASE_NAMES | _REF_IS_ARN | {
-    "AWS::SecretsManager::SecretTargetAttachment"}
+    "AWS::SecretsManager::SecretTargetAttachment", "AWS::EC2::VPCGatewayAttachment"} | _QUALIFIED_FUNCTIONS
 
 
 def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
@@ -82,14 +89,46 @@ def fake_resource(stack_name: str, logical_id: str, resource_type: str,
     schema = schema_of(resource_type)
     identity = _identity(stack_name, logical_id, schema, properties)
     values = AttributeValues(schema, properties, identity, lambda kind, key: _arn_of(kind, key, identity.digest))
-    attributes = TypedAttributes(resource_type, {name: values.value(name) for name in schema.attributes})
+    made = {name: values.value(name) for name in schema.attributes}
+    if resource_type in _QUALIFIED_FUNCTIONS:
+        qualified = _qualified_function_arn(resource_type, properties)
+        made.update({name: qualified for name in ("FunctionArn", "AliasArn") if name in made})
+        made.update({"Version": "1"} if "Version" in made else {})
+        return qualified, TypedAttributes(resource_type, made)
+    attributes = TypedAttributes(resource_type, made)
     if resource_type in _REF_IS_ARN:
         return identity.own_arn, attributes
     if resource_type == "AWS::SecretsManager::SecretTargetAttachment":  # Ref: the secret's ARN (its SecretId)
         return str(properties.get("SecretId", identity.own_arn)), attributes
-    # A type with a compound identifier (an EIP's PublicIp and AllocationId) is referred to by the first.
-    first = schema.primary_identifier[0] if schema.primary_identifier else None
-    return (str(values.value(first)) if first else identity.own_id), attributes
+    if resource_type == "AWS::EC2::VPCGatewayAttachment":
+        # "Ref returns the ID of the VPC gateway attachment" (.../aws-resource-ec2-vpcgatewayattachment.html):
+        # its compound identifier joined as Cloud Control joins one, IGW|vpc-... (VGW for a VPN gateway).
+        kind = "VGW" if properties.get("VpnGatewayId") else "IGW"
+        attributes = TypedAttributes(resource_type, {**made, "AttachmentType": kind})
+        return f"{kind}|{properties.get('VpcId', identity.own_id)}", attributes
+    return str(values.value(_ref_identifier(schema))) if schema.primary_identifier else identity.own_id, attributes
+
+
+def _ref_identifier(schema: ResourceSchema) -> str:
+    """Which part of a compound identifier ``Ref`` returns: the one that is this resource's own.
+
+    An API Gateway resource is (RestApiId, ResourceId) and its Ref the ResourceId: the part the service
+    made (read-only), not the reference to another resource the template gave; without one, the part
+    named after the type (a stage's StageName), else the first (an EIP's PublicIp).
+    """
+    identifier = schema.primary_identifier
+    made = [name for name in identifier if schema.shape(name).read_only and not name.endswith("Type")]
+    short = schema.type_name.rsplit("::", 1)[-1]
+    own = [name for name in identifier if re.sub(r"(Name|Id|Arn)$", "", name) == short]
+    return (made or own or list(identifier))[0]
+
+
+def _qualified_function_arn(resource_type: str, properties: Mapping[str, Any]) -> str:
+    """A version's or alias's ARN: its function's ARN, a colon, the version number (1) or alias name."""
+    function = str(properties.get("FunctionName", "function"))
+    function_arn = function if function.startswith("arn:") else arn("lambda", f"function:{function}")
+    qualifier = "1" if resource_type == "AWS::Lambda::Version" else str(properties.get("Name", "alias"))
+    return f"{function_arn}:{qualifier}"
 
 
 def _identity(stack_name: str, logical_id: str, schema: ResourceSchema, properties: Mapping[str, Any]) -> Identity:
@@ -129,6 +168,8 @@ def _arn_of(resource_type: str, own_id: str, digest: str) -> str:
     namespace, short = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], parts[-1])
     service = _ARN_SERVICES.get(namespace, namespace.lower())
     kind = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", short).lower()
-    resource = _ARN_RESOURCES.get(resource_type, "{kind}/{id}").format(kind=kind, id=own_id, hex6=digest[:6])
+    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    resource = _ARN_RESOURCES.get(resource_type, "{kind}/{id}").format(kind=kind, id=own_id, hex6=digest[:6],
+                                                                       uuid=uuid)
     region = "" if service in _GLOBAL_SERVICES else REGION
     return arn(service, resource, region, "" if service == "s3" else ACCOUNT_ID)
