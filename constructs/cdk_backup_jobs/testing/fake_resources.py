@@ -157,8 +157,15 @@ def _given_name(schema: ResourceSchema, properties: Mapping[str, Any]) -> str | 
 
 
 def _generated_name(stack_name: str, logical_id: str, resource_type: str, digest: str) -> str:
-    """As CloudFormation names what the template does not: ``Stack-LogicalId-SUFFIX``."""
-    name = f"{stack_name}-{logical_id}-{digest[:12].upper()}"[:_NAME_LIMITS.get(resource_type, 64)]
+    """As CloudFormation names what the template does not: ``Stack-LogicalId-SUFFIX``.
+
+    Over the service's limit, CloudFormation shortens the stack-name and logical-ID parts and keeps the
+    unique suffix, so two resources of a long-named stack never get one name (two vaults stay two).
+    """
+    suffix = digest[:12].upper()
+    room = _NAME_LIMITS.get(resource_type, 64) - len(suffix) - 2  # for the stack and logical-ID parts
+    stack_part = stack_name[:max(room - len(logical_id), room // 2)]
+    name = f"{stack_part}-{logical_id[:room - len(stack_part)]}-{suffix}"
     return name.lower() if resource_type in _LOWER_CASE_NAMES else name
 
 
