@@ -254,6 +254,8 @@ def test_an_asset_bucket_copies_no_code_unless_told():
                                         r"at most 63 characters, got 'a+' \(55 characters\)"),
     ({"vault_names": [Fn.import_value("Vault")]}, r"vault_names must be known at synth .*, got the token"),
     ({"job_role_arns": "arn:aws:iam::1:role/r"}, r"job_role_arns must be a list of role ARNs, got str"),
+    ({"vault_names": []}, r"vault_names must name at least one vault name \(leave it out for all\), got \[\]"),
+    ({"job_role_arns": []}, r"job_role_arns must name at least one role ARN \(leave it out for all\), got \[\]"),
     ({"export_name": "has spaces"}, r"export_name must match .*, got 'has spaces'"),
     ({"stack_set_name": "9lives"}, r"stack_set_name must match .*, got '9lives'"),
     ({"max_concurrent_percentage": 101}, r"max_concurrent_percentage must be from 1 to 100, got 101"),

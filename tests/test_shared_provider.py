@@ -182,12 +182,33 @@ def test_the_stacks_own_provider_may_be_given_explicitly():
     ({"service_token": SERVICE_TOKEN, "vault_names": "prod"}, "vault_names must be a list of strings, got str"),
     ({"service_token": SERVICE_TOKEN, "job_role_arns": [1]},
      "job_role_arns must be a list of strings, got a list holding int"),
+    ({"service_token": SERVICE_TOKEN, "vault_names": []},
+     "vault_names must name at least one (leave it out, or None, for all), got []"),
+    ({"service_token": SERVICE_TOKEN, "job_role_arns": ()},
+     "job_role_arns must name at least one (leave it out, or None, for all), got []"),
 ])
 def test_a_shared_provider_with_wrong_props_is_refused_naming_them(props, expected):
     stack, _ = stack_and_role()
     token = props.pop("service_token")
     with pytest.raises(JobValidationError, match=re_escape(expected)):
         BackupJobsProvider.from_service_token(stack, "Provider", token, **props)
+    if props:  # the narrowing props are checked alike on an import
+        with pytest.raises(JobValidationError, match=re_escape(expected)):
+            BackupJobsProvider.from_export_name(stack, "Imported", **props)
+
+
+@pytest.mark.parametrize("prop", ["vault_names", "job_role_arns"])
+def test_an_empty_narrowing_list_is_refused_by_the_provider_stack_not_read_as_all(prop):
+    with pytest.raises(JobValidationError, match=re_escape(
+            f"Invalid props for Provider (BackupJobsProviderStack):\n  - {prop} must name at least one")):
+        BackupJobsProviderStack(App(), "Provider", **{prop: []})
+
+
+def test_a_provider_stack_narrowed_to_one_vault_and_role_grants_those_alone():
+    stack = BackupJobsProviderStack(App(), "Provider", vault_names=["prod"], job_role_arns=[ROLE_ARN])
+    policies = json.dumps(Template.from_stack(stack).find_resources("AWS::IAM::Policy"))
+    assert "backup-vault:prod" in policies and ROLE_ARN in policies
+    assert "backup-vault:*" not in policies and "role/*" not in policies
 
 
 def re_escape(text: str) -> str:

@@ -94,8 +94,8 @@ class BackupJobsProvider(Construct):
         or ``stop_on_delete``) gets a synth warning instead.
 
         :param service_token: the function's ARN (a token is fine, e.g. an SSM parameter's value).
-        :param vault_names: the provider stack's ``vault_names``. Default: all vaults.
-        :param job_role_arns: the provider stack's ``job_role_arns``. Default: all roles.
+        :param vault_names: the provider stack's ``vault_names`` (not empty). Default: all vaults.
+        :param job_role_arns: the provider stack's ``job_role_arns`` (not empty). Default: all roles.
         :param allows_any_job: whether it was given ``allow_any_job`` (a BackupJobsProviderStack is).
             Default: True.
         """

@@ -9,6 +9,8 @@ from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME as DEFAULT_EXPORT_NAME
+from cdk_backup_jobs.shared_provider import narrowing_problems
+from cdk_backup_jobs.validation import JobValidationError
 
 
 class BackupJobsProviderStack(Stack):
@@ -23,19 +25,24 @@ class BackupJobsProviderStack(Stack):
 
     :param export_name: the export holding the ServiceToken.
         Default: ``BackupJobsProviderServiceToken``.
-    :param vault_names: the vaults jobs may back up into. Default: all (``backup-vault:*``).
-    :param job_role_arns: the roles jobs may pass to AWS Backup. Default: all (``role/*``).
+    :param vault_names: the vaults jobs may back up into (not empty). Default: all (``backup-vault:*``).
+    :param job_role_arns: the roles jobs may pass to AWS Backup (not empty). Default: all (``role/*``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, export_name: str = DEFAULT_EXPORT_NAME,
                  vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        problems = [*narrowing_problems("vault_names", vault_names), *narrowing_problems("job_role_arns", job_role_arns)]
+        if problems:
+            raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsProviderStack):\n"
+                                     + "\n".join(f"  - {problem}" for problem in problems))
         self.provider = BackupJobsProvider.of(self)
         vaults = [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
-                                  arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in (vault_names or ["*"])]
-        roles = list(job_role_arns or [self.format_arn(service="iam", region="", resource="role",
-                                                         resource_name="*")])
+                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
+                  for name in (["*"] if vault_names is None else vault_names)]
+        roles = list(job_role_arns) if job_role_arns is not None else \
+            [self.format_arn(service="iam", region="", resource="role", resource_name="*")]
         self.provider.allow_any_job(vaults, roles)
         CfnOutput(self, "ServiceToken", value=self.provider.service_token, export_name=export_name,
                   description="ServiceToken for Custom::BackupJob and Custom::CopyJob resources")

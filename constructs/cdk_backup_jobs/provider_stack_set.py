@@ -38,8 +38,8 @@ class BackupJobsProviderStackSet(Construct):
     :param asset_bucket_prefix: the buckets of the code are ``{asset_bucket_prefix}-{Region}``.
     :param export_name: the export of the ServiceToken in each account and Region (the template's
         ``ExportName`` parameter). Default: ``BackupJobsProviderServiceToken``.
-    :param vault_names: the vaults jobs may back up into. Default: all (``backup-vault:*``).
-    :param job_role_arns: the roles jobs may pass to AWS Backup. Default: all (``role/*``).
+    :param vault_names: the vaults jobs may back up into (not empty). Default: all (``backup-vault:*``).
+    :param job_role_arns: the roles jobs may pass to AWS Backup (not empty). Default: all (``role/*``).
     :param auto_deployment: deploy to accounts that join the OUs later (and remove from those that leave).
         Default: True.
     :param retain_stacks_on_account_removal: keep the stack of an account that leaves (only with

@@ -34,9 +34,9 @@ class SharedBackupJobsProvider(Construct):
 
     :param service_token: the provider function's ARN (a BackupJobsProviderStack's ServiceToken).
     :param vault_names: the vaults the provider may back up into, as given to its
-        BackupJobsProviderStack (names, or patterns with ``*``). Default: all.
+        BackupJobsProviderStack (names, or patterns with ``*``; not empty). Default: all.
     :param job_role_arns: the roles the provider may pass, as given to its stack
-        (ARNs, or patterns with ``*``). Default: all.
+        (ARNs, or patterns with ``*``; not empty). Default: all.
     :param allows_any_job: whether the provider was given ``allow_any_job``, as every
         BackupJobsProviderStack is: watching waited jobs and final backups, signalling
         WaitConditions and reading any stack, and ``backup:StopBackupJob``. False: a job that
@@ -47,8 +47,8 @@ class SharedBackupJobsProvider(Construct):
                  vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
                  allows_any_job: bool = True) -> None:
         super().__init__(scope, construct_id)
-        problems = [*_token_problems(service_token), *_list_problems("vault_names", vault_names),
-                    *_list_problems("job_role_arns", job_role_arns)]
+        problems = [*_token_problems(service_token), *narrowing_problems("vault_names", vault_names),
+                    *narrowing_problems("job_role_arns", job_role_arns)]
         if not isinstance(allows_any_job, bool):
             problems.append(f"allows_any_job must be True or False, got {type_name(allows_any_job)}")
         if problems:
@@ -104,7 +104,7 @@ def _outside(what: str, value: Any, allowed: Sequence[str] | None, prop: str) ->
     """The warning for ``value`` (a vault name, a role ARN) unless ``allowed`` (patterns) covers it."""
     if allowed is None:
         return []
-    listed = ", ".join(allowed) or "(none)"
+    listed = ", ".join(allowed)
     if Token.is_unresolved(value):
         return [(what, f"The shared provider was narrowed to the {what}s {listed} ({prop}); this job's {what} is "
                        "known only at deploy, so it cannot be checked: make sure it is one of them.")]
@@ -125,10 +125,17 @@ def _token_problems(service_token: Any) -> list[str]:
     return []
 
 
-def _list_problems(prop: str, values: Any) -> list[str]:
+def narrowing_problems(prop: str, values: Any) -> list[str]:
+    """A narrowing list (``vault_names``, ``job_role_arns``): None (all), or a list of one string or more.
+
+    An empty list is refused rather than read as "all" (which would grant every
+    vault or role, failing open) or as "none" (a provider that can start no job).
+    """
     if values is None:
         return []
-    if not isinstance(values, (list, tuple)):
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
         return [f"{prop} must be a list of strings, got {type_name(values)}"]
+    if not values:
+        return [f"{prop} must name at least one (leave it out, or None, for all), got []"]
     wrong = sorted({type_name(value) for value in values if not isinstance(value, str)})
     return [f"{prop} must be a list of strings, got a list holding {', '.join(wrong)}"] if wrong else []

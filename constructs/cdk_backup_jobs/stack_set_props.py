@@ -61,8 +61,10 @@ def list_problems(prop: str, values: Any, pattern: re.Pattern[str] | None, what:
     if isinstance(values, str) or not isinstance(values, (list, tuple)) \
             or not all(isinstance(value, str) for value in values):
         return [f"{prop} must be a list of {what}s, got {type_name(values)}"]
-    if required and not values:
-        return [f"{prop} must name at least one {what}, got []"]
+    if not values:
+        # An optional list left empty is refused too: None means all, and [] must not be read as all (failing open).
+        return [f"{prop} must name at least one {what}" + ("" if required else " (leave it out for all)")
+                + ", got []"]
     problems = []
     for value in values:
         if is_unresolved(value):
