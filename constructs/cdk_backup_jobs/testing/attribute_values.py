@@ -27,9 +27,15 @@ _FORMAT_PREFIXES = {"AWS::EC2::SecurityGroup.Id": "sg", "AWS::EC2::VPC.Id": "vpc
 _NAMED_PREFIXES = {"Vpc": "vpc", "Subnet": "subnet", "Eni": "eni", "NetworkInterface": "eni", "Allocation": "eipalloc",
                    "RouteTable": "rtb", "Volume": "vol", "Instance": "i", "Image": "ami", "FileSystem": "fs",
                    "SecurityGroup": "sg", "NatGateway": "nat", "InternetGateway": "igw", "Association": "assoc"}
-# Default ports of database engines, for an endpoint's Port when the template sets none (RDS's documentation).
+# Default ports of database engines, for an endpoint's Port when the template sets none (RDS's documentation;
+# ElastiCache's "Redis OSS and Valkey use 6379, Memcached 11211").
 _ENGINE_PORTS = (("aurora-postgresql", 5432), ("postgres", 5432), ("aurora", 3306), ("mysql", 3306),
-                 ("mariadb", 3306), ("oracle", 1521), ("sqlserver", 1433), ("docdb", 27017), ("neptune", 8182))
+                 ("mariadb", 3306), ("oracle", 1521), ("sqlserver", 1433), ("docdb", 27017), ("neptune", 8182),
+                 ("redis", 6379), ("valkey", 6379), ("memcached", 11211))
+# Default ports of services with one engine: Redshift's 5439 ("Port: Default: 5439", AWS::Redshift::Cluster),
+# an ElastiCache replication group's Redis OSS 6379.
+_SERVICE_PORTS = (("AWS::Redshift::", 5439), ("AWS::RedshiftServerless::", 5439),
+                  ("AWS::ElastiCache::ReplicationGroup", 6379))
 _TIMESTAMP = "2026-01-01T00:00:00.000Z"
 
 
@@ -73,7 +79,7 @@ class AttributeValues:
     def made(self, shape: AttributeShape) -> Any:
         """A value the service makes for ``shape``."""
         if shape.json_type == "array":
-            item = AttributeShape(shape.name.rstrip("s") or shape.name, "string", None, True)
+            item = AttributeShape(_singular(shape.name), "string", None, True)
             return [self.made(item)]
         if shape.json_type in ("integer", "number"):
             return self._port() if shape.leaf.endswith("Port") else "1"
@@ -98,6 +104,8 @@ class AttributeValues:
             return f"{prefix}-{self._hex(leaf, 17)}" if prefix else self._hex(leaf, 20).upper()
         if leaf.endswith("Port"):
             return self._port()
+        if leaf == "DnsEntry":
+            return self._dns_entry()
         if re.search(r"(Url|URL)$", leaf):
             return f"https://{self._service()}.{REGION}.amazonaws.com/{ACCOUNT_ID}/{self.identity.own_name}"
         if re.search(r"Ipv6(Address)?$", leaf):
@@ -113,7 +121,7 @@ class AttributeValues:
             return "2001:db8:1234:1a00::/56"
         if "CidrBlock" in leaf:
             return "10.0.0.0/16"
-        if re.search(r"(Time|Date|CreatedAt)$", leaf):
+        if re.search(r"(Time|Date|CreatedAt|Timestamp)$", leaf):
             return _TIMESTAMP
         if leaf.endswith("Name") and mine:
             return self.identity.own_name
@@ -148,13 +156,36 @@ class AttributeValues:
         if self.properties.get("Port") is not None:
             return str(self.properties["Port"])
         engine = str(self.properties.get("Engine", "")).lower()
-        return str(next((port for name, port in _ENGINE_PORTS if engine.startswith(name)), 443))
+        by_type = next((port for kind, port in _SERVICE_PORTS if self.schema.type_name.startswith(kind)), 443)
+        return str(next((port for name, port in _ENGINE_PORTS if engine.startswith(name)), by_type))
+
+    def _dns_entry(self) -> str:
+        """A VPC endpoint's DNS entry as EC2 gives it: ``HOSTEDZONEID:vpce-....SERVICE.REGION.vpce.amazonaws.com``.
+
+        CDK's ``vpcEndpointDnsEntries`` idiom splits one at the colon for the DNS name (EC2's DnsEntry: a
+        hosted zone ID and a DNS name); an AWS service's endpoint is under its short name (``ec2``), an
+        endpoint service's under its ``vpce-svc-`` ID.
+        """
+        service = str(self.properties.get("ServiceName", ""))
+        aws_service = service.startswith("com.amazonaws.")
+        short = service.rsplit(".", 1)[-1] if aws_service else f"vpce-svc-{self._hex('svc', 17)}"
+        zone = f"Z{self._hex('zone', 13).upper()}"
+        return f"{zone}:{self.own_id}-{self._hex('dns', 8)}.{short}.{REGION}.vpce.amazonaws.com"
 
     def _token(self, leaf: str) -> str:
         return f"{self.own_id}-{leaf.lower()}"
 
     def _hex(self, salt: str, length: int) -> str:
         return hashlib.sha256(f"{self.digest}/{salt}".encode()).hexdigest()[:length]
+
+
+def _singular(name: str) -> str:
+    """The name of one item of a list attribute: ``Addresses`` -> ``Address``, ``DnsEntries`` -> ``DnsEntry``."""
+    if name.endswith("sses"):
+        return name[:-2]
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name.removesuffix("s") or name
 
 
 def _lookup(properties: Mapping[str, Any], name: str) -> Any:
