@@ -78,3 +78,19 @@ def test_an_unchanged_function_keeps_its_warm_container(simulator):
 
     assert updated.outputs == {"Said": "v1:"}, updated.reason
     assert list(stack.runtimes.values()) == [runtime] and runtime.cold_starts == 1
+
+
+def test_a_function_environment_of_refs_and_getatts_is_resolved(simulator):
+    stack = simulator(parameters={"Seconds": "7"})
+    template = calling(inline_function("v1", {"GREETING": {"Fn::Join": [" ", [
+        {"Ref": "Bucket"}, {"Fn::GetAtt": ["Bucket", "Arn"]}]]}}, Timeout={"Ref": "Seconds"}),
+        Bucket={"Type": "AWS::S3::Bucket"})
+    template["Parameters"] = {"Seconds": {"Type": "Number"}}
+
+    created = stack.deploy(template)
+
+    assert created.status == "CREATE_COMPLETE", created.reason
+    bucket = stack.physical_id("Bucket")
+    assert created.outputs == {"Said": f"v1:{bucket} arn:aws:s3:::{bucket}"}
+    [runtime] = stack.runtimes.values()
+    assert runtime.timeout_seconds == 7.0

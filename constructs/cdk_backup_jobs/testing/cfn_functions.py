@@ -49,45 +49,46 @@ class Functions:
         """Functions of the template that cannot run: ARN -> (logical ID, why)."""
         self.log = InvocationLog()
 
-    def start(self, logical_id: str, definition: Mapping[str, Any], arn: str, resolve: Callable[[Any], Any]) -> None:
-        """Ready a Lambda function of the template: inline code, or a cdk.out asset."""
-        if definition["Type"] != "AWS::Lambda::Function":
+    def start(self, logical_id: str, resource_type: str, properties: Mapping[str, Any], arn: str) -> None:
+        """Ready a Lambda function of the template (inline code, or a cdk.out asset) from its resolved
+        properties: its Environment, Handler and Timeout may be Refs or Fn::GetAtts of other resources."""
+        if resource_type != "AWS::Lambda::Function":
             return
-        props = definition.get("Properties", {})
-        code_dir = self._code_dir(props, resolve)
+        code_dir = self._code_dir(properties)
         if isinstance(code_dir, str):
             self.unavailable[arn] = (logical_id, code_dir)
             return
         self.unavailable.pop(arn, None)
-        environment = {**self.environment, **props.get("Environment", {}).get("Variables", {}),
+        variables = (properties.get("Environment") or {}).get("Variables") or {}
+        environment = {**self.environment, **{str(k): _env_value(v) for k, v in variables.items()},
                        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
         self.runtimes[arn] = LambdaRuntime(
-            code_dir, props.get("Handler", "index.handler"), environment=environment,
-            timeout_seconds=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
+            code_dir, str(properties.get("Handler", "index.handler")), environment=environment,
+            timeout_seconds=float(properties.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
             function_arn=arn)
 
-    def restart(self, logical_id: str, definition: Mapping[str, Any], old_arn: str, arn: str,
-                resolve: Callable[[Any], Any]) -> None:
+    def restart(self, logical_id: str, resource_type: str, properties: Mapping[str, Any], old_arn: str,
+                arn: str) -> None:
         """An updated function: Lambda runs the new code and configuration from the next invocation on,
         so the old runtime (its warm workers hold the old code and environment) is closed."""
         old = self.runtimes.pop(old_arn, None)
         if old is not None:
             old.close()
         self.unavailable.pop(old_arn, None)
-        self.start(logical_id, definition, arn, resolve)
+        self.start(logical_id, resource_type, properties, arn)
 
-    def _code_dir(self, props: Mapping[str, Any], resolve: Callable[[Any], Any]) -> Path | str:
+    def _code_dir(self, props: Mapping[str, Any]) -> Path | str:
         """The function's code folder, or why there is none to run."""
-        runtime = str(resolve(props.get("Runtime", "python")))
+        runtime = str(props.get("Runtime", "python"))
         if not runtime.startswith("python"):
             return f"its Runtime is {runtime}; the simulator runs Python functions only"
         code = props.get("Code", {})
         if "ZipFile" in code:  # inline code: Lambda saves it as index.py, beside its cfnresponse module
             code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
-            (code_dir / "index.py").write_text(str(resolve(code["ZipFile"])))
+            (code_dir / "index.py").write_text(str(code["ZipFile"]))
             shutil.copyfile(CFNRESPONSE, code_dir / "cfnresponse.py")
             return code_dir
-        asset = f"asset.{str(resolve(code.get('S3Key', ''))).removesuffix('.zip')}"
+        asset = f"asset.{str(code.get('S3Key', '')).removesuffix('.zip')}"
         if self.assets_dir is None:
             return f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder>"
         if not (self.assets_dir / asset).is_dir():
@@ -154,3 +155,10 @@ class Functions:
     def close(self) -> None:
         for runtime in self.runtimes.values():
             runtime.close()
+
+
+def _env_value(value: Any) -> str:
+    """A variable's value as Lambda keeps it: a string (a resolved Ref may be a number or a boolean)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -96,8 +96,7 @@ class StackResources(SimulatedStack):
         if provisioned is not None:
             created.append(logical_id)
             self._resource_status[logical_id] = "CREATE_COMPLETE"
-            self.functions.start(logical_id, definition, provisioned.attributes.get("Arn", ""),
-                                 self._resolver().resolve)
+            self.functions.start(logical_id, definition["Type"], properties, provisioned.attributes.get("Arn", ""))
             return None
         strings = cfn_strings(properties)
         event = cfn_requests.deliver(self, logical_id, "Create", definition["Type"], strings)
@@ -157,8 +156,8 @@ class StackResources(SimulatedStack):
                 return f"{logical_id}: {error}"
             changed = properties != old.properties or old.resource_type != definition["Type"]
             if definition["Type"] == FUNCTION_TYPE and changed:  # its next invocation runs the new code
-                self.functions.restart(logical_id, definition, old.attributes.get("Arn", ""),
-                                       new.attributes.get("Arn", ""), self._resolver().resolve)
+                self.functions.restart(logical_id, FUNCTION_TYPE, properties, old.attributes.get("Arn", ""),
+                                       new.attributes.get("Arn", ""))
             return None
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:
