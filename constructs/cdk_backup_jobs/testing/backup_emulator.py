@@ -29,7 +29,7 @@ import time
 from typing import Any, Callable
 
 from cdk_backup_jobs.testing import backup_job_operations, backup_recovery_points, backup_vaults
-from cdk_backup_jobs.testing.backup_arns import IMMEDIATE_RECOVERY_POINT, vault_arn
+from cdk_backup_jobs.testing.backup_arns import IMMEDIATE_RECOVERY_POINT, rds_cluster_arn, vault_arn
 from cdk_backup_jobs.testing.backup_job_events import JobEvents
 from cdk_backup_jobs.testing.backup_jobs import (COMPLETE_WINDOW_EXPIRED, DEFAULT_START_WINDOW_MINUTES,
                                                  START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobTiming,
@@ -46,6 +46,8 @@ Operation = Callable[[Service, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {**backup_vaults.OPERATIONS, **backup_job_operations.OPERATIONS,
                                     **backup_recovery_points.OPERATIONS}
 """Every AWS Backup operation the emulator answers, by name."""
+# Stack resources whose backups AWS reports under their own ResourceType though their ARNs are rds clusters'.
+_CLUSTER_TYPES = {"AWS::DocDB::DBCluster": "DocumentDB", "AWS::Neptune::DBCluster": "Neptune"}
 
 
 class BackupEmulator:
@@ -111,6 +113,8 @@ class BackupEmulator:
         """A CloudFormationSimulator ``on_resource`` hook: stack vaults become vaults here."""
         if resource_type == "AWS::Backup::BackupVault":
             self.create_vault(physical_id)
+        elif resource_type in _CLUSTER_TYPES:  # their ARNs look like Aurora's: remember which they are
+            self.state.resource_types[rds_cluster_arn(physical_id)] = _CLUSTER_TYPES[resource_type]
 
     def script_outcome(self, pattern: str, state: Outcome, message: str = "") -> None:
         """Jobs of resources matching ``pattern`` (a regex) end in ``state``."""

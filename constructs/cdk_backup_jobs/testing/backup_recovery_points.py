@@ -10,7 +10,7 @@ says BackupSizeBytes.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.backup_arns import (ARN, IMMEDIATE_RECOVERY_POINT, is_local, resource_type, vault_arn,
                                                  vault_location)
@@ -30,12 +30,12 @@ def recovery_points(service: Service) -> list[dict[str, Any]]:
     for job in service.state.backup_jobs.values():
         status = backup_point_status(job, now)
         if status is not None:
-            points.append(_point(job, job.params["BackupVaultName"], status))
+            points.append(_point(job, job.params["BackupVaultName"], status, service.state.resource_types))
     for job in service.state.copy_jobs.values():
         region, account, vault = vault_location(job.params["DestinationBackupVaultArn"])
         # A copy into another account's or Region's vault lives there, not in this emulator's vaults.
         if job.state_at(now)[0] == "COMPLETED" and is_local(region, account):
-            points.append(_point(job, vault, "COMPLETED"))
+            points.append(_point(job, vault, "COMPLETED", service.state.resource_types))
     return sorted(points, key=lambda point: point["CreationDate"])
 
 
@@ -70,13 +70,13 @@ def backup_point_status(job: Job, now: float) -> str | None:
     return None
 
 
-def _point(job: Job, vault: str, status: str) -> dict[str, Any]:
+def _point(job: Job, vault: str, status: str, types: Mapping[str, str]) -> dict[str, Any]:
     # A copy's recovery point records the resource its source was taken of, and the source's vault.
     source_vault = job.params.get("SourceBackupVaultName")
     return {
         "RecoveryPointArn": job.recovery_point_arn, "BackupVaultName": vault, "BackupVaultArn": vault_arn(vault),
         "SourceBackupVaultArn": vault_arn(source_vault) if source_vault else None,
-        "ResourceArn": job.resource_arn, "ResourceType": resource_type(job.resource_arn),
+        "ResourceArn": job.resource_arn, "ResourceType": resource_type(job.resource_arn, types),
         "IamRoleArn": job.params["IamRoleArn"], "Status": status, "CreationDate": job.created_at,
         "CompletionDate": job.finished_at() if status == "COMPLETED" else None,
         "BackupSizeInBytes": job.timing.size_in_bytes, "Lifecycle": job.params.get("Lifecycle"),

@@ -44,6 +44,8 @@ class BackupState:
     tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    # ResourceTypes an ARN does not tell: DocumentDB and Neptune clusters, by ARN (see backup_arns).
+    resource_types: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
 
     def calls_of(self, operation: str) -> list[dict[str, Any]]:
