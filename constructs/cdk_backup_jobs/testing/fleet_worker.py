@@ -54,6 +54,7 @@ def deploy(request: Mapping[str, Any], on_report: Callable[[dict[str, Any]], Non
                 functions=given, environment=environment, exports=request.get("exports", {}),
                 parameters=request.get("parameters", {}), scheduler=scheduler, clock=clock,
                 event_sources=[emulator], on_resource=emulator.on_stack_resource) as stack:
+            stack.exports = recorded = _RecordedExports(stack.exports)
             try:
                 result = stack.deploy(request["template"])
                 status, reason, outputs = result.status, result.reason, result.outputs
@@ -61,8 +62,9 @@ def deploy(request: Mapping[str, Any], on_report: Callable[[dict[str, Any]], Non
                 status, reason, outputs = "CREATE_FAILED", f"Template error: {error}", {}
             created = {arn: runtime.code_dir for arn, runtime in stack.runtimes.items() if arn not in given}
             invocations = stack.invocation_counts
-            exports = {name: value for name, value in stack.exports.items()
-                       if name not in request.get("exports", {})}
+            # What this stack exported, including a name another stack of the account-Region already
+            # exports (the StackSetSimulator fails the stack for it, as CloudFormation does).
+            exports = {name: recorded[name] for name in recorded.written}
         jobs = [_job(job, clock()) for job in emulator.state.backup_jobs.values()]
         starts = [params for params in emulator.state.calls_of("StartBackupJob") if not params.get("_not_emulated")]
         created_stack = status == "CREATE_COMPLETE"
@@ -74,6 +76,18 @@ def deploy(request: Mapping[str, Any], on_report: Callable[[dict[str, Any]], Non
         if on_report is not None:
             on_report(report)
     return report
+
+
+class _RecordedExports(dict[str, Any]):
+    """The account-Region's exports, with the names this stack's outputs export."""
+
+    def __init__(self, given: Mapping[str, Any]) -> None:
+        super().__init__(given)
+        self.written: list[str] = []
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.written.append(name)
+        super().__setitem__(name, value)
 
 
 def _job(job: Any, now: float) -> dict[str, Any]:

@@ -37,8 +37,8 @@ class AccountRegion:
     exports: dict[str, str] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)
     """Lambda function ARN -> its code folder."""
-    stacks: dict[str, str] = field(default_factory=dict)
-    """StackSet name -> the stack ID of its instance here."""
+    exporters: dict[str, str] = field(default_factory=dict)
+    """Export name -> the name of the stack that exports it here (an export name is unique per account-Region)."""
 
 
 class SimulatedOrganization:

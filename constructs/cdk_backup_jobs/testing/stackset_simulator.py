@@ -140,11 +140,14 @@ class StackSetSimulator:
                        "exports": dict(place.exports), "functions": dict(place.functions)}
         report = self._processes.run(self.organization.account(instance.account), instance.region, request,
                                      self.timeout_seconds)
-        if instance.succeeded(report):
-            with self._lock:
+        with self._lock:
+            clash = _export_clash(place.exporters, report)
+            if clash:
+                report = {**report, "status": "ROLLBACK_COMPLETE", "reason": clash, "outputs": {}}
+            if instance.succeeded(report):
                 place.exports.update(report.get("exports", {}))
                 place.functions.update(report.get("functions", {}))
-                place.stacks[stack_set.name] = str(report.get("stack_id"))
+                place.exporters.update((name, str(request["stack_name"])) for name in report.get("exports", {}))
 
     def _auto_deploy(self, unit: str, account: SimulatedAccount) -> None:
         """Each StackSet auto-deploying to ``unit`` deploys to the new account, after those it depends on."""
@@ -179,4 +182,12 @@ class StackSetSimulator:
         operation.finish()
         with self._lock:
             self.auto_deployments.append(operation)
+
+
+def _export_clash(exporters: Mapping[str, str], report: Mapping[str, Any]) -> str:
+    """CloudFormation's failure of a stack whose export another stack of the account-Region already has
+    ("Export names must be unique within a Region",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html); "" if none."""
+    taken = [name for name in report.get("exports", {}) if name in exporters]
+    return "; ".join(f"Export with name {name} is already exported by stack {exporters[name]}" for name in taken)
 
