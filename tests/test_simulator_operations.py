@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from cdk_backup_jobs.testing import CloudFormationSimulator, response_server
+from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, response_server
+from cdk_backup_jobs.testing.stack_status import ValidationError
 
 ROLE = "arn:aws:iam::123456789012:role/lambda"
 
@@ -94,3 +95,53 @@ def test_a_function_environment_of_refs_and_getatts_is_resolved(simulator):
     assert created.outputs == {"Said": f"v1:{bucket} arn:aws:s3:::{bucket}"}
     [runtime] = stack.runtimes.values()
     assert runtime.timeout_seconds == 7.0
+
+
+# --- a template CloudFormation refuses changes nothing; an unexpected error leaves no *_IN_PROGRESS ------
+
+def bucket() -> dict[str, Any]:
+    return {"Type": "AWS::S3::Bucket"}
+
+
+@pytest.mark.parametrize("template, message", [
+    ({}, "Template format error: At least one Resources member must be defined."),
+    ({"Resources": {}}, "Template format error: At least one Resources member must be defined."),
+    ({"Resources": {"Bucket": {"Properties": {}}}},
+     "Template format error: [/Resources/Bucket] Every Resources object must contain a Type member."),
+    ({"Resources": {"A": {"Type": "AWS::S3::Bucket", "DependsOn": "B"},
+                    "B": {"Type": "AWS::S3::Bucket", "DependsOn": "A"}}},
+     "Template format error: Circular dependency between resources: ['A', 'B']"),
+    ({"Parameters": {"Name": {"Type": "String"}}, "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}},
+     "Parameters: [Name] must have values"),
+])
+def test_a_template_cloudformation_refuses_changes_nothing(simulator, template, message):
+    created, updated = simulator(), simulator()
+    updated.deploy({"Resources": {"Kept": bucket()}})
+    kept = updated.physical_id("Kept")
+
+    with pytest.raises(ValidationError) as refused_create:
+        created.deploy(template)
+    with pytest.raises(ValidationError) as refused_update:
+        updated.update(template)
+
+    assert str(refused_create.value) == str(refused_update.value) == message
+    assert isinstance(refused_create.value, TemplateError)
+    assert created.status is None and created.resources == {}
+    assert updated.status == "CREATE_COMPLETE" and updated.physical_id("Kept") == kept
+    assert updated.update({"Resources": {"Kept": bucket(), "Added": bucket()}}).status == "UPDATE_COMPLETE"
+    assert updated.delete().status == "DELETE_COMPLETE"
+
+
+def test_an_unexpected_error_leaves_the_stack_in_its_previous_status(simulator):
+    def explode(resource_type: str, physical_id: str, properties: Any) -> None:
+        if "bad" in physical_id.lower():
+            raise RuntimeError("on_resource failed")
+    stack = simulator(on_resource=explode)
+    stack.deploy({"Resources": {"Kept": bucket()}})
+
+    with pytest.raises(RuntimeError, match="on_resource failed"):
+        stack.update({"Resources": {"Kept": bucket(), "Bad": bucket()}})
+
+    assert stack.status == "CREATE_COMPLETE"
+    assert stack.template == {"Resources": {"Kept": bucket()}}
+    assert stack.delete().status == "DELETE_COMPLETE"

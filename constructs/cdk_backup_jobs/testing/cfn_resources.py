@@ -38,6 +38,20 @@ class StackResources(SimulatedStack):
     wait_conditions: list[WaitConditionResult]
     _resource_status: dict[str, str]
 
+    def stack_resources(self) -> list[dict[str, Any]]:
+        """The stack's resources as ListStackResources summarises them (logical ID, physical ID, type, status)."""
+        resources, statuses = self.resources.copy(), self._resource_status.copy()
+        rows = [{"LogicalResourceId": lid, "PhysicalResourceId": r.physical_id, "ResourceType": r.resource_type,
+                 "ResourceStatus": statuses.get(lid, "CREATE_COMPLETE")} for lid, r in resources.items()]
+        definitions = self.template.get("Resources", {})
+        rows += [{"LogicalResourceId": lid, "ResourceType": definitions.get(lid, {}).get("Type", ""),
+                  "ResourceStatus": status} for lid, status in statuses.items() if lid not in resources]
+        return rows
+
+    def _forget_gone(self) -> None:
+        """Statuses of resources an earlier operation failed to create and rolled back are history."""
+        self._resource_status = {lid: s for lid, s in self._resource_status.items() if lid in self.resources}
+
     def _resolver(self, template: Mapping[str, Any] | None = None) -> Resolver:
         """Intrinsics against the stack now, with ``template``'s (default: the current) Conditions and Mappings."""
         template = self.template if template is None else template

@@ -30,21 +30,20 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
 from cdk_backup_jobs.testing.cfn_outputs import StackOperation, fill_parameters, resolve_outputs
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
-from cdk_backup_jobs.testing.cfn_stack import Provisioned
-from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels, load_template
-from cdk_backup_jobs.testing.resource_schemas import check_resource_types
+from cdk_backup_jobs.testing.cfn_stack import Provisioned, clock_of, stack_arn
+from cdk_backup_jobs.testing.cfn_template import creation_levels, load_template
+from cdk_backup_jobs.testing.cfn_template_check import check_template
 from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
-from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 from cdk_backup_jobs.testing.event_loop import EventSource, InvocationLog, VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.lambda_runtime import LambdaRuntime
@@ -100,7 +99,7 @@ class CloudFormationSimulator(StackResources):
                  event_sources: Sequence[EventSource] = ()) -> None:
         self.responses = responses
         self.stack_name = stack_name
-        self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+        self.stack_id = stack_arn(stack_name)
         self.assets_dir = Path(assets_dir) if assets_dir else None
         self.environment = {**(scheduler.environment if scheduler else {}), **(environment or {})}
         self.scheduler = scheduler
@@ -111,7 +110,7 @@ class CloudFormationSimulator(StackResources):
         self.on_resource = on_resource
         self.max_parallel = max_parallel
         self.lambda_retries = lambda_retries
-        clock = clock if clock is not None else _clock_of(on_tick)
+        clock = clock if clock is not None else clock_of(on_tick)
         self.event_driven = clock is not None
         """Custom-resource waits run in virtual time (a clock was given), not crhelper-interval polling."""
         self.clock: ManualClock = clock if clock is not None else ManualClock(time.time())
@@ -146,26 +145,26 @@ class CloudFormationSimulator(StackResources):
         """Create the stack; on a failure roll back what was created.
 
         Raises AlreadyExistsException if the stack exists (any status but
-        DELETE_COMPLETE), and TemplateError for a template CloudFormation rejects
-        (a dependency cycle, a parameter without a value): the stack stays uncreated.
+        DELETE_COMPLETE), and ValidationError (a TemplateError too) for a template
+        CloudFormation rejects (``cfn_template_check``): the stack stays uncreated.
         """
         check_create(self.stack_name, self.status)
         loaded = load_template(template)
-        check_resource_types(loaded)
+        check_template(loaded, self.parameters)
         previous = self.status
         if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
-            self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{self.stack_name}/{uuid.uuid4()}"
-        self.template = loaded
+            self.stack_id = stack_arn(self.stack_name)
+        with self._as_before_if_it_raises(previous, {"Resources": {}}):
+            self.template = loaded
+            return self._create_stack()
+
+    def _create_stack(self) -> StackOperation:
         self._forget_gone()
         events: list[ResourceEvent] = []
         created: list[str] = []
         waits_before = len(self.wait_conditions)
         self._status("CREATE_IN_PROGRESS")
-        try:
-            failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
-        except TemplateError:  # raised before any resource was created
-            self.template, self.status = {"Resources": {}}, previous
-            raise
+        failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
         if failure:
             self._status("ROLLBACK_IN_PROGRESS")
             rollback_failure = self._delete_all(list(reversed(created)), events, self.template,
@@ -178,12 +177,17 @@ class CloudFormationSimulator(StackResources):
     def update(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
         """Update to a new template; replaced and removed resources are deleted afterwards.
 
-        Raises ValidationError if the stack does not exist or its status allows no update.
+        Raises ValidationError if the stack does not exist, its status allows no
+        update, or CloudFormation rejects the template: the stack stays as it was.
         """
         check_update(self.stack_name, self.stack_id, self.status)
         old_template, new_template = self.template, load_template(template)
-        check_resource_types(new_template)
-        self.template = new_template
+        check_template(new_template, self.parameters)
+        with self._as_before_if_it_raises(self.status, old_template):
+            self.template = new_template
+            return self._update_stack(old_template, new_template)
+
+    def _update_stack(self, old_template: dict[str, Any], new_template: dict[str, Any]) -> StackOperation:
         self._forget_gone()
         waits_before = len(self.wait_conditions)
         self._status("UPDATE_IN_PROGRESS")
@@ -216,8 +220,9 @@ class CloudFormationSimulator(StackResources):
     def delete(self) -> StackOperation:
         """Delete every resource, dependants first."""
         events: list[ResourceEvent] = []
-        self._status("DELETE_IN_PROGRESS")
-        failure = self._delete_all(self._reverse_order(self.template), events, self.template)
+        with self._as_before_if_it_raises(self.status, self.template):
+            self._status("DELETE_IN_PROGRESS")
+            failure = self._delete_all(self._reverse_order(self.template), events, self.template)
         if failure:
             self._status("DELETE_FAILED")
             return StackOperation("DELETE_FAILED", {}, events, failure)
@@ -266,16 +271,6 @@ class CloudFormationSimulator(StackResources):
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id].physical_id
 
-    def stack_resources(self) -> list[dict[str, Any]]:
-        """The stack's resources as ListStackResources summarises them (logical ID, physical ID, type, status)."""
-        resources, statuses = self.resources.copy(), self._resource_status.copy()
-        rows = [{"LogicalResourceId": lid, "PhysicalResourceId": r.physical_id, "ResourceType": r.resource_type,
-                 "ResourceStatus": statuses.get(lid, "CREATE_COMPLETE")} for lid, r in resources.items()]
-        definitions = self.template.get("Resources", {})
-        rows += [{"LogicalResourceId": lid, "ResourceType": definitions.get(lid, {}).get("Type", ""),
-                  "ResourceStatus": status} for lid, status in statuses.items() if lid not in resources]
-        return rows
-
     def close(self) -> None:
         self.functions.close()
 
@@ -296,9 +291,17 @@ class CloudFormationSimulator(StackResources):
         if self.on_tick is not None:
             self.on_tick(seconds)
 
-    def _forget_gone(self) -> None:
-        """Statuses of resources an earlier operation failed to create and rolled back are history."""
-        self._resource_status = {lid: s for lid, s in self._resource_status.items() if lid in self.resources}
+    @contextmanager
+    def _as_before_if_it_raises(self, status: str | None, template: dict[str, Any]) -> Iterator[None]:
+        """An unexpected error in an operation leaves the stack's status and template as they were,
+        not *_IN_PROGRESS (where no update or delete could follow)."""
+        try:
+            yield
+        except BaseException:
+            self.template, self.status = template, status
+            if status is not None:
+                self._status(status)
+            raise
 
     def _status(self, status: str) -> None:
         """Record the stack's status, and tell the scheduler's CloudFormation API what DescribeStacks says now."""
@@ -336,9 +339,3 @@ class CloudFormationSimulator(StackResources):
             return StackOperation(f"{status.split('_')[0]}_FAILED", outputs, events, failure, waits)
         return StackOperation(status, outputs, events, wait_conditions=waits)
 
-
-def _clock_of(on_tick: Callable[[float], None] | None) -> ManualClock | None:
-    """The ManualClock whose ``advance`` ``on_tick`` is (``on_tick=clock.advance``): that clock is the stack's."""
-    owner = getattr(on_tick, "__self__", None)
-    return owner if isinstance(owner, ManualClock) and getattr(on_tick, "__func__", None) is ManualClock.advance \
-        else None

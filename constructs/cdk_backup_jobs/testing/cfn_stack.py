@@ -7,6 +7,7 @@ view of it, so none of them imports the simulator.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -15,6 +16,7 @@ from cdk_backup_jobs.testing.cfn_functions import Functions
 from cdk_backup_jobs.testing.event_loop import VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
 
 @dataclass
@@ -40,3 +42,15 @@ class SimulatedStack(Protocol):
     on_tick: Callable[[float], None] | None
     resources: dict[str, Provisioned]
     cancelled: threading.Event
+
+
+def stack_arn(stack_name: str) -> str:
+    """A new stack's ID: every CreateStack makes a new one, even of a name used before."""
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+
+
+def clock_of(on_tick: Callable[[float], None] | None) -> ManualClock | None:
+    """The ManualClock whose ``advance`` ``on_tick`` is (``on_tick=clock.advance``): that clock is the stack's."""
+    owner = getattr(on_tick, "__self__", None)
+    return owner if isinstance(owner, ManualClock) and getattr(on_tick, "__func__", None) is ManualClock.advance \
+        else None

@@ -1,0 +1,53 @@
+"""The checks CreateStack and UpdateStack make of a template before they change anything.
+
+CloudFormation validates a template when the call is made: a template it
+cannot read is refused with a ``ValidationError`` ("Template format error:
+..."), and the stack keeps its status, its template and its resources. The
+simulator makes the same checks before an operation starts, so a bad
+template never leaves a stack half-way (``*_IN_PROGRESS``).
+
+- The Resources section is required and "must declare at least one resource"
+  (User Guide, Working with CloudFormation templates:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html).
+- "Each resource must have a Type attribute" (User Guide, Resources syntax:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html),
+  one CloudFormation knows (``resource_schemas.check_resource_types``).
+- The resources' dependencies have no cycle ("Circular dependency between resources").
+- Every parameter has a value: given, or its Default ("Parameters: [X] must have values").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels
+from cdk_backup_jobs.testing.resource_schemas import check_resource_types
+from cdk_backup_jobs.testing.stack_status import ValidationError
+
+__all__ = ["TemplateValidationError", "check_template"]
+
+
+class TemplateValidationError(ValidationError, TemplateError):
+    """CreateStack's or UpdateStack's ValidationError for a template it refuses (also a TemplateError)."""
+
+
+def check_template(template: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Raise TemplateValidationError for a template CloudFormation would refuse; ``given``: the parameters passed."""
+    resources = template.get("Resources")
+    if not isinstance(resources, Mapping) or not resources:
+        raise TemplateValidationError("Template format error: At least one Resources member must be defined.")
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str) or not resource["Type"]:
+            raise TemplateValidationError(f"Template format error: [/Resources/{logical_id}] "
+                                          "Every Resources object must contain a Type member.")
+    try:
+        check_resource_types(template)
+        creation_levels(resources)
+    except TemplateError as error:
+        message = str(error)
+        raise TemplateValidationError(message if message.startswith("Template format error")
+                                      else f"Template format error: {message}") from error
+    missing = [name for name, spec in (template.get("Parameters") or {}).items()
+               if name not in given and not (isinstance(spec, Mapping) and "Default" in spec)]
+    if missing:
+        raise TemplateValidationError(f"Parameters: [{', '.join(missing)}] must have values")
