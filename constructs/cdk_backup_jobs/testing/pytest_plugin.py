@@ -2,7 +2,9 @@
 ``pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]`` in a conftest.py.
 
 - ``aws_backup``: a local AWS Backup; AWS_ENDPOINT_URL_BACKUP and dummy
-  credentials are set for the test, so plain boto3 reaches it.
+  credentials are set for the test, so plain boto3 reaches it. A test during
+  which the emulator failed inside (HTTP 500 InternalFailure, which botocore
+  retries and a test may never see) errors at teardown, naming the failure.
 - ``cfn_responses``: the HTTPS response receiver; SSL_CERT_FILE trusts it.
 - ``cfn_scheduler``: the EventBridge/Lambda endpoint for crhelper's polling.
 - ``cfn_stack``: makes a CloudFormationSimulator wired to all three, whose
@@ -59,6 +61,10 @@ def aws_backup(monkeypatch: pytest.MonkeyPatch,
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
         yield server
+    errors = server.emulator.state.internal_errors
+    if errors:  # an emulator bug, not the test's: say so rather than let retries hide it
+        pytest.fail(f"the local AWS Backup failed inside ({len(errors)} HTTP 500 InternalFailure): "
+                    + "; ".join(errors), pytrace=False)
 
 
 @pytest.fixture
