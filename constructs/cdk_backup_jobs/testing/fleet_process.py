@@ -4,13 +4,16 @@ The account ID and Region go in the child's environment before it imports
 the simulated services, which read them at import (``simulated_account``);
 the account's AWS Backup behaviour (faults, scripted job outcomes) goes in
 its request. A child that crashes or outlives ``timeout_seconds`` is a failed
-stack with the reason, never a lost instance.
+stack with the reason, never a lost instance; one that outlives it is ended
+with its process group (the child leads one, which its Lambda workers join),
+so no process of it is left behind.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +28,8 @@ from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID_VARIABLE, REGIO
 from cdk_backup_jobs.testing.simulated_organization import SimulatedAccount
 
 ZYGOTE = Path(__file__).with_name("fleet_zygote.py")
+PID_SECONDS = 30.0
+"""How long the zygote may take to fork a child and say its pid, or to reap a killed one."""
 
 
 class InstanceProcesses:
@@ -59,7 +64,11 @@ class InstanceProcesses:
         try:
             status = ended.result(timeout=timeout_seconds)
         except TimeoutError:
-            os.kill(pid.result(), signal.SIGKILL)
+            _kill_group(pid)
+            try:
+                ended.result(timeout=PID_SECONDS)  # reaped by the zygote
+            except TimeoutError:
+                pass
             return _failed(f"the instance's process did not finish within {timeout_seconds:g} seconds")
         if not path.is_file():
             return _failed(f"the instance's process exited with status {status} and no report")
@@ -74,6 +83,7 @@ class InstanceProcesses:
             assert zygote.stdin is not None
             zygote.stdin.close()  # it waits for its children, then exits
             zygote.wait()
+        shutil.rmtree(self._reports, ignore_errors=True)
 
     def _started(self) -> subprocess.Popen[str]:
         if self._zygote is None or self._zygote.poll() is not None:
@@ -94,6 +104,14 @@ class InstanceProcesses:
         for waiting in list(self._exits.values()):  # the zygote died: nothing more will end
             if not waiting.done():
                 waiting.set_result(-1)
+
+
+def _kill_group(pid: Future[int]) -> None:
+    """SIGKILL the instance's process group: the instance and its Lambda workers."""
+    try:
+        os.killpg(pid.result(timeout=PID_SECONDS), signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended meanwhile; the group with it
 
 
 def _failed(reason: str) -> dict[str, Any]:

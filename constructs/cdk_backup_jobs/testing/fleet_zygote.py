@@ -37,7 +37,13 @@ def preload() -> None:
 
 
 def child(job: dict[str, Any]) -> None:
-    """In the forked process: become the account, deploy, write the report, leave."""
+    """In the forked process: become the account, deploy, write the report, leave.
+
+    It leads a process group of its own, which its Lambda workers join: a
+    timed-out instance is ended with its whole group (``os.killpg``), leaving
+    no worker behind.
+    """
+    os.setpgid(0, 0)
     os.environ.update(job["environment"])
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the zygote's stdout carries only its protocol
     try:
@@ -75,6 +81,10 @@ def main() -> None:
                 pid = os.fork()
                 if pid == 0:
                     child(job)
+                try:  # here too, so the group exists before its pid is told (whichever runs first)
+                    os.setpgid(pid, pid)
+                except OSError:
+                    pass  # the child did it, or has ended already
                 children[pid] = job["id"]
                 say({"id": job["id"], "pid": pid})
         elif ended:
