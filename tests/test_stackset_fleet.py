@@ -56,7 +56,8 @@ def assert_one_job_of_its_own(instance) -> None:
     assert job["iam_role_arn"].startswith(f"arn:aws:iam::{account}:role/")
     assert instance.outputs["BackupJobId"] == job["job_id"] and job["state"] == "COMPLETED"
     [(function, causes)] = instance.invocations.items()
-    assert function.startswith(f"arn:aws:lambda:{region}:{account}:function:StackSet-BackupJobsProvider-")
+    # CloudFormation names it {stack name}-{logical ID}-{suffix}, each part shortened to fit 64 characters.
+    assert function.startswith(f"arn:aws:lambda:{region}:{account}:function:StackSet-BackupJobsProvid")
     assert causes["cloudformation"] == 1
 
 
