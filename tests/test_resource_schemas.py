@@ -109,6 +109,8 @@ def test_in_a_stack_an_unknown_attribute_fails_naming_it():
         unknown_attribute = stack.deploy({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC"}},
                                           "Outputs": {"X": {"Value": {"Fn::GetAtt": ["Vpc", "Colour"]}}}})
         assert "AWS::EC2::VPC" in unknown_attribute.reason and "Colour" in unknown_attribute.reason
+        assert unknown_attribute.status == stack.status == "ROLLBACK_COMPLETE"  # the create failed and rolled back
+        assert stack.resources == {}
 
 
 def test_get_att_of_nested_and_read_only_attributes_resolves_in_outputs():

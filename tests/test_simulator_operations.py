@@ -145,3 +145,31 @@ def test_an_unexpected_error_leaves_the_stack_in_its_previous_status(simulator):
     assert stack.status == "CREATE_COMPLETE"
     assert stack.template == {"Resources": {"Kept": bucket()}}
     assert stack.delete().status == "DELETE_COMPLETE"
+
+
+# --- an output that cannot be resolved fails the operation, which rolls back ---------------------------------
+
+BAD_OUTPUT = {"Bad": {"Value": {"Fn::GetAtt": ["Bucket", "Colour"]}}}
+
+
+def test_an_unresolvable_output_rolls_the_create_back(simulator):
+    stack = simulator()
+
+    result = stack.deploy({"Resources": {"Bucket": bucket()}, "Outputs": BAD_OUTPUT})
+
+    assert result.status == stack.status == "ROLLBACK_COMPLETE"
+    assert result.reason.startswith("Output Bad: ") and "Colour" in result.reason
+    assert stack.resources == {} and stack.deletions == ["Bucket"]
+
+
+def test_an_unresolvable_output_rolls_the_update_back(simulator):
+    stack = simulator()
+    first = {"Resources": {"Bucket": bucket()}, "Outputs": {"Name": {"Value": {"Ref": "Bucket"}}}}
+    stack.deploy(first)
+
+    result = stack.update({"Resources": {"Bucket": bucket(), "Added": bucket()}, "Outputs": BAD_OUTPUT})
+
+    assert result.status == stack.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert result.reason.startswith("Output Bad: ")
+    assert set(stack.resources) == {"Bucket"} and stack.template == first
+    assert stack.update({"Resources": {"Bucket": bucket()}}).status == "UPDATE_COMPLETE"

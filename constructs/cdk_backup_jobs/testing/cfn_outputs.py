@@ -1,8 +1,9 @@
 """A stack's parameters and outputs, as CloudFormation reads them, and what an operation returns.
 
 Parameters without a value take their Default (none: TemplateError);
-Outputs whose Condition holds are resolved when the operation completed, and
-an output's Export name becomes an export other stacks can import.
+Outputs whose Condition holds are resolved once the resources are in place,
+and an output's Export name becomes an export other stacks can import. An
+output that cannot be resolved fails the operation, which rolls back.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def resolve_outputs(template: Mapping[str, Any], resolver: Resolver,
                 continue
             outputs[name] = resolver.resolve(output["Value"])
         except TemplateError as error:
-            return outputs, str(error)
+            return outputs, f"Output {name}: {error}"
         export = output.get("Export", {}).get("Name")
         if export:
             exports[resolver.resolve(export)] = outputs[name]

@@ -165,6 +165,7 @@ class CloudFormationSimulator(StackResources):
         waits_before = len(self.wait_conditions)
         self._status("CREATE_IN_PROGRESS")
         failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
+        failure = failure or self._output_failure()
         if failure:
             self._status("ROLLBACK_IN_PROGRESS")
             rollback_failure = self._delete_all(list(reversed(created)), events, self.template,
@@ -201,7 +202,7 @@ class CloudFormationSimulator(StackResources):
                 return self._create(logical_id, events, created)
             return self._update(logical_id, events, updated, replaced)
 
-        failure = self._walk(new_template, events, step)
+        failure = self._walk(new_template, events, step) or self._output_failure()
         if failure:
             self.template = old_template
             self._status("UPDATE_ROLLBACK_IN_PROGRESS")
@@ -331,11 +332,13 @@ class CloudFormationSimulator(StackResources):
                 return next((f for f in failures if not f.endswith(CANCELLED)), failures[0])
         return None
 
+    def _output_failure(self) -> str | None:
+        """Why an output cannot be resolved now that the resources are in place: such an operation fails
+        and rolls back, as CloudFormation's does, rather than complete without the output."""
+        return resolve_outputs(self.template, self._resolver(), {})[1]
+
     def _finish(self, status: str, events: list[ResourceEvent], waits_before: int) -> StackOperation:
         self._status(status)
-        waits = self.wait_conditions[waits_before:]
-        outputs, failure = resolve_outputs(self.template, self._resolver(), self.exports)
-        if failure is not None:
-            return StackOperation(f"{status.split('_')[0]}_FAILED", outputs, events, failure, waits)
-        return StackOperation(status, outputs, events, wait_conditions=waits)
+        outputs, _ = resolve_outputs(self.template, self._resolver(), self.exports)  # checked: no failure
+        return StackOperation(status, outputs, events, wait_conditions=self.wait_conditions[waits_before:])
 
