@@ -46,7 +46,7 @@ def describe_backup(service: Service, job: Job, at: float | None = None) -> dict
         "BackupSizeInBytes": job.timing.size_in_bytes if state == "COMPLETED" else 0,
         "BytesTransferred": int(job.timing.size_in_bytes * percent / 100),
         "StartBy": job.created_at + p.get("StartWindowMinutes", DEFAULT_START_WINDOW_MINUTES) * 60,
-        "BackupOptions": p.get("BackupOptions"), "IsParent": False, "BackupType": "",
+        "BackupOptions": p.get("BackupOptions"), "IsParent": False, "BackupType": _backup_type(p),
         "RecoveryPointLifecycle": p.get("Lifecycle"),
     }
 
@@ -149,6 +149,15 @@ OPERATIONS: dict[str, Callable[[Service, dict[str, Any]], dict[str, Any]]] = {
 
 
 # --- internals ------------------------------------------------------------------
+
+
+def _backup_type(p: dict[str, Any]) -> str | None:
+    """"WindowsVSS" for a job that asked for a VSS backup; AWS leaves BackupType out of a regular one.
+
+    DescribeBackupJob: "If BackupType is empty, then the backup type was a regular backup"
+    (docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupJob.html).
+    """
+    return "WindowsVSS" if (p.get("BackupOptions") or {}).get("WindowsVSS") == "enabled" else None
 
 
 def _job(jobs: dict[str, Job], job_id: str, kind: str) -> Job:
