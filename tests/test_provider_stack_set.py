@@ -467,3 +467,20 @@ def test_the_organization_pages_example_synthesizes(tmp_path):
     [stack_set_resource] = [r for r in fleet["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
     assert stack_set_resource["Properties"]["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
     assert (tmp_path / "BackupJobsAssets-eu-west-1.template.json").exists()
+
+
+def test_the_stack_set_name_id_and_arn_are_exposed_for_another_stack_sets_depends_on():
+    stack = new_stack()
+    construct = stack_set(stack, stack_set_name="backup-jobs-provider")
+    assert construct.stack_set_name == "backup-jobs-provider"
+    [logical_id] = Template.from_stack(stack).find_resources("AWS::CloudFormation::StackSet")
+    assert stack.resolve(construct.stack_set_id) == {"Fn::GetAtt": [logical_id, "StackSetId"]}
+    assert stack.resolve(construct.stack_set_arn) == {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":cloudformation:us-east-1:111111111111:stackset/",
+        {"Fn::GetAtt": [logical_id, "StackSetId"]}]]}
+
+
+def test_a_default_stack_set_name_is_the_one_synthesized():
+    stack = new_stack()
+    construct = stack_set(stack)
+    assert stack_set_properties(Template.from_stack(stack))["StackSetName"] == construct.stack_set_name

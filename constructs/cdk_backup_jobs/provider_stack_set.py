@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import CfnStackSet, Names, aws_s3 as s3, aws_s3_deployment as s3_deployment
+from aws_cdk import ArnFormat, CfnStackSet, Names, Stack, aws_s3 as s3, aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from cdk_backup_jobs.provider_asset_bucket import asset_bucket_name
@@ -55,7 +55,9 @@ class BackupJobsProviderStackSet(Construct):
         (STRICT_FAILURE_TOLERANCE).
     :param call_as: SELF from the Organization's management account, DELEGATED_ADMIN from a delegated
         administrator. Default: SELF.
-    :param stack_set_name: the StackSet's name. Default: one made from the construct's path.
+    :param stack_set_name: the StackSet's name. Default: one made from the construct's path (which changes
+        if the construct moves: its replacement's instances would then collide with the old ones' exports,
+        so name it if anything depends on it).
     :param copy_code: copy the code into each Region's bucket from this stack. False: the buckets get it
         otherwise, such as from a ``BackupJobsAssetBucket`` with ``copy_code`` in their own Region (needed for
         opt-in Regions, where a copy from another Region fails). Default: True.
@@ -123,6 +125,15 @@ class BackupJobsProviderStackSet(Construct):
         )
         for deployment in self.asset_deployments:
             self.stack_set.node.add_dependency(deployment)
+        self.stack_set_name: str = name
+        """The StackSet's name."""
+        self.stack_set_id: str = self.stack_set.attr_stack_set_id
+        """The StackSet's ID (``{name}:{uuid}``, known at deploy)."""
+        self.stack_set_arn: str = Stack.of(self).format_arn(
+            service="cloudformation", resource="stackset", resource_name=self.stack_set_id,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+        """The StackSet's ARN, for another StackSet's ``AutoDeployment.DependsOn``
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_AutoDeployment.html)."""
 
     @property
     def asset_object_key(self) -> str:

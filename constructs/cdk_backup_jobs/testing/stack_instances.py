@@ -80,6 +80,8 @@ class StackSetOperation:
     status: str = "RUNNING"
     status_reason: str = ""
     region_order: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the operation did otherwise than asked, as AWS documents it (a RegionOrder it did not follow)."""
     stopped_regions: dict[str, str] = field(default_factory=dict)
     """Region -> why the operation stopped there."""
     peak_in_progress: dict[str, int] = field(default_factory=dict)

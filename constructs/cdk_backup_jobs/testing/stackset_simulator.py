@@ -9,6 +9,8 @@ target OU (``add_account``), which ignores the preferences as AWS documents
 "isn't followed if AutoDeployment is enabled"), runs every Region at once,
 and waits for the StackSets named in its ``depends_on``
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_AutoDeployment.html).
+A CreateStackInstances of a StackSet with AutoDeployment enabled does not
+follow its RegionOrder either, and says so in the operation's ``notes``.
 
 Each instance is one process (``fleet_process``) standing in its account and
 Region, where the template's functions (the provider's code from cdk.out)
@@ -24,7 +26,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -91,6 +93,14 @@ class StackSetSimulator:
         units, wanted = list(organizational_units), list(regions)
         preferences = preferences or OperationPreferences()
         preferences.ordered_regions(wanted)  # a RegionOrder naming another Region is refused before anything runs
+        notes = []
+        if stack_set.auto_deployment.enabled and preferences.region_order:
+            # "RegionOrder isn't followed if AutoDeployment is enabled."
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html)
+            notes.append(f"RegionOrder ({', '.join(preferences.region_order)}) was not followed: StackSet "
+                         f"{stack_set.name} has AutoDeployment enabled; Regions went in the order given "
+                         f"({', '.join(wanted)}).")
+            preferences = replace(preferences, region_order=())
         instances = [StackInstance(stack_set.name, account.account_id, region, unit)
                      for unit in units for account in self.organization.accounts_in(unit) for region in wanted]
         existing = [f"{i.account} {i.region}" for i in instances if i.key in stack_set.instances]
@@ -101,7 +111,7 @@ class StackSetSimulator:
             stack_set.targets.setdefault(unit, [])
             stack_set.targets[unit] += [r for r in wanted if r not in stack_set.targets[unit]]
         return self._run(stack_set, StackSetOperation(str(uuid.uuid4()), stack_set.name, "CREATE", preferences,
-                                                      instances))
+                                                      instances, notes=notes))
 
     def add_account(self, unit: str, account: str | SimulatedAccount) -> list[StackSetOperation]:
         """An account joins ``unit``: the auto-deployments that ran for it."""
