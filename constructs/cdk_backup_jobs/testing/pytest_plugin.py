@@ -20,7 +20,7 @@
           return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-log-checks"}
 
   Only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are
-  meant here; the region stays us-east-1.
+  meant here; the Region stays the simulated account's (``simulated_account.REGION``).
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from cdk_backup_jobs.testing.backup_http import RunningBackupServer, backup_serv
 from cdk_backup_jobs.testing.cfn_simulator import CloudFormationSimulator
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
+from cdk_backup_jobs.testing.simulated_account import REGION
 
 DUMMY_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": REGION,  # the Region the emulators stand in, so ARNs and clients agree
+    "AWS_REGION": REGION,
 }
 
 
