@@ -18,7 +18,7 @@ from cdk_backup_jobs.testing.resource_schemas import AttributeShape, ResourceSch
 
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
-__all__ = ["AttributeValues", "Identity"]
+__all__ = ["AttributeValues", "Identity", "kebab"]
 
 # cfn-lint's formats of IDs made by EC2, and the prefix of each.
 _FORMAT_PREFIXES = {"AWS::EC2::SecurityGroup.Id": "sg", "AWS::EC2::VPC.Id": "vpc", "AWS::EC2::Subnet.Id": "subnet",
@@ -58,9 +58,6 @@ class AttributeValues:
         self.schema = schema
         self.properties = properties
         self.identity = identity
-        self.own_id = identity.own_id
-        self.own_arn = identity.own_arn
-        self.digest = identity.digest
         self.arn_of = arn_of  # (resource type, ID) -> that resource's ARN
         self.short = schema.type_name.rsplit("::", 1)[-1]
 
@@ -72,8 +69,8 @@ class AttributeValues:
         shape = self.schema.shape(name)
         if self.schema.primary_identifier == (name,):  # the resource's own ID, name, ARN or URL
             if re.search(r"(Arn|ARN)$", name):
-                return self.own_arn
-            return self._string(shape) if re.search(r"(Url|URL)$", name) else self.own_id
+                return self.identity.own_arn
+            return self._string(shape) if re.search(r"(Url|URL)$", name) else self.identity.own_id
         return self.made(shape)
 
     def made(self, shape: AttributeShape) -> Any:
@@ -93,13 +90,13 @@ class AttributeValues:
             return self._own_or(_FORMAT_PREFIXES[shape.format], shape)
         if shape.format and shape.format.endswith(".Arn"):
             kind = shape.format.removesuffix(".Arn")
-            return self.own_arn if kind == self.schema.type_name else self.arn_of(kind, self._token(leaf))
+            return self.identity.own_arn if kind == self.schema.type_name else self.arn_of(kind, self._token(leaf))
         if re.search(r"(Arn|ARN)$", leaf):
-            return self.own_arn if mine else self._other_arn(leaf)
+            return self.identity.own_arn if mine else self._other_arn(leaf)
         if re.search(r"(Id|ID)$", leaf):
             stem = re.sub(r"(Id|ID)$", "", leaf)
             if mine:  # a named resource's Id (an IAM role's RoleId) is a unique ID the service made
-                return self.own_id if self.identity.service_made_id else self._hex(shape.name, 20).upper()
+                return self.identity.own_id if self.identity.service_made_id else self._hex(shape.name, 20).upper()
             prefix = _NAMED_PREFIXES.get(stem)
             return f"{prefix}-{self._hex(leaf, 17)}" if prefix else self._hex(leaf, 20).upper()
         if leaf.endswith("Port"):
@@ -133,24 +130,24 @@ class AttributeValues:
         return stem in ("", "Resource") or self.short.lower().endswith(stem.lower())
 
     def _own_or(self, prefix: str, shape: AttributeShape) -> str:
-        mine = self._names_this_resource(shape.leaf) and self.own_id.startswith(f"{prefix}-")
-        return self.own_id if mine else f"{prefix}-{self._hex(shape.name, 17)}"
+        mine = self._names_this_resource(shape.leaf) and self.identity.own_id.startswith(f"{prefix}-")
+        return self.identity.own_id if mine else f"{prefix}-{self._hex(shape.name, 17)}"
 
     def _other_arn(self, leaf: str) -> str:
         """Another resource's ARN (a cluster's secret) or a part of this one's (a table's stream)."""
         stem = re.sub(r"(Arn|ARN)$", "", leaf)
         if stem.endswith("Secret"):
-            return self.arn_of("AWS::SecretsManager::Secret", f"{self.own_id}-secret")
+            return self.arn_of("AWS::SecretsManager::Secret", f"{self.identity.own_id}-secret")
         if stem.endswith("Stream"):
-            return f"{self.own_arn}/stream/{_TIMESTAMP.removesuffix('Z')}"
-        kind = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", stem).lower()
-        return f"{self.own_arn}/{kind}/{self._hex(leaf, 8)}"
+            return f"{self.identity.own_arn}/stream/{_TIMESTAMP.removesuffix('Z')}"
+        kind = kebab(stem)
+        return f"{self.identity.own_arn}/{kind}/{self._hex(leaf, 8)}"
 
     def _service(self) -> str:
-        return self.own_arn.split(":")[2] or self.schema.type_name.split("::")[1].lower()
+        return self.identity.own_arn.split(":")[2] or self.schema.type_name.split("::")[1].lower()
 
     def _host(self, salt: str) -> str:
-        return f"{self.own_id.lower()}.{self._hex(salt, 12)}.{REGION}.{self._service()}.amazonaws.com"
+        return f"{self.identity.own_id.lower()}.{self._hex(salt, 12)}.{REGION}.{self._service()}.amazonaws.com"
 
     def _port(self) -> str:
         if self.properties.get("Port") is not None:
@@ -170,13 +167,18 @@ class AttributeValues:
         aws_service = service.startswith("com.amazonaws.")
         short = service.rsplit(".", 1)[-1] if aws_service else f"vpce-svc-{self._hex('svc', 17)}"
         zone = f"Z{self._hex('zone', 13).upper()}"
-        return f"{zone}:{self.own_id}-{self._hex('dns', 8)}.{short}.{REGION}.vpce.amazonaws.com"
+        return f"{zone}:{self.identity.own_id}-{self._hex('dns', 8)}.{short}.{REGION}.vpce.amazonaws.com"
 
     def _token(self, leaf: str) -> str:
-        return f"{self.own_id}-{leaf.lower()}"
+        return f"{self.identity.own_id}-{leaf.lower()}"
 
     def _hex(self, salt: str, length: int) -> str:
-        return hashlib.sha256(f"{self.digest}/{salt}".encode()).hexdigest()[:length]
+        return hashlib.sha256(f"{self.identity.digest}/{salt}".encode()).hexdigest()[:length]
+
+
+def kebab(name: str) -> str:
+    """``DBClusterParameterGroup`` -> ``dbcluster-parameter-group``: how ARNs spell a CamelCase kind."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).lower()
 
 
 def _singular(name: str) -> str:

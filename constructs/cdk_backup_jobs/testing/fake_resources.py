@@ -16,7 +16,7 @@ import hashlib
 import re
 from typing import Any, Mapping
 
-from cdk_backup_jobs.testing.attribute_values import AttributeValues, Identity
+from cdk_backup_jobs.testing.attribute_values import AttributeValues, Identity, kebab
 from cdk_backup_jobs.testing.cfn_intrinsics import TypedAttributes
 from cdk_backup_jobs.testing.cfn_template import PARTITION
 from cdk_backup_jobs.testing.resource_schemas import ResourceSchema, schema_of
@@ -174,7 +174,7 @@ def _arn_of(resource_type: str, own_id: str, digest: str) -> str:
     parts = resource_type.split("::")
     namespace, short = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], parts[-1])
     service = _ARN_SERVICES.get(namespace, namespace.lower())
-    kind = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", short).lower()
+    kind = kebab(short)
     uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     resource = _ARN_RESOURCES.get(resource_type, "{kind}/{id}").format(kind=kind, id=own_id, hex6=digest[:6],
                                                                        uuid=uuid)
