@@ -12,7 +12,9 @@ from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, resp
 from cdk_backup_jobs.testing.fake_resources import HAND_MODELLED_TYPES, fake_resource
 from cdk_backup_jobs.testing.resource_schemas import known_type_count, schema_of
 
-ARN = re.compile(r"^arn:aws:[a-z0-9-]+:(us-east-1)?:(123456789012)?:.+$")
+# Region and account are empty only in ARNs of global services (IAM, S3's no account either, CloudFront...).
+ARN = re.compile(r"^arn:aws:(?:(?:iam|s3|cloudfront|route53|organizations):(?:us-east-1)?:(?:123456789012)?"
+                 r"|[a-z0-9-]+:us-east-1:123456789012):.+$")
 
 
 def fake(resource_type: str, **properties: Any) -> tuple[str, dict[str, Any]]:
@@ -28,8 +30,15 @@ def test_every_registry_type_gets_a_ref_and_each_of_its_attributes():
         expected = {name for name in PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).get_atts
                     if "*" not in name}
         assert set(attributes) == expected, resource_type
-        arns = [v for v in attributes.values() if isinstance(v, str) and v.startswith("arn:")]
+        arns = [v for v in [ref, *attributes.values()] if isinstance(v, str) and v.startswith("arn:")]
         assert all(ARN.match(value) for value in arns), (resource_type, arns)
+
+
+def test_the_arn_form_refuses_an_empty_region_or_account_outside_global_services():
+    assert ARN.match("arn:aws:iam::123456789012:role/r") and ARN.match("arn:aws:s3:::bucket")
+    assert ARN.match("arn:aws:sqs:us-east-1:123456789012:q")
+    assert not ARN.match("arn:aws:sqs:::q") and not ARN.match("arn:aws:sqs:us-east-1::q")
+    assert not ARN.match("arn:aws:lambda::123456789012:function:f")
 
 
 def test_hand_modelled_types_are_few_and_all_real_types():
