@@ -173,3 +173,22 @@ def test_an_unresolvable_output_rolls_the_update_back(simulator):
     assert result.reason.startswith("Output Bad: ")
     assert set(stack.resources) == {"Bucket"} and stack.template == first
     assert stack.update({"Resources": {"Bucket": bucket()}}).status == "UPDATE_COMPLETE"
+
+
+# --- parameters: the given ones stay, the others take the Default of each operation's template -----------
+
+def with_default(default: str) -> dict[str, Any]:
+    return {"Parameters": {"Suffix": {"Type": "String", "Default": default}, "Given": {"Type": "String"}},
+            "Resources": {"Bucket": bucket()},
+            "Outputs": {"Said": {"Value": {"Fn::Join": ["-", [{"Ref": "Given"}, {"Ref": "Suffix"}]]}}}}
+
+
+def test_a_changed_default_takes_effect_on_update_and_given_parameters_stay(simulator):
+    stack = simulator(parameters={"Given": "mine"})
+
+    created = stack.deploy(with_default("one"))
+    updated = stack.update(with_default("two"))
+
+    assert created.outputs == {"Said": "mine-one"}, created.reason
+    assert updated.outputs == {"Said": "mine-two"}, updated.reason
+    assert stack.given_parameters == {"Given": "mine"}

@@ -32,14 +32,17 @@ class StackOperation:
         return [e for e in self.events if e.logical_id == logical_id]
 
 
-def fill_parameters(template: Mapping[str, Any], parameters: dict[str, Any]) -> None:
-    """Give every parameter without a value its Default; a Systems Manager parameter's value stands in
-    for the parameter it names (an AMI ID for the CDK's ``MachineImage.latest_amazon_linux2023()``)."""
-    for name, spec in template.get("Parameters", {}).items():
-        if name not in parameters:
+def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The given parameters, and the template's Default for each of the others: each operation reads the
+    Default of its own template (a changed Default takes effect on update). A Systems Manager parameter's
+    value stands in for the parameter it names (an AMI ID for ``MachineImage.latest_amazon_linux2023()``)."""
+    values = dict(given)
+    for name, spec in (template.get("Parameters") or {}).items():
+        if name not in given:
             if "Default" not in spec:
-                raise TemplateError(f"Parameter {name} needs a value")
-            parameters[name] = _ssm_value(str(spec.get("Type", "")), spec["Default"])
+                raise TemplateError(f"Parameters: [{name}] must have values")
+            values[name] = _ssm_value(str(spec.get("Type", "")), spec["Default"])
+    return values
 
 
 def _ssm_value(parameter_type: str, default: Any) -> Any:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
-from cdk_backup_jobs.testing.cfn_outputs import StackOperation, fill_parameters, resolve_outputs
+from cdk_backup_jobs.testing.cfn_outputs import StackOperation, parameter_values, resolve_outputs
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
 from cdk_backup_jobs.testing.cfn_stack import Provisioned, clock_of, stack_arn
@@ -105,7 +105,10 @@ class CloudFormationSimulator(StackResources):
         self.scheduler = scheduler
         self.on_tick = on_tick
         self.exports = dict(exports or {})
-        self.parameters = dict(parameters or {})
+        self.given_parameters = dict(parameters or {})
+        """The parameters passed; the others take their Default in the template of each operation."""
+        self.parameters: dict[str, Any] = dict(self.given_parameters)
+        """The values in effect: the given ones and the current template's defaults."""
         self.duplicate = duplicate or set()
         self.on_resource = on_resource
         self.max_parallel = max_parallel
@@ -150,7 +153,7 @@ class CloudFormationSimulator(StackResources):
         """
         check_create(self.stack_name, self.status)
         loaded = load_template(template)
-        check_template(loaded, self.parameters)
+        check_template(loaded, self.given_parameters)
         previous = self.status
         if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
             self.stack_id = stack_arn(self.stack_name)
@@ -183,7 +186,7 @@ class CloudFormationSimulator(StackResources):
         """
         check_update(self.stack_name, self.stack_id, self.status)
         old_template, new_template = self.template, load_template(template)
-        check_template(new_template, self.parameters)
+        check_template(new_template, self.given_parameters)
         with self._as_before_if_it_raises(self.status, old_template):
             self.template = new_template
             return self._update_stack(old_template, new_template)
@@ -204,7 +207,7 @@ class CloudFormationSimulator(StackResources):
 
         failure = self._walk(new_template, events, step) or self._output_failure()
         if failure:
-            self.template = old_template
+            self.template, self.parameters = old_template, parameter_values(old_template, self.given_parameters)
             self._status("UPDATE_ROLLBACK_IN_PROGRESS")
             self._roll_back_update(events, created, updated, new_template)
             self._status("UPDATE_ROLLBACK_COMPLETE")
@@ -314,7 +317,7 @@ class CloudFormationSimulator(StackResources):
     def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
               step: Callable[[str], str | None]) -> str | None:
         """Run ``step`` over the resources, wave by wave; the first failure stops the walk."""
-        fill_parameters(template, self.parameters)
+        self.parameters = parameter_values(template, self.given_parameters)
 
         def working(logical_id: str) -> str | None:
             with self.loop.working():  # virtual time waits for it, unless it waits itself
