@@ -77,6 +77,8 @@ class StackSetSimulator:
         self.stack_sets: dict[str, StackSet] = {}
         self.auto_deployments: list[StackSetOperation] = []
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.max_processes)
+        """One bound for every operation at once (auto-deployments of several StackSets run together)."""
         self._processes = InstanceProcesses()
         organization.listeners.append(self._auto_deploy)
 
@@ -148,8 +150,9 @@ class StackSetSimulator:
             request = {"stack_name": f"StackSet-{stack_set.name}-{uuid.uuid4()}", "template": stack_set.template,
                        "parameters": stack_set.parameters, "assets_dir": stack_set.assets_dir,
                        "exports": dict(place.exports), "functions": dict(place.functions)}
-        report = self._processes.run(self.organization.account(instance.account), instance.region, request,
-                                     self.timeout_seconds)
+        with self._slots:
+            report = self._processes.run(self.organization.account(instance.account), instance.region, request,
+                                         self.timeout_seconds)
         with self._lock:
             clash = _export_clash(place.exporters, report)
             if clash:
