@@ -154,6 +154,46 @@ def test_without_allow_any_job_each_right_beyond_starting_is_warned():
     assert paths == {"/Jobs/Waited"}
 
 
+def test_without_allow_any_job_a_copy_is_warned_of_start_copy_job():
+    stack, role = stack_and_role()
+    shared = BackupJobsProvider.from_service_token(stack, "Provider", SERVICE_TOKEN, allows_any_job=False)
+    CopyJob(stack, "Copy", recovery_point_arn="arn:aws:backup:us-east-1:123456789012:recovery-point:x",
+            source_backup_vault="v1", destination_backup_vault=DR_VAULT_ARN, role=role, provider=shared)
+    BackupJob(stack, "Plain", backup_vault="v1", resource_arn=TABLE_ARN, role=role, provider=shared)
+
+    [copy] = warned(stack, "copy")
+    assert "backup:StartCopyJob" in copy and "allow_copy_job or allow_any_job" in copy
+
+
+def test_with_allow_any_job_a_copy_is_not_warned():
+    stack, role = stack_and_role()
+    shared = BackupJobsProvider.from_service_token(stack, "Provider", SERVICE_TOKEN)
+    CopyJob(stack, "Copy", recovery_point_arn="arn:aws:backup:us-east-1:123456789012:recovery-point:x",
+            source_backup_vault="v1", destination_backup_vault=DR_VAULT_ARN, role=role, provider=shared)
+    assert warnings(stack) == []
+
+
+def test_a_vault_of_the_stack_with_a_literal_name_is_checked_by_that_name():
+    stack, role = stack_and_role()
+    shared = BackupJobsProvider.from_service_token(stack, "Provider", SERVICE_TOKEN, vault_names=["prod-*"])
+    made = backup.BackupVault(stack, "Made", backup_vault_name="prod-made")
+    outside = backup.BackupVault(stack, "Outside", backup_vault_name="scratch-made")
+    generated = backup.BackupVault(stack, "Generated")  # aws-cdk-lib names it at synth: a literal too
+    from aws_cdk import CfnParameter
+    chosen = backup.BackupVault(stack, "Chosen", backup_vault_name=CfnParameter(stack, "VaultName").value_as_string)
+    for vault in (made, outside, generated, chosen):
+        BackupJob(stack, f"Into{vault.node.id}", backup_vault=vault, resource_arn=TABLE_ARN, role=role,
+                  provider=shared)
+
+    [not_listed, not_listed_generated, unknown] = warned(stack, "vault")
+    assert "vault scratch-made is not one of them" in not_listed
+    assert f"vault {generated.node.default_child.backup_vault_name} is not one of them" in not_listed_generated
+    assert "known only at deploy" in unknown
+    paths = {entry.id for entry in Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp(f".*{WARNING_PREFIX}vault.*"))}
+    assert paths == {"/Jobs/IntoOutside", "/Jobs/IntoGenerated", "/Jobs/IntoChosen"}
+
+
 @pytest.mark.parametrize("make, expected", [
     (lambda stack: 42, "provider (ServiceToken) must be an IBackupJobsProvider (BackupJobsProvider.from_service_token "
                        "or from_export_name), got int"),

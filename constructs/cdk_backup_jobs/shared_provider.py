@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Sequence
 
-from aws_cdk import Annotations, Fn, Token
+from aws_cdk import Annotations, Fn, Stack, Token, aws_backup as backup
 from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.provider_rights import JobRights
@@ -67,14 +67,16 @@ class SharedBackupJobsProvider(Construct):
     def serve(self, job: Construct, rights: JobRights) -> Sequence[IConstruct]:
         """Grant nothing (the provider's role is another stack's); warn ``job`` of each right it
         needs that the provider may lack. Nothing of this stack must outlive the job's resources."""
-        for need, message in self.unconfirmed(rights):
+        for need, message in self.unconfirmed(rights, job):
             Annotations.of(job).add_warning_v2(WARNING_PREFIX + need, message)
         return []
 
-    def unconfirmed(self, rights: JobRights) -> list[tuple[str, str]]:
-        """(need, message) for each right the job needs that this provider may lack."""
+    def unconfirmed(self, rights: JobRights, job: IConstruct | None = None) -> list[tuple[str, str]]:
+        """(need, message) for each right the job needs that this provider may lack (a vault of
+        ``job``'s stack named by a literal is checked by that name)."""
         found = []
         for name in rights.backup_vault_names:
+            name = literal_vault_name(job, name) if job is not None else name
             found += _outside("vault", name, self.vault_names, "vault_names")
         found += _outside("role", rights.role_arn, self.job_role_arns, "job_role_arns")
         if self.allows_any_job:
@@ -90,7 +92,29 @@ class SharedBackupJobsProvider(Construct):
         if rights.stops:
             found.append(("stop", "This job stops on delete: the shared provider needs backup:StopBackupJob "
                                   "(allow_stop or allow_any_job)."))
+        if rights.copies:
+            found.append(("copy", "This job copies a recovery point: the shared provider needs backup:StartCopyJob "
+                                  "on this account's recovery points (allow_copy_job or allow_any_job)."))
         return found
+
+
+def literal_vault_name(scope: IConstruct, name: Any) -> Any:
+    """``name``, or, if it is the name of an ``AWS::Backup::BackupVault`` of ``scope``'s stack (its
+    Ref, or its BackupVaultName attribute, as aws-cdk-lib's BackupVault gives it) whose
+    BackupVaultName is a literal, that literal (a vault's Ref is its name:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-backup-backupvault.html)."""
+    if not Token.is_unresolved(name):
+        return name
+    stack = Stack.of(scope)
+    logical_id = _named_resource(stack.resolve(name))
+    if logical_id is None:
+        return name  # another stack's (an import), or built of parts
+    for node in stack.node.find_all():
+        if isinstance(node, backup.CfnBackupVault) and Stack.of(node) is stack \
+                and stack.resolve(node.logical_id) == logical_id:
+            literal = node.backup_vault_name
+            return literal if isinstance(literal, str) and not Token.is_unresolved(literal) else name
+    return name
 
 
 def import_service_token(export_name: str) -> str:
@@ -112,6 +136,18 @@ def _outside(what: str, value: Any, allowed: Sequence[str] | None, prop: str) ->
         return []
     return [(what, f"The shared provider may use only the {what}s {listed} ({prop}); this job's {what} "
                    f"{value} is not one of them: add it to the provider stack's {prop}.")]
+
+
+def _named_resource(reference: Any) -> str | None:
+    """The logical ID in ``{"Ref": id}`` or ``{"Fn::GetAtt": [id, "BackupVaultName"]}``, else None."""
+    if not isinstance(reference, dict) or len(reference) != 1:
+        return None
+    if isinstance(reference.get("Ref"), str):
+        return str(reference["Ref"])
+    attribute = reference.get("Fn::GetAtt")
+    if isinstance(attribute, list) and len(attribute) == 2 and attribute[1] == "BackupVaultName":
+        return str(attribute[0])
+    return None
 
 
 def _token_problems(service_token: Any) -> list[str]:
