@@ -192,3 +192,38 @@ def test_a_changed_default_takes_effect_on_update_and_given_parameters_stay(simu
     assert created.outputs == {"Said": "mine-one"}, created.reason
     assert updated.outputs == {"Said": "mine-two"}, updated.reason
     assert stack.given_parameters == {"Given": "mine"}
+
+
+# --- why no response came: the function timed out, or returned without sending one -----------------------
+
+SILENT = textwrap.dedent('''
+    import time
+    import cfnresponse
+
+    def handler(event, context):  # answers only the rollback's Delete
+        if event["RequestType"] == "Delete":
+            cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, event["PhysicalResourceId"])
+        else:
+            time.sleep(float(event["ResourceProperties"]["Sleep"]))
+''')
+
+
+@pytest.mark.parametrize("sleep, timeout, why", [
+    ("0", 3, "the function returned without sending a response to the ResponseURL (1 attempt)"),
+    ("5", 1, "the function timed out after 1 s (3 attempts)"),
+])
+def test_no_response_says_why_none_came(simulator, sleep, timeout, why):
+    stack = simulator()
+    function = {"Type": "AWS::Lambda::Function", "Properties": {
+        "Code": {"ZipFile": SILENT}, "Handler": "index.handler", "Runtime": "python3.12", "Role": ROLE,
+        "Timeout": timeout}}
+    thing = {"Type": "Custom::Thing", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]},
+                                                      "Sleep": sleep, "ServiceTimeout": "60"}}
+
+    result = stack.deploy({"Resources": {"Fn": function, "Thing": thing}})
+
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert result.reason.startswith(
+        "Thing: CloudFormation did not receive a response from your Custom Resource within 60 seconds: ")
+    assert why in result.reason
+

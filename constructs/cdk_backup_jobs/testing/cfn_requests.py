@@ -14,6 +14,11 @@ targets run, until the response came or the timeout passed. Without one
 (crhelper's polling, as the older tests drive it), every rule whose target
 re-sends this request fires at its interval, ``on_tick`` told each time.
 
+When no response came, the reason adds to CloudFormation's ("did not receive
+a response ... within N seconds") why: the function timed out (after its
+Timeout, on each attempt), or returned without sending a response to the
+ResponseURL (the usual mistake with cfnresponse).
+
 One departure, to save a test an hour of waiting for nothing: when every
 invocation of the request failed (the function raised, or could not be
 loaded) and nothing can still answer (no response came, no rule re-sends the
@@ -102,8 +107,11 @@ def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_ty
     response = received[0] if received else None
     if elapsed > timeout:
         response = None  # it came after CloudFormation had stopped waiting
+    failure = judge(sim, response, url, request)
+    if not received:
+        failure = f"{failure}: {_why_no_response(invocations, runtime)}"
     return ResourceEvent(logical_id, request_type, request, response, invocation,
-                         judge(sim, response, url, request), deliveries, polls, elapsed)
+                         failure, deliveries, polls, elapsed)
 
 
 def _failed_unanswerable(sim: SimulatedStack, url: str, request: Mapping[str, Any],
@@ -116,6 +124,20 @@ def _failed_unanswerable(sim: SimulatedStack, url: str, request: Mapping[str, An
     attempts = f"{len(invocations)} attempts" if len(invocations) > 1 else "1 attempt"
     return (f"the invocation failed: {invocations[-1].error} ({attempts}; CloudFormation would wait "
             f"{timeout:g} seconds for a response, then fail as not received; see the function's logs)")
+
+
+def _why_no_response(invocations: list[Invocation], runtime: LambdaRuntime) -> str:
+    """What CloudFormation's message leaves out: why no response came (the function's own invocations)."""
+    attempts = f"{len(invocations)} attempts" if len(invocations) > 1 else "1 attempt"
+    if all(i.timed_out for i in invocations):
+        return (f"the function timed out after {runtime.timeout_seconds:g} s ({attempts}) before sending one; "
+                "see the function's logs")
+    if not any(i.error or i.timed_out for i in invocations):
+        return (f"the function returned without sending a response to the ResponseURL ({attempts}); "
+                "a custom resource's function must PUT its response there (e.g. cfnresponse.send)")
+    failed = next(i for i in reversed(invocations) if i.error or i.timed_out)
+    why = failed.error or f"timed out after {runtime.timeout_seconds:g} s"
+    return f"no invocation sent one ({attempts}; the last that failed: {why}); see the function's logs"
 
 
 def _wait_in_virtual_time(sim: SimulatedStack, url: str, request: Mapping[str, Any],
