@@ -74,7 +74,11 @@ def log_error(error: Dict[str, Any]) -> None:
 
 def load_handler(handler_name: str) -> Callable[..., Any]:
     """Import the handler's module and find the handler, failing as Lambda's runtime fails."""
-    module_name, function_name = handler_name.rsplit(".", 1)
+    try:  # Lambda's runtime: "Bad handler 'index': not enough values to unpack (expected 2, got 1)"
+        module_name, function_name = handler_name.rsplit(".", 1)
+    except ValueError as error:
+        raise LoadError(error_object("Runtime.MalformedHandlerName", f"Bad handler '{handler_name}': {error}",
+                                     [])) from error
     try:
         module = importlib.import_module(module_name.replace("/", "."))
     except ImportError as error:
