@@ -236,3 +236,17 @@ def test_a_handler_name_without_a_dot_is_a_malformed_handler_name(tmp_path):
     assert failed.error == ("Runtime.MalformedHandlerName: Bad handler 'index': "
                             "not enough values to unpack (expected 2, got 1)")
 
+
+def test_a_nested_stack_is_refused_at_once_saying_it_is_not_simulated(simulator):
+    stack = simulator()
+    nested = {"Type": "AWS::CloudFormation::Stack",
+              "Properties": {"TemplateURL": "https://s3.amazonaws.com/bucket/nested.template.json"}}
+
+    with pytest.raises(TemplateError) as refused:
+        stack.deploy({"Resources": {"Child": nested, "Bucket": bucket()},
+                      "Outputs": {"X": {"Value": {"Fn::GetAtt": ["Child", "Outputs.X"]}}}})
+
+    assert str(refused.value).startswith("Child: nested stacks (AWS::CloudFormation::Stack) are not simulated")
+    assert "as a simulated stack of its own" in str(refused.value)
+    assert stack.status is None and stack.resources == {}
+

@@ -14,6 +14,11 @@ template never leaves a stack half-way (``*_IN_PROGRESS``).
   one CloudFormation knows (``resource_schemas.check_resource_types``).
 - The resources' dependencies have no cycle ("Circular dependency between resources").
 - Every parameter has a value: given, or its Default ("Parameters: [X] must have values").
+
+Nested stacks (``AWS::CloudFormation::Stack``, a CDK ``NestedStack``) are not
+simulated: such a template is refused here, naming the resource, rather than
+failing later on the nested stack's ``Outputs.X`` attributes. Deploy the nested
+template as a simulated stack of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels
 from cdk_backup_jobs.testing.resource_schemas import check_resource_types
 from cdk_backup_jobs.testing.stack_status import ValidationError
 
-__all__ = ["TemplateValidationError", "check_template"]
+__all__ = ["NESTED_STACK", "TemplateValidationError", "check_template"]
+
+NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 class TemplateValidationError(ValidationError, TemplateError):
@@ -40,6 +47,12 @@ def check_template(template: Mapping[str, Any], given: Mapping[str, Any]) -> Non
         if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str) or not resource["Type"]:
             raise TemplateValidationError(f"Template format error: [/Resources/{logical_id}] "
                                           "Every Resources object must contain a Type member.")
+    nested = sorted(lid for lid, resource in resources.items() if resource["Type"] == NESTED_STACK)
+    if nested:
+        raise TemplateError(
+            f"{', '.join(nested)}: nested stacks ({NESTED_STACK}) are not simulated by the CloudFormation "
+            "simulator; deploy the nested template (a CDK NestedStack's is cdk.out/<id>.nested.template.json) "
+            "as a simulated stack of its own, with the parameters the parent passes it")
     try:
         check_resource_types(template)
         creation_levels(resources)
