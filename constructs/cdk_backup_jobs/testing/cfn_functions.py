@@ -48,6 +48,8 @@ class Functions:
         self.unavailable: dict[str, tuple[str, str]] = {}
         """Functions of the template that cannot run: ARN -> (logical ID, why)."""
         self.log = InvocationLog()
+        self.inline_dirs: list[Path] = []
+        """The folders inline (ZipFile) code was written to, removed on close()."""
 
     def start(self, logical_id: str, resource_type: str, properties: Mapping[str, Any], arn: str) -> None:
         """Ready a Lambda function of the template (inline code, or a cdk.out asset) from its resolved
@@ -85,6 +87,7 @@ class Functions:
         code = props.get("Code", {})
         if "ZipFile" in code:  # inline code: Lambda saves it as index.py, beside its cfnresponse module
             code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
+            self.inline_dirs.append(code_dir)
             (code_dir / "index.py").write_text(str(code["ZipFile"]))
             shutil.copyfile(CFNRESPONSE, code_dir / "cfnresponse.py")
             return code_dir
@@ -155,6 +158,8 @@ class Functions:
     def close(self) -> None:
         for runtime in self.runtimes.values():
             runtime.close()
+        for folder in self.inline_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _env_value(value: Any) -> str:

@@ -60,7 +60,7 @@ class Resolver:
             if function is not None:
                 return function(self, argument)
             if key.startswith("Fn::"):  # passing it through would hand the provider a dict it never gets
-                raise TemplateError(f"{key} is not supported by the lifecycle simulator")
+                raise TemplateError(f"{key} is not supported by the CloudFormation simulator")
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not None}
 

@@ -61,8 +61,12 @@ def schema_of(resource_type: str) -> ResourceSchema:
 def check_resource_types(template: Mapping[str, Any]) -> None:
     """Refuse a template with types CloudFormation does not know, before anything starts, as CreateStack
     and UpdateStack do ("Template format error: Unrecognized resource types: [...]")."""
-    types = {str(resource.get("Type", "")) for resource in template.get("Resources", {}).values()
-             if isinstance(resource, Mapping)}
+    resources = template.get("Resources") or {}
+    untyped = sorted(lid for lid, r in resources.items() if not isinstance(r, Mapping) or not r.get("Type"))
+    if untyped:  # not "Unrecognized resource types: []": the resource that lacks a Type, named
+        raise TemplateError(f"Template format error: [/Resources/{untyped[0]}] "
+                            "Every Resources object must contain a Type member.")
+    types = {str(resource["Type"]) for resource in resources.values()}
     unknown = sorted(t for t in types if not is_custom_resource({"Type": t}) and not _is_registry_type(t))
     if unknown:
         raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
