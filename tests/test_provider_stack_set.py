@@ -276,6 +276,9 @@ def test_an_asset_bucket_copies_no_code_unless_told():
     ({"copy_code": 1}, r"copy_code must be True or False, got int"),
     ({"auto_deployment": False, "retain_stacks_on_account_removal": True},
      r"retain_stacks_on_account_removal applies only with auto_deployment"),
+    ({"region_order": ["ap-south-1"]}, r"region_order must name Regions of regions, got ap-south-1"),
+    ({"region_order": ["us-east-1", "us-east-1"]}, r"region_order must list each Region name once"),
+    ({"region_order": "us-east-1"}, r"region_order must be a list of Region names, got str"),
 ])
 def test_a_bad_prop_is_refused_naming_the_prop_and_the_value(props, message):
     with pytest.raises(JobValidationError, match=rf"(?s)Invalid props for Fleet/Provider "
@@ -484,3 +487,18 @@ def test_a_default_stack_set_name_is_the_one_synthesized():
     stack = new_stack()
     construct = stack_set(stack)
     assert stack_set_properties(Template.from_stack(stack))["StackSetName"] == construct.stack_set_name
+
+
+def test_region_order_reaches_the_operation_preferences_and_warns_with_auto_deployment():
+    from aws_cdk.assertions import Annotations
+    stack = new_stack()
+    stack_set(stack, regions=["us-east-1", "eu-west-1"], region_order=["eu-west-1", "us-east-1"],
+              auto_deployment=False, region_concurrency="SEQUENTIAL")
+    assert stack_set_properties(Template.from_stack(stack))["OperationPreferences"]["RegionOrder"] == \
+        ["eu-west-1", "us-east-1"]
+    assert not Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(".*region-order.*"))
+
+    auto = new_stack()
+    stack_set(auto, regions=["us-east-1", "eu-west-1"], region_order=["eu-west-1"])
+    [warning] = Annotations.from_stack(auto).find_warning("*", Match.string_like_regexp(".*region-order.*"))
+    assert "does not follow RegionOrder when AutoDeployment is enabled" in str(warning.entry.data)

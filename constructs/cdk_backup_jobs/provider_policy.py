@@ -8,6 +8,7 @@ every reason given for it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations, aws_iam as iam
@@ -72,11 +73,13 @@ class GrowingPolicy:
 
 
 def nag_text(value: Any) -> str:
-    """A resolved ARN as cdk-nag prints it in a finding (pseudo parameters as <AWS::Region>)."""
+    """A resolved value as cdk-nag prints it in a finding's ID (``Ref`` and ``${...}`` as ``<...>``)."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and "Ref" in value:
         return f"<{value['Ref']}>"
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(nag_text(part) for part in parts)

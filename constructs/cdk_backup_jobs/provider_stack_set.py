@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import ArnFormat, CfnStackSet, Names, Stack, aws_s3 as s3, aws_s3_deployment as s3_deployment
+from aws_cdk import (Annotations, ArnFormat, CfnStackSet, Names, Stack, aws_s3 as s3,
+                     aws_s3_deployment as s3_deployment)
 from constructs import Construct
 
 from cdk_backup_jobs.provider_asset_bucket import asset_bucket_name
@@ -12,8 +13,8 @@ from cdk_backup_jobs.provider_code_copy import copy_provider_code, provider_code
 from cdk_backup_jobs.provider_stack import DEFAULT_EXPORT_NAME
 from cdk_backup_jobs.stack_set_props import (EXPORT_NAME, OU_ID, REGION, STACK_SET_NAME, StackSetCallAs,
                                              StackSetConcurrencyMode, StackSetRegionConcurrency,
-                                             bucket_prefix_problems, choice_problems, list_problems,
-                                             operation_preferences)
+                                             bucket_prefix_problems, choice_problems, choice_value, list_problems,
+                                             operation_preferences, region_order_problems)
 from cdk_backup_jobs.stack_set_template import EXPORT_NAME_PARAMETER, TEMPLATE_BODY_LIMIT, provider_template
 from cdk_backup_jobs.validation import JobValidationError, is_unresolved, type_name
 
@@ -53,6 +54,9 @@ class BackupJobsProviderStackSet(Construct):
     :param region_concurrency: the Regions at once (PARALLEL) or one by one (SEQUENTIAL). Default: PARALLEL.
     :param concurrency_mode: how failures lower the concurrency. Default: CloudFormation's
         (STRICT_FAILURE_TOLERANCE).
+    :param region_order: the order of the Regions (some or all of ``regions``) for an operation run one Region
+        after another; CloudFormation does not follow it with auto-deployment (synth warns). Default: none
+        (CloudFormation's order).
     :param call_as: SELF from the Organization's management account, DELEGATED_ADMIN from a delegated
         administrator. Default: SELF.
     :param stack_set_name: the StackSet's name. Default: one made from the construct's path (which changes
@@ -71,6 +75,7 @@ class BackupJobsProviderStackSet(Construct):
                  failure_tolerance_percentage: int | None = None, failure_tolerance_count: int | None = None,
                  region_concurrency: StackSetRegionConcurrency | str = StackSetRegionConcurrency.PARALLEL,
                  concurrency_mode: StackSetConcurrencyMode | str | None = None,
+                 region_order: Sequence[str] | None = None,
                  call_as: StackSetCallAs | str = StackSetCallAs.SELF,
                  stack_set_name: str | None = None, copy_code: bool = True) -> None:
         super().__init__(scope, construct_id)
@@ -86,14 +91,22 @@ class BackupJobsProviderStackSet(Construct):
             *_flag_problems(auto_deployment=auto_deployment,
                             retain_stacks_on_account_removal=retain_stacks_on_account_removal, copy_code=copy_code),
             *choice_problems("call_as", call_as, StackSetCallAs),
+            *region_order_problems(region_order, regions),
         ]
         if isinstance(regions, (list, tuple)):
             problems += bucket_prefix_problems(asset_bucket_prefix, regions)
         preference_problems, preferences = operation_preferences(
             max_concurrent_percentage=max_concurrent_percentage, max_concurrent_count=max_concurrent_count,
             failure_tolerance_percentage=failure_tolerance_percentage, failure_tolerance_count=failure_tolerance_count,
-            region_concurrency=region_concurrency, concurrency_mode=concurrency_mode)
+            region_concurrency=region_concurrency, concurrency_mode=concurrency_mode, region_order=region_order)
         self._raise([*problems, *preference_problems])
+        if region_order is not None and auto_deployment:
+            # "RegionOrder isn't followed if AutoDeployment is enabled."
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html)
+            Annotations.of(self).add_warning_v2(
+                "cdk-backup-jobs:stack-set-region-order",
+                "region_order is given with auto_deployment: CloudFormation does not follow RegionOrder when "
+                "AutoDeployment is enabled.")
 
         self.provider_template = provider_template(asset_bucket_prefix=asset_bucket_prefix,
                                                    vault_names=vault_names, job_role_arns=job_role_arns)
@@ -151,10 +164,6 @@ class BackupJobsProviderStackSet(Construct):
         if problems:
             raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsProviderStackSet):\n"
                                      + "\n".join(f"  - {problem}" for problem in problems))
-
-
-def choice_value(choice: Any) -> Any:
-    return getattr(choice, "value", choice)
 
 
 def _pattern_problems(prop: str, value: Any, pattern: Any) -> list[str]:

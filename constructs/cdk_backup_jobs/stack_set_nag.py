@@ -11,10 +11,11 @@ stack are still checked.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations, aws_s3_deployment as s3_deployment
+
+from cdk_backup_jobs.provider_policy import nag_text
 
 HANDLER = "aws-cdk-lib's BucketDeployment handler, which copies the provider's code into each Region's asset bucket"
 HANDLER_REASONS = {
@@ -37,7 +38,9 @@ def acknowledge_asset_publishing(deployment: s3_deployment.BucketDeployment, sou
     """Acknowledge the findings of ``deployment``'s handler: its own, and the wildcards on these two buckets'
     objects (ARNs ending in ``/*``)."""
     handler = deployment.handler_role.node.scope
-    assert handler is not None, "a BucketDeployment's role belongs to its handler function"
+    if handler is None:
+        raise TypeError(f"{deployment.node.path}: a BucketDeployment's role belongs to its handler function, "
+                        "but this one's has no scope")
     stack = Stack.of(deployment)
     reasons = {**HANDLER_REASONS,
                _wildcard_id(stack.resolve(source_objects)): SOURCE_REASON,
@@ -47,20 +50,4 @@ def acknowledge_asset_publishing(deployment: s3_deployment.BucketDeployment, sou
 
 
 def _wildcard_id(arn: Any) -> str:
-    return f"AwsSolutions::AwsSolutions-IAM5[Resource::{finding_text(arn)}]"
-
-
-def finding_text(value: Any) -> str:
-    """A resolved value as cdk-nag writes it in a finding's ID (``Ref`` and ``${...}`` as ``<...>``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(finding_text(part) for part in parts)
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    return str(value)
+    return f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_text(arn)}]"

@@ -118,10 +118,22 @@ def choice_problems(prop: str, value: Any, choices: type[Enum]) -> list[str]:
     return [f"{prop} must be one of {names}, got {value!r}"]
 
 
+def region_order_problems(region_order: Any, regions: Any) -> list[str]:
+    """``region_order``: None, or Regions of ``regions``, each once (tokens are not checked)."""
+    if region_order is None:
+        return []
+    problems = list_problems("region_order", region_order, REGION, "Region name")
+    if problems or not isinstance(regions, (list, tuple)):
+        return problems
+    others = [region for region in region_order if not is_unresolved(region) and region not in regions]
+    return [f"region_order must name Regions of regions, got {', '.join(others)}"] if others else []
+
+
 def operation_preferences(*, max_concurrent_percentage: int | None, max_concurrent_count: int | None,
                           failure_tolerance_percentage: int | None, failure_tolerance_count: int | None,
                           region_concurrency: StackSetRegionConcurrency | str,
-                          concurrency_mode: StackSetConcurrencyMode | str | None) -> tuple[list[str], Any]:
+                          concurrency_mode: StackSetConcurrencyMode | str | None,
+                          region_order: Sequence[str] | None = None) -> tuple[list[str], Any]:
     """(problems, OperationPreferences): a count or a percentage of each, defaults for those unset."""
     problems = [
         *number_problems("max_concurrent_percentage", max_concurrent_percentage, 1, 100),
@@ -146,8 +158,10 @@ def operation_preferences(*, max_concurrent_percentage: int | None, max_concurre
     return [], CfnStackSet.OperationPreferencesProperty(
         max_concurrent_percentage=max_concurrent_percentage, max_concurrent_count=max_concurrent_count,
         failure_tolerance_percentage=failure_tolerance_percentage, failure_tolerance_count=failure_tolerance_count,
-        region_concurrency_type=_value(region_concurrency), concurrency_mode=_value(concurrency_mode))
+        region_concurrency_type=choice_value(region_concurrency), concurrency_mode=choice_value(concurrency_mode),
+        region_order=list(region_order) if region_order is not None else None)
 
 
-def _value(choice: Enum | str | None) -> str | None:
+def choice_value(choice: Enum | str | None) -> str | None:
+    """An enum member's value; a string (or None) as it is."""
     return choice.value if isinstance(choice, Enum) else choice
