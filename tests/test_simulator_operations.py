@@ -276,3 +276,29 @@ def test_inline_code_folders_are_removed_on_close(simulator):
     stack.close()
 
     assert not any(folder.exists() for folder in folders)
+
+
+# --- stub_types: custom resources the simulator answers itself -------------------------------------------------
+
+def test_stub_types_answer_the_cdks_node_custom_resources(simulator, tmp_path):
+    from aws_cdk import App, RemovalPolicy, Stack
+    from aws_cdk import aws_s3 as s3
+
+    from cdk_backup_jobs.testing import read_assembly_template
+
+    app = App(outdir=str(tmp_path))
+    s3.Bucket(Stack(app, "Buckets"), "Bucket", auto_delete_objects=True, removal_policy=RemovalPolicy.DESTROY)
+    app.synth()
+    template = read_assembly_template(tmp_path, "Buckets")
+    [auto_delete] = [lid for lid, r in template["Resources"].items() if r["Type"] == "Custom::S3AutoDeleteObjects"]
+
+    unstubbed = simulator(assets_dir=tmp_path).deploy(template)
+    stack = simulator(assets_dir=tmp_path, stub_types={"Custom::S3AutoDeleteObjects"})
+    created = stack.deploy(template)
+    deleted = stack.delete()
+
+    assert unstubbed.status == "ROLLBACK_FAILED" and "the simulator runs Python functions only" in unstubbed.reason
+    assert created.status == "CREATE_COMPLETE", created.reason
+    assert [(e.logical_id, e.request_type, e.delivery) for e in created.events] == [(auto_delete, "Create", 0)]
+    assert deleted.status == "DELETE_COMPLETE", deleted.reason
+    assert [e.request_type for e in deleted.events] == ["Delete"] and stack.invocations.snapshot() == []

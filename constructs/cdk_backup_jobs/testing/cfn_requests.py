@@ -78,6 +78,10 @@ def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_ty
         request["PhysicalResourceId"] = physical_id
     if old_properties is not None:
         request["OldResourceProperties"] = old_properties
+    if resource_type in sim.stub_types:  # answered by the simulator itself: no function runs
+        stub: dict[str, Any] = {"Status": "SUCCESS", "PhysicalResourceId": physical_id or f"{logical_id}-stub",
+                                "Data": {}, **{key: request[key] for key in ECHOED_KEYS}}
+        return ResourceEvent(logical_id, request_type, request, stub, None, delivery=0)
     token = str(request["ServiceToken"])
     runtime = sim.functions.runtime_for(token)
     if runtime is None:

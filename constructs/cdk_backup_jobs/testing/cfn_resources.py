@@ -9,7 +9,8 @@ undoes it; deletes go one at a time in the order ``_deletion_order`` gives.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
 
 from cdk_backup_jobs.testing import cfn_requests, wait_conditions
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
@@ -37,6 +38,8 @@ class StackResources(SimulatedStack):
     deletions: list[str]
     wait_conditions: list[WaitConditionResult]
     _resource_status: dict[str, str]
+    status: str | None
+    _status: Callable[[str], None]  # records the stack's status (and tells the scheduler)
 
     def stack_resources(self) -> list[dict[str, Any]]:
         """The stack's resources as ListStackResources summarises them (logical ID, physical ID, type, status)."""
@@ -51,6 +54,18 @@ class StackResources(SimulatedStack):
     def _forget_gone(self) -> None:
         """Statuses of resources an earlier operation failed to create and rolled back are history."""
         self._resource_status = {lid: s for lid, s in self._resource_status.items() if lid in self.resources}
+
+    @contextmanager
+    def _as_before_if_it_raises(self, status: str | None, template: dict[str, Any]) -> Iterator[None]:
+        """An unexpected error in an operation leaves the stack's status and template as they were,
+        not *_IN_PROGRESS (where no update or delete could follow)."""
+        try:
+            yield
+        except BaseException:
+            self.template, self.status = template, status
+            if status is not None:
+                self._status(status)
+            raise
 
     def _resolver(self, template: Mapping[str, Any] | None = None) -> Resolver:
         """Intrinsics against the stack now, with ``template``'s (default: the current) Conditions and Mappings."""

@@ -31,9 +31,8 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
@@ -83,6 +82,8 @@ class CloudFormationSimulator(StackResources):
     :param event_sources: what makes events as time passes, e.g. the
         ``BackupEmulator`` (whose ``event_sink`` should be the scheduler's
         ``publish``): the loop moves the clock to each one's next event.
+    :param stub_types: custom resource types the simulator answers SUCCESS itself, running nothing, e.g.
+        aws-cdk-lib's Node.js-backed ``Custom::S3AutoDeleteObjects`` or ``Custom::VpcRestrictDefaultSG``.
     :param lambda_retries: CloudFormation and EventBridge invoke a function
         asynchronously, so Lambda runs it again after an invocation that raised
         or timed out, up to this many times (Lambda's default: 2).
@@ -96,7 +97,7 @@ class CloudFormationSimulator(StackResources):
                  scheduler: RunningEventsServer | None = None,
                  on_tick: Callable[[float], None] | None = None,
                  max_parallel: int = 10, lambda_retries: int = 2, clock: ManualClock | None = None,
-                 event_sources: Sequence[EventSource] = ()) -> None:
+                 event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = ()) -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = stack_arn(stack_name)
@@ -113,6 +114,7 @@ class CloudFormationSimulator(StackResources):
         self.on_resource = on_resource
         self.max_parallel = max_parallel
         self.lambda_retries = lambda_retries
+        self.stub_types = frozenset(stub_types)
         clock = clock if clock is not None else clock_of(on_tick)
         self.event_driven = clock is not None
         """Custom-resource waits run in virtual time (a clock was given), not crhelper-interval polling."""
@@ -294,18 +296,6 @@ class CloudFormationSimulator(StackResources):
         self.clock.advance(seconds)
         if self.on_tick is not None:
             self.on_tick(seconds)
-
-    @contextmanager
-    def _as_before_if_it_raises(self, status: str | None, template: dict[str, Any]) -> Iterator[None]:
-        """An unexpected error in an operation leaves the stack's status and template as they were,
-        not *_IN_PROGRESS (where no update or delete could follow)."""
-        try:
-            yield
-        except BaseException:
-            self.template, self.status = template, status
-            if status is not None:
-                self._status(status)
-            raise
 
     def _status(self, status: str) -> None:
         """Record the stack's status, and tell the scheduler's CloudFormation API what DescribeStacks says now."""

@@ -35,6 +35,7 @@ class SimulatedStack(Protocol):
     functions: Functions
     duplicate: set[str]
     lambda_retries: int
+    stub_types: frozenset[str]
     event_driven: bool
     loop: VirtualTimeLoop
     clock: ManualClock
