@@ -85,7 +85,7 @@ class Stand:
         with self.lock:
             self.running[instance.region] -= 1
         failed = instance.account in self.failing
-        instance.succeeded({"status": "ROLLBACK_COMPLETE" if failed else "CREATE_COMPLETE", "reason": "no"})
+        instance.apply_report({"status": "ROLLBACK_COMPLETE" if failed else "CREATE_COMPLETE", "reason": "no"})
 
 
 def run(preferences: OperationPreferences, regions: list[str], failing: set[str], processes: int = 8,
@@ -154,3 +154,14 @@ def test_the_machine_limit_changes_no_outcome():
     assert [(i.account, i.detailed_status) for i in one.instances] == [
         (i.account, i.detailed_status) for i in many.instances]
     assert one.accounts("FAILED") == [ACCOUNTS[0], ACCOUNTS[1]] and len(one.accounts("CANCELLED")) == 8
+
+
+def test_apply_report_takes_a_workers_report_into_the_instance():
+    instance = StackInstance("Set", "100000000000", "us-east-1", "ou")
+    assert instance.apply_report({"status": "CREATE_COMPLETE", "stack_id": "arn:stack", "outputs": {"A": "1"},
+                                  "jobs": [{"job_id": "j"}], "start_backup_job_calls": 1}) is True
+    assert (instance.status, instance.detailed_status, instance.stack_id, instance.outputs) == \
+        ("CURRENT", "SUCCEEDED", "arn:stack", {"A": "1"})
+    assert instance.apply_report({"status": "ROLLBACK_COMPLETE", "reason": "denied"}) is False
+    assert (instance.status, instance.detailed_status, instance.status_reason) == \
+        ("OUTDATED", "FAILED", "stack ROLLBACK_COMPLETE: denied")

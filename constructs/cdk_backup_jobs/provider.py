@@ -46,11 +46,8 @@ class BackupJobsProvider(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION)
-        self.role = iam.Role(
-            self, "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Starts on-demand AWS Backup jobs for Custom::BackupJob and Custom::CopyJob",
-        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description="Starts on-demand AWS Backup jobs for Custom::BackupJob and Custom::CopyJob")
         self.log_group.grant_write(self.role)
         self.policy = iam.Policy(self, "Policy", roles=[self.role])
         self.function = lambda_.Function(
@@ -87,11 +84,8 @@ class BackupJobsProvider(Construct):
                            allows_any_job: bool = True) -> SharedBackupJobsProvider:
         """A provider deployed elsewhere (a BackupJobsProviderStack's function), for jobs' ``provider``.
 
-        Their stack then holds their resources only: no function, role or log
-        group. No right can be added to that provider's role: a job that needs
-        one it may lack (a vault outside ``vault_names``, a role outside
-        ``job_role_arns``, or without ``allows_any_job`` a wait, a final backup
-        or ``stop_on_delete``) gets a synth warning instead.
+        Their stack then holds their resources only. No right can be added to that provider's
+        role: a job that needs one it may lack gets a synth warning instead (``shared_provider``).
 
         :param service_token: the function's ARN (a token is fine, e.g. an SSM parameter's value).
         :param vault_names: the provider stack's ``vault_names`` (not empty). Default: all vaults.
@@ -108,8 +102,7 @@ class BackupJobsProvider(Construct):
                          allows_any_job: bool = True) -> SharedBackupJobsProvider:
         """The provider a BackupJobsProviderStack exports (``Fn::ImportValue``), for jobs' ``provider``.
 
-        As ``from_service_token``; the import also keeps the provider stack
-        from being deleted while a stack uses it.
+        As ``from_service_token``; the import also keeps the provider stack from being deleted while a stack uses it.
 
         :param export_name: the provider stack's ``export_name``. Default: ``BackupJobsProviderServiceToken``.
         """

@@ -70,9 +70,6 @@ class SimulatedOrganization:
     def account(self, account_id: str) -> SimulatedAccount:
         return next(a for accounts in self.units.values() for a in accounts if a.account_id == account_id)
 
-    def unit_of(self, account_id: str) -> str:
-        return next(unit for unit, accounts in self.units.items() if any(a.account_id == account_id for a in accounts))
-
     def replace(self, account: SimulatedAccount) -> None:
         """Give an account new behaviour (faults, outcomes), in whichever OU it is."""
         for accounts in self.units.values():

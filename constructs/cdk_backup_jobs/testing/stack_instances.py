@@ -19,7 +19,7 @@ from typing import Any
 
 from cdk_backup_jobs.testing.stackset_preferences import OperationPreferences
 
-CURRENT, OUTDATED, INOPERABLE = "CURRENT", "OUTDATED", "INOPERABLE"
+CURRENT, OUTDATED = "CURRENT", "OUTDATED"
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"
 
 
@@ -46,8 +46,8 @@ class StackInstance:
     ended_at: float | None = None
     """Seconds since the operation began, when this instance's process started and ended."""
 
-    def succeeded(self, report: dict[str, Any]) -> bool:
-        """Take a worker's report (``fleet_worker``); whether the stack was created."""
+    def apply_report(self, report: dict[str, Any]) -> bool:
+        """Take a worker's report (``fleet_worker``) into this instance's state; whether the stack was created."""
         self.stack_id, self.stack_status = report.get("stack_id"), report.get("status")
         self.outputs, self.jobs = report.get("outputs", {}), report.get("jobs", [])
         self.start_backup_job_calls = report.get("start_backup_job_calls", 0)

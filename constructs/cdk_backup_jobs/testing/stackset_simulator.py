@@ -39,10 +39,12 @@ from cdk_backup_jobs.testing.stackset_scheduler import OperationScheduler
 
 @dataclass(frozen=True)
 class AutoDeployment:
-    """A StackSet's AutoDeployment: ``depends_on`` names StackSets whose auto-deployment goes first."""
+    """A StackSet's AutoDeployment: ``depends_on`` names StackSets whose auto-deployment goes first.
+
+    (An account leaving an OU is not simulated, so neither is RetainStacksOnAccountRemoval.)
+    """
 
     enabled: bool = False
-    retain_stacks_on_account_removal: bool = False
     depends_on: tuple[str, ...] = ()
 
 
@@ -157,7 +159,7 @@ class StackSetSimulator:
             clash = _export_clash(place.exporters, report)
             if clash:
                 report = {**report, "status": "ROLLBACK_COMPLETE", "reason": clash, "outputs": {}}
-            if instance.succeeded(report):
+            if instance.apply_report(report):
                 place.exports.update(report.get("exports", {}))
                 place.functions.update(report.get("functions", {}))
                 place.exporters.update((name, str(request["stack_name"])) for name in report.get("exports", {}))
