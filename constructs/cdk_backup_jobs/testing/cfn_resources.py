@@ -4,7 +4,7 @@ Ordinary resources get made-up physical IDs and attributes (``fake_resources``);
 custom resources get CloudFormation's requests (``cfn_requests``); a
 WaitConditionHandle gets a presigned URL and a WaitCondition waits for its
 signals (``wait_conditions``). A failed update is undone as CloudFormation
-undoes it; deletes go one at a time in the order ``_deletion_order`` gives.
+undoes it; deletes are ``cfn_deletions``'.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping
 
 from cdk_backup_jobs.testing import cfn_requests, wait_conditions
+from cdk_backup_jobs.testing.cfn_deletions import StackDeletions
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.fake_resources import fake_resource
-from cdk_backup_jobs.testing.cfn_stack import Provisioned, SimulatedStack
+from cdk_backup_jobs.testing.cfn_stack import Provisioned
 from cdk_backup_jobs.testing.cfn_intrinsics import Resolver, active_resources
-from cdk_backup_jobs.testing.cfn_template import (TemplateError, cfn_strings, creation_levels, dependencies,
+from cdk_backup_jobs.testing.cfn_template import (TemplateError, cfn_strings, creation_levels,
                                                   is_custom_resource)
 from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE, WaitConditionResult
 
@@ -26,7 +27,7 @@ __all__ = ["Provisioned", "StackResources"]
 FUNCTION_TYPE = "AWS::Lambda::Function"
 
 
-class StackResources(SimulatedStack):
+class StackResources(StackDeletions):
     """Mixin of CloudFormationSimulator: the per-resource steps. The simulator sets these attributes
     (besides those every helper reads, ``SimulatedStack``'s)."""
 
@@ -40,16 +41,6 @@ class StackResources(SimulatedStack):
     _resource_status: dict[str, str]
     status: str | None
     _status: Callable[[str], None]  # records the stack's status (and tells the scheduler)
-
-    def stack_resources(self) -> list[dict[str, Any]]:
-        """The stack's resources as ListStackResources summarises them (logical ID, physical ID, type, status)."""
-        resources, statuses = self.resources.copy(), self._resource_status.copy()
-        rows = [{"LogicalResourceId": lid, "PhysicalResourceId": r.physical_id, "ResourceType": r.resource_type,
-                 "ResourceStatus": statuses.get(lid, "CREATE_COMPLETE")} for lid, r in resources.items()]
-        definitions = self.template.get("Resources", {})
-        rows += [{"LogicalResourceId": lid, "ResourceType": definitions.get(lid, {}).get("Type", ""),
-                  "ResourceStatus": status} for lid, status in statuses.items() if lid not in resources]
-        return rows
 
     def _forget_gone(self) -> None:
         """Statuses of resources an earlier operation failed to create and rolled back are history."""
@@ -79,17 +70,6 @@ class StackResources(SimulatedStack):
     def _active(self, template: Mapping[str, Any]) -> dict[str, Any]:
         """The template's resources whose Condition (if any) holds: the ones the stack has."""
         return active_resources(template, self._resolver(template))
-
-    def _policy(self, template: Mapping[str, Any], logical_id: str, attribute: str) -> str:
-        """A resource's DeletionPolicy or UpdateReplacePolicy in ``template`` (default Delete)."""
-        definition = template["Resources"].get(logical_id, {})
-        return str(self._resolver(template).resolve(definition.get(attribute, "Delete")))
-
-    def _retained(self, template: Mapping[str, Any], logical_id: str,
-                  on_create_rollback: bool) -> bool:
-        """Retain keeps a resource out of every delete; RetainExceptOnCreate not from a create's rollback."""
-        policy = self._policy(template, logical_id, "DeletionPolicy")
-        return policy == "Retain" or (policy == "RetainExceptOnCreate" and not on_create_rollback)
 
     def _definition(self, logical_id: str) -> Mapping[str, Any]:
         resource: Mapping[str, Any] = self.template["Resources"][logical_id]
@@ -243,54 +223,6 @@ class StackResources(SimulatedStack):
         for logical_id, resource in left_behind:
             if self._policy(new_template, logical_id, "UpdateReplacePolicy") != "Retain":
                 self._send_delete(logical_id, resource, events)
-
-    def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent],
-                    template: Mapping[str, Any], on_create_rollback: bool = False) -> str | None:
-        """Delete one at a time (``_deletion_order``), by the DeletionPolicy each resource has in ``template``."""
-        for logical_id in self._deletion_order(logical_ids, template):
-            resource = self.resources[logical_id]
-            retained = self._retained(template, logical_id, on_create_rollback)
-            if is_custom_resource({"Type": resource.resource_type}) and not retained:
-                self._resource_status[logical_id] = "DELETE_IN_PROGRESS"
-                event = self._send_delete(logical_id, resource, events)
-                if not event.succeeded:
-                    self._resource_status[logical_id] = "DELETE_FAILED"
-                    return f"{logical_id}: {event.failure}"
-            elif not retained:
-                self.deletions.append(logical_id)
-            del self.resources[logical_id]
-            self._resource_status.pop(logical_id, None)
-        return None
-
-    def _deletion_order(self, logical_ids: list[str],
-                        template: Mapping[str, Any]) -> list[str]:
-        """The resources of ``logical_ids`` (dependants first) in the order CloudFormation may delete them.
-
-        CloudFormation deletes a resource as soon as nothing left depends on it,
-        beside slower deletes still running. So, of the resources free to go, an
-        ordinary one (deleted at once) goes before a custom resource (which may
-        take minutes): what a slow Delete needs but does not depend on (a missing
-        DependsOn) is gone before that Delete runs, as it may be in
-        CloudFormation. Custom resources keep their order.
-        """
-        left = [lid for lid in logical_ids if lid in self.resources]
-        needs = {lid: dependencies(template["Resources"].get(lid, {}), set(left)) for lid in left}
-        order: list[str] = []
-        while left:
-            free = [lid for lid in left if not any(lid in needs[other] for other in left)] or left  # or a cycle
-            ordinary = [lid for lid in free if not is_custom_resource({"Type": self.resources[lid].resource_type})]
-            order.append((ordinary or free)[0])
-            left.remove(order[-1])
-        return order
-
-    def _send_delete(self, logical_id: str, resource: Provisioned,
-                     events: list[ResourceEvent], physical_id: str | None = None) -> ResourceEvent:
-        event = cfn_requests.deliver(self, logical_id, "Delete", resource.resource_type, resource.properties,
-                                     physical_id=physical_id or resource.physical_id)
-        events.append(event)
-        if event.succeeded:
-            self.deletions.append(logical_id)
-        return event
 
     def _reverse_order(self, template: Mapping[str, Any]) -> list[str]:
         levels = creation_levels(self._active(template))

@@ -36,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
+from cdk_backup_jobs.testing.cfn_observations import StackObservations
 from cdk_backup_jobs.testing.cfn_outputs import StackOperation, parameter_values, resolve_outputs
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
@@ -43,9 +44,8 @@ from cdk_backup_jobs.testing.cfn_stack import Provisioned, clock_of, stack_arn
 from cdk_backup_jobs.testing.cfn_template import creation_levels, load_template
 from cdk_backup_jobs.testing.cfn_template_check import check_template
 from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
-from cdk_backup_jobs.testing.event_loop import EventSource, InvocationLog, VirtualTimeLoop
+from cdk_backup_jobs.testing.event_loop import EventSource, VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
-from cdk_backup_jobs.testing.lambda_runtime import LambdaRuntime
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
 from cdk_backup_jobs.testing.stack_status import check_create, check_update
 from cdk_backup_jobs.testing.wait_conditions import CANCELLED, WaitConditionResult
@@ -53,7 +53,7 @@ from cdk_backup_jobs.testing.wait_conditions import CANCELLED, WaitConditionResu
 __all__ = ["CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
 
 
-class CloudFormationSimulator(StackResources):
+class CloudFormationSimulator(StackResources, StackObservations):
     """One stack, deployed offline.
 
     :param responses: the HTTPS receiver for responses (``response_server()``).
@@ -241,41 +241,6 @@ class CloudFormationSimulator(StackResources):
     def wait(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass between operations, running every rule and event due."""
         self.loop.run_until(self.clock() + seconds)
-
-    @property
-    def invocations(self) -> InvocationLog:
-        """Every function invocation with its cause: "cloudformation", "event" or "schedule"."""
-        return self.functions.log
-
-    @property
-    def invocation_counts(self) -> dict[str, dict[str, int]]:
-        """Function ARN -> {"cloudformation": n, "event": n, "schedule": n}."""
-        return self.functions.log.counts()
-
-    @property
-    def waited_seconds(self) -> float:
-        """The virtual seconds the simulator moved its clock, over every operation so far."""
-        return self.loop.advanced_seconds
-
-    def wake_ups_per_hour(self, function_arn: str | None = None) -> float:
-        """Invocations by rules (events and schedules) per hour of virtual time passed so far (0.0 if none)."""
-        woken = sum(self.functions.log.count(function_arn, cause) for cause in ("event", "schedule"))
-        return woken / (self.waited_seconds / 3600) if self.waited_seconds else 0.0
-
-    # --- inspection and clean-up ----------------------------------------------
-
-    @property
-    def function_logs(self) -> str:
-        """Everything every function wrote to stdout and stderr."""
-        return self.functions.logs
-
-    @property
-    def runtimes(self) -> dict[str, LambdaRuntime]:
-        """The functions started so far, by ARN."""
-        return self.functions.runtimes
-
-    def physical_id(self, logical_id: str) -> str:
-        return self.resources[logical_id].physical_id
 
     def close(self) -> None:
         self.functions.close()
