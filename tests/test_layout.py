@@ -52,7 +52,7 @@ loaded = [(name, str(Path(module.__file__).resolve().relative_to(lambda_dir)))
           if getattr(module, "__file__", None) and Path(module.__file__).resolve().is_relative_to(lambda_dir)]
 print(json.dumps({"loaded": loaded,
                   "same_rules": cdk_backup_jobs.job_properties.rules is rules,
-                  "same_lifecycle": cdk_backup_jobs.validation.shapes.LIFECYCLE is shapes.LIFECYCLE}))
+                  "same_shapes": cdk_backup_jobs.backup_job.START_BACKUP_JOB is shapes.START_BACKUP_JOB}))
 """
 
 
@@ -70,7 +70,7 @@ def test_each_lambda_module_is_loaded_once_under_one_name():
     assert len(files) == len(set(files)), f"a module is loaded under two names: {sorted(found['loaded'])}"
     assert "cdk_backup_jobs_runtime/rules.py" in files and "index.py" in files
     assert names == {"index", "cdk_backup_jobs_runtime"} | {n for n in names if n.startswith("cdk_backup_jobs_runtime.")}
-    assert found["same_rules"] and found["same_lifecycle"]
+    assert found["same_rules"] and found["same_shapes"]
 
 
 def test_the_rules_have_no_second_import_name():

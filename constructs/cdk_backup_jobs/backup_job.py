@@ -15,7 +15,7 @@ from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs.validation import JobValidationError
+from cdk_backup_jobs.validation import raise_problems
 from cdk_backup_jobs.vaults import vault_arn, vault_name, vault_name_of_arn
 from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
 from cdk_backup_jobs_runtime.shapes import START_BACKUP_JOB
@@ -190,9 +190,8 @@ class BackupJob(JobConstruct):
         """
         own = sorted(set(other_props) & {"run_on", "protects"})
         if own:
-            raise JobValidationError(f"Invalid props for {scope.node.path}/{construct_id} (Custom::BackupJob):\n"
-                                     + "\n".join(f"  - {prop} is final_backup's own: it runs on delete, for "
-                                                  f"resource" for prop in own))
+            raise_problems(f"{scope.node.path}/{construct_id}", "Custom::BackupJob",
+                           [f"{prop} is final_backup's own: it runs on delete, for resource" for prop in own])
         return cls(scope, construct_id, backup_vault=backup_vault, resource_arn=resource_arn, role=role,
                    lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
                    run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup,

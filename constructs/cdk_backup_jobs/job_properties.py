@@ -41,7 +41,7 @@ def checked_properties(job: Construct, table: PropTable, arguments: Mapping[str,
         walk.problems.append(Problem("run_on", "RunToken", "must be known at synth for a waited job: each run "
                                      "waits on a WaitCondition named after it, got a token"))
     walk.problems.extend(provider_problems(stack, arguments.get(PROVIDER_PROP)))
-    raise_problems(job.node.path, table.shape, walk.problems)
+    raise_problems(job.node.path, table.shape.name, walk.problems)
     return properties
 
 

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from cdk_backup_jobs.provider_code_copy import copy_provider_code, provider_code
 from cdk_backup_jobs.stack_set_props import bucket_prefix_problems
-from cdk_backup_jobs.validation import JobValidationError, is_unresolved, type_name
+from cdk_backup_jobs.validation import is_unresolved, raise_problems, type_name
 
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 ACCESS_LOGS_REASON = ("holds only the provider's code, which the Organization's accounts read when StackSets "
@@ -59,9 +59,7 @@ class BackupJobsAssetBucket(Construct):
             problems.append(f"copy_code must be True or False, got {type_name(copy_code)}")
         if not isinstance(removal_policy, RemovalPolicy):
             problems.append(f"removal_policy must be a RemovalPolicy, got {type_name(removal_policy)}")
-        if problems:
-            raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsAssetBucket):\n"
-                                     + "\n".join(f"  - {problem}" for problem in problems))
+        raise_problems(self.node.path, "BackupJobsAssetBucket", problems)
         self.bucket = s3.Bucket(
             self, "Bucket",
             bucket_name=asset_bucket_name(asset_bucket_prefix, region),

@@ -10,7 +10,7 @@ from constructs import Construct
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME as DEFAULT_EXPORT_NAME
 from cdk_backup_jobs.shared_provider import narrowing_problems
-from cdk_backup_jobs.validation import JobValidationError
+from cdk_backup_jobs.validation import raise_problems
 
 
 class BackupJobsProviderStack(Stack):
@@ -34,9 +34,7 @@ class BackupJobsProviderStack(Stack):
                  **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         problems = [*narrowing_problems("vault_names", vault_names), *narrowing_problems("job_role_arns", job_role_arns)]
-        if problems:
-            raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsProviderStack):\n"
-                                     + "\n".join(f"  - {problem}" for problem in problems))
+        raise_problems(self.node.path, "BackupJobsProviderStack", problems)
         self.provider = BackupJobsProvider.of(self)
         vaults = [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)

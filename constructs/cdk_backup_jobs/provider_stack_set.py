@@ -16,7 +16,7 @@ from cdk_backup_jobs.stack_set_props import (EXPORT_NAME, OU_ID, REGION, STACK_S
                                              bucket_prefix_problems, choice_problems, choice_value, list_problems,
                                              operation_preferences, region_order_problems)
 from cdk_backup_jobs.stack_set_template import EXPORT_NAME_PARAMETER, TEMPLATE_BODY_LIMIT, provider_template
-from cdk_backup_jobs.validation import JobValidationError, is_unresolved, type_name
+from cdk_backup_jobs.validation import is_unresolved, raise_problems, type_name
 
 DESCRIPTION = "cdk-backup-jobs provider (Custom::BackupJob, Custom::CopyJob) in each account and Region"
 
@@ -161,9 +161,7 @@ class BackupJobsProviderStackSet(Construct):
                 for index, region in enumerate(regions)]
 
     def _raise(self, problems: list[str]) -> None:
-        if problems:
-            raise JobValidationError(f"Invalid props for {self.node.path} (BackupJobsProviderStackSet):\n"
-                                     + "\n".join(f"  - {problem}" for problem in problems))
+        raise_problems(self.node.path, "BackupJobsProviderStackSet", problems)
 
 
 def _pattern_problems(prop: str, value: Any, pattern: Any) -> list[str]:

@@ -17,7 +17,7 @@ from aws_cdk import Annotations, Fn, Stack, Token, aws_backup as backup
 from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.provider_rights import JobRights
-from cdk_backup_jobs.validation import JobValidationError, type_name
+from cdk_backup_jobs.validation import JobValidationError, raise_problems, type_name
 
 DEFAULT_EXPORT_NAME = "BackupJobsProviderServiceToken"
 """The export that holds a BackupJobsProviderStack's ServiceToken, unless it was given another name."""
@@ -51,9 +51,7 @@ class SharedBackupJobsProvider(Construct):
                     *narrowing_problems("job_role_arns", job_role_arns)]
         if not isinstance(allows_any_job, bool):
             problems.append(f"allows_any_job must be True or False, got {type_name(allows_any_job)}")
-        if problems:
-            raise JobValidationError(f"Invalid props for {self.node.path} (shared provider):\n"
-                                     + "\n".join(f"  - {problem}" for problem in problems))
+        raise_problems(self.node.path, "shared provider", problems)
         self._service_token = service_token
         self.vault_names = tuple(vault_names) if vault_names is not None else None
         self.job_role_arns = tuple(job_role_arns) if job_role_arns is not None else None

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from aws_cdk import Token
 
-from cdk_backup_jobs_runtime import shapes, violation_report
+from cdk_backup_jobs_runtime import violation_report
 
 
 class JobValidationError(ValueError):
@@ -87,10 +87,11 @@ class Problem:
         return f"{self.prop} ({self.members}) {self.message}"
 
 
-def raise_problems(construct_path: str, shape: shapes.Member, problems: Sequence[Problem]) -> None:
-    """Raise one JobValidationError listing every problem, if there is any."""
+def raise_problems(construct_path: str, kind: str, problems: Sequence[Problem | str]) -> None:
+    """Raise one JobValidationError listing every problem of a construct (``kind``: its resource type or
+    class), if there is any: each construct reports all its problems together, once."""
     if problems:
-        raise JobValidationError(f"Invalid props for {construct_path} ({shape.name}):\n"
+        raise JobValidationError(f"Invalid props for {construct_path} ({kind}):\n"
                                  + "\n".join(f"  - {problem}" for problem in problems))
 
 
