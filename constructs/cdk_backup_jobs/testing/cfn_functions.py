@@ -62,8 +62,7 @@ class Functions:
             return
         self.unavailable.pop(arn, None)
         variables = (properties.get("Environment") or {}).get("Variables") or {}
-        environment = {**self.environment, **{str(k): _env_value(v) for k, v in variables.items()},
-                       "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+        environment = self._environment({str(k): _env_value(v) for k, v in variables.items()})
         self.runtimes[arn] = LambdaRuntime(
             code_dir, str(properties.get("Handler", "index.handler")), environment=environment,
             timeout_seconds=float(properties.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
@@ -78,6 +77,10 @@ class Functions:
             old.close()
         self.unavailable.pop(old_arn, None)
         self.start(logical_id, resource_type, properties, arn)
+
+    def _environment(self, variables: Mapping[str, str]) -> dict[str, str]:
+        """A function's environment: the simulation's, the function's own variables, and Lambda's Region."""
+        return {**self.environment, **variables, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
 
     def _code_dir(self, props: Mapping[str, Any]) -> Path | str:
         """The function's code folder, or why there is none to run."""
@@ -101,9 +104,9 @@ class Functions:
 
     def explain_unknown(self, token: str) -> str:
         """Why no function answers this ServiceToken, and which argument would give it one."""
-        name = token[len(FUNCTION_ARN_PREFIX):] if token.startswith(FUNCTION_ARN_PREFIX) else None
+        name = _name_in(token)
         for arn, (logical_id, why) in list(self.unavailable.items()):
-            if token == arn or (name is not None and name in (logical_id, arn.rsplit(":", 1)[-1])):
+            if token == arn or (name is not None and name in (logical_id, _last_part(arn))):
                 return (f"ServiceToken {token!r} is not a known function: it is the template's function "
                         f"{logical_id}, which cannot run: {why}")
         given = f" (functions= has {sorted(self.extra)})" if self.extra else ""
@@ -113,15 +116,14 @@ class Functions:
     def runtime_for(self, arn: str) -> LambdaRuntime | None:
         """The function with this ARN: one of the template's, a given one, or one whose name the ARN ends in."""
         if arn not in self.runtimes and arn in self.extra:
-            environment = {**self.environment, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
-            self.runtimes[arn] = LambdaRuntime(self.extra[arn], environment=environment,
+            self.runtimes[arn] = LambdaRuntime(self.extra[arn], environment=self._environment({}),
                                                timeout_seconds=EXTRA_FUNCTION_TIMEOUT,
-                                               function_name=arn.rsplit(":", 1)[-1], function_arn=arn)
+                                               function_name=_last_part(arn), function_arn=arn)
         if arn in self.runtimes:
             return self.runtimes[arn]
-        name = arn[len(FUNCTION_ARN_PREFIX):] if arn.startswith(FUNCTION_ARN_PREFIX) else None
+        name = _name_in(arn)
         for known, runtime in list(self.runtimes.items()):
-            if name is not None and name in (runtime.function_name, known.rsplit(":", 1)[-1]):
+            if name is not None and name in (runtime.function_name, _last_part(known)):
                 return runtime
         return None
 
@@ -167,3 +169,13 @@ def _env_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _name_in(arn: str) -> str | None:
+    """What follows ``arn:aws:lambda:REGION:ACCOUNT:function:`` in a ServiceToken, if it is a function ARN."""
+    return arn[len(FUNCTION_ARN_PREFIX):] if arn.startswith(FUNCTION_ARN_PREFIX) else None
+
+
+def _last_part(arn: str) -> str:
+    """An ARN's last ``:`` part: a function ARN's name."""
+    return arn.rsplit(":", 1)[-1]

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cdk_backup_jobs.testing.cfn_template import TemplateError, creation_levels
-from cdk_backup_jobs.testing.resource_schemas import check_resource_types
+from cdk_backup_jobs.testing.resource_schemas import check_resource_types, check_types_given
 from cdk_backup_jobs.testing.stack_status import ValidationError
 
 __all__ = ["NESTED_STACK", "TemplateValidationError", "check_template"]
@@ -43,10 +43,10 @@ def check_template(template: Mapping[str, Any], given: Mapping[str, Any]) -> Non
     resources = template.get("Resources")
     if not isinstance(resources, Mapping) or not resources:
         raise TemplateValidationError("Template format error: At least one Resources member must be defined.")
-    for logical_id, resource in resources.items():
-        if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str) or not resource["Type"]:
-            raise TemplateValidationError(f"Template format error: [/Resources/{logical_id}] "
-                                          "Every Resources object must contain a Type member.")
+    try:
+        check_types_given(resources)
+    except TemplateError as error:
+        raise TemplateValidationError(str(error)) from error
     nested = sorted(lid for lid, resource in resources.items() if resource["Type"] == NESTED_STACK)
     if nested:
         raise TemplateError(

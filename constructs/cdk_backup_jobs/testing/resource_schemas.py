@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from cdk_backup_jobs.testing.cfn_template import TemplateError, is_custom_resource
 from cdk_backup_jobs.testing.simulated_account import REGION
 
-__all__ = ["AttributeShape", "ResourceSchema", "check_resource_types", "known_type_count", "schema_of"]
+__all__ = ["AttributeShape", "ResourceSchema", "check_resource_types", "check_types_given", "known_type_count", "schema_of"]
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,20 @@ def check_resource_types(template: Mapping[str, Any]) -> None:
     """Refuse a template with types CloudFormation does not know, before anything starts, as CreateStack
     and UpdateStack do ("Template format error: Unrecognized resource types: [...]")."""
     resources = template.get("Resources") or {}
-    untyped = sorted(lid for lid, r in resources.items() if not isinstance(r, Mapping) or not r.get("Type"))
-    if untyped:  # not "Unrecognized resource types: []": the resource that lacks a Type, named
-        raise TemplateError(f"Template format error: [/Resources/{untyped[0]}] "
-                            "Every Resources object must contain a Type member.")
+    check_types_given(resources)  # not "Unrecognized resource types: []"
     types = {str(resource["Type"]) for resource in resources.values()}
     unknown = sorted(t for t in types if not is_custom_resource({"Type": t}) and not _is_registry_type(t))
     if unknown:
         raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
+
+
+def check_types_given(resources: Mapping[str, Any]) -> None:
+    """Refuse a resource without a Type, naming the first (by logical ID), as CloudFormation does."""
+    untyped = sorted(lid for lid, r in resources.items()
+                     if not isinstance(r, Mapping) or not isinstance(r.get("Type"), str) or not r["Type"])
+    if untyped:
+        raise TemplateError(f"Template format error: [/Resources/{untyped[0]}] "
+                            "Every Resources object must contain a Type member.")
 
 
 def known_type_count() -> int:
