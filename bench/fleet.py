@@ -23,6 +23,10 @@ from pathlib import Path
 from cdk_backup_jobs.testing import (AutoDeployment, OperationPreferences, PeakMemory, SimulatedOrganization,
                                      StackSetSimulator, read_assembly_template)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report_page  # noqa: E402
+
 ORDERS = Path(__file__).resolve().parent.parent / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"
 REGIONS = ("us-east-1", "eu-west-1")
 HEADING = "## A simulated fleet"
@@ -93,14 +97,6 @@ def section_lines(figures: FleetFigures) -> list[str]:
 
 
 
-def write_section(page: Path, lines: list[str]) -> None:
-    """Put the section into ``page`` in place of the one there (the report's last), else at its end."""
-    text = page.read_text()
-    before, _, rest = text.partition(HEADING)
-    after = rest[rest.index("\n## ") + 1:] if "\n## " in rest else ""
-    page.write_text(before.rstrip("\n") + "\n\n" + "\n".join(lines).rstrip("\n") + "\n" + (after and "\n" + after))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=50)
@@ -110,7 +106,7 @@ def main() -> None:
     lines = section_lines(measure(args.accounts))
     print("\n".join(lines))
     if args.write:
-        write_section(Path(args.write), lines)
+        report_page.write_section(Path(args.write), HEADING, lines)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from aws_cdk import App, Stack, aws_iam as iam
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import footprint  # noqa: E402
+import report_page  # noqa: E402
 
 from cdk_backup_jobs import BackupJob, BackupJobsProvider  # noqa: E402
 
@@ -108,20 +109,6 @@ def section_lines(rows: list[OneJobStack]) -> list[str]:
     return lines
 
 
-def write_section(page: Path, lines: list[str]) -> None:
-    """Put the section into ``page``: in place of the one there, else before the handler's section."""
-    text = page.read_text()
-    section = "\n".join(lines)
-    if HEADING in text:
-        before, rest = text.split(HEADING, 1)
-        after = rest[rest.index("\n## "):] if "\n## " in rest else "\n"
-        text = before + section.rstrip("\n") + "\n" + after
-    else:
-        before, after = text.split(NEXT_HEADING, 1)
-        text = before + section + "\n" + NEXT_HEADING + after
-    page.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", nargs="?", const=str(Path(__file__).resolve().parent.parent / "docs" /
@@ -129,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     lines = section_lines(measure())
     if args.write:
-        write_section(Path(args.write), lines)
+        report_page.write_section(Path(args.write), HEADING, lines, insert_before=NEXT_HEADING)
     print("\n".join(lines))
 
 
