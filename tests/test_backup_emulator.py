@@ -11,14 +11,11 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from cdk_backup_jobs.testing import BackupEmulator, Fault, JobTiming, ManualClock, backup_server
 
-ROLE = "arn:aws:iam::123456789012:role/backup-role"
-TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
-VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"
+from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
 
 
 @pytest.fixture
@@ -28,11 +25,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def emulator(clock: ManualClock) -> BackupEmulator:
-    emulator = BackupEmulator(clock=clock, timing=JobTiming(pending_after=60, running_after=120,
-                                                            done_after=420))
-    emulator.create_vault("primary")
-    emulator.create_vault("copies")
-    return emulator
+    return emulator_with_vaults(clock)
 
 
 @pytest.fixture
@@ -42,8 +35,7 @@ def server(emulator: BackupEmulator) -> Iterator[Any]:
 
 
 def client(server: Any, **config: Any) -> Any:
-    return boto3.client("backup", endpoint_url=server.endpoint_url,
-                        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config))
+    return backup_client(server.endpoint_url, **config)
 
 
 def start(api: Any, **params: Any) -> dict[str, Any]:

@@ -12,13 +12,11 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock, backup_server, events_server
 
-ROLE = "arn:aws:iam::123456789012:role/backup-role"
-VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"
-TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
+
 START = 1_764_000_000.0  # 2025-11-24T16:00:00Z
 
 
@@ -29,17 +27,13 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def emulator(clock: ManualClock) -> BackupEmulator:
-    emulator = BackupEmulator(clock=clock, timing=JobTiming(pending_after=60, running_after=120, done_after=600))
-    emulator.create_vault("primary")
-    emulator.create_vault("copies")
-    return emulator
+    return emulator_with_vaults(clock, done_after=600)
 
 
 @pytest.fixture
 def api(emulator: BackupEmulator) -> Iterator[Any]:
     with backup_server(emulator) as running:
-        yield boto3.client("backup", endpoint_url=running.endpoint_url, region_name="us-east-1",
-                           config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+        yield backup_client(running.endpoint_url)
 
 
 def start(api: Any, resource: str = VOLUME) -> str:

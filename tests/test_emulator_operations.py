@@ -14,9 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Iterator
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
@@ -24,10 +22,9 @@ from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock, back
 from cdk_backup_jobs.testing.backup_emulator import OPERATIONS
 from cdk_backup_jobs.testing.backup_protocol import build_routes, load_model, match
 
-ROLE = "arn:aws:iam::123456789012:role/backup-role"
-VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"
+from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
+
 INSTANCE = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
-TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 ELSEWHERE = "arn:aws:backup:eu-west-1:210987654321:backup-vault:offsite"
 START = 1_764_000_000.0  # 2025-11-24T16:00:00Z
 DAY = 86400
@@ -40,10 +37,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def emulator(clock: ManualClock) -> BackupEmulator:
-    emulator = BackupEmulator(clock=clock, timing=JobTiming(pending_after=60, running_after=120, done_after=420))
-    emulator.create_vault("primary")
-    emulator.create_vault("copies")
-    return emulator
+    return emulator_with_vaults(clock)
 
 
 @pytest.fixture
@@ -53,8 +47,7 @@ def server(emulator: BackupEmulator) -> Iterator[Any]:
 
 
 def client(server: Any, attempts: int = 1, **config: Any) -> Any:
-    return boto3.client("backup", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, **config))
+    return backup_client(server.endpoint_url, attempts, **config)
 
 
 @pytest.fixture
