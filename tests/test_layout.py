@@ -98,3 +98,25 @@ def test_the_layout_page_lists_every_runtime_module():
     runtime = REPO / "lambda" / "cdk_backup_jobs_runtime"
     modules = {p.name for p in runtime.glob("*.py") if p.name != "__init__.py"} | {"../index.py"}
     assert documented == modules
+
+
+def _paths_a_file_climbs_to(source: Path) -> list[Path]:
+    """Every folder a test file names by climbing from itself (``parents[N]``, ``.parent.parent``)."""
+    import re
+
+    text = source.read_text(encoding="utf-8")
+    here = source.resolve()
+    climbed = [here.parents[int(n)] for n in re.findall(r"__file__\)\.resolve\(\)\.parents\[(\d+)\]", text)]
+    climbed += [here.parents[len(chain) // len(".parent") - 1]
+                for chain in re.findall(r"__file__\)\.resolve\(\)((?:\.parent)+)", text)]
+    return climbed
+
+
+def test_no_test_reads_anything_outside_the_repository():
+    # A user's clone has nothing beside it (CI's happens to have a shared folder).
+    sources = [*(REPO / "tests").rglob("*.py"), *(REPO / "bench").rglob("*.py")]
+    outside = {f"{p.relative_to(REPO)} -> {target}" for p in sources for target in _paths_a_file_climbs_to(p)
+               if not target.is_relative_to(REPO)}
+    named = {str(p.relative_to(REPO)) for p in sources if p.name != "test_layout.py"
+             and ("../shared" in p.read_text(encoding="utf-8") or "shared/reference" in p.read_text(encoding="utf-8"))}
+    assert not outside and not named, sorted(outside | named)
