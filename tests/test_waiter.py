@@ -119,7 +119,7 @@ def test_a_watch_round_trips_through_its_rule_target_and_matches_only_its_job():
     assert woken is not None and woken[0] == waiter and woken[1] == COPY_RUNNING
     assert read_invocation({"RequestType": "Create"}) is None
     assert json.loads(event_pattern("copy", "C0PY")) == {
-        "source": ["aws.backup"], "detail-type": ["Copy Job State Change"], "detail": {"copyJobId": ["C0PY"]}}
+        "source": ["aws.backup"], "detail-type": ["Copy Job State Change"], "detail": {"copyJobId": [{"equals-ignore-case": "C0PY"}]}}
     name = rule_name(waiter.stack_id, "Copy")
     assert name.startswith(RULE_PREFIX) and len(name) <= 64 and name == rule_name(waiter.stack_id, "Copy")
     assert name != rule_name(waiter.stack_id, "Other")

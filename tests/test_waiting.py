@@ -635,6 +635,23 @@ def test_watch_rule_input_carries_no_properties(tmp_path, aws_backup, cfn_stack,
     assert woken and all("v" * 250 not in json.dumps(payload) for payload in woken)
 
 
+def test_an_event_naming_the_job_in_another_letter_case_ends_the_wait(tmp_path, aws_backup, cfn_stack,
+                                                                     cfn_scheduler, clock):
+    # AWS's example events show job IDs in either case: the event itself must wake the watch and end it.
+    aws_backup.emulator.event_job_id_case = "lower"  # StartBackupJob answers in upper case here
+    stack, result, _ = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    [job] = aws_backup.state.backup_jobs.values()
+    completed = [e for e in aws_backup.emulator.published_events if e["detail"]["state"] == "COMPLETED"]
+    assert [e["detail"]["backupJobId"] for e in completed] == [job.job_id.lower()] != [job.job_id]
+    # Ended by the COMPLETED event at 10 minutes, not by the fallback check at 15.
+    assert [(w.status, w.seconds) for w in result.wait_conditions] == [("CREATE_COMPLETE", 600.0)]
+    # Every state change event (CREATED, PENDING, RUNNING, COMPLETED) woke it, and the check at 5 minutes.
+    assert wake_ups(stack, job.job_id) == {"event": 4, "schedule": 1}
+    assert no_watch_left(cfn_scheduler)
+
+
 def test_a_failed_check_is_retried_at_the_next_check(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
     from cdk_backup_jobs.testing import Fault
 

@@ -89,9 +89,22 @@ def rule_name(stack_id: str, logical_resource_id: str) -> str:
 
 
 def event_pattern(kind: JobKind, job_id: str) -> str:
-    """The job's own state change events (an exact match on its ID)."""
+    """The job's own state change events: its ID in any letter case.
+
+    AWS Backup's example events show job IDs in upper case and in lower case
+    (AWS Backup Developer Guide, "Monitoring AWS Backup events using Amazon
+    EventBridge", https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html),
+    and nothing promises the case StartBackupJob answered with, so the ID is
+    matched with EventBridge's ``equals-ignore-case`` content filter
+    (EventBridge User Guide, "Content filtering in Amazon EventBridge event patterns").
+    """
     return json.dumps({"source": [SOURCE], "detail-type": [DETAIL_TYPES[kind]],
-                       "detail": {JOB_ID_KEYS[kind]: [job_id]}})
+                       "detail": {JOB_ID_KEYS[kind]: [{"equals-ignore-case": job_id}]}})
+
+
+def same_job_id(one: str, other: str) -> bool:
+    """Whether two job IDs name the same job: they may differ in letter case only (see ``event_pattern``)."""
+    return one.casefold() == other.casefold()
 
 
 def next_check(now: float, started: float, deadline: float) -> float:

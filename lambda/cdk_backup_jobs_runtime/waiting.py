@@ -23,7 +23,7 @@ from cdk_backup_jobs_runtime.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.shapes import MAX_WAIT_CONDITION_SECONDS, WAIT_CONDITION_GRACE_SECONDS
 from cdk_backup_jobs_runtime.service_clock import epoch_of, event_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.waiter import Waiter, next_check
+from cdk_backup_jobs_runtime.waiter import Waiter, next_check, same_job_id
 
 log = StructuredLogger()
 
@@ -137,7 +137,7 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
                  woken_by="event" if change else "schedule")
     try:
         if change is not None:
-            if change.job_id != waiter.job_id:
+            if change.job_id is None or not same_job_id(change.job_id, waiter.job_id):
                 return  # not this job's (a CREATED copy event has no ID): the schedule will check
             outcome = decisions.judge_state_change(job_type, change, waiter.job_id, data, now)
             log.info(f"{job_type.noun} progress", **outcome.progress)

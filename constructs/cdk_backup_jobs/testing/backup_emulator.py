@@ -19,14 +19,15 @@ when the next one is due, so a simulator can move a ManualClock straight
 there. ``drop_events`` (a set of (job ID, state)) or ``drop_event_if`` (a
 predicate on the event) lose events, and ``event_delay`` (seconds, or a
 function of the event) holds them back, since AWS delivers them "in a
-best-effort manner every 5 minutes".
+best-effort manner every 5 minutes"; ``event_job_id_case`` writes the job IDs
+in events in upper or lower case.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from cdk_backup_jobs.testing import backup_job_operations, backup_recovery_points, backup_vaults
 from cdk_backup_jobs.testing.backup_arns import IMMEDIATE_RECOVERY_POINT, rds_cluster_arn, vault_arn
@@ -70,6 +71,10 @@ class BackupEmulator:
         """(job ID, state) pairs whose events are lost."""
         self.drop_event_if: Callable[[dict[str, Any]], bool] | None = None
         """A predicate: the events it is true for are lost."""
+        self.event_job_id_case: Literal["upper", "lower"] | None = None
+        """The letter case of the job IDs in events (None: as StartBackupJob answered). AWS Backup's
+        example events show job IDs in both cases (AWS Backup Developer Guide, "Monitoring AWS Backup
+        events using Amazon EventBridge"), and nothing promises the case of the API's answers."""
         self.job_events = JobEvents(self)
         self._rate: tuple[float, float] | None = None
         self._tokens = 0.0

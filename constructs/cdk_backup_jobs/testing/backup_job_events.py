@@ -35,7 +35,7 @@ import itertools
 import threading
 import time
 from dataclasses import replace
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from cdk_backup_jobs.testing.backup_jobs import Job
 from cdk_backup_jobs.testing.eventbridge import envelope
@@ -52,6 +52,7 @@ class Emulator(Protocol):
     clock: Callable[[], float]
     event_sink: Sink | None
     event_delay: float | Callable[[dict[str, Any]], float]
+    event_job_id_case: Literal["upper", "lower"] | None
     drop_events: set[tuple[str, str]]
     drop_event_if: Callable[[dict[str, Any]], bool] | None
 
@@ -99,6 +100,10 @@ def job_event(emulator: Emulator, job: Job, at: float, state: str) -> dict[str, 
         detail, resources = _backup_detail(emulator.describe_backup(as_then, at), state)
     else:
         detail, resources = _copy_detail(emulator.describe_copy(as_then, at), state)
+    case = emulator.event_job_id_case
+    for key in ("backupJobId", "copyJobId"):
+        if case is not None and key in detail:
+            detail[key] = detail[key].upper() if case == "upper" else detail[key].lower()
     return envelope(SOURCE, DETAIL_TYPES[job.kind], detail, resources, at)
 
 
