@@ -66,7 +66,8 @@ class BackupJobsProvider(Construct):
             max_event_age=MAX_EVENT_AGE,
         )
         self._stack = stack
-        self._grant = GrowingPolicy(self.policy, stack).grant
+        self._policies = GrowingPolicy(self.policy, stack, role=self.role, scope=self)
+        self._grant = self._policies.grant
         self._watch_permission: lambda_.CfnPermission | None = None
 
     @classmethod
@@ -129,9 +130,15 @@ class BackupJobsProvider(Construct):
         if rights.reads_template:
             self.allow_stack_reads()
         if not rights.watched:
-            return [self.policy]
+            return self.policies
         self.allow_watching(wait_conditions=rights.signals)
-        return [self.policy, self.watch_permission]
+        return [*self.policies, self.watch_permission]
+
+    @property
+    def policies(self) -> list[iam.Policy | iam.ManagedPolicy]:
+        """The role's policies that hold the jobs' rights: the inline ``policy``, then a managed policy
+        for each 6,144 characters that did not fit in the role's 10,240 inline (IAM quotas)."""
+        return self._policies.policies
 
     def allow_backup_job(self, vault_arns: list[str], role_arn: str) -> None:
         """Let the function start backup jobs into these vaults with this role."""

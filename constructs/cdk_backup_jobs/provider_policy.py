@@ -1,9 +1,15 @@
-"""The provider role's policy, grown statement by statement, with the reason for each wildcard.
+"""The provider role's policies, grown statement by statement, with the reason for each wildcard.
 
-A statement joins the policy with its first resource, so an action no job
+A statement joins a policy with its first resource, so an action no job
 needs is never granted, and a vault or role many jobs use is listed once.
 Each wildcard resource is acknowledged for cdk-nag (AwsSolutions-IAM5) with
 every reason given for it.
+
+The role's inline policies may hold 10,240 characters (``policy_size``), about
+50 jobs that each have a vault and a role of their own. What does not fit goes
+into managed policies of the role, created as needed (6,144 characters each,
+at most ``MANAGED_POLICIES_PER_ROLE``); past that, synth fails naming the
+limit and the fix.
 """
 
 from __future__ import annotations
@@ -12,6 +18,16 @@ import re
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations, aws_iam as iam
+from constructs import Construct
+
+from cdk_backup_jobs import policy_size
+from cdk_backup_jobs.policy_size import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_LIMIT, ROLE_INLINE_POLICIES_LIMIT
+
+INLINE_RESERVE = 1_024
+"""Characters of the role's inline budget left for its other inline policy (the log group's rights,
+which aws-cdk-lib puts in the role's DefaultPolicy: 225 characters at their longest)."""
+DOCUMENT_OVERHEAD = len('{"Version":"2012-10-17","Statement":[]}')
+OVERFLOW_ID = "OverflowPolicy"
 
 WILDCARD_REASONS = {
     "Describe": "DescribeBackupJob and DescribeCopyJob have no resource-level permissions in AWS Backup",
@@ -31,33 +47,86 @@ WILDCARD_REASONS = {
 """Why each statement that has a wildcard needs it (cdk-nag AwsSolutions-IAM5 acknowledgements)."""
 
 
-class GrowingPolicy:
-    """``policy`` (of ``stack``), grown by named statements: one statement per name, one entry per resource."""
+class PolicyLimitExceeded(ValueError):
+    """The provider's rights do not fit in the policies IAM lets one role have."""
 
-    def __init__(self, policy: iam.Policy, stack: Stack) -> None:
+
+class _Home:
+    """One policy document the role has, and the characters it holds at their longest."""
+
+    def __init__(self, policy: iam.Policy | iam.ManagedPolicy, limit: int) -> None:
+        self.policy = policy
+        self.limit = limit
+        self.used = DOCUMENT_OVERHEAD
+        self.statements: dict[str, iam.PolicyStatement] = {}
+
+
+class GrowingPolicy:
+    """``policy`` (of ``stack``), grown by named statements: one statement per name, one entry per resource,
+    spilling into managed policies of ``role`` (children of ``scope``) when the inline budget is spent."""
+
+    def __init__(self, policy: iam.Policy, stack: Stack, role: iam.IRole | None = None,
+                 scope: Construct | None = None) -> None:
         self.policy = policy
         self._stack = stack
-        self._statements: dict[str, iam.PolicyStatement] = {}
+        self._role = role
+        self._scope = scope
+        self._homes = [_Home(policy, ROLE_INLINE_POLICIES_LIMIT - INLINE_RESERVE)]
         self._granted: set[tuple[str, str]] = set()
-        self._nag_reasons: dict[str, list[str]] = {}
+        self._nag_reasons: dict[tuple[str, str], list[str]] = {}
+
+    @property
+    def policies(self) -> list[iam.Policy | iam.ManagedPolicy]:
+        """Every policy the grants are in: the inline one, then the managed ones made for the overflow."""
+        return [home.policy for home in self._homes]
 
     def grant(self, name: str, actions: list[str], resource: str, conditions: dict[str, Any] | None = None) -> None:
         """Add ``resource`` to the statement ``name``, creating it on first use."""
-        if (name, resource) in self._granted:
+        key = (name, resource)
+        if key in self._granted:
             return
-        statement = self._statements.get(name)
+        resolved = self._stack.resolve(resource)
+        entry = policy_size.size(resolved) + 1  # and its comma
+        statement_overhead = policy_size.size({"Action": actions, "Condition": conditions or {}, "Effect": "Allow",
+                                               "Resource": []}) + 1
+        home = next((h for h in self._homes
+                     if h.used + entry + (0 if name in h.statements else statement_overhead) <= h.limit), None)
+        if home is None:
+            home = self._new_home()
+        statement = home.statements.get(name)
         if statement is None:
             statement = iam.PolicyStatement(actions=actions, conditions=conditions)
-            self._statements[name] = statement
-            self.policy.add_statements(statement)
+            home.statements[name] = statement
+            home.policy.add_statements(statement)
+            home.used += statement_overhead
         statement.add_resources(resource)
-        self._granted.add((name, resource))
-        rendered = nag_text(self._stack.resolve(resource))
+        home.used += entry
+        self._granted.add(key)
+        rendered = nag_text(resolved)
         if "*" in rendered:
-            self._acknowledge_wildcard(f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]",
+            self._acknowledge_wildcard(home.policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]",
                                        WILDCARD_REASONS[name])
 
-    def _acknowledge_wildcard(self, finding_id: str, reason: str) -> None:
+    def _new_home(self) -> _Home:
+        """A managed policy of the role for what the inline policy has no room for."""
+        overflow = len(self._homes)
+        if self._role is None or self._scope is None or overflow > MANAGED_POLICIES_PER_ROLE:
+            raise PolicyLimitExceeded(
+                f"The provider's role would need more IAM policy than a role can have "
+                f"({ROLE_INLINE_POLICIES_LIMIT:,} characters inline and {MANAGED_POLICIES_PER_ROLE} managed "
+                f"policies of {MANAGED_POLICY_LIMIT:,}, IAM quotas): its jobs use {self._distinct_resources()} "
+                f"distinct vaults and roles. Let jobs share vaults and job roles, or split them across stacks, "
+                f"each with its own provider")
+        policy = iam.ManagedPolicy(self._scope, f"{OVERFLOW_ID}{overflow}", roles=[self._role],
+                                   description="cdk-backup-jobs provider: rights that did not fit in its inline policy")
+        home = _Home(policy, MANAGED_POLICY_LIMIT)
+        self._homes.append(home)
+        return home
+
+    def _distinct_resources(self) -> int:
+        return len({key for key in self._granted if key[0] in ("StartBackupJob", "PassRole")})
+
+    def _acknowledge_wildcard(self, policy: Construct, finding_id: str, reason: str) -> None:
         """Acknowledge a wildcard finding with every reason given for it so far.
 
         One finding can stand for several statements (``Resource::*`` is both
@@ -65,11 +134,11 @@ class GrowingPolicy:
         last acknowledgement of an ID on a construct, so each new reason
         acknowledges the ID again with all of them.
         """
-        reasons = self._nag_reasons.setdefault(finding_id, [])
+        reasons = self._nag_reasons.setdefault((policy.node.path, finding_id), [])
         if reason in reasons:
             return
         reasons.append(reason)
-        Validations.of(self.policy).acknowledge(Acknowledgment(id=finding_id, reason="; ".join(reasons)))
+        Validations.of(policy).acknowledge(Acknowledgment(id=finding_id, reason="; ".join(reasons)))
 
 
 def nag_text(value: Any) -> str:
