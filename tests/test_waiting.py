@@ -652,6 +652,31 @@ def test_an_event_naming_the_job_in_another_letter_case_ends_the_wait(tmp_path, 
     assert no_watch_left(cfn_scheduler)
 
 
+@pytest.mark.parametrize("others", [4, 5])
+def test_a_full_event_bus_fails_the_wait_at_once_naming_the_rule_quota(tmp_path, aws_backup, cfn_stack,
+                                                                       cfn_scheduler, clock, others):
+    import boto3
+
+    # The account's other rules fill the bus (a disabled one counts); the quota is small to keep it quick.
+    cfn_scheduler.bus.rule_quota = 5
+    events = boto3.client("events", endpoint_url=cfn_scheduler.endpoint_url, region_name="us-east-1")
+    for index in range(others):
+        events.put_rule(Name=f"someone-elses-{index}", ScheduleExpression="rate(1 day)",
+                        State="DISABLED" if index == 0 else "ENABLED")
+    started = clock()
+    stack, result, _ = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True)
+
+    [job] = aws_backup.state.backup_jobs.values()
+    if others == 4:  # room for the watch's rule
+        assert result.status == "CREATE_COMPLETE", result.reason
+    else:
+        assert result.status == "ROLLBACK_COMPLETE"
+        assert f"Cannot wait for job {job.job_id}: the event bus's rule quota is reached" in result.reason
+        assert "Raise it in Service Quotas or delete unused rules" in result.reason
+        assert clock() - started < 60  # failed at once, not at the WaitCondition's timeout
+    assert sorted(cfn_scheduler.state.rules) == [f"someone-elses-{index}" for index in range(others)]
+
+
 def test_a_failed_check_is_retried_at_the_next_check(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
     from cdk_backup_jobs.testing import Fault
 

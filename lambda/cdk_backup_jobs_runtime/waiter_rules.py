@@ -16,6 +16,8 @@ from cdk_backup_jobs_runtime.waiter import (TARGET_ID, WAITER_KEY, Waiter, event
                                             schedule_expression, target_input_template)
 
 NOT_FOUND = "ResourceNotFoundException"
+RULE_QUOTA_REACHED = "PutRule failed: LimitExceededException"
+"""PutRule's answer when the bus holds as many rules as the account's quota allows."""
 
 
 def arm(client: Any, waiter: Waiter, function_arn: str, check_at: float) -> str:
@@ -30,11 +32,31 @@ def arm(client: Any, waiter: Waiter, function_arn: str, check_at: float) -> str:
 def schedule(client: Any, waiter: Waiter, check_at: float, enabled: bool = True) -> str:
     """Set the rule's next fallback check (PutRule replaces the rule, so the pattern goes again)."""
     name = rule_name(waiter.stack_id, waiter.logical_resource_id)
-    backup_service.call("PutRule", lambda: client.put_rule(
-        Name=name, EventPattern=event_pattern(job_kind(waiter.resource_type), waiter.job_id),
-        ScheduleExpression=schedule_expression(check_at), State="ENABLED" if enabled else "DISABLED",
-        Description=f"cdk-backup-jobs: waits for job {waiter.job_id} of {waiter.logical_resource_id}"))
+    try:
+        backup_service.call("PutRule", lambda: client.put_rule(
+            Name=name, EventPattern=event_pattern(job_kind(waiter.resource_type), waiter.job_id),
+            ScheduleExpression=schedule_expression(check_at), State="ENABLED" if enabled else "DISABLED",
+            Description=f"cdk-backup-jobs: waits for job {waiter.job_id} of {waiter.logical_resource_id}"))
+    except BackupServiceError as error:
+        if str(error).startswith(RULE_QUOTA_REACHED):
+            raise BackupServiceError(rule_quota_reason(waiter.job_id), error.service_time) from None
+        raise
     return name
+
+
+def rule_quota_reason(job_id: str) -> str:
+    """Why a job cannot be watched when the event bus is full: the quota, and what to do.
+
+    An account may have 300 rules per event bus in a Region by default (100
+    in af-south-1 and eu-south-1), adjustable, and disabled rules count
+    (EventBridge User Guide, "Amazon EventBridge quotas",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
+    A watch needs a rule of its own, so the wait fails at once instead of
+    waiting blind; the job started and goes on.
+    """
+    return (f"Cannot wait for job {job_id}: the event bus's rule quota is reached (PutRule "
+            "LimitExceededException; 300 by default, 100 in af-south-1 and eu-south-1, disabled rules count). "
+            "Raise it in Service Quotas or delete unused rules")
 
 
 def disarm(client: Any, waiter: Waiter) -> None:

@@ -112,6 +112,14 @@ class Delivery:
         return json.loads(self.input)
 
 
+DEFAULT_RULE_QUOTA = 300
+"""Rules per event bus: "the maximum number of rules an account can have per event bus", 300 by default
+(100 in af-south-1 and eu-south-1), adjustable (EventBridge User Guide, "Amazon EventBridge quotas",
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html)."""
+LIMIT_EXCEEDED = "The requested resource exceeds the maximum number allowed."
+"""EventBridge's LimitExceededException message, for rules past the quota and targets past five."""
+
+
 class EventBus:
     """The default bus: its rules (``eventbridge_api.call`` changes them); ``publish``, ``take_due`` and
     ``next_due`` run it."""
@@ -119,6 +127,8 @@ class EventBus:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.rules: dict[str, Rule] = {}
+        self.rule_quota = DEFAULT_RULE_QUOTA
+        """The most rules the bus holds, disabled ones included; PutRule refuses a new one past it."""
         self.events: list[dict[str, Any]] = []  # every event that reached the bus, in order
         self.delivered: list[Delivery] = []  # every delivery handed out by take_due
         self.lock = threading.RLock()

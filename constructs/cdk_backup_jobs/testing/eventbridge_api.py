@@ -14,8 +14,8 @@ import json
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.event_patterns import InvalidPattern, parse_pattern
-from cdk_backup_jobs.testing.eventbridge import (MAX_TARGETS_PER_RULE, RULE_NAME, STATES, EventBus, EventsApiError,
-                                                 Rule, envelope)
+from cdk_backup_jobs.testing.eventbridge import (LIMIT_EXCEEDED, MAX_TARGETS_PER_RULE, RULE_NAME, STATES, EventBus,
+                                                 EventsApiError, Rule, envelope)
 from cdk_backup_jobs.testing.input_transform import InvalidTarget, check_target
 
 
@@ -52,6 +52,8 @@ def _put_rule(bus: EventBus, body: Mapping[str, Any]) -> dict[str, Any]:
         raise EventsApiError("ValidationException", f"1 validation error detected: Value '{state}' at 'state' "
                              f"failed to satisfy constraint: Member must satisfy enum value set: {list(STATES)}")
     old = bus.rules.get(name)
+    if old is None and len(bus.rules) >= bus.rule_quota:  # replacing a rule takes no more of the quota
+        raise EventsApiError("LimitExceededException", LIMIT_EXCEEDED)
     now = bus.clock()
     rule = Rule(name, schedule, state, old.targets if old else {}, pattern or None, body.get("Description"),
                 body.get("RoleArn"), anchor=old.anchor if old and old.schedule == schedule else now,
@@ -72,7 +74,7 @@ def _put_targets(bus: EventBus, body: Mapping[str, Any]) -> dict[str, Any]:
         except InvalidTarget as error:
             raise EventsApiError("ValidationException", str(error)) from None
     if len(set(rule.targets) | {t["Id"] for t in targets}) > MAX_TARGETS_PER_RULE:
-        raise EventsApiError("LimitExceededException", "The requested resource exceeds the maximum number allowed.")
+        raise EventsApiError("LimitExceededException", LIMIT_EXCEEDED)
     for target in targets:
         rule.targets[target["Id"]] = dict(target)
     return {"FailedEntryCount": 0, "FailedEntries": []}
