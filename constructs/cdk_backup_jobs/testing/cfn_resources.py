@@ -95,6 +95,10 @@ class StackResources(StackDeletions):
     def _create(self, logical_id: str, events: list[ResourceEvent],
                 created: list[str]) -> str | None:
         definition = self._definition(logical_id)
+        if definition["Type"] == CONDITION_TYPE and self.scheduler is not None:
+            # SignalResource signals the resource being created (cloudformation_api): one of the same
+            # logical ID deleted before (a move back, say) took its own signals with it.
+            self.scheduler.state.forget_signals(self.stack_id, logical_id)
         self._resource_status[logical_id] = "CREATE_IN_PROGRESS"
         try:
             properties = self._properties(logical_id)
