@@ -179,3 +179,50 @@ def test_a_move_stops_the_old_job_still_running_as_a_new_run_does(tmp_path, aws_
     assert [call["BackupJobId"] for call in aws_backup.state.calls_of("StopBackupJob")] == [old.job_id]
     assert old.state_at(clock())[0] == "ABORTED"
     assert new.state_at(clock())[0] == "CREATED"  # started by the move, and left to run
+
+
+# --- what keeps a deployed job's ServiceToken stable from one library version to the next ------------
+
+PROVIDER_FUNCTION_LOGICAL_ID = "BackupJobsProviderFunctionD88743C0"
+"""The provider function's logical ID since the first release: its ARN is every job resource's ServiceToken."""
+
+
+def provider_templates() -> dict[str, dict[str, Any]]:
+    """A stack with a job on its own provider, and a BackupJobsProviderStack (whose export is the
+    ServiceToken of the stacks that import it), as this version of the library synthesizes them."""
+    app = App()
+    stack = Stack(app, "Jobs")
+    BackupJob(stack, "Snapshot", backup_vault="primary-vault", resource_arn=TABLE_ARN,
+              role=iam.Role.from_role_arn(stack, "BackupRole", ROLE_ARN))
+    provider_stack = BackupJobsProviderStack(app, "BackupJobsProvider")
+    assembly = app.synth()
+    return {name: assembly.get_stack_by_name(name).template for name in ("Jobs", provider_stack.stack_name)}
+
+
+def lambda_create_only_properties() -> list[str]:
+    """AWS::Lambda::Function's properties whose change replaces the function (a new ARN), from
+    CloudFormation's registry schema as cfn-lint ships it."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::Lambda::Function").schema
+    return sorted(pointer.removeprefix("/properties/") for pointer in schema["createOnlyProperties"])
+
+
+@pytest.mark.parametrize("stack_name", ["Jobs", "BackupJobsProvider"])
+def test_the_provider_functions_arn_cannot_change_from_one_library_version_to_the_next(stack_name):
+    template = provider_templates()[stack_name]
+    why = ("would change the provider function's ARN, the ServiceToken of every deployed job resource: "
+           "CloudFormation fails each such update ('Modifying service token is not allowed.') and rolls "
+           "the user's stack back")
+    functions = {lid: r for lid, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert list(functions) == [PROVIDER_FUNCTION_LOGICAL_ID], f"a new logical ID {why}"
+    token = {"Fn::GetAtt": [PROVIDER_FUNCTION_LOGICAL_ID, "Arn"]}
+    tokens = [r["Properties"]["ServiceToken"] for r in template["Resources"].values()
+              if r["Type"].startswith("Custom::")] + [o["Value"] for o in template.get("Outputs", {}).values()
+                                                       if o["Value"] == token]
+    assert tokens and all(t == token for t in tokens)
+    properties = functions[PROVIDER_FUNCTION_LOGICAL_ID]["Properties"]
+    create_only = lambda_create_only_properties()
+    assert "FunctionName" in create_only  # the schema is read, not a list of our own
+    set_now = {name: properties[name] for name in create_only if name in properties}
+    assert set_now == {}, f"setting {sorted(set_now)}, which replace the function when changed, {why}"
