@@ -10,6 +10,7 @@ import pytest
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, load_template, response_server
 from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
+from cdk_backup_jobs.testing.cfn_resources import SERVICE_TOKEN_CHANGED
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 
@@ -150,6 +151,36 @@ def test_failed_update_rolls_back_to_the_old_properties(tiny):
     rollback = result.events[-1]
     assert rollback.request_type == "Update"
     assert rollback.request["ResourceProperties"]["Value"] == "a"
+
+
+@pytest.mark.parametrize("resource_type", ["Custom::Thing", "AWS::CloudFormation::CustomResource"])
+def test_a_changed_service_token_fails_the_update_before_any_request_and_rolls_back(tiny, resource_type):
+    other = "arn:aws:lambda:us-east-1:123456789012:function:another"
+    with tiny() as stack:
+        deployed = template(First={"Value": "a"})
+        deployed["Resources"]["First"]["Type"] = resource_type
+        stack.deploy(deployed)
+        moved = template(First={"Value": "b"})
+        moved["Resources"]["First"].update(Type=resource_type, Properties={"ServiceToken": other, "Value": "b"})
+        result = stack.update(moved)
+        rows = {row["LogicalResourceId"]: row for row in stack.stack_resources()}
+
+    assert result.status == stack.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert result.reason == f"First: {SERVICE_TOKEN_CHANGED}" == "First: Modifying service token is not allowed."
+    assert rows["First"]["ResourceStatus"] == "UPDATE_FAILED"
+    assert [e.request_type for e in result.events] == []  # refused by CloudFormation: no provider asked
+
+
+def test_a_service_token_written_otherwise_but_resolving_the_same_is_no_change(tiny):
+    with tiny() as stack:
+        stack.deploy(template(First={"Value": "a"}))
+        same = template(First={"Value": "b"})
+        same["Resources"]["First"]["Properties"]["ServiceToken"] = {
+            "Fn::Sub": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:tiny"}
+        result = stack.update(same)
+
+    assert result.status == "UPDATE_COMPLETE", result.reason
+    assert result.outputs == {"Echo": "b"}
 
 
 def test_unknown_service_token_and_bad_references_fail_clearly(tiny):

@@ -11,6 +11,13 @@ Template Reference, "CreationPolicy attribute": ResourceSignal Timeout, at
 most PT12H). A WaitCondition cannot be updated, so each run of a job
 (``RunOn``) waits on one of its own.
 
+A custom resource's ServiceToken cannot be updated (CloudFormation fails the
+update: "Modifying service token is not allowed."), so a job on another
+provider is another resource: on a shared provider its resources' logical IDs
+end with a digest of that provider's ServiceToken (``provider_suffix``), and a
+move from one provider to another replaces them. The stack's own provider
+adds nothing: stacks deployed before keep their logical IDs.
+
 ``RecoveryPointSource`` is what a CopyJob copies from (a BackupJob is one):
 naming it here lets copy_job take a backup job without importing backup_job,
 which imports copy_job (``BackupJob.copy_to``).
@@ -24,10 +31,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-from aws_cdk import (CfnCreationPolicy, CfnResourceSignal, CustomResource, Duration, Stack, Token,
-                     aws_cloudformation as cloudformation)
+from aws_cdk import (CfnCreationPolicy, CfnElement, CfnResource, CfnResourceSignal, CustomResource, Duration, Stack,
+                     Token, aws_cloudformation as cloudformation)
 from constructs import Construct, Node
 
+from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.validation import ADDED_LATER, JobValidationError
 from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES,
@@ -39,6 +47,8 @@ SERVICE_TIMEOUT = Duration.minutes(5)
 """How long CloudFormation waits for a job that is not waited for (its default is one hour)."""
 WAIT_GRACE = Duration.minutes(5)
 """Added to a final backup's timeout: time for the last check and the answer."""
+MAX_LOGICAL_ID_LENGTH = 255
+"""CloudFormation's limit on a logical ID."""
 
 
 class JobConstruct(Construct):
@@ -136,6 +146,39 @@ def run_suffix(scope: Construct, api_shape: Member, properties: Mapping[str, Any
     return hashlib.sha256(rendered.encode()).hexdigest()[:8].upper()
 
 
+def provider_suffix(scope: Construct, provider: IBackupJobsProvider) -> str:
+    """What a job's resources add to their logical IDs for the provider that serves them.
+
+    Nothing for the stack's own provider (the logical IDs every deployed stack
+    has); for any other, a digest of its ServiceToken as it resolves in the
+    template (an ``Fn::ImportValue``, an ARN), so moving to it, from it or
+    between two shared providers makes new resources rather than an update
+    CloudFormation refuses.
+    """
+    if isinstance(provider, BackupJobsProvider) and Stack.of(provider) is Stack.of(scope):
+        return ""
+    rendered = json.dumps(Stack.of(scope).resolve(provider.service_token), sort_keys=True, default=str)
+    return hashlib.sha256(rendered.encode()).hexdigest()[:8].upper()
+
+
+def _with_suffix(element: CfnElement, suffix: str) -> str:
+    """The element's logical ID with ``suffix`` (overridden when there is one): within 255
+    characters, its own digest kept whole."""
+    default = Stack.of(element).get_logical_id(element)
+    if not suffix:
+        return default
+    room = MAX_LOGICAL_ID_LENGTH - len(suffix)
+    logical_id = default + suffix if len(default) <= room else default[:room - 8] + default[-8:] + suffix
+    element.override_logical_id(logical_id)
+    return logical_id
+
+
+def _cfn(resource: CustomResource) -> CfnResource:
+    child = resource.node.default_child
+    assert isinstance(child, CfnResource)
+    return child
+
+
 @dataclass(frozen=True)
 class JobResources:
     """A job's resources: the custom resource, and a waited job's WaitCondition and result."""
@@ -159,12 +202,14 @@ def job_resources(
     """
     properties = dict(properties)
     condition, suffix = None, ""
+    moved = provider_suffix(scope, provider)
     if properties.get("WaitCondition") is ADDED_LATER:
         suffix = run_suffix(scope, api_shape, properties)
         condition = cloudformation.CfnWaitCondition(scope, f"Wait{suffix}")
         condition.cfn_options.creation_policy = CfnCreationPolicy(
             resource_signal=CfnResourceSignal(count=1, timeout=signal_timeout(properties)))
-        properties["WaitCondition"] = Stack.of(scope).get_logical_id(condition)
+        # A job on another provider is a new job: it waits on a WaitCondition of its own.
+        properties["WaitCondition"] = _with_suffix(condition, moved)
     watched = condition is not None or properties.get("RunOnDelete") is True
     needed = provider.serve(scope, dataclasses.replace(rights, watched=watched, signals=condition is not None))
     resource = CustomResource(
@@ -174,6 +219,7 @@ def job_resources(
         properties=properties,
         service_timeout=service_timeout(properties),
     )
+    _with_suffix(_cfn(resource), moved)
     resource.node.add_dependency(*needed)
     if condition is None:
         return JobResources(resource)
@@ -184,5 +230,6 @@ def job_resources(
     result = CustomResource(scope, f"Result{suffix}", service_token=provider.service_token,
                             resource_type=JOB_RESULT_RESOURCE.name, service_timeout=SERVICE_TIMEOUT,
                             properties={id_attribute: resource.get_att_string(id_attribute)})
+    _with_suffix(_cfn(result), moved)
     result.node.add_dependency(condition, *needed)
     return JobResources(resource, condition, result)

@@ -80,8 +80,8 @@ def update(request: CustomResourceRequest, clients: Clients) -> Outcome:
     if spec.run_on_delete:
         return _update_final_backup(job_type, spec, request, clients)
     if request.physical_resource_id and decisions.same_job(job_type, request.old_properties, spec):
-        # Only properties that do not define the job changed (a new ServiceToken
-        # or WaitCondition, say): the job stands, so answer with its
+        # Only properties that do not define the job changed (a new WaitCondition
+        # or timeout, say): the job stands, so answer with its
         # current attributes, once it has COMPLETED if the resource now waits.
         if spec.wait and spec.wait_condition and _rolling_back(clients, request):
             return _kept_in_rollback(job_type, request, clients)  # nothing to watch in a rollback

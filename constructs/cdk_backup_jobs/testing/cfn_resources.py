@@ -22,9 +22,11 @@ from cdk_backup_jobs.testing.cfn_template import (TemplateError, cfn_strings, cr
                                                   is_custom_resource)
 from cdk_backup_jobs.testing.wait_conditions import CONDITION_TYPE, HANDLE_TYPE, WaitConditionResult
 
-__all__ = ["Provisioned", "StackResources"]
+__all__ = ["SERVICE_TOKEN_CHANGED", "Provisioned", "StackResources"]
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
+SERVICE_TOKEN_CHANGED = "Modifying service token is not allowed."
+"""CloudFormation's reason for an Update of a custom resource that changes its ServiceToken."""
 
 
 class StackResources(StackDeletions):
@@ -93,6 +95,10 @@ class StackResources(StackDeletions):
     def _create(self, logical_id: str, events: list[ResourceEvent],
                 created: list[str]) -> str | None:
         definition = self._definition(logical_id)
+        if definition["Type"] == CONDITION_TYPE and self.scheduler is not None:
+            # SignalResource signals the resource being created (cloudformation_api): one of the same
+            # logical ID deleted before (a move back, say) took its own signals with it.
+            self.scheduler.state.forget_signals(self.stack_id, logical_id)
         self._resource_status[logical_id] = "CREATE_IN_PROGRESS"
         try:
             properties = self._properties(logical_id)
@@ -171,6 +177,14 @@ class StackResources(StackDeletions):
         strings = cfn_strings(properties)
         if strings == old.properties and definition["Type"] == old.resource_type:
             return None
+        if strings.get("ServiceToken") != old.properties.get("ServiceToken"):
+            # CloudFormation refuses it before any request: "Updates aren't supported" for ServiceToken
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cfn-customresource.html),
+            # the resource UPDATE_FAILED with this reason and the stack rolled back
+            # (aws-cloudformation/cloudformation-coverage-roadmap#802, cloudcomponents/cdk-constructs#197).
+            # The values compared are resolved: a template that writes the same ARN otherwise changes nothing.
+            self._resource_status[logical_id] = "UPDATE_FAILED"
+            return f"{logical_id}: {SERVICE_TOKEN_CHANGED}"
         self._resource_status[logical_id] = "UPDATE_IN_PROGRESS"
         event = cfn_requests.deliver(self, logical_id, "Update", definition["Type"], strings,
                                      physical_id=old.physical_id, old_properties=old.properties)

@@ -65,6 +65,12 @@ class SchedulerState:
         with self.lock:
             return list(self.signals.get((stack_id, logical_id), []))
 
+    def forget_signals(self, stack_id: str, logical_id: str) -> None:
+        """A resource created again under this logical ID is a new resource: the signals of the one
+        before it (deleted by an earlier operation) are not its own."""
+        with self.lock:
+            self.signals.pop((stack_id, logical_id), None)
+
     def targets_for_request(self, request_id: str) -> list[tuple[Rule, dict[str, Any]]]:
         """The enabled rules' targets whose input is the event with this RequestId."""
         with self.lock:
