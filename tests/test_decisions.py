@@ -97,6 +97,17 @@ def test_whether_the_protected_resource_goes(status, resources, goes):
     assert decisions.protected_resource_goes(status, FINAL, resources) is goes
 
 
+@pytest.mark.parametrize("resources, goes", [
+    ({"Table": {}}, False),                   # the new template: the final backup left, the table stays
+    ({"Table": {}, "FinalBackup": {}}, True),  # it still holds the resource being removed: maybe the previous one
+    ({"Other": {}, "FinalBackup": {}}, True),
+])
+def test_a_clean_up_that_may_read_the_previous_template_backs_up(resources, goes):
+    # GetTemplate does not document which template it answers with during an update.
+    assert decisions.protected_resource_goes("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", FINAL, resources,
+                                             own_logical_id="FinalBackup") is goes
+
+
 def test_without_a_protected_logical_id_the_template_is_not_read_and_the_backup_runs():
     spec = JobSpec(params=dict(PROPERTIES), run_on_delete=True)
     assert not decisions.template_needed("DELETE_IN_PROGRESS", spec)

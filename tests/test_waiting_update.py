@@ -36,13 +36,15 @@ def volume_backup(wait: bool, copy: bool) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("template_during_update", ["new", "previous"])  # GetTemplate does not say which
 def test_turning_on_waiting_waits_for_the_running_job_before_its_copy(tmp_path, aws_backup, cfn_stack,
-                                                                      cfn_scheduler):
+                                                                      cfn_scheduler, template_during_update):
     clock = ManualClock()
     aws_backup.emulator.clock = clock
     aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=600)
     unwaited, waited = synth(tmp_path, volume_backup(False, False)), synth(tmp_path, volume_backup(True, True))
-    with cfn_stack(unwaited, stack_name="Jobs", on_tick=clock.advance) as stack:
+    with cfn_stack(unwaited, stack_name="Jobs", on_tick=clock.advance,
+                   template_during_update=template_during_update) as stack:
         created = stack.deploy(read_assembly_template(unwaited, "Jobs"))
         stack.assets_dir = waited
         updated = stack.update(read_assembly_template(waited, "Jobs"))

@@ -182,12 +182,17 @@ def template_needed(stack_status: str, spec: JobSpec) -> bool:
         "DELETE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
 
 
-def protected_resource_goes(stack_status: str, spec: JobSpec, resources: Mapping[str, Any] | None) -> bool:
+def protected_resource_goes(stack_status: str, spec: JobSpec, resources: Mapping[str, Any] | None,
+                            own_logical_id: str = "") -> bool:
     """Whether this Delete comes with the deletion of the protected resource.
 
     - stack deletion: yes, unless the template retains it (DeletionPolicy Retain);
     - rollback of a create or an update: no (the resource was just made, or stays);
-    - clean-up after an update: only if the protected logical ID left the template;
+    - clean-up after an update: only if the protected logical ID left the template, read as the new
+      one. GetTemplate does not say whether it answers with the new template or the previous one during
+      an update (CloudFormation API Reference, GetTemplate), so a template that still holds this
+      resource's own logical ID (``own_logical_id``), which is being removed, may be the previous one:
+      back up;
     - anything unknown (no status, no template, no ProtectedLogicalId): yes, as losing data costs more.
     """
     if not stack_status:
@@ -199,4 +204,6 @@ def protected_resource_goes(stack_status: str, spec: JobSpec, resources: Mapping
     if stack_status == "DELETE_IN_PROGRESS":
         protected = resources.get(str(spec.protected_logical_id))
         return not isinstance(protected, Mapping) or protected.get("DeletionPolicy") not in RETAINED_ON_STACK_DELETE
+    if own_logical_id and own_logical_id in resources:
+        return True  # maybe the previous template: it cannot tell whether the protected resource stays
     return spec.protected_logical_id not in resources

@@ -74,4 +74,4 @@ def _protected_resource_goes(client: Any, request: CustomResourceRequest, spec: 
     status = stack_state.stack_status(client, request.stack_id)
     resources = stack_state.stack_resources(client, request.stack_id) \
         if decisions.template_needed(status, spec) else None
-    return decisions.protected_resource_goes(status, spec, resources)
+    return decisions.protected_resource_goes(status, spec, resources, request.logical_resource_id)

@@ -44,21 +44,33 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, client
     """Refuse, before any job starts, a WaitCondition that is not one of this stack's with a
     CreationPolicy (a ResourceSignal), which SignalResource could not signal.
 
-    The check reads the stack's template; one that cannot be read (a YAML
-    template, or a refused call) is not held against the resource: a wrong
-    name then shows as the signal's failure in the provider's log.
+    The check reads the stack's template, and trusts only what it cannot
+    have wrong: GetTemplate does not say whether, during an update, it answers
+    with the new template or the previous one (CloudFormation API Reference,
+    GetTemplate), and the previous one lacks a WaitCondition this update adds.
+    So a template without a fitting WaitCondition refuses the resource only
+    while the stack is being created (CREATE_IN_PROGRESS: it has one template);
+    otherwise, as for a template that cannot be read (YAML, a refused call),
+    the check passes with a warning, and a wrong name shows as the signal's
+    failure in the provider's log.
     """
-    resources = stack_state.stack_resources(clients.stack(), request.stack_id) if clients.stack else None
+    refused = InvalidProperties(
+        f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
+        f"{WAIT_CONDITION_TYPE} of this stack with a CreationPolicy (ResourceSignal), got {logical_id!r}")
+    if clients.events is None or clients.stack is None:
+        raise refused  # a provider that cannot watch a job nor signal its WaitCondition
+    resources = stack_state.stack_resources(clients.stack(), request.stack_id)
     if resources is None:
         log.warning("Could not read the template to check the WaitCondition", wait_condition=logical_id)
-    condition = resources.get(logical_id) if resources is not None else None
-    signalled = resources is None or (
-        isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE
-        and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping))
-    if not signalled or clients.events is None:
-        raise InvalidProperties(
-            f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
-            f"{WAIT_CONDITION_TYPE} of this stack with a CreationPolicy (ResourceSignal), got {logical_id!r}")
+        return
+    condition = resources.get(logical_id)
+    if isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE \
+            and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping):
+        return
+    if stack_state.stack_status(clients.stack(), request.stack_id) == "CREATE_IN_PROGRESS":
+        raise refused
+    log.warning("The template read has no such WaitCondition; it may be the previous one (an update)",
+                wait_condition=logical_id)
 
 
 def watch_for_wait_condition(job_type: JobType, request: CustomResourceRequest, job_id: str,

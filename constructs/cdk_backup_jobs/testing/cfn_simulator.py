@@ -32,7 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
@@ -84,6 +84,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
         ``publish``): the loop moves the clock to each one's next event.
     :param stub_types: custom resource types the simulator answers SUCCESS itself, running nothing, e.g.
         aws-cdk-lib's Node.js-backed ``Custom::S3AutoDeleteObjects`` or ``Custom::VpcRestrictDefaultSG``.
+    :param template_during_update: what GetTemplate answers while an update is in progress and in its
+        clean-up: ``"new"`` (the template being deployed) or ``"previous"`` (the one before it). The
+        GetTemplate reference does not say which (CloudFormation API Reference, GetTemplate:
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html), so a
+        provider must work with either; test both.
     :param lambda_retries: CloudFormation and EventBridge invoke a function
         asynchronously, so Lambda runs it again after an invocation that raised
         or timed out, up to this many times (Lambda's default: 2).
@@ -97,7 +102,8 @@ class CloudFormationSimulator(StackResources, StackObservations):
                  scheduler: RunningEventsServer | None = None,
                  on_tick: Callable[[float], None] | None = None,
                  max_parallel: int = 10, lambda_retries: int = 2, clock: ManualClock | None = None,
-                 event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = ()) -> None:
+                 event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = (),
+                 template_during_update: Literal["new", "previous"] = "new") -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = stack_arn(stack_name)
@@ -122,6 +128,10 @@ class CloudFormationSimulator(StackResources, StackObservations):
         if scheduler is not None:
             scheduler.clock = self.clock  # its rules fire on the stack's (virtual) time
         self.template: dict[str, Any] = {"Resources": {}}
+        if template_during_update not in ("new", "previous"):
+            raise ValueError(f"template_during_update must be 'new' or 'previous', got {template_during_update!r}")
+        self.template_during_update = template_during_update
+        self._template_before_update: dict[str, Any] | None = None
         self.resources: dict[str, Provisioned] = {}
         self.wait_conditions: list[WaitConditionResult] = []
         """Every WaitCondition's wait so far, in the order they ended."""
@@ -191,7 +201,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
         check_template(new_template, self.given_parameters)
         with self._as_before_if_it_raises(self.status, old_template):
             self.template = new_template
-            return self._update_stack(old_template, new_template)
+            self._template_before_update = old_template
+            try:
+                return self._update_stack(old_template, new_template)
+            finally:
+                self._template_before_update = None
 
     def _update_stack(self, old_template: dict[str, Any], new_template: dict[str, Any]) -> StackOperation:
         self._forget_gone()
@@ -267,7 +281,14 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self.status = status
         if self.scheduler is not None:
             self.scheduler.set_stack(self.stack_id, self.stack_name, status, self.template,
-                                     resources=self.stack_resources)
+                                     resources=self.stack_resources, template_read=self._template_read(status))
+
+    def _template_read(self, status: str) -> dict[str, Any]:
+        """What GetTemplate answers in ``status`` (``template_during_update``)."""
+        updating = status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        if updating and self.template_during_update == "previous" and self._template_before_update is not None:
+            return self._template_before_update
+        return self.template
 
     def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
               step: Callable[[str], str | None]) -> str | None:

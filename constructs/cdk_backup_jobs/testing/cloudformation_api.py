@@ -42,7 +42,8 @@ def answer(action: str, form: Mapping[str, str], stack: dict[str, Any] | None, p
         return ok(action, f"<Stacks><member>{_tags(stack, ('StackName', 'StackId', 'StackStatus'))}"
                           f"<CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>")
     if action == "GetTemplate":
-        return ok(action, f"<TemplateBody>{escape(json.dumps(stack['Template']))}</TemplateBody>")
+        read = stack.get("TemplateRead") or stack["Template"]  # the previous one during an update, if set so
+        return ok(action, f"<TemplateBody>{escape(json.dumps(read))}</TemplateBody>")
     resources = [_row(r, now) for r in _resources(stack)]
     if action == "DescribeStackResource":
         logical_id = form.get("LogicalResourceId", "")

@@ -234,8 +234,12 @@ class RunningEventsServer:
         return self.state.bus.publish(event)
 
     def set_stack(self, stack_id: str, stack_name: str, status: str, template: dict[str, Any],
-                  resources: Resources | None = None) -> None:
+                  resources: Resources | None = None, template_read: dict[str, Any] | None = None) -> None:
         """What the CloudFormation API answers for a stack (set by the simulator).
+
+        ``template`` is the one being deployed (SignalResource checks its
+        CreationPolicy); ``template_read`` what GetTemplate answers, if another
+        (the previous template during an update: ``template_during_update``).
 
         ``resources``: the stack's resources for DescribeStackResource and
         ListStackResources, dicts with LogicalResourceId, PhysicalResourceId,
@@ -245,7 +249,7 @@ class RunningEventsServer:
         with self.state.lock:
             previous = self.state.stacks.get(stack_id, {}).get("Resources")
             self.state.stacks[stack_id] = {"StackId": stack_id, "StackName": stack_name, "StackStatus": status,
-                                           "Template": template,
+                                           "Template": template, "TemplateRead": template_read or template,
                                            "Resources": resources if resources is not None else previous or []}
 
 
