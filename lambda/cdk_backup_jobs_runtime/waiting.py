@@ -170,7 +170,7 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
 
     A signal that could not be delivered is tried again at a check 5 minutes
     later, until a grace period after the deadline; one that can never be
-    (its stack or WaitCondition is gone) is not.
+    (its stack operation ended: no state *_IN_PROGRESS) is not.
     """
     (log.info if succeeded else log.error)("Wait ended", succeeded=succeeded, reason=reason)
     delivery = signals.send(waiter, stack_client(), succeeded, reason, summary or reason, attributes)
@@ -181,7 +181,7 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
             return
         log.error("Signal not delivered before giving up; removing the watch")
     elif delivery is signals.Delivery.NEVER:
-        log.error("Signal cannot be delivered (its stack or WaitCondition is gone); removing the watch")
+        log.error("Signal cannot be delivered (its stack no longer waits); removing the watch")
     try:
         if waiter.resumable and unfinished:
             waiter_rules.schedule(events_client(), waiter, waiter.deadline, enabled=False)
