@@ -51,8 +51,10 @@ def events_client() -> Any:
 
 
 def clients(context: Any) -> Clients:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
     return Clients(backup_client, stack_client, events_client,
-                   function_arn=str(getattr(context, "invoked_function_arn", "") or ""))
+                   function_arn=str(getattr(context, "invoked_function_arn", "") or ""),
+                   remaining_seconds=(lambda: remaining() / 1000.0) if callable(remaining) else None)
 
 
 def _watch_later(request: Mapping[str, Any], data: Mapping[str, str], context: Any) -> None:

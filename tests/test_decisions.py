@@ -62,9 +62,20 @@ def test_the_deadline_is_judged_on_aws_clock_naming_state_and_percent():
 
 def test_a_failed_describe_waits_until_the_deadline_then_fails_naming_the_job():
     early = BackupServiceError("DescribeBackupJob failed: ThrottlingException", AWS_NOW_EPOCH)
-    assert decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(60)).waiting
+    unchecked = decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(60), now=AWS_NOW_EPOCH + 3600)
+    assert unchecked.waiting and not unchecked.checked  # the error's own time (AWS's answer) decides
     with pytest.raises(JobDidNotComplete, match="job-1: DescribeBackupJob failed"):
-        decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(-1))
+        decisions.still_waiting_after(early, BACKUP_JOB, "job-1", deadline_in(-1), now=AWS_NOW_EPOCH - 3600)
+
+
+def test_a_describe_aws_did_not_answer_is_judged_at_the_time_of_what_woke_the_check(monkeypatch):
+    """No answer, no AWS time: the deadline is judged at the waking event's time, not on the function's
+    own clock, even one a year ahead (service_clock: skew can neither stretch nor cut a wait)."""
+    monkeypatch.setattr("time.time", lambda: AWS_NOW_EPOCH + 365 * 86400)
+    dropped = BackupServiceError("DescribeBackupJob failed: ConnectionClosedError: closed", transient=True)
+    assert decisions.still_waiting_after(dropped, BACKUP_JOB, "job-1", deadline_in(60), now=AWS_NOW_EPOCH).waiting
+    with pytest.raises(JobDidNotComplete, match="timed out|Timed out"):
+        decisions.still_waiting_after(dropped, BACKUP_JOB, "job-1", deadline_in(60), now=AWS_NOW_EPOCH + 60)
 
 
 def test_same_job_compares_api_members_run_token_and_final_backup():

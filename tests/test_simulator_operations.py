@@ -97,6 +97,44 @@ def test_a_function_environment_of_refs_and_getatts_is_resolved(simulator):
     assert runtime.timeout_seconds == 7.0
 
 
+# --- the function's clock is the simulation's -----------------------------------------------------------
+
+# Answers with the function's time as it reads it: time.time() (also imported by name), gmtime and strftime.
+CLOCK_READER = textwrap.dedent('''
+    import time
+    from time import time as now
+    import cfnresponse
+
+    def handler(event, context):
+        told = {"Time": "%.0f" % time.time(), "Now": "%.0f" % now(), "Year": str(time.gmtime().tm_year),
+                "Day": time.strftime("%Y-%m-%d"), "Ns": str(time.time_ns() // 10**9)}
+        cfnresponse.send(event, context, cfnresponse.SUCCESS, told, "clock")
+''')
+
+
+def test_a_functions_clock_is_the_simulated_clock_not_the_machines(simulator):
+    from cdk_backup_jobs.testing import ManualClock
+
+    clock = ManualClock(1_764_000_000.0)  # 2025-11-24T16:00:00Z
+    stack = simulator(clock=clock)
+    function = {"Type": "AWS::Lambda::Function", "Properties": {
+        "Code": {"ZipFile": CLOCK_READER}, "Handler": "index.handler", "Runtime": "python3.12", "Role": ROLE}}
+    template = {"Resources": {"Fn": function, "Thing": {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}}}},
+        "Outputs": {k: {"Value": {"Fn::GetAtt": ["Thing", k]}} for k in ("Time", "Now", "Year", "Day", "Ns")}}
+    first = stack.deploy(template)
+    clock.advance(400 * 86400.0)  # to 2026-12-29: the same warm container reads the moved clock
+    template["Resources"]["Thing"]["Properties"]["Asked"] = "again"
+    second = stack.update(template)
+
+    assert first.status == "CREATE_COMPLETE", first.reason
+    for result, at, day in ((first, 1_764_000_000, "2025-11-24"), (second, 1_764_000_000 + 400 * 86400, "2026-12-29")):
+        outputs = result.outputs
+        assert at <= int(outputs["Time"]) <= at + 60  # the invocation's real seconds run on from the simulated now
+        assert at <= int(outputs["Now"]) <= at + 60 and at <= int(outputs["Ns"]) <= at + 60
+        assert (outputs["Year"], outputs["Day"]) == (day[:4], day)
+
+
 # --- a template CloudFormation refuses changes nothing; an unexpected error leaves no *_IN_PROGRESS ------
 
 def bucket() -> dict[str, Any]:

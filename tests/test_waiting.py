@@ -681,7 +681,7 @@ def test_a_full_event_bus_fails_the_wait_at_once_naming_the_rule_quota(tmp_path,
     assert sorted(cfn_scheduler.state.rules) == [f"someone-elses-{index}" for index in range(others)]
 
 
-def test_a_failed_check_is_retried_at_the_next_check(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
+def test_a_failed_check_is_checked_again_5_minutes_later(tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
     from cdk_backup_jobs.testing import Fault
 
     aws_backup.state.faults.append(Fault("DescribeBackupJob", 1, code="AccessDeniedException",
@@ -692,11 +692,12 @@ def test_a_failed_check_is_retried_at_the_next_check(tmp_path, aws_backup, cfn_s
     assert result.status == "CREATE_COMPLETE", result.reason
     assert len(aws_backup.state.backup_jobs) == 1
     [job] = aws_backup.state.backup_jobs.values()
-    [warning] = logged(logs, "Could not check the job; trying again at the next poll")
+    [warning] = logged(logs, "Could not check the job; checking again in 5 minutes")
     assert warning["job_id"] == job.job_id and "temporarily denied" in warning["reason"]
-    # The check at 5 minutes failed; the one at 15 found the job COMPLETED (at 10) and signalled.
+    # The check at 5 minutes failed; the one 5 minutes later (not the regular one at 15) found the job
+    # COMPLETED (at 10) and signalled.
     assert wake_ups(stack, job.job_id) == {"event": 0, "schedule": 2}
-    assert [(w.status, w.seconds) for w in result.wait_conditions] == [("CREATE_COMPLETE", 900.0)]
+    assert [(w.status, w.seconds) for w in result.wait_conditions] == [("CREATE_COMPLETE", 600.0)]
     assert no_watch_left(cfn_scheduler)
 
 

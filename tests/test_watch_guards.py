@@ -3,6 +3,7 @@ yet, a one-time check scheduled into the minute that just fired, and a watch lef
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import botocore.session
@@ -13,7 +14,7 @@ from cdk_backup_jobs_runtime import signals, waiter_rules, waiting
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.errors import InvalidProperties
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.waiter import Waiter, next_check, schedule_expression
+from cdk_backup_jobs_runtime.waiter import Waiter, next_check, rule_name, schedule_expression
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Jobs/guid"
 REQUEST = CustomResourceRequest("Create", "Custom::BackupJob", STACK_ID, "Job", "r1")
@@ -102,11 +103,42 @@ def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_hel
 
 @pytest.mark.parametrize("message, delivery", [
     ("Resource JobWait does not exist for stack Jobs", signals.Delivery.RETRY),  # not created yet
-    ("Stack Jobs does not exist", signals.Delivery.NEVER),
-    ("Stack Jobs is in UPDATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
+    ("Stack Jobs does not exist", signals.Delivery.RETRY),  # any other text: tried again, never final
+    ("1 validation error detected: something else entirely", signals.Delivery.RETRY),
+    (f"Stack {STACK_ID} is in CREATE_IN_PROGRESS state and cannot be signaled", signals.Delivery.RETRY),
+    (f"Stack {STACK_ID} is in ROLLBACK_IN_PROGRESS state and cannot be signaled", signals.Delivery.RETRY),
+    # aws-cloudformation/aws-cloudformation-templates#34: the operation ended, no signal is taken any more
+    (f"Stack {STACK_ID} is in CREATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
+    (f"Stack {STACK_ID} is in UPDATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
+    ("Resource JobWait is in CREATE_FAILED state and cannot be signaled", signals.Delivery.NEVER),
 ])
-def test_a_signal_before_its_wait_condition_exists_is_tried_again(message, delivery):
+def test_a_refused_signal_is_tried_again_unless_its_stack_no_longer_waits(message, delivery):
     assert signals.send(WATCH, Signaller(message), True, "COMPLETED", "COMPLETED", {}) is delivery
+
+
+def completed_event(at: float) -> dict[str, Any]:
+    """The job's COMPLETED state change event, at ``at`` (AWS's clock)."""
+    return {"source": "aws.backup", "detail-type": "Backup Job State Change",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+            "detail": {"backupJobId": "job-1", "state": "COMPLETED", "percentDone": 100.0}}
+
+
+@pytest.mark.parametrize("message, watched", [
+    (f"Stack {STACK_ID} is in CREATE_COMPLETE state and cannot be signaled", False),
+    ("Resource JobWait does not exist for stack Jobs", True),
+    ("Some ValidationError CloudFormation has not documented", True),
+])
+def test_a_watch_whose_stack_ended_stops_and_any_other_refusal_checks_again(events: Any, message: str,
+                                                                           watched: bool, monkeypatch):
+    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    at = WATCH.started + 120
+    monkeypatch.setattr("time.time", lambda: at)  # the function's clock agrees with the event's
+    waiting.on_wake(WATCH, completed_event(at), lambda: None, lambda: Signaller(message), lambda: events)
+
+    rule = events.describe_rule(Name=rule_name(STACK_ID, "Job")) if watched else None
+    assert (waiter_rules.recorded(events, STACK_ID, "Job") == WATCH) is watched
+    if watched:  # no more checks of a stack that ended; otherwise the signal is tried again 5 minutes on
+        assert rule["ScheduleExpression"] == schedule_expression(at + 300)
 
 
 def test_a_check_is_never_scheduled_into_the_minute_that_just_fired():

@@ -77,6 +77,20 @@ def call(operation: str, request: Callable[[], Any]) -> Any:
         code = details.get("Code", "Error")
         message = details.get("Message", "")
         raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
-                                 service_time(error.response)) from None
+                                 service_time(error.response), transient(error.response)) from None
     except BotoCoreError as error:
-        raise BackupServiceError(f"{operation} failed: {type(error).__name__}: {error}") from None
+        from botocore.exceptions import ConnectionError, HTTPClientError
+
+        raise BackupServiceError(f"{operation} failed: {type(error).__name__}: {error}",
+                                 transient=isinstance(error, (ConnectionError, HTTPClientError))) from None
+
+
+def transient(response: Mapping[str, Any]) -> bool:
+    """An error answer worth another try: throttled or a server error, by botocore's own standard retry
+    conditions (its throttling and transient error codes; HTTP 429 and 5xx)."""
+    from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
+
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    context = RetryContext(attempt_number=1, parsed_response=dict(response))
+    return (status in (429, 500, 502, 503, 504) or ThrottledRetryableChecker().is_retryable(context)
+            or TransientRetryableChecker().is_retryable(context))

@@ -41,6 +41,8 @@ class Outcome:
     data: Mapping[str, str]
     waiting: bool = False
     progress: Mapping[str, Any] = field(default_factory=dict)
+    checked: bool = True
+    """False when the Describe failed: still waiting, but no verdict on the job (check again soon)."""
 
 
 def progress(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,15 +139,21 @@ def judge_state_change(job_type: JobType, change: JobStateChange, job_id: str, d
 
 
 def still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: str,
-                        data: Mapping[str, str]) -> Outcome:
+                        data: Mapping[str, str], now: float) -> Outcome:
     """A Describe that failed (throttled past botocore's retries, say) is no verdict on the job:
     poll again until the deadline, then fail naming the job, so that it can still be found and
-    stopped and no polling rule outlives the resource."""
+    stopped and no polling rule outlives the resource.
+
+    The deadline is judged on AWS's clock: the error's answer, or, when AWS
+    gave none (a dropped connection), ``now``: the time of the event that woke
+    the watch (or of the Start call's answer), never the function's own clock.
+    """
     physical_id = data.get(RESOURCE_ID, job_id)
-    if error.service_time >= float(data.get(WAIT_DEADLINE, "0")):
+    when = error.service_time if error.service_time is not None else now
+    if when >= float(data.get(WAIT_DEADLINE, "0")):
         raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id,
                                 f"timed out: {error}", unfinished=True)
-    return Outcome(physical_id, data, waiting=True)
+    return Outcome(physical_id, data, waiting=True, checked=False)
 
 
 def same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: JobSpec) -> bool:

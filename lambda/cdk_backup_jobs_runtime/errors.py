@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 
 class ProviderError(Exception):
     """A request the provider cannot carry out; the message becomes the FAILED reason."""
@@ -20,11 +18,18 @@ class InvalidProperties(ProviderError):
 
 
 class BackupServiceError(ProviderError):
-    """AWS Backup refused or could not answer the call; ``service_time`` is when (AWS's clock if it answered)."""
+    """AWS Backup refused or could not answer the call.
 
-    def __init__(self, message: str, service_time: float | None = None) -> None:
+    ``service_time`` is when, on AWS's clock, if AWS answered; None if it did
+    not (a dropped connection): the function's own clock is no measure of a
+    deadline. ``transient``: throttled, a server error or no answer, worth
+    another try once botocore's own attempts ran out.
+    """
+
+    def __init__(self, message: str, service_time: float | None = None, transient: bool = False) -> None:
         super().__init__(message)
-        self.service_time = service_time if service_time is not None else time.time()
+        self.service_time = service_time
+        self.transient = transient
 
 
 class JobDidNotComplete(ProviderError):

@@ -24,13 +24,15 @@ def describe(job_type: JobType, backup_client: ClientFactory, job_id: str) -> di
 
 
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
-              data: Mapping[str, str]) -> Outcome:
-    """Done, failed, timed out, or still waiting: decided from one Describe call."""
+              data: Mapping[str, str], now: float) -> Outcome:
+    """Done, failed, timed out, or still waiting: decided from one Describe call. A call that failed
+    is still waiting, unchecked (``Outcome.checked``), judged against the deadline at ``now`` (AWS's
+    time of what woke the check) if AWS gave no answer."""
     try:
         job = describe(job_type, backup_client, job_id)
     except BackupServiceError as error:
-        outcome = decisions.still_waiting_after(error, job_type, job_id, data)
-        log.warning("Could not check the job; trying again at the next poll", job_id=job_id, reason=str(error))
+        outcome = decisions.still_waiting_after(error, job_type, job_id, data, now)
+        log.warning("Could not check the job; checking again in 5 minutes", job_id=job_id, reason=str(error))
         return outcome
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
     return decisions.judge_job(job_type, job, job_id, data)

@@ -6,23 +6,34 @@ the wait). The results (the recovery point ARN of an EBS backup, the
 completion date, the size) are known only at the end, so a third resource,
 created after the WaitCondition, describes the job then and answers with
 them. It starts nothing; a job that did not complete fails it with the job's
-state and message.
+state and message. Its one Describe is tried again while AWS throttles it or
+does not answer, for as long as the function has time (at least a minute of
+it with the function's 2 minutes): a burst of throttling must not throw away
+a backup that took hours.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime import coercion, decisions, rules, shapes
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
-from cdk_backup_jobs_runtime.errors import InvalidProperties, JobDidNotComplete
+from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
 from cdk_backup_jobs_runtime.job_checks import describe
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
+from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB, JobType
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, summarize
 
+log = StructuredLogger()
+
 RESOURCE_TYPE = shapes.JOB_RESULT_RESOURCE.name
+RESERVE_SECONDS = 40.0
+"""Kept of the function's time when another Describe begins: that call within botocore's own 6 attempts
+(its backoff sleeps at most 1 + 2 + 4 + 8 + 16 s) and the answer to CloudFormation."""
+MAX_PAUSE_SECONDS = 10.0
 
 
 def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
@@ -30,7 +41,7 @@ def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
     values = _values(request.properties)
     job_type = BACKUP_JOB if values.get("BackupJobId") else COPY_JOB
     job_id = str(values[job_type.id_attribute])
-    job = describe(job_type, clients.backup, job_id)
+    job = describe_patiently(job_type, clients, job_id)
     state = str(job.get("State"))
     # The same ID whichever job it reads: a new job's result is the same resource, updated in place.
     physical_id = f"job-result-{request.stack_name}-{request.logical_resource_id}"[:1024]
@@ -41,6 +52,24 @@ def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
                                 f"{job.get('PercentDone') or '0.0'}% done", physical_id)
     message = job.get("StatusMessage") or "no status message"
     raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
+
+
+def describe_patiently(job_type: JobType, clients: Clients, job_id: str,
+                       sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Describe the job; a transient failure (throttled, a server error, no answer) is tried again after a
+    pause (1 s, doubling to 10 s) while the function has ``RESERVE_SECONDS`` left after it."""
+    pause = 1.0
+    while True:
+        try:
+            return describe(job_type, clients.backup, job_id)
+        except BackupServiceError as error:
+            remaining = clients.remaining_seconds() if clients.remaining_seconds is not None else 0.0
+            if not error.transient or remaining < RESERVE_SECONDS + pause:
+                raise
+            log.warning("Could not read the job's result; trying again", job_id=job_id, reason=str(error),
+                        pause_seconds=pause)
+            sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
 
 def _values(properties: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ results of a job that COMPLETED are read by its ``Custom::BackupJobResult``.
 from __future__ import annotations
 
 import enum
+import re
 import time
 from typing import Any, Mapping
 
@@ -25,6 +26,10 @@ log = StructuredLogger()
 
 SIGNAL_BUDGET_SECONDS = 20.0
 MAX_UNIQUE_ID = 64
+CANNOT_BE_SIGNALED = re.compile(r" is in (?P<state>[A-Z_]+) state and cannot be signaled")
+"""CloudFormation's refusal once the operation no longer waits: "ValidationError: Stack arn:... is in
+CREATE_COMPLETE state and cannot be signaled" (aws-cloudformation/aws-cloudformation-templates#34,
+https://github.com/aws-cloudformation/aws-cloudformation-templates/issues/34)."""
 
 
 class Delivery(enum.Enum):
@@ -58,9 +63,9 @@ def send(waiter: Waiter, stack_client: Any, succeeded: bool, reason: str, summar
 
 
 def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason: str) -> Delivery:
-    """SignalResource. A WaitCondition that does not exist yet (a fast job can end before CloudFormation
-    creates it) is tried again; any other ValidationError (no such stack, or a WaitCondition that no
-    longer waits) is final."""
+    """SignalResource. Any failure is tried again (a fast job can end before CloudFormation has created
+    its WaitCondition, and AWS does not document what it answers then), except the one documented
+    refusal that cannot change: the stack or WaitCondition is in a state that is not *_IN_PROGRESS."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -71,12 +76,7 @@ def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason:
     except ClientError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])
-        details = error.response.get("Error", {})
-        if details.get("Code") != "ValidationError":
-            return Delivery.RETRY
-        message = str(details.get("Message", ""))
-        not_yet = "does not exist" in message and not message.startswith("Stack")
-        return Delivery.RETRY if not_yet else Delivery.NEVER
+        return refusal(str(error.response.get("Error", {}).get("Message", "")))
     except BotoCoreError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])
@@ -84,3 +84,10 @@ def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason:
     log.info("WaitCondition signalled", wait_condition=waiter.wait_condition,
              status="SUCCESS" if succeeded else "FAILURE")
     return Delivery.DONE
+
+
+def refusal(message: str) -> Delivery:
+    """A refused signal: NEVER once its stack (or WaitCondition) is in a state that is not *_IN_PROGRESS,
+    which no later try changes; RETRY for anything else, whatever its text."""
+    found = CANNOT_BE_SIGNALED.search(message)
+    return Delivery.NEVER if found and not found.group("state").endswith("_IN_PROGRESS") else Delivery.RETRY

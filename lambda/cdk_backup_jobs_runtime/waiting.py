@@ -28,8 +28,12 @@ from cdk_backup_jobs_runtime.waiter import Waiter, next_check, same_job_id
 log = StructuredLogger()
 
 WAIT_CONDITION_TYPE = "AWS::CloudFormation::WaitCondition"
-UNDELIVERED_GRACE_SECONDS = 15 * 60
-"""How long after its deadline a watch whose signal could not be delivered keeps trying."""
+RECHECK_SECONDS = 5 * 60
+"""After a wake-up that failed (a check AWS did not answer, a signal not delivered): the next try."""
+UNDELIVERED_GRACE_SECONDS = WAIT_CONDITION_GRACE_SECONDS + RECHECK_SECONDS
+"""How long after its deadline a watch whose signal could not be delivered keeps trying: past the
+WaitCondition's own Timeout (the wait plus its grace, counted from the WaitCondition's creation, which
+comes after the job's), so a signal is tried for as long as the WaitCondition can take it."""
 BOOKKEEPING = (*decisions.BOOKKEEPING, "PhysicalResourceId")
 
 
@@ -125,7 +129,7 @@ def check_again_later(waiter: Waiter, events_client: ClientFactory) -> None:
     """Best effort after a wake-up that failed: one more check in 5 minutes (the one-time schedule
     that woke it has fired, and the watch must not depend on events alone)."""
     try:
-        waiter_rules.schedule(events_client(), waiter, time.time() + 5 * 60)
+        waiter_rules.schedule(events_client(), waiter, time.time() + RECHECK_SECONDS)
     except Exception as error:  # nothing more to do: the error is logged, the rule stays
         log.error("Could not schedule the next check", error=type(error).__name__)
 
@@ -154,7 +158,7 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
             outcome = decisions.judge_state_change(job_type, change, waiter.job_id, data, now)
             log.info(f"{job_type.noun} progress", **outcome.progress)
         else:
-            outcome = job_checks.check_job(job_type, backup_client, waiter.job_id, data)
+            outcome = job_checks.check_job(job_type, backup_client, waiter.job_id, data, now)
     except JobDidNotComplete as error:
         _finish(waiter, stack_client, events_client, False, str(error), {}, now, summary=error.summary,
                 unfinished=error.unfinished)
@@ -164,7 +168,10 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
         _finish(waiter, stack_client, events_client, True, f"{job_type.noun} {waiter.job_id} COMPLETED",
                 attributes, now)
     elif change is None:
-        waiter_rules.schedule(events_client(), waiter, next_check(now, waiter.started, waiter.deadline))
+        due = next_check(now, waiter.started, waiter.deadline)
+        if not outcome.checked:  # AWS gave no verdict: look again in 5 minutes, not at the next regular check
+            due = min(due, now + RECHECK_SECONDS)
+        waiter_rules.schedule(events_client(), waiter, due)
 
 
 def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFactory, succeeded: bool,
@@ -175,18 +182,18 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
 
     A signal that could not be delivered is tried again at a check 5 minutes
     later, until a grace period after the deadline; one that can never be
-    (its stack or WaitCondition is gone) is not.
+    (its stack operation ended: no state *_IN_PROGRESS) is not.
     """
     (log.info if succeeded else log.error)("Wait ended", succeeded=succeeded, reason=reason)
     delivery = signals.send(waiter, stack_client(), succeeded, reason, summary or reason, attributes)
     if delivery is signals.Delivery.RETRY:
         if now < waiter.deadline + UNDELIVERED_GRACE_SECONDS:
             log.warning("Signal not delivered; trying again at the next check")
-            waiter_rules.schedule(events_client(), waiter, max(now, time.time()) + 5 * 60)
+            waiter_rules.schedule(events_client(), waiter, max(now, time.time()) + RECHECK_SECONDS)
             return
         log.error("Signal not delivered before giving up; removing the watch")
     elif delivery is signals.Delivery.NEVER:
-        log.error("Signal cannot be delivered (its stack or WaitCondition is gone); removing the watch")
+        log.error("Signal cannot be delivered (its stack no longer waits); removing the watch")
     try:
         if waiter.resumable and unfinished:
             waiter_rules.schedule(events_client(), waiter, waiter.deadline, enabled=False)

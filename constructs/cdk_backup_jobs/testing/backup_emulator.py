@@ -126,13 +126,10 @@ class BackupEmulator:
         self.outcomes.append(ScriptedOutcome(pattern, state, message))
 
     def next_fault(self, operation: str) -> Fault | None:
-        """Take one use of the first fault that applies to ``operation``."""
+        """Take one use of the first fault that applies to ``operation`` (or a window still open)."""
         with self.lock:
-            for fault in self.state.faults:
-                if fault.operation in (operation, "*") and fault.count > 0:
-                    fault.count -= 1
-                    return fault
-        return None
+            now = time.monotonic()
+            return next((fault for fault in self.state.faults if fault.applies(operation, now)), None)
 
     def next_event_at(self) -> float | None:
         """When the next job state change event is due (epoch seconds on the clock), or None."""

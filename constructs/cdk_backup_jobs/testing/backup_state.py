@@ -19,10 +19,19 @@ ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
 
 @dataclass
 class Fault:
-    """Make the next ``count`` calls of ``operation`` ("*" for any) misbehave.
+    """Make the next ``count`` calls of ``operation`` ("*" for any) misbehave, or, with ``seconds``
+    (``Fault.lasting``), every call of it for that long from the fault's first use.
 
     kind "error" answers ``status``/``code``; "drop" closes the connection
     without an answer; "slow" waits ``delay`` seconds, then answers normally.
+    The default error is AWS Backup's throttling answer: "ThrottlingException:
+    The request was denied due to request throttling. HTTP Status Code: 400"
+    (AWS Backup API Reference, Common Errors,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/CommonErrors.html).
+
+    A window's ``seconds`` are real seconds (``time.monotonic``): the
+    simulated clock stands still while a function runs, so a function that
+    retries within one invocation meets the fault for its real duration.
     """
 
     operation: str
@@ -32,6 +41,27 @@ class Fault:
     code: str = "ThrottlingException"
     message: str = "Rate exceeded"
     delay: float = 0.0
+    seconds: float = 0.0
+    began: float | None = None
+    """When a window's first call came (``time.monotonic``); None until then."""
+
+    @classmethod
+    def lasting(cls, operation: str, seconds: float, **how: Any) -> "Fault":
+        """Every call of ``operation`` misbehaves (as ``how`` says: kind, status, code ...) for ``seconds``
+        from the first one."""
+        return cls(operation, 0, seconds=seconds, **how)
+
+    def applies(self, operation: str, now: float) -> bool:
+        """Whether this fault takes the call of ``operation`` at ``now`` (monotonic); uses one of ``count``."""
+        if self.operation not in (operation, "*"):
+            return False
+        if self.seconds > 0:
+            self.began = now if self.began is None else self.began
+            return now - self.began < self.seconds
+        if self.count > 0:
+            self.count -= 1
+            return True
+        return False
 
 
 @dataclass

@@ -3,7 +3,8 @@
 A function is one of the template's (inline ``ZipFile`` code, or a cdk.out
 ``asset.<hash>`` folder) or one given to the simulator by ARN (``functions=``,
 a ServiceToken of a provider outside the template). An EventBridge target
-names its function by ARN; crhelper's targets build that ARN from the
+names its function by ARN; every function's clock is the simulation's
+(``clock``: its ``time.time()`` reads the stack's virtual time). crhelper's targets build that ARN from the
 function's name, which is found too. Lambda runs an asynchronous invocation
 (CloudFormation's and EventBridge's both are) again after it raised or timed
 out, up to ``retries`` times.
@@ -66,7 +67,7 @@ class Functions:
         self.runtimes[arn] = LambdaRuntime(
             code_dir, str(properties.get("Handler", "index.handler")), environment=environment,
             timeout_seconds=float(properties.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,
-            function_arn=arn)
+            function_arn=arn, clock=self.clock)
 
     def restart(self, logical_id: str, resource_type: str, properties: Mapping[str, Any], old_arn: str,
                 arn: str) -> None:
@@ -118,7 +119,8 @@ class Functions:
         if arn not in self.runtimes and arn in self.extra:
             self.runtimes[arn] = LambdaRuntime(self.extra[arn], environment=self._environment({}),
                                                timeout_seconds=EXTRA_FUNCTION_TIMEOUT,
-                                               function_name=_last_part(arn), function_arn=arn)
+                                               function_name=_last_part(arn), function_arn=arn,
+                                               clock=self.clock)
         if arn in self.runtimes:
             return self.runtimes[arn]
         name = _name_in(arn)

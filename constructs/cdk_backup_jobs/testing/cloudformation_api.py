@@ -7,7 +7,13 @@ with a creation policy", CloudFormation API Reference): a signal is kept for
 a resource with a CreationPolicy while it is CREATE_IN_PROGRESS in a stack
 operation in progress; otherwise ValidationError "Stack ID is in STATUS state
 and cannot be signaled" (CloudFormation's text, as cfn-signal users report
-it) or "Resource ID is in STATUS state and cannot be signaled".
+it: "ValidationError: Stack arn:aws:cloudformation:us-east-1:...:stack/... is
+in CREATE_COMPLETE state and cannot be signaled",
+https://github.com/aws-cloudformation/aws-cloudformation-templates/issues/34)
+or "Resource ID is in STATUS state and cannot be signaled". A resource of the
+stack not created yet is ValidationError "Resource ID does not exist for
+stack NAME": AWS does not document the wording of that answer, only that it
+is a ValidationError, so a client must not rely on its text.
 A stack is known by its name or its ID; its resources come from whoever set
 the stack (the simulator keeps them current as it creates and deletes). An
 unknown stack is ValidationError "Stack with id NAME does not exist", an

@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
 INIT_TIMEOUT_SECONDS = 30.0
@@ -119,12 +119,15 @@ class LambdaRuntime:
 
     def __init__(self, code_dir: str | Path, handler: str = "index.handler", *,
                  environment: Mapping[str, str] | None = None, timeout_seconds: float = 3.0,
-                 function_name: str = "function", function_arn: str | None = None) -> None:
+                 function_name: str = "function", function_arn: str | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         self.code_dir = str(code_dir)
         self.handler = handler
         self.timeout_seconds = timeout_seconds
         self.function_name = function_name
         self.function_arn = function_arn
+        self.clock = clock
+        """The simulation's clock, which the function's ``time.time()`` follows (None: the machine's)."""
         # The context's invoked_function_arn is read from AWS_LAMBDA_FUNCTION_ARN (see lambda_worker).
         arn = {"AWS_LAMBDA_FUNCTION_ARN": function_arn} if function_arn else {}
         self.environment = {**os.environ, **(environment or {}), **arn,
@@ -145,6 +148,7 @@ class LambdaRuntime:
         assert worker.process.stdin is not None
         worker.process.stdin.write(json.dumps({
             "event": event, "timeout_seconds": self.timeout_seconds, "request_id": str(uuid.uuid4()),
+            "clock": self.clock() if self.clock is not None else None,
         }) + "\n")
         worker.process.stdin.flush()
         # A little grace beyond the timeout: the handler's own timer fires just before it.

@@ -11,6 +11,16 @@ runtime logs it (``[ERROR] <errorType>: <errorMessage>`` and the traceback). A
 handler that cannot be loaded gets the runtime's own error types:
 ``Runtime.ImportModuleError``, ``Runtime.UserCodeSyntaxError``,
 ``Runtime.HandlerNotFound``.
+
+The function's clock is the simulation's: each invocation may carry the
+simulated time (``clock``, epoch seconds), and from then on ``time.time()``
+(``time_ns``, and ``gmtime``, ``localtime``, ``strftime`` without a time)
+reads it, moving on in real time while the invocation runs, so a handler
+computes its schedules and deadlines on the stack's virtual time, not on the
+machine's date. ``time.monotonic`` (the context's remaining time, timeouts,
+backoff sleeps) stays real. CPython's ``datetime.now()`` does not go through
+``time.time`` and keeps the machine's date: botocore signs requests with it
+(SigV4's X-Amz-Date), which no simulated service checks.
 """
 
 import importlib
@@ -38,6 +48,35 @@ class Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
+
+
+_real_time = time.time
+_real_gmtime = time.gmtime
+_real_localtime = time.localtime
+_real_strftime = time.strftime
+_clock_offset = 0.0
+"""Seconds the simulated clock is ahead of the machine's (behind, if negative), set per invocation."""
+
+
+def simulated_time() -> float:
+    """``time.time()`` inside the function: the simulation's clock."""
+    return _real_time() + _clock_offset
+
+
+def follow_clock(now: Optional[float]) -> None:
+    """Set the function's clock to the simulation's ``now`` (None: the machine's own)."""
+    global _clock_offset
+    _clock_offset = 0.0 if now is None else float(now) - _real_time()
+
+
+def install_clock() -> None:
+    """Make ``time`` read the simulated clock; done before the handler's modules are imported, so a
+    ``from time import time`` among them gets it too."""
+    time.time = simulated_time
+    time.time_ns = lambda: int(simulated_time() * 1_000_000_000)
+    time.gmtime = lambda secs=None: _real_gmtime(simulated_time() if secs is None else secs)
+    time.localtime = lambda secs=None: _real_localtime(simulated_time() if secs is None else secs)
+    time.strftime = lambda fmt, t=None: _real_strftime(fmt, _real_localtime(simulated_time()) if t is None else t)
 
 
 # One log stream per container, named as Lambda names them (date/[version]id).
@@ -108,6 +147,7 @@ def serve(handler: Callable[..., Any], results: TextIO) -> None:
     """Answer each invocation read from stdin: its result, or Lambda's error object."""
     for line in sys.stdin:
         request = json.loads(line)
+        follow_clock(request.get("clock"))
         deadline = time.monotonic() + request["timeout_seconds"]
         context = Context(deadline, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"),
                           request["request_id"])
@@ -125,6 +165,7 @@ def main() -> None:
     own_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [code_dir] + [p for p in sys.path if p and os.path.abspath(p) != own_dir]
     results = os.fdopen(result_fd, "w", buffering=1)
+    install_clock()
     try:
         handler = load_handler(handler_name)
     except LoadError as failed:
