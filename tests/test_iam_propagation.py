@@ -132,7 +132,7 @@ def test_the_retries_stop_before_the_invocation_s_last_ten_seconds():
     assert fake.slept == [0.5, 1.0, 2.0]  # 3.5 s; 4 more would end 2.5 s into the margin
 
 
-@pytest.mark.parametrize("operation", ["DescribeBackupJob", "StopBackupJob", "GetTemplate"])
+@pytest.mark.parametrize("operation", ["DescribeBackupJob", "DescribeCopyJob", "StopBackupJob"])
 def test_calls_outside_the_deployment_s_first_calls_are_not_retried(fake_time, operation):
     call = failing([client_error("AccessDeniedException", "denied", operation)])
 

@@ -15,7 +15,7 @@ its CreateBackupSelection retry).
 
 A denied call starts nothing, so trying it again is safe, and a Start call
 carries its idempotency token anyway. The provider tries the calls a
-deployment makes at once (``RETRIED_OPERATIONS``) again with backoff, for at
+deployment makes at once (``RETRIED_OPERATIONS``, its stack's reads too) again with backoff, for at
 most ``MAX_RETRY_SECONDS`` and never into the last ``ANSWER_MARGIN_SECONDS``
 of the invocation (the function must still answer CloudFormation), then lets
 AWS's own error through. A Describe is not retried here: a watch's failed
@@ -44,7 +44,9 @@ DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 """AccessDenied (CloudFormation's query API) and AccessDeniedException (AWS Backup, EventBridge)."""
 ROLE_NOT_YET_ASSUMABLE = "cannot be assumed by AWS Backup"
 RETRIED_OPERATIONS = frozenset({"StartBackupJob", "StartCopyJob", "SignalResource", "PutRule", "PutTargets",
-                                "RemoveTargets", "DeleteRule", "ListTargetsByRule"})
+                                "RemoveTargets", "DeleteRule", "ListTargetsByRule", "DescribeStacks", "GetTemplate"})
+"""The Start calls, the watch's EventBridge calls and its signal, and the reads of the provider's own stack
+(a denied DescribeStacks or GetTemplate would be read as "not rolling back" or "back up to be safe")."""
 
 _deadline: float | None = None
 """When the current invocation ends (``time.monotonic``); None outside one: nothing is retried."""
@@ -59,7 +61,7 @@ def is_propagation_symptom(code: str, message: str) -> bool:
 
 def next_delay(attempt: int) -> float:
     """The wait before try ``attempt + 1`` (attempt 1 is the first that failed): doubling, capped."""
-    return min(FIRST_DELAY_SECONDS * 2 ** (attempt - 1), MAX_DELAY_SECONDS)
+    return min(FIRST_DELAY_SECONDS * 2.0 ** (attempt - 1), MAX_DELAY_SECONDS)
 
 
 def has_time_for(delay: float, started: float, now: float, deadline: float) -> bool:
