@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import jobs, waiting
+from cdk_backup_jobs_runtime import iam_propagation, jobs, waiting
 from cdk_backup_jobs_runtime.aws_clients import (Clients, create_backup_client, create_cloudformation_client,
                                                  create_events_client)
 from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
@@ -114,6 +114,8 @@ def on_delete(event: dict[str, Any], context: Any) -> str | None:
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
+    # A call denied while a new policy is not in effect is retried only within this invocation's time.
+    iam_propagation.begin_invocation(iam_propagation.remaining_seconds_of(context))
     woken = read_invocation(event)
     if woken is None:
         helper(event, context)

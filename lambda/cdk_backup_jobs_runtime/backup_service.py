@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from cdk_backup_jobs_runtime import iam_propagation
 from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.service_clock import service_time
 
@@ -66,12 +67,14 @@ def call(operation: str, request: Callable[[], Any]) -> Any:
     """Run one AWS call, turning its failures into a BackupServiceError with a readable reason.
 
     The error carries the service's time when AWS answered, so a wait's
-    deadline is judged on AWS's clock even for a failed call.
+    deadline is judged on AWS's clock even for a failed call. A call denied
+    because a new policy or role is not in effect yet is tried again first
+    (``iam_propagation``).
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return request()
+        return iam_propagation.retrying(operation, request)
     except ClientError as error:
         details = error.response.get("Error", {})
         code = details.get("Code", "Error")

@@ -18,6 +18,7 @@ import re
 import time
 from typing import Any, Mapping
 
+from cdk_backup_jobs_runtime import iam_propagation
 from cdk_backup_jobs_runtime.response_sender import clip_reason, deliver_response
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 from cdk_backup_jobs_runtime.waiter import Waiter
@@ -69,10 +70,10 @@ def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        stack_client.signal_resource(
+        iam_propagation.retrying("SignalResource", lambda: stack_client.signal_resource(
             StackName=waiter.stack_id, LogicalResourceId=waiter.wait_condition,
             UniqueId=waiter.job_id if succeeded else failure_unique_id(reason),
-            Status="SUCCESS" if succeeded else "FAILURE")
+            Status="SUCCESS" if succeeded else "FAILURE"))
     except ClientError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])

@@ -3,7 +3,10 @@
 An Update asks whether the stack is rolling back (it then starts no job); a
 final backup asks whether the resource it protects is really going. Either
 read may fail (no permission, throttled): the caller then decides as if it
-knew nothing, which for a final backup means backing up.
+knew nothing, which for a final backup means backing up. A read denied while
+the provider's new policy is not in effect is tried again first
+(``iam_propagation``): a rollback seconds after the policy was created must
+still be seen as one.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cdk_backup_jobs_runtime import iam_propagation
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
@@ -21,7 +25,8 @@ def stack_status(client: Any, stack_id: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return str(client.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
+        answer = iam_propagation.retrying("DescribeStacks", lambda: client.describe_stacks(StackName=stack_id))
+        return str(answer["Stacks"][0]["StackStatus"])
     except (BotoCoreError, ClientError, KeyError, IndexError) as error:
         log.warning("Could not read the stack's status", reason=str(error)[:200])
         return ""
@@ -36,7 +41,7 @@ def stack_resources(client: Any, stack_id: str) -> dict[str, Any] | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        template = client.get_template(StackName=stack_id)["TemplateBody"]
+        template = iam_propagation.retrying("GetTemplate", lambda: client.get_template(StackName=stack_id))["TemplateBody"]
         if isinstance(template, str):
             template = json.loads(template)
         resources = template.get("Resources", {})

@@ -63,6 +63,9 @@ class BackupEmulator:
         self.outcomes: list[ScriptedOutcome] = []
         self.idempotency_window = idempotency_window
         self.lock = threading.RLock()
+        self.iam: Any = None
+        """The account's IAM (``iam_model.AccountIam``), when wired (the ``cfn_stack`` fixture does): who may
+        call, and which job roles AWS Backup can assume yet. None: every call is allowed."""
         self.event_sink: Callable[[dict[str, Any]], Any] | None = None
         """Where job state change events go (e.g. ``RunningEventsServer.publish``); None: nowhere."""
         self.event_delay: float | Callable[[dict[str, Any]], float] = 0.0

@@ -21,8 +21,38 @@ from typing import Any, Iterator, TextIO
 
 from cdk_backup_jobs.testing.backup_emulator import BackupEmulator, BackupState
 from cdk_backup_jobs.testing.backup_errors import BackupApiError
+from cdk_backup_jobs.testing.backup_arns import vault_arn
 from cdk_backup_jobs.testing.backup_protocol import Route, build_routes, load_model, match, read_input, to_wire
+from cdk_backup_jobs.testing.iam_model import AccountIam, access_key_of
 from cdk_backup_jobs.testing.serving import serving
+
+
+def required_permissions(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) pairs a call needs. Service Authorization Reference, AWS Backup: StartBackupJob acts
+    on the backupVault, StartCopyJob on the recoveryPoint, each with iam:PassRole as a dependent action;
+    a call naming a vault acts on it; the job operations have no resource type ("*")."""
+    if operation == "StartCopyJob":
+        needed = [(f"backup:{operation}", str(params.get("RecoveryPointArn", "*")))]
+    elif "BackupVaultName" in params:
+        needed = [(f"backup:{operation}", vault_arn(str(params["BackupVaultName"])))]
+    else:
+        needed = [(f"backup:{operation}", "*")]
+    if operation in ("StartBackupJob", "StartCopyJob") and params.get("IamRoleArn"):
+        needed.append(("iam:PassRole", str(params["IamRoleArn"])))
+    return needed
+
+
+def authorize(iam: AccountIam, access_key: str | None, operation: str, params: dict[str, Any]) -> None:
+    """Raise AWS's error for a call the caller's role does not allow, or whose job role AWS Backup cannot
+    assume yet (InvalidParameterValueException "IAM Role ARN cannot be assumed by AWS Backup", the answer
+    hashicorp/terraform-provider-aws#9297 retries while IAM spreads a new role)."""
+    for action, resource in required_permissions(operation, params):
+        denied = iam.denial(access_key, action, resource)
+        if denied is not None:
+            raise BackupApiError(403, "AccessDeniedException", denied)
+    role = str(params.get("IamRoleArn") or "")
+    if operation in ("StartBackupJob", "StartCopyJob") and role and iam.role_not_assumable(role):
+        raise BackupApiError(400, "InvalidParameterValueException", f"IAM Role {role} cannot be assumed by AWS Backup")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
                 emulator.state.calls.append((name, {"_fault": fault.code}))
                 raise BackupApiError(fault.status, fault.code, fault.message)
             params = read_input(route, uri_params, query, body)
+            if emulator.iam is not None:
+                authorize(emulator.iam, access_key_of(self.headers.get("Authorization")), name, params)
             self._answer(method, name, 200, to_wire(emulator.call(name, params)))
         except BackupApiError as error:
             self._answer(method, name, error.status, {"message": error.message, "Code": error.code}, error.code)

@@ -51,6 +51,8 @@ class StackDeletions(SimulatedStack):
                     return f"{logical_id}: {event.failure}"
             elif not retained:
                 self.deletions.append(logical_id)
+                if self.iam is not None:
+                    self.iam.resource_removed(self.stack_id, logical_id, resource.resource_type, resource.physical_id)
             del self.resources[logical_id]
             self._resource_status.pop(logical_id, None)
         return None

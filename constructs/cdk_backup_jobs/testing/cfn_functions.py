@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord
 from cdk_backup_jobs.testing.eventbridge import Delivery
+from cdk_backup_jobs.testing.iam_model import AccountIam
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 
 DEFAULT_LAMBDA_TIMEOUT = 3.0
@@ -39,8 +40,9 @@ class Functions:
     """Runtimes by function ARN, started on demand, and the log of what ran."""
 
     def __init__(self, environment: Mapping[str, str], assets_dir: Path | None, extra: Mapping[str, str],
-                 clock: Callable[[], float], retries: int) -> None:
+                 clock: Callable[[], float], retries: int, iam: AccountIam | None = None) -> None:
         self.environment = dict(environment)
+        self.iam = iam
         self.assets_dir = assets_dir
         self.extra = dict(extra)
         self.clock = clock
@@ -64,6 +66,8 @@ class Functions:
         self.unavailable.pop(arn, None)
         variables = (properties.get("Environment") or {}).get("Variables") or {}
         environment = self._environment({str(k): _env_value(v) for k, v in variables.items()})
+        if self.iam is not None:  # its calls are its role's (Lambda gives each role session a key of its own)
+            environment["AWS_ACCESS_KEY_ID"] = self.iam.register_function(arn, str(properties.get("Role", "")))
         self.runtimes[arn] = LambdaRuntime(
             code_dir, str(properties.get("Handler", "index.handler")), environment=environment,
             timeout_seconds=float(properties.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)), function_name=logical_id,

@@ -88,6 +88,8 @@ class StackResources(StackDeletions):
         physical_id, attributes = fake_resource(self.stack_name, logical_id, definition["Type"], properties)
         old = self.resources.get(logical_id)
         self.resources[logical_id] = Provisioned(definition["Type"], physical_id, attributes, properties)
+        if self.iam is not None and (old is None or old.properties != properties or old.physical_id != physical_id):
+            self.iam.resource_changed(self.stack_id, logical_id, definition["Type"], physical_id, properties)
         if (old is None or old.physical_id != physical_id) and self.on_resource:
             self.on_resource(definition["Type"], physical_id, properties)
         return self.resources[logical_id]

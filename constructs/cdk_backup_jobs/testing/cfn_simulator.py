@@ -143,9 +143,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
         succeeded (a replaced one's old physical resource too); an ordinary
         resource when it is removed; a retained one never.
         """
+        self.iam = scheduler.state.iam if scheduler is not None else None
+        """The account's IAM (``iam_model``): the scheduler's, shared by every stack using it; None without one."""
         self.functions = Functions(self.environment, self.assets_dir,
                                    {arn: str(path) for arn, path in (functions or {}).items()},
-                                   self.clock, lambda_retries)
+                                   self.clock, lambda_retries, self.iam)
         self.loop = VirtualTimeLoop(self.clock, self._advance, scheduler.bus if scheduler else None,
                                     event_sources, self.functions.deliver)
         self._resource_status: dict[str, str] = {}

@@ -15,6 +15,7 @@ from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
 from cdk_backup_jobs.testing.event_loop import VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
+from cdk_backup_jobs.testing.iam_model import AccountIam
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 
@@ -43,6 +44,7 @@ class SimulatedStack(Protocol):
     on_tick: Callable[[float], None] | None
     resources: dict[str, Provisioned]
     cancelled: threading.Event
+    iam: AccountIam | None
 
 
 def stack_arn(stack_name: str) -> str:

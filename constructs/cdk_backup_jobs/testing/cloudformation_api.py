@@ -113,6 +113,12 @@ def ok(action: str, result: str) -> tuple[int, str]:
                  f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></{action}Response>")
 
 
+def access_denied(message: str) -> tuple[int, str]:
+    """IAM's refusal, as CloudFormation's query API answers it: HTTP 403, code AccessDenied."""
+    return 403, (f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                 f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+
+
 def error(message: str) -> tuple[int, str]:
     return 400, (f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
                  f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")

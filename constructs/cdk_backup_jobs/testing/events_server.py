@@ -33,6 +33,8 @@ from urllib.parse import parse_qs
 from cdk_backup_jobs.testing import cloudformation_api, eventbridge_api
 from cdk_backup_jobs.testing.cloudformation_api import Resources
 from cdk_backup_jobs.testing.eventbridge import EventBus, EventsApiError, Rule
+from cdk_backup_jobs.testing.iam_model import AccountIam, access_key_of
+from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
 from cdk_backup_jobs.testing.serving import serving
 
 POLICY_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/policy(?:/(?P<sid>[^/?]+))?")
@@ -52,6 +54,11 @@ class SchedulerState:
     list_page_size: int = 100  # ListStackResources' page size
     signals: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     """SignalResource's accepted signals by (stack ID, logical ID), in arrival order."""
+    iam: AccountIam = field(default_factory=AccountIam)
+    """The account's IAM: who may make the calls this server answers (and AWS Backup's, when wired)."""
+
+    def __post_init__(self) -> None:
+        self.iam.clock = lambda: self.bus.clock()  # the bus's clock is the simulation's
 
     @property
     def rules(self) -> dict[str, Rule]:
@@ -136,8 +143,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def _denied(self, action: str, resource: str) -> str | None:
+        """AWS's AccessDenied message if the caller's role does not allow ``action`` on ``resource``."""
+        return self.server.state.iam.denial(access_key_of(self.headers.get("Authorization")), action, resource)
+
     def _events(self, operation: str, body: dict[str, Any]) -> None:
         state = self.server.state
+        # Rule operations act on the rule's ARN; PutEvents on the bus (Service Authorization Reference,
+        # Amazon EventBridge: resource types "rule-on-default-event-bus" and "event-bus").
+        name = body.get("Name") or body.get("Rule")
+        resource = (f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{name}" if name
+                    else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/default" if operation == "PutEvents"
+                    else "*")
+        denied = self._denied(f"events:{operation}", resource)
+        if denied is not None:
+            self._answer(400, {"__type": "AccessDeniedException", "message": denied}, "application/x-amz-json-1.1",
+                         error="AccessDeniedException")
+            return
         with state.lock:
             state.calls.append(operation)
             try:
@@ -154,6 +176,15 @@ class _Handler(BaseHTTPRequestHandler):
         """DescribeStacks, GetTemplate, DescribeStackResource, ListStackResources (``cloudformation_api``)."""
         state = self.server.state
         action = form.get("Action", "")
+        with state.lock:
+            found = cloudformation_api.find_stack(state.stacks, form.get("StackName", ""))
+        # A stack's operations act on its ARN (Service Authorization Reference, AWS CloudFormation: "stack").
+        arn = found["StackId"] if found else \
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{form.get('StackName', '')}/*"
+        denied = self._denied(f"cloudformation:{action}", arn if form.get("StackName") else "*")
+        if denied is not None:
+            self._xml(*cloudformation_api.access_denied(denied))
+            return
         with state.lock:
             state.calls.append(action)
             stack = cloudformation_api.find_stack(state.stacks, form.get("StackName", ""))

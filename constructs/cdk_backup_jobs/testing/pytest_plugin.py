@@ -88,6 +88,8 @@ def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseSer
     made: list[CloudFormationSimulator] = []
     # The local AWS Backup publishes its jobs' state change events to the simulated default bus.
     aws_backup.emulator.event_sink = cfn_scheduler.publish
+    # AWS Backup asks the account's IAM, which the simulated stacks fill with their roles and policies.
+    aws_backup.emulator.iam = cfn_scheduler.state.iam
 
     def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
         environment = {**DUMMY_ENVIRONMENT, **aws_test_credentials,
