@@ -27,6 +27,16 @@ __all__ = ["SERVICE_TOKEN_CHANGED", "Provisioned", "StackResources"]
 FUNCTION_TYPE = "AWS::Lambda::Function"
 SERVICE_TOKEN_CHANGED = "Modifying service token is not allowed."
 """CloudFormation's reason for an Update of a custom resource that changes its ServiceToken."""
+EXPIRED_TOKEN = ("The security token included in the request is expired (Status Code: 403, Error Code: "
+                 "ExpiredToken)")
+"""A resource started after the caller's session expired, in an operation without a service role.
+
+Without a role, CloudFormation acts with a session made from the caller's
+credentials, which it cannot renew: a stack operation that outlasts it fails
+its next resources (eksctl-io/eksctl#7095, "the token is passed to
+CloudFormation (which operates on the principal's behalf) as-is and cannot
+be refreshed by it"; the error text as in eksctl-io/eksctl#5968). With a
+service role (``--role-arn``) CloudFormation assumes the role itself."""
 
 
 class StackResources(StackDeletions):
@@ -34,6 +44,9 @@ class StackResources(StackDeletions):
     (besides those every helper reads, ``SimulatedStack``'s)."""
 
     stack_name: str
+    caller_session_expires_at: float | None
+    """When the session CloudFormation acts with in this operation expires (None: a service role, or no
+    limit given)."""
     template: dict[str, Any]
     parameters: dict[str, Any]
     exports: dict[str, Any]
@@ -94,8 +107,19 @@ class StackResources(StackDeletions):
             self.on_resource(definition["Type"], physical_id, properties)
         return self.resources[logical_id]
 
+    def _session_expired(self, logical_id: str, failed_status: str) -> str | None:
+        """The failure of a resource started after the caller's session expired (``EXPIRED_TOKEN``)."""
+        expires_at = self.caller_session_expires_at
+        if expires_at is None or self.clock() < expires_at:
+            return None
+        self._resource_status[logical_id] = failed_status
+        return f"{logical_id}: {EXPIRED_TOKEN}"
+
     def _create(self, logical_id: str, events: list[ResourceEvent],
                 created: list[str]) -> str | None:
+        expired = self._session_expired(logical_id, "CREATE_FAILED")
+        if expired:
+            return expired
         definition = self._definition(logical_id)
         if definition["Type"] == CONDITION_TYPE and self.scheduler is not None:
             # SignalResource signals the resource being created (cloudformation_api): one of the same
@@ -160,6 +184,10 @@ class StackResources(StackDeletions):
             properties = self._properties(logical_id)
         except TemplateError as error:
             return f"{logical_id}: {error}"
+        if properties != old.properties or definition["Type"] != old.resource_type:
+            expired = self._session_expired(logical_id, "UPDATE_FAILED")
+            if expired:
+                return expired
         if definition["Type"] in (HANDLE_TYPE, CONDITION_TYPE) and old.resource_type == definition["Type"]:
             if cfn_strings(properties) == cfn_strings(old.properties):
                 return None

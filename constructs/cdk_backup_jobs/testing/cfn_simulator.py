@@ -89,6 +89,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
         GetTemplate reference does not say which (CloudFormation API Reference, GetTemplate:
         https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html), so a
         provider must work with either; test both.
+    :param role_arn: the service role the operations run with (``--role-arn``); None: the caller's
+        credentials.
+    :param caller_session_seconds: how long the caller's session lasts, from the start of each operation
+        without ``role_arn``: a resource started later fails with ExpiredToken and the stack rolls back, as
+        CloudFormation cannot renew a caller's session (``cfn_resources.EXPIRED_TOKEN``). None: no limit.
     :param lambda_retries: CloudFormation and EventBridge invoke a function
         asynchronously, so Lambda runs it again after an invocation that raised
         or timed out, up to this many times (Lambda's default: 2).
@@ -103,7 +108,8 @@ class CloudFormationSimulator(StackResources, StackObservations):
                  on_tick: Callable[[float], None] | None = None,
                  max_parallel: int = 10, lambda_retries: int = 2, clock: ManualClock | None = None,
                  event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = (),
-                 template_during_update: Literal["new", "previous"] = "new") -> None:
+                 template_during_update: Literal["new", "previous"] = "new", role_arn: str | None = None,
+                 caller_session_seconds: float | None = None) -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = stack_arn(stack_name)
@@ -131,6 +137,9 @@ class CloudFormationSimulator(StackResources, StackObservations):
         if template_during_update not in ("new", "previous"):
             raise ValueError(f"template_during_update must be 'new' or 'previous', got {template_during_update!r}")
         self.template_during_update = template_during_update
+        self.role_arn = role_arn
+        self.caller_session_seconds = caller_session_seconds
+        self.caller_session_expires_at: float | None = None
         self._template_before_update: dict[str, Any] | None = None
         self.resources: dict[str, Provisioned] = {}
         self.wait_conditions: list[WaitConditionResult] = []
@@ -175,8 +184,14 @@ class CloudFormationSimulator(StackResources, StackObservations):
             self.template = loaded
             return self._create_stack()
 
+    def _begin_operation(self) -> None:
+        """A new operation: a new caller session, unless it runs with a service role."""
+        limited = self.role_arn is None and self.caller_session_seconds is not None
+        self.caller_session_expires_at = self.clock() + float(self.caller_session_seconds or 0) if limited else None
+
     def _create_stack(self) -> StackOperation:
         self._forget_gone()
+        self._begin_operation()
         events: list[ResourceEvent] = []
         created: list[str] = []
         waits_before = len(self.wait_conditions)
@@ -211,6 +226,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
 
     def _update_stack(self, old_template: dict[str, Any], new_template: dict[str, Any]) -> StackOperation:
         self._forget_gone()
+        self._begin_operation()
         waits_before = len(self.wait_conditions)
         self._status("UPDATE_IN_PROGRESS")
         events: list[ResourceEvent] = []
