@@ -202,3 +202,17 @@ def test_the_testing_pages_long_wait_example_runs(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "1 passed" in result.stdout
+
+
+def test_every_test_the_aws_behaviour_ledger_names_exists():
+    # Each row of docs/aws-behaviour.md names the test that stands for an AWS behaviour: a renamed or
+    # deleted test must take its row with it.
+    page = (DOCS / "aws-behaviour.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", page)
+    assert len(named) >= 30
+    missing = [f"{path}::{name}" for path, name in named
+               if not re.search(rf"^def {name}\(", (REPO / path).read_text(encoding="utf-8"), re.M)]
+    assert missing == []
+    rows = [line for line in page.splitlines() if line.startswith("| ") and not line.startswith("| behaviour")]
+    assert all(re.search(r"documented|assumed", row.split(" | ")[2]) for row in rows), "a row without its status"
+    assert all("`tests/" in row.split(" | ")[3] for row in rows), "a row without its test"
