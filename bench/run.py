@@ -203,7 +203,7 @@ def head_to_head_lines(runs: list[head_to_head.HandlerRun], colds: int, events: 
         "",
         "Without a token in its parameters, AwsCustomResource's SDK call gets a random one, so a retried",
         "delivery starts a second job; a fixed token avoids that but makes every stack, replacement and",
-        "re-run within AWS Backup's one-hour token window reuse the first job. The provider derives its",
+        "re-run reuse the first job while AWS Backup remembers the token. The provider derives its",
         "token from the stack, the logical ID and the RequestId, so it has neither problem.",
         "The cold start is dominated by loading botocore and building its client (the cold start above",
         "less the cold import of the handler below),",

@@ -83,6 +83,38 @@ def test_same_token_same_job_within_the_window_and_a_new_one_after(server, emula
     assert len(emulator.state.backup_jobs) == 2
 
 
+def test_same_job_hands_back_the_tokens_job_even_for_another_resource(server, emulator):
+    api = client(server)
+    first = start(api, IdempotencyToken="t-1")
+    other = start(api, IdempotencyToken="t-1", ResourceArn=TABLE)
+
+    # AWS documents "a success message with no action taken", nothing about other members: the default
+    # reading answers with the token's job, which backs up the first resource, not the one asked for.
+    assert other["BackupJobId"] == first["BackupJobId"]
+    assert api.describe_backup_job(BackupJobId=other["BackupJobId"])["ResourceArn"] == VOLUME
+
+
+def test_new_job_ignores_the_token(server, emulator):
+    emulator.token_reuse = "new-job"
+    api = client(server)
+    first = start(api, IdempotencyToken="t-1")
+    again = start(api, IdempotencyToken="t-1")
+
+    assert first["BackupJobId"] != again["BackupJobId"] and len(emulator.state.backup_jobs) == 2
+
+
+def test_error_refuses_a_token_seen_within_the_window_only(server, emulator, clock):
+    emulator.token_reuse = "error"
+    api = client(server)
+    start(api, IdempotencyToken="t-1")
+    refused = error_code(lambda: start(api, IdempotencyToken="t-1"))
+    clock.advance(emulator.idempotency_window + 1)
+    later = start(api, IdempotencyToken="t-1")
+
+    assert refused == "InvalidRequestException"
+    assert later["BackupJobId"] and len(emulator.state.backup_jobs) == 2
+
+
 def test_without_a_token_every_call_is_a_new_job(server, emulator):
     api = client(server)
     start(api)

@@ -162,3 +162,63 @@ def test_a_retry_token_is_new_and_the_same_for_a_duplicate_of_the_retry():
 
     assert retry_token("token", "job-1") == retry_token("token", "job-1")
     assert retry_token("token", "job-1") not in ("token", retry_token("token", "job-2"))
+
+
+def test_a_fresh_derived_tokens_job_is_not_described_a_handed_back_or_fixed_tokens_job_is():
+    from datetime import datetime, timezone
+
+    fresh = {"CreationDate": datetime.fromtimestamp(AWS_NOW_EPOCH, timezone.utc),
+             "ResponseMetadata": {"HTTPHeaders": {"date": AWS_NOW}}}
+    old = {**fresh, "CreationDate": datetime.fromtimestamp(AWS_NOW_EPOCH - 600, timezone.utc)}
+    assert not decisions.identity_check_needed(fresh, fixed_token=False)
+    assert decisions.identity_check_needed(old, fixed_token=False)
+    assert decisions.identity_check_needed(fresh, fixed_token=True)
+    assert decisions.uses_fixed_token(JobSpec({**PROPERTIES, "IdempotencyToken": "release-1"}))
+    assert not decisions.uses_fixed_token(JobSpec(PROPERTIES))
+
+
+def test_a_backup_job_is_the_one_asked_for_only_with_its_resource_vault_and_a_possible_creation_time():
+    from datetime import datetime, timezone
+
+    job = {"ResourceArn": ARN, "BackupVaultName": "vault",
+           "CreationDate": datetime.fromtimestamp(AWS_NOW_EPOCH, timezone.utc)}
+    assert decisions.not_asked_for(BACKUP_JOB, PROPERTIES, job) == []
+    assert decisions.not_asked_for(BACKUP_JOB, PROPERTIES, job, not_before=AWS_NOW_EPOCH) == []
+    assert decisions.not_asked_for(BACKUP_JOB, PROPERTIES, {**job, "ResourceArn": ARN + "-2"}) == [
+        f"ResourceArn {ARN}-2, not {ARN}"]
+    assert decisions.not_asked_for(BACKUP_JOB, PROPERTIES, {**job, "BackupVaultName": "other"}) == [
+        "BackupVaultName other, not vault"]
+    assert decisions.not_asked_for(BACKUP_JOB, PROPERTIES, job, not_before=AWS_NOW_EPOCH + 1) == [
+        "created 2026-11-30T12:00:00+00:00, before its token could be used"]
+
+
+def test_a_copy_job_is_the_one_asked_for_only_with_its_source_point_and_both_vaults():
+    point = "arn:aws:backup:us-east-1:123456789012:recovery-point:p-1"
+    destination = "arn:aws:backup:us-east-1:123456789012:backup-vault:copies"
+    params = {"RecoveryPointArn": point, "SourceBackupVaultName": "vault", "DestinationBackupVaultArn": destination}
+    job = {"SourceRecoveryPointArn": point, "DestinationBackupVaultArn": destination,
+           "SourceBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:vault"}
+    assert decisions.not_asked_for(COPY_JOB, params, job) == []
+    assert decisions.not_asked_for(COPY_JOB, params, {**job, "SourceRecoveryPointArn": point + "2"}) == [
+        f"RecoveryPointArn {point}2, not {point}"]
+    assert decisions.not_asked_for(COPY_JOB, params, {**job, "SourceBackupVaultArn": destination}) == [
+        "SourceBackupVaultName copies, not vault"]
+    assert decisions.not_asked_for(COPY_JOB, params, {**job, "DestinationBackupVaultArn": destination + "2"}) == [
+        f"DestinationBackupVaultArn {destination}2, not {destination}"]
+
+
+@pytest.mark.parametrize("code, refused", [("InvalidRequestException", True), ("ConflictException", True),
+                                           ("IdempotentParameterMismatch", True),
+                                           ("InvalidParameterValueException", False),
+                                           ("ResourceNotFoundException", False), (None, False)])
+def test_which_start_errors_may_be_a_refused_token(code, refused):
+    assert decisions.token_refused(BackupServiceError("StartBackupJob failed", code=code)) is refused
+
+
+def test_a_fresh_token_is_a_new_uuid_text_each_time():
+    import uuid
+
+    from cdk_backup_jobs_runtime.request import fresh_token
+
+    tokens = {fresh_token() for _ in range(3)}
+    assert len(tokens) == 3 and all(str(uuid.UUID(t)) == t for t in tokens)

@@ -223,6 +223,51 @@ def test_throttling_5xx_and_duplicate_delivery_still_give_one_job_per_resource(w
     assert len([c for c in backup.state.calls_of("StartBackupJob") if "_fault" not in c]) == 2
 
 
+@pytest.mark.parametrize("token_reuse, jobs", [("same-job", 1), ("new-job", 2), ("error", 2)])
+def test_a_duplicated_create_completes_whatever_aws_does_with_a_repeated_token(world, assembly, token_reuse, jobs):
+    # AWS documents only "a success message with no action taken" for a repeated token: the stack
+    # completes under each reading, each resource naming a job of what it asked for.
+    backup, _ = world
+    backup.emulator.token_reuse = token_reuse
+    with simulator(world, assembly, duplicate={"*"}) as stack:
+        result = stack.deploy(example_template(assembly))
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert len(backup.state.backup_jobs) == jobs and len(backup.state.copy_jobs) == jobs
+    starts = [e for e in result.events if e.request["ResourceType"] in ("Custom::BackupJob", "Custom::CopyJob")
+              and e.response["PhysicalResourceId"] in {**backup.state.backup_jobs, **backup.state.copy_jobs}]
+    assert len(starts) == 2 and all(e.delivery == 2 for e in starts)
+    for event in starts:
+        asked, named = event.request["ResourceProperties"], event.response["PhysicalResourceId"]
+        if event.request["ResourceType"] == "Custom::BackupJob":
+            job = backup.state.backup_jobs[named].params
+            assert (job["ResourceArn"], job["BackupVaultName"]) == (asked["ResourceArn"], asked["BackupVaultName"])
+        else:
+            job = backup.state.copy_jobs[named].params
+            assert (job["RecoveryPointArn"], job["DestinationBackupVaultArn"]) == (
+                asked["RecoveryPointArn"], asked["DestinationBackupVaultArn"])
+    refusals = stack.function_logs.count("refused; trying once with a fresh token")
+    assert refusals == (2 if token_reuse == "error" else 0)
+
+
+def test_a_fixed_token_handed_back_with_another_resources_job_rolls_the_stack_back(world, assembly):
+    backup, _ = world
+    template = example_template(assembly)
+    backup_id = logical_id(template, "Custom::BackupJob")
+    template["Resources"][backup_id]["Properties"]["IdempotencyToken"] = "release-1"
+    with simulator(world, assembly) as stack:
+        backup.emulator.create_vault("elsewhere")
+        other = backup.emulator.call("StartBackupJob", {
+            "BackupVaultName": "elsewhere", "IdempotencyToken": "release-1",
+            "ResourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/another",
+            "IamRoleArn": "arn:aws:iam::123456789012:role/another"})["BackupJobId"]
+        result = stack.deploy(template)
+
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert f"IdempotencyToken 'release-1' already started backup job {other}, not this resource's" in result.reason
+    assert list(backup.state.backup_jobs) == [other] and backup.state.copy_jobs == {}
+
+
 def test_bad_properties_fail_the_create_and_roll_back_with_no_job(world, assembly):
     backup, _ = world
     template = example_template(assembly)

@@ -61,8 +61,8 @@ class BackupJobsProvider(Construct):
             role=self.role,
             log_group=self.log_group,
             description="cdk-backup-jobs provider: starts AWS Backup jobs idempotently",
-            # AWS Backup's idempotency tokens last one hour: a request Lambda
-            # redelivers later than that would start a second job.
+            # AWS Backup documents no lifetime for its idempotency tokens (older references said one
+            # hour; docs/behaviour.md#idempotency): a later redelivery may start a second job.
             max_event_age=MAX_EVENT_AGE,
         )
         self._stack = stack

@@ -80,7 +80,7 @@ def call(operation: str, request: Callable[[], Any]) -> Any:
         code = details.get("Code", "Error")
         message = details.get("Message", "")
         raise BackupServiceError(f"{operation} failed: {code}: {message}".rstrip(": "),
-                                 service_time(error.response), transient(error.response)) from None
+                                 service_time(error.response), transient(error.response), code) from None
     except BotoCoreError as error:
         from botocore.exceptions import ConnectionError, HTTPClientError
 

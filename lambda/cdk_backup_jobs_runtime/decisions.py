@@ -29,6 +29,12 @@ UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
 ENDED_UNSUCCESSFULLY = frozenset({"FAILED", "ABORTED", "EXPIRED", "PARTIAL"})
 STARTED_EARLIER_SECONDS = 60
 """A job the Start call hands back that was created this long before AWS's answer came from an earlier request."""
+TOKEN_REFUSALS = frozenset({"InvalidRequestException", "ConflictException", "IdempotentParameterMismatch"})
+"""Errors a Start call might refuse a token it has seen with. AWS Backup documents no such refusal (its
+references say only "Retrying a successful request with the same idempotency token results in a success
+message with no action taken"); InvalidRequestException is its model's error for "something is wrong with
+the input", and other AWS APIs refuse a reused token with ConflictException (EBS StartSnapshot) or
+IdempotentParameterMismatch (EC2). See docs/behaviour.md#idempotency."""
 RETAINED_ON_STACK_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
 """DeletionPolicy values that keep a resource when its stack is deleted: nothing to back up then."""
 
@@ -76,6 +82,51 @@ def started_earlier(answer: Mapping[str, Any]) -> bool:
     """
     created = answer.get("CreationDate")
     return isinstance(created, datetime) and created.timestamp() < service_time(answer) - STARTED_EARLIER_SECONDS
+
+
+def uses_fixed_token(spec: JobSpec) -> bool:
+    """Whether the resource fixes its own IdempotencyToken (which any call, of any stack, may have used)."""
+    return "IdempotencyToken" in spec.params
+
+
+def identity_check_needed(answer: Mapping[str, Any], fixed_token: bool) -> bool:
+    """Whether a Start call's job must be described to know it is the one asked for.
+
+    A job created more than a minute before AWS's answer was handed back for a
+    token used before, and a fixed token may have started another resource's
+    job at any time; a fresh job from a derived token is the request's own
+    (only the same request, with the same properties, derives that token).
+    """
+    return fixed_token or started_earlier(answer)
+
+
+def not_asked_for(job_type: JobType, params: Mapping[str, Any], job: Mapping[str, Any],
+                  not_before: float | None = None) -> list[str]:
+    """How a described job differs from what the Start call asked for; empty if it is that job.
+
+    A backup: its resource and vault; a copy: its source recovery point, source vault and destination
+    vault; either: created before ``not_before`` (epoch seconds), the earliest time the token could have
+    been used, when that is known.
+    """
+    if job_type.id_attribute == "BackupJobId":
+        pairs = [("ResourceArn", job.get("ResourceArn"), params.get("ResourceArn")),
+                 ("BackupVaultName", job.get("BackupVaultName"), params.get("BackupVaultName"))]
+    else:
+        source_vault = str(job.get("SourceBackupVaultArn") or "").rpartition(":")[2]
+        pairs = [("RecoveryPointArn", job.get("SourceRecoveryPointArn"), params.get("RecoveryPointArn")),
+                 ("SourceBackupVaultName", source_vault, params.get("SourceBackupVaultName")),
+                 ("DestinationBackupVaultArn", job.get("DestinationBackupVaultArn"),
+                  params.get("DestinationBackupVaultArn"))]
+    differences = [f"{member} {got}, not {asked}" for member, got, asked in pairs if got != asked]
+    created = job.get("CreationDate")
+    if not_before is not None and isinstance(created, datetime) and created.timestamp() < not_before:
+        differences.append(f"created {created.isoformat(timespec='seconds')}, before its token could be used")
+    return differences
+
+
+def token_refused(error: BackupServiceError) -> bool:
+    """Whether a failed Start call may have refused a token an earlier call used (``TOKEN_REFUSALS``)."""
+    return error.code in TOKEN_REFUSALS
 
 
 def ended_unsuccessfully(job: Mapping[str, Any]) -> bool:

@@ -23,13 +23,21 @@ class BackupServiceError(ProviderError):
     ``service_time`` is when, on AWS's clock, if AWS answered; None if it did
     not (a dropped connection): the function's own clock is no measure of a
     deadline. ``transient``: throttled, a server error or no answer, worth
-    another try once botocore's own attempts ran out.
+    another try once botocore's own attempts ran out. ``code``: AWS's error
+    code, when AWS answered one.
     """
 
-    def __init__(self, message: str, service_time: float | None = None, transient: bool = False) -> None:
+    def __init__(self, message: str, service_time: float | None = None, transient: bool = False,
+                 code: str | None = None) -> None:
         super().__init__(message)
         self.service_time = service_time
         self.transient = transient
+        self.code = code
+
+
+class JobNotAskedFor(ProviderError):
+    """AWS Backup answered a Start call with a job that is not the one the call asked for
+    (another resource or vault, or created too early); it is never adopted."""
 
 
 class JobDidNotComplete(ProviderError):

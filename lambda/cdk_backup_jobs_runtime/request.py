@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
@@ -83,11 +84,21 @@ def derived_idempotency_token(request: CustomResourceRequest) -> str:
 
 
 def retry_token(token: str, ended_job_id: str) -> str:
-    """The token of a fresh job that replaces one a repeated request's token handed back ended.
+    """The token of a fresh job that replaces the job a repeated request's token handed back: one
+    that ended unsuccessfully, or one that is not the job asked for.
 
     Derived from both, so a duplicate delivery of the same retry finds the same fresh job.
     """
     return _uuid_text(f"{token}\nretry-after\n{ended_job_id}")
+
+
+def fresh_token() -> str:
+    """A random token, for a Start call whose derived token AWS Backup refused.
+
+    Random, not derived: if AWS refuses every token it has seen, a derived one
+    would be refused again at the next delivery, which must not fail.
+    """
+    return _uuid_text(os.urandom(16).hex())
 
 
 def _uuid_text(seed: str) -> str:

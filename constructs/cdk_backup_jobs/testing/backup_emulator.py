@@ -40,9 +40,14 @@ from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, BackupState, Fau
 
 __all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",
            "Expiry", "Fault", "IMMEDIATE_RECOVERY_POINT", "Job", "JobTiming", "ManualClock", "OPERATIONS", "Outcome",
-           "START_WINDOW_EXPIRED", "STOPPED_MESSAGE", "ScriptedOutcome"]
+           "START_WINDOW_EXPIRED", "STOPPED_MESSAGE", "ScriptedOutcome", "TOKEN_REUSE_MODES", "TokenReuse"]
 
-IDEMPOTENCY_WINDOW_SECONDS = 3600  # "Idempotency tokens time out after one hour" (AWS CLI reference)
+IDEMPOTENCY_WINDOW_SECONDS = 3600
+"""How long a token is remembered: "Idempotency tokens time out after one hour", in older versions of the
+StartBackupJob reference and the AWS CLI v1 reference (docs.aws.amazon.com/cli/latest/reference/backup/
+start-backup-job.html); today's StartBackupJob and StartCopyJob references name no time at all."""
+TokenReuse = Literal["same-job", "new-job", "error"]
+TOKEN_REUSE_MODES: tuple[TokenReuse, ...] = ("same-job", "new-job", "error")
 Operation = Callable[[Service, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {**backup_vaults.OPERATIONS, **backup_job_operations.OPERATIONS,
                                     **backup_recovery_points.OPERATIONS}
@@ -62,6 +67,16 @@ class BackupEmulator:
         self.timing = timing or JobTiming()
         self.outcomes: list[ScriptedOutcome] = []
         self.idempotency_window = idempotency_window
+        self.token_reuse: TokenReuse = "same-job"
+        """What a Start call with a token seen within ``idempotency_window`` gets. AWS documents only
+        "Retrying a successful request with the same idempotency token results in a success message with
+        no action taken" (API_StartBackupJob.html, API_StartCopyJob.html): not which job the answer names,
+        nor what other parameters with the same token do. So each plausible reading can be played:
+        "same-job" (the default) answers with the job the token started, whatever the call's other
+        members; "new-job" ignores the token and starts a job each time; "error" refuses the call with
+        InvalidRequestException, the model's error for "something is wrong with the input to the
+        request" (other AWS APIs refuse a reused token: EC2's IdempotentParameterMismatch, EBS
+        StartSnapshot's ConflictException)."""
         self.lock = threading.RLock()
         self.iam: Any = None
         """The account's IAM (``iam_model.AccountIam``), when wired (the ``cfn_stack`` fixture does): who may

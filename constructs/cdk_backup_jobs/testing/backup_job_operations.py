@@ -181,9 +181,15 @@ def _new_job(service: Service, kind: Literal["backup", "copy"], p: dict[str, Any
 
 
 def _job_for_token(service: Service, operation: str, p: dict[str, Any], jobs: dict[str, Job]) -> Job | None:
-    """The job a token started within the idempotency window ("tokens time out after one hour")."""
+    """The job a token seen within the idempotency window hands back, as ``service.token_reuse`` reads
+    AWS's undocumented behaviour (see ``BackupEmulator.token_reuse``): that token's job, whatever the
+    other members ("same-job"), none ("new-job"), or InvalidRequestException ("error")."""
     token = p.get("IdempotencyToken")
     remembered = service.state.tokens.get((operation, token)) if token else None
     if remembered is None or service.clock() - remembered[1] > service.idempotency_window:
         return None
+    if service.token_reuse == "new-job":
+        return None
+    if service.token_reuse == "error":
+        raise invalid_request(f"IdempotencyToken {token} was already used by {operation}")
     return jobs[remembered[0]]

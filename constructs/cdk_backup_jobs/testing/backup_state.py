@@ -90,6 +90,7 @@ class Service(Protocol):
     timing: JobTiming
     outcomes: list[ScriptedOutcome]
     idempotency_window: float
+    token_reuse: str
 
 
 def find_vault(service: Service, name: str, account: str | None = None) -> dict[str, Any]:
