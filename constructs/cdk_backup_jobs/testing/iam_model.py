@@ -48,11 +48,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID
 
-DEFAULT_DELAY_SECONDS = 0.0
-"""How long after a change IAM applies it, by default: at once. Real IAM takes "usually ~2 seconds"
-(pulumi/pulumi-aws#2411), but a function waits for it in real time (virtual time stands still while it
-runs): 2 s here made tests/test_end_to_end.py take 38 s instead of 10. A test of the delay sets
-``delay_seconds`` (``cfn_scheduler.state.iam.delay_seconds = 2``)."""
+DEFAULT_DELAY_SECONDS = 2.0
+"""How long after a change IAM applies it, by default: a few seconds, as real IAM takes "usually ~2
+seconds" (pulumi/pulumi-aws#2411), so that every simulated deployment exercises a provider's waiting for
+its own new policy. A function waits for it in real time (virtual time stands still while it runs): about
+3 s of each deployment whose provider policy is new. A test that is not about timing may set
+``delay_seconds = 0``."""
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy")
 ROLE_TYPE = "AWS::IAM::Role"
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
