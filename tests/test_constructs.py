@@ -567,7 +567,9 @@ def test_final_backup_depends_on_the_protected_resource_and_may_read_its_stack()
     table_id = stack.resolve(stack.get_logical_id(table.node.default_child))
     [resource] = template.find_resources("Custom::BackupJob").values()
 
-    assert table_id in resource["DependsOn"]
+    # Deleted before the table: ordered by its ResourceArn's reference (a DependsOn too is cfn-lint's W3005).
+    assert resource["Properties"]["ResourceArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert table_id not in resource["DependsOn"]
     assert resource["Properties"]["RunOnDelete"] is True
     assert resource["Properties"]["ProtectedLogicalId"] == table_id
     assert resource["Properties"]["ServiceTimeout"] == "3600"
@@ -688,7 +690,29 @@ def test_a_final_backup_outlives_its_roles_policy_and_its_vault():
     vault_id = stack.resolve(stack.get_logical_id(vault.node.default_child))
 
     assert policy_id.startswith("BackupRoleDefaultPolicy")
-    assert {policy_id, vault_id} <= set(depends_on(stack, job))
+    # The policy by DependsOn; the role, the vault and the table by the references of the job's own
+    # properties, which order them as well (a DependsOn on them too is what cfn-lint warns of, W3005).
+    resource = Template.from_stack(stack).to_json()["Resources"][
+        stack.resolve(stack.get_logical_id(job.resource.node.default_child))]
+    role_id, table_id = (stack.resolve(stack.get_logical_id(c.node.default_child)) for c in (role, table))
+    assert set(depends_on(stack, job)) & {policy_id, vault_id, role_id, table_id} == {policy_id}
+    assert resource["Properties"]["BackupVaultName"] == {"Fn::GetAtt": [vault_id, "BackupVaultName"]}
+    assert resource["Properties"]["IamRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert resource["Properties"]["ResourceArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
+
+
+def test_a_final_backup_depends_on_what_its_properties_do_not_reference():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    # The table's ARN given as text: nothing references the table, so the order must be said.
+    job = BackupJob.final_backup(stack, "Final", resource=table, backup_vault="primary-vault",
+                                 resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+                                 role=job_role(stack))
+
+    assert stack.resolve(stack.get_logical_id(table.node.default_child)) in depends_on(stack, job)
 
 
 def test_a_final_backup_outlives_the_policy_of_an_imported_role_too():

@@ -128,10 +128,8 @@ class BackupJob(JobConstruct):
             warn_if_vault_is_destroyed(self, backup_vault)
         made = job_resources(self, self.provider, rights, RESOURCE_TYPE, START_BACKUP_JOB, properties)
         self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
-        if protects is not None:
-            self.resource.node.add_dependency(protects)
-        if on_delete:
-            outlived_by(self.resource, role, backup_vault)
+        if on_delete:  # ``protects`` comes with RunOn.delete() only (checked_properties refuses it otherwise)
+            outlived_by(self.resource, properties, role, backup_vault, *([protects] if protects is not None else []))
 
     @property
     def backup_job_id(self) -> str:
