@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk import App, CfnResource, Duration, Stack, Token, aws_backup as backup, aws_iam as iam
+from aws_cdk import App, CfnResource, Duration, RemovalPolicy, Stack, Token, aws_backup as backup, aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
@@ -489,6 +489,14 @@ def test_wait_props_are_validated(props, expected):
     assert expected in str(raised.value)
 
 
+def test_a_timeout_without_waiting_is_reported_once_as_what_it_is():
+    # Two hours without wait_for_completion: the cause is that nothing waits, not that it is over 55 minutes.
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), timeout=Duration.hours(2))
+    problems = [line for line in str(raised.value).splitlines() if line.startswith("  - ")]
+    assert problems == ["  - timeout (WaitTimeoutMinutes) applies only when WaitForCompletion or RunOnDelete is true"]
+
+
 def test_copy_of_a_waited_backup_job_takes_its_recovery_point_and_vault():
     stack = new_stack()
     vault = backup.BackupVault(stack, "Vault")
@@ -776,6 +784,7 @@ def test_a_copy_with_no_recovery_point_names_source_as_the_alternative():
     ({"idempotency_token": "fixed"}, "idempotency_token (IdempotencyToken) must not be set when RunOnDelete"),
     ({"stop_on_delete": True}, "stop_on_delete (StopOnDelete) must not be true when RunOnDelete is true"),
     ({"run_on": RunOn.create()}, "run_on is final_backup's own"),
+    ({"protects": None, "run_on": RunOn.delete()}, "run_on is final_backup's own"),
 ])
 def test_a_final_backup_refuses_what_does_not_apply_naming_the_prop(props, expected):
     stack = new_stack()
@@ -783,6 +792,14 @@ def test_a_final_backup_refuses_what_does_not_apply_naming_the_prop(props, expec
     with pytest.raises(JobValidationError, match=re.escape(expected)):
         BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN, backup_vault="primary-vault",
                                role=job_role(stack), **props)
+
+
+def test_a_prop_no_backup_job_has_is_refused_naming_final_backup():
+    stack = new_stack()
+    table = CfnResource(stack, "Table", type="AWS::DynamoDB::Table")
+    with pytest.raises(TypeError, match=r"final_backup\(\) got an unexpected keyword argument 'lifecyle'"):
+        BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN,  # type: ignore[call-arg]
+                               backup_vault="primary-vault", role=job_role(stack), lifecyle=None)
 
 
 def test_a_final_backup_takes_the_windows_options_and_index_of_a_backup_job():
@@ -843,3 +860,23 @@ def test_a_final_backup_in_the_resources_own_stack_is_still_accepted_beside_othe
                                  backup_vault="primary-vault", role=job_role(data))
     assert job.resource.node.scope is job and Stack.of(job) is data
     Template.from_stack(data).has_resource_properties("Custom::BackupJob", {"ProtectedLogicalId": "Table"})
+
+
+@pytest.mark.parametrize("removal_policy, warned", [(None, True), (RemovalPolicy.DESTROY, False)])
+def test_a_final_backup_of_a_database_cdk_snapshots_anyway_is_warned_of(removal_policy, warned):
+    from aws_cdk import aws_ec2 as ec2, aws_rds as rds
+    from aws_cdk.assertions import Annotations, Match
+
+    stack = new_stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    database = rds.DatabaseInstance(stack, "Database", vpc=vpc,
+                                    vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                                    engine=rds.DatabaseInstanceEngine.postgres(
+                                        version=rds.PostgresEngineVersion.VER_16),
+                                    **({"removal_policy": removal_policy} if removal_policy else {}))
+    BackupJob.final_backup(stack, "Final", resource=database, resource_arn=database.instance_arn,
+                           backup_vault="primary-vault", role=job_role(stack))
+
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("AWS::RDS::DBInstance is deleted with DeletionPolicy Snapshot"))
+    assert len(found) == (1 if warned else 0)

@@ -50,7 +50,7 @@ class _DependsOnWhatIsNotReferenced:
         referenced = _referenced_logical_ids(stack.resolve(dict(self._properties)))
         for construct in self._needed:
             for child in construct.node.find_all():
-                if CfnResource.is_cfn_resource(child) and stack.resolve(stack.get_logical_id(child)) not in referenced:
+                if isinstance(child, CfnResource) and stack.resolve(stack.get_logical_id(child)) not in referenced:
                     self._resource.node.add_dependency(child)
 
 
@@ -78,3 +78,18 @@ def warn_if_vault_is_destroyed(job: Construct, vault: backup.IBackupVault | str)
             "The final backup's vault is deleted with the stack (RemovalPolicy.DESTROY); CloudFormation "
             "cannot delete a vault that holds recovery points, and the backup would not outlive the stack. "
             "Keep the vault (RemovalPolicy.RETAIN) or use one outside this stack.")
+
+
+def warn_if_snapshotted_too(job: Construct, protects: IConstruct | None) -> None:
+    """A protected resource deleted with ``DeletionPolicy: Snapshot`` (aws-cdk-lib's default for RDS
+    instances and clusters, ``RemovalPolicy.SNAPSHOT``) gets a snapshot of its service besides the final
+    backup's recovery point: two copies to pay for, kept by different rules."""
+    child = protects if CfnResource.is_cfn_resource(protects) else \
+        (protects.node.default_child if protects is not None else None)
+    if isinstance(child, CfnResource) and child.cfn_options.deletion_policy == CfnDeletionPolicy.SNAPSHOT:
+        Annotations.of(job).add_warning_v2(
+            "cdk-backup-jobs:final-backup-and-snapshot",
+            f"The protected {child.cfn_resource_type} is deleted with DeletionPolicy Snapshot (aws-cdk-lib's "
+            "default RemovalPolicy.SNAPSHOT for RDS), so its deletion makes a snapshot as well as the final "
+            "backup's recovery point. Keep one: removal_policy=RemovalPolicy.DESTROY on the resource to rely on "
+            "the final backup, or no final backup to rely on the snapshot.")
