@@ -145,6 +145,9 @@ class SnapshotBeforeMigrationStack(Stack):
             role=migration_role,
             log_group=migration_logs,
         )
+        # aws-cdk-lib makes a Function depend on its role (for the role's DefaultPolicy); the role itself is
+        # ordered already by its GetAtt, which cfn-lint warns of (W3005).
+        migration.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
         CustomResource(
             self, "Migration",
             service_token=migration.function_arn,

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk import App, CfnResource, Duration, Stack, Token, aws_backup as backup, aws_iam as iam
+from aws_cdk import App, CfnResource, Duration, RemovalPolicy, Stack, Token, aws_backup as backup, aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
@@ -489,6 +489,14 @@ def test_wait_props_are_validated(props, expected):
     assert expected in str(raised.value)
 
 
+def test_a_timeout_without_waiting_is_reported_once_as_what_it_is():
+    # Two hours without wait_for_completion: the cause is that nothing waits, not that it is over 55 minutes.
+    with pytest.raises(JobValidationError) as raised:
+        backup_job(new_stack(), timeout=Duration.hours(2))
+    problems = [line for line in str(raised.value).splitlines() if line.startswith("  - ")]
+    assert problems == ["  - timeout (WaitTimeoutMinutes) applies only when WaitForCompletion or RunOnDelete is true"]
+
+
 def test_copy_of_a_waited_backup_job_takes_its_recovery_point_and_vault():
     stack = new_stack()
     vault = backup.BackupVault(stack, "Vault")
@@ -567,7 +575,9 @@ def test_final_backup_depends_on_the_protected_resource_and_may_read_its_stack()
     table_id = stack.resolve(stack.get_logical_id(table.node.default_child))
     [resource] = template.find_resources("Custom::BackupJob").values()
 
-    assert table_id in resource["DependsOn"]
+    # Deleted before the table: ordered by its ResourceArn's reference (a DependsOn too is cfn-lint's W3005).
+    assert resource["Properties"]["ResourceArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert table_id not in resource["DependsOn"]
     assert resource["Properties"]["RunOnDelete"] is True
     assert resource["Properties"]["ProtectedLogicalId"] == table_id
     assert resource["Properties"]["ServiceTimeout"] == "3600"
@@ -688,7 +698,29 @@ def test_a_final_backup_outlives_its_roles_policy_and_its_vault():
     vault_id = stack.resolve(stack.get_logical_id(vault.node.default_child))
 
     assert policy_id.startswith("BackupRoleDefaultPolicy")
-    assert {policy_id, vault_id} <= set(depends_on(stack, job))
+    # The policy by DependsOn; the role, the vault and the table by the references of the job's own
+    # properties, which order them as well (a DependsOn on them too is what cfn-lint warns of, W3005).
+    resource = Template.from_stack(stack).to_json()["Resources"][
+        stack.resolve(stack.get_logical_id(job.resource.node.default_child))]
+    role_id, table_id = (stack.resolve(stack.get_logical_id(c.node.default_child)) for c in (role, table))
+    assert set(depends_on(stack, job)) & {policy_id, vault_id, role_id, table_id} == {policy_id}
+    assert resource["Properties"]["BackupVaultName"] == {"Fn::GetAtt": [vault_id, "BackupVaultName"]}
+    assert resource["Properties"]["IamRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert resource["Properties"]["ResourceArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
+
+
+def test_a_final_backup_depends_on_what_its_properties_do_not_reference():
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Table",
+                           partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    # The table's ARN given as text: nothing references the table, so the order must be said.
+    job = BackupJob.final_backup(stack, "Final", resource=table, backup_vault="primary-vault",
+                                 resource_arn="arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+                                 role=job_role(stack))
+
+    assert stack.resolve(stack.get_logical_id(table.node.default_child)) in depends_on(stack, job)
 
 
 def test_a_final_backup_outlives_the_policy_of_an_imported_role_too():
@@ -752,6 +784,7 @@ def test_a_copy_with_no_recovery_point_names_source_as_the_alternative():
     ({"idempotency_token": "fixed"}, "idempotency_token (IdempotencyToken) must not be set when RunOnDelete"),
     ({"stop_on_delete": True}, "stop_on_delete (StopOnDelete) must not be true when RunOnDelete is true"),
     ({"run_on": RunOn.create()}, "run_on is final_backup's own"),
+    ({"protects": None, "run_on": RunOn.delete()}, "run_on is final_backup's own"),
 ])
 def test_a_final_backup_refuses_what_does_not_apply_naming_the_prop(props, expected):
     stack = new_stack()
@@ -759,6 +792,14 @@ def test_a_final_backup_refuses_what_does_not_apply_naming_the_prop(props, expec
     with pytest.raises(JobValidationError, match=re.escape(expected)):
         BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN, backup_vault="primary-vault",
                                role=job_role(stack), **props)
+
+
+def test_a_prop_no_backup_job_has_is_refused_naming_final_backup():
+    stack = new_stack()
+    table = CfnResource(stack, "Table", type="AWS::DynamoDB::Table")
+    with pytest.raises(TypeError, match=r"final_backup\(\) got an unexpected keyword argument 'lifecyle'"):
+        BackupJob.final_backup(stack, "Final", resource=table, resource_arn=TABLE_ARN,  # type: ignore[call-arg]
+                               backup_vault="primary-vault", role=job_role(stack), lifecyle=None)
 
 
 def test_a_final_backup_takes_the_windows_options_and_index_of_a_backup_job():
@@ -819,3 +860,23 @@ def test_a_final_backup_in_the_resources_own_stack_is_still_accepted_beside_othe
                                  backup_vault="primary-vault", role=job_role(data))
     assert job.resource.node.scope is job and Stack.of(job) is data
     Template.from_stack(data).has_resource_properties("Custom::BackupJob", {"ProtectedLogicalId": "Table"})
+
+
+@pytest.mark.parametrize("removal_policy, warned", [(None, True), (RemovalPolicy.DESTROY, False)])
+def test_a_final_backup_of_a_database_cdk_snapshots_anyway_is_warned_of(removal_policy, warned):
+    from aws_cdk import aws_ec2 as ec2, aws_rds as rds
+    from aws_cdk.assertions import Annotations, Match
+
+    stack = new_stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    database = rds.DatabaseInstance(stack, "Database", vpc=vpc,
+                                    vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                                    engine=rds.DatabaseInstanceEngine.postgres(
+                                        version=rds.PostgresEngineVersion.VER_16),
+                                    **({"removal_policy": removal_policy} if removal_policy else {}))
+    BackupJob.final_backup(stack, "Final", resource=database, resource_arn=database.instance_arn,
+                           backup_vault="primary-vault", role=job_role(stack))
+
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("AWS::RDS::DBInstance is deleted with DeletionPolicy Snapshot"))
+    assert len(found) == (1 if warned else 0)

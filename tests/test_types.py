@@ -48,7 +48,17 @@ USER_APP = textwrap.dedent("""
 """)
 
 MISSPELLED_IMPORT = "from cdk_backup_jobs import BackupJobs\n"
-USER_APPS = {"my_app.py": USER_APP, "misspelled_app.py": MISSPELLED_IMPORT}
+MISSPELLED_FINAL_BACKUP_PROP = textwrap.dedent("""
+    from aws_cdk import App, Stack, aws_iam as iam
+    from cdk_backup_jobs import BackupJob, JobLifecycle
+
+    stack = Stack(App(), "S")
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    BackupJob.final_backup(stack, "F", resource=role, resource_arn="arn:aws:dynamodb:us-east-1:1:table/t",
+                           backup_vault="vault", role=role, lifecyle=JobLifecycle.keep_forever())
+""")
+USER_APPS = {"my_app.py": USER_APP, "misspelled_app.py": MISSPELLED_IMPORT,
+             "final_backup_typo.py": MISSPELLED_FINAL_BACKUP_PROP}
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +127,10 @@ def test_the_lazy_exports_and_the_type_checkers_view_agree():
 
     assert cdk_backup_jobs.__all__ == sorted(cdk_backup_jobs._EXPORTS)
     assert type_checking_imports() == cdk_backup_jobs._EXPORTS
+
+
+@pytest.mark.slow
+def test_a_misspelled_final_backup_prop_is_a_type_error(library_and_apps):
+    errors, output = library_and_apps
+    [error] = errors.get("final_backup_typo.py", [None])
+    assert error and 'Unexpected keyword argument "lifecyle" for "final_backup" of "BackupJob"' in error, output

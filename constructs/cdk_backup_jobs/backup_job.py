@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from aws_cdk import Duration, Stack, aws_backup as backup, aws_iam as iam
 from constructs import Construct, IConstruct
 
-from cdk_backup_jobs.final_backup_guards import outlived_by, warn_if_vault_is_destroyed
+from cdk_backup_jobs.final_backup_guards import outlived_by, warn_if_snapshotted_too, warn_if_vault_is_destroyed
 from cdk_backup_jobs.job_properties import checked_properties
 from cdk_backup_jobs.job_resource import JobConstruct, job_resources
 from cdk_backup_jobs.provider import BackupJobsProvider
@@ -126,12 +126,11 @@ class BackupJob(JobConstruct):
                            stops=stop_on_delete, reads_template=on_delete)
         if on_delete:
             warn_if_vault_is_destroyed(self, backup_vault)
+            warn_if_snapshotted_too(self, protects)
         made = job_resources(self, self.provider, rights, RESOURCE_TYPE, START_BACKUP_JOB, properties)
         self.resource, self.wait_condition, self.result = made.resource, made.wait_condition, made.result
-        if protects is not None:
-            self.resource.node.add_dependency(protects)
-        if on_delete:
-            outlived_by(self.resource, role, backup_vault)
+        if on_delete:  # ``protects`` comes with RunOn.delete() only (checked_properties refuses it otherwise)
+            outlived_by(self.resource, properties, role, backup_vault, *([protects] if protects is not None else []))
 
     @property
     def backup_job_id(self) -> str:
@@ -165,17 +164,23 @@ class BackupJob(JobConstruct):
         complete_window: Duration | None = None,
         backup_options: Mapping[str, str] | None = None,
         index: BackupIndex | str | None = None,
+        logically_air_gapped_backup_vault_arn: str | None = None,
         provider: IBackupJobsProvider | None = None,
-        **other_props: Any,
+        idempotency_token: str | None = None,
+        wait_for_completion: bool = False,
+        stop_on_delete: bool = False,
+        run_on: RunOn | None = None,
+        protects: IConstruct | None = None,
     ) -> "BackupJob":
         """A backup taken when the stack deletes ``resource``: ``DeletionPolicy: Snapshot`` for any
         resource AWS Backup supports (DynamoDB, EFS, S3, FSx, EC2 ...).
 
-        Its props are BackupJob's that make sense for a final backup. Any other
-        BackupJob prop (``wait_for_completion``, ``idempotency_token``,
-        ``stop_on_delete``) is checked with the rest, and refused in the one
-        ``JobValidationError`` saying why; ``run_on`` and ``protects`` are this
-        method's own (``resource``).
+        Its props are BackupJob's that make sense for a final backup. The other
+        BackupJob props (``idempotency_token``, ``wait_for_completion``,
+        ``stop_on_delete``) are taken, checked with the rest, and refused in the
+        one ``JobValidationError`` saying why; ``run_on`` and ``protects`` are this
+        method's own (``RunOn.delete()``, ``resource``), refused too. A prop no
+        BackupJob has is a type error, and a TypeError naming ``final_backup``.
 
         ``scope`` must be in ``resource``'s stack (not a nested or parent
         stack of it): the provider tells whether the resource goes from the
@@ -188,7 +193,7 @@ class BackupJob(JobConstruct):
         also depends on ``role`` and ``backup_vault`` when they are in the same
         stack, so the role's policies outlive the backup.
         """
-        own = sorted(set(other_props) & {"run_on", "protects"})
+        own = [prop for prop, value in (("protects", protects), ("run_on", run_on)) if value is not None]
         if own:
             raise_problems(f"{scope.node.path}/{construct_id}", "Custom::BackupJob",
                            [f"{prop} is final_backup's own: it runs on delete, for resource" for prop in own])
@@ -196,7 +201,9 @@ class BackupJob(JobConstruct):
                    lifecycle=lifecycle, recovery_point_tags=recovery_point_tags, timeout=timeout,
                    run_on=RunOn.delete(), protects=resource, skip_final_backup=skip_final_backup,
                    start_window=start_window, complete_window=complete_window, backup_options=backup_options,
-                   index=index, provider=provider, **other_props)
+                   index=index, logically_air_gapped_backup_vault_arn=logically_air_gapped_backup_vault_arn,
+                   provider=provider, idempotency_token=idempotency_token,
+                   wait_for_completion=wait_for_completion, stop_on_delete=stop_on_delete)
 
     def copy_to(
         self,

@@ -192,6 +192,9 @@ def wait_violations(params: Mapping[str, Any],
     """
     condition, minutes = params.get("WaitCondition"), params.get("WaitTimeoutMinutes")
     violations = []
+    waits = [params.get(name) for name in ("WaitForCompletion", "RunOnDelete")]
+    if True not in waits and not any(is_unresolved(w) for w in waits if w is not None):
+        minutes = None  # a resource that does not wait: "applies only when" (above) is the cause, not its length
     if condition is not None and params.get("WaitForCompletion") is not True \
             and not is_unresolved(params.get("WaitForCompletion")):
         violations.append(Violation("WaitCondition", "applies only when WaitForCompletion is true"))

@@ -36,7 +36,8 @@ from cdk_backup_jobs.testing.backup_jobs import (COMPLETE_WINDOW_EXPIRED, DEFAUL
                                                  START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobTiming,
                                                  ManualClock, Outcome, ScriptedOutcome)
 from cdk_backup_jobs.testing.backup_errors import BackupApiError, not_emulated
-from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, BackupState, Fault, Service
+from cdk_backup_jobs.testing.backup_state import (ACTIVE_STATES, TOKEN_REUSE_MODES, BackupState, Fault, Service,
+                                                   TokenReuse)
 
 __all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",
            "Expiry", "Fault", "IMMEDIATE_RECOVERY_POINT", "Job", "JobTiming", "ManualClock", "OPERATIONS", "Outcome",
@@ -46,8 +47,6 @@ IDEMPOTENCY_WINDOW_SECONDS = 3600
 """How long a token is remembered: "Idempotency tokens time out after one hour", in older versions of the
 StartBackupJob reference and the AWS CLI v1 reference (docs.aws.amazon.com/cli/latest/reference/backup/
 start-backup-job.html); today's StartBackupJob and StartCopyJob references name no time at all."""
-TokenReuse = Literal["same-job", "new-job", "error"]
-TOKEN_REUSE_MODES: tuple[TokenReuse, ...] = ("same-job", "new-job", "error")
 Operation = Callable[[Service, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {**backup_vaults.OPERATIONS, **backup_job_operations.OPERATIONS,
                                     **backup_recovery_points.OPERATIONS}

@@ -82,6 +82,11 @@ class BackupState:
         return [params for name, params in self.calls if name == operation]
 
 
+TokenReuse = Literal["same-job", "new-job", "error"]
+"""What AWS Backup does with an IdempotencyToken it has seen (``BackupEmulator.token_reuse``)."""
+TOKEN_REUSE_MODES: tuple[TokenReuse, ...] = ("same-job", "new-job", "error")
+
+
 class Service(Protocol):
     """What an operation reads and changes: the state, the clock, and how new jobs run."""
 
@@ -90,7 +95,7 @@ class Service(Protocol):
     timing: JobTiming
     outcomes: list[ScriptedOutcome]
     idempotency_window: float
-    token_reuse: str
+    token_reuse: TokenReuse
 
 
 def find_vault(service: Service, name: str, account: str | None = None) -> dict[str, Any]:
