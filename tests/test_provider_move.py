@@ -23,7 +23,7 @@ from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from cdk_backup_jobs.testing.cfn_resources import SERVICE_TOKEN_CHANGED
 
-ROLE_ARN = "arn:aws:iam::123456789012:role/backup-role"
+ROLE_ARN = "arn:aws:iam::123456789012:role/backup-jobs/backup-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 
 

@@ -193,8 +193,8 @@ def test_a_template_body_over_the_limit_is_refused_with_its_size(monkeypatch):
     from cdk_backup_jobs import provider_stack_set
 
     monkeypatch.setattr(provider_stack_set, "TEMPLATE_BODY_LIMIT", 1000)
-    with pytest.raises(JobValidationError, match=r"vault_names and job_role_arns make the provider's template "
-                                                 r"\d+ bytes, more than a StackSet's TemplateBody takes \(1000\)"):
+    with pytest.raises(JobValidationError, match=r"vault_names, job_role_arns and copy_targets make the provider's "
+                                                 r"template \d+ bytes, more than a StackSet's TemplateBody takes \(1000\)"):
         stack_set(new_stack())
 
 

@@ -73,6 +73,13 @@ def test_ids_have_their_services_prefixes_and_arns_their_formats():
     assert fake("AWS::SQS::Queue", QueueName="q")[0] == "https://sqs.us-east-1.amazonaws.com/123456789012/q"
     assert fake("AWS::IAM::ManagedPolicy", ManagedPolicyName="p")[0] == "arn:aws:iam::123456789012:policy/p"
     assert fake("AWS::IAM::Role", RoleName="r")[1]["Arn"] == "arn:aws:iam::123456789012:role/r"
+    # An IAM path is part of the ARN (IAM identifiers); Ref stays the name.
+    assert fake("AWS::IAM::Role", RoleName="r", Path="/backup-jobs/") == \
+        ("r", fake("AWS::IAM::Role", RoleName="r", Path="/backup-jobs/")[1])
+    assert fake("AWS::IAM::Role", RoleName="r", Path="/backup-jobs/")[1]["Arn"] == \
+        "arn:aws:iam::123456789012:role/backup-jobs/r"
+    assert fake("AWS::IAM::ManagedPolicy", ManagedPolicyName="p", Path="/a/b/")[0] == \
+        "arn:aws:iam::123456789012:policy/a/b/p"
     key, kms = fake("AWS::KMS::Key")
     assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", key) and kms["KeyId"] == key
     secret, _ = fake("AWS::SecretsManager::Secret", Name="db")

@@ -23,7 +23,7 @@ from cdk_backup_jobs import (BackupJob, BackupJobsProvider, BackupJobsProviderSt
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME, WARNING_PREFIX
 
 SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:shared-backup-jobs-provider"
-ROLE_ARN = "arn:aws:iam::123456789012:role/backup-role"
+ROLE_ARN = "arn:aws:iam::123456789012:role/backup-jobs/backup-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 DR_VAULT_ARN = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr"
 PROVIDER_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Lambda::EventInvokeConfig",
@@ -225,7 +225,8 @@ def test_the_stacks_own_provider_may_be_given_explicitly():
     ({"service_token": SERVICE_TOKEN, "vault_names": []},
      "vault_names must name at least one (leave it out, or None, for all), got []"),
     ({"service_token": SERVICE_TOKEN, "job_role_arns": ()},
-     "job_role_arns must name at least one (leave it out, or None, for all), got []"),
+     "job_role_arns must name at least one (leave it out, or None, for the roles under /backup-jobs/), got []"),
+    ({"service_token": SERVICE_TOKEN, "allows_any_job_role": "yes"}, "allows_any_job_role must be True or False, got str"),
 ])
 def test_a_shared_provider_with_wrong_props_is_refused_naming_them(props, expected):
     stack, _ = stack_and_role()
@@ -246,9 +247,38 @@ def test_an_empty_narrowing_list_is_refused_by_the_provider_stack_not_read_as_al
 
 def test_a_provider_stack_narrowed_to_one_vault_and_role_grants_those_alone():
     stack = BackupJobsProviderStack(App(), "Provider", vault_names=["prod"], job_role_arns=[ROLE_ARN])
-    policies = json.dumps(Template.from_stack(stack).find_resources("AWS::IAM::Policy"))
+    policies = json.dumps([statement for policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+                           for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                           if statement["Effect"] == "Allow"])
     assert "backup-vault:prod" in policies and ROLE_ARN in policies
     assert "backup-vault:*" not in policies and "role/*" not in policies
+
+
+def test_by_default_a_role_not_under_the_backup_jobs_path_is_warned():
+    # A BackupJobsProviderStack passes only roles under /backup-jobs/ unless told otherwise: a job whose role
+    # has another path is warned, naming the path and the fix; a role of the stack is read by its Path.
+    stack, role = stack_and_role()
+    shared = BackupJobsProvider.from_service_token(stack, "Provider", SERVICE_TOKEN)
+    BackupJob(stack, "Inside", backup_vault="v1", resource_arn=TABLE_ARN, role=role, provider=shared)
+    ops = iam.Role.from_role_arn(stack, "Ops", "arn:aws:iam::123456789012:role/ops/backup")
+    BackupJob(stack, "OtherPath", backup_vault="v1", resource_arn=TABLE_ARN, role=ops, provider=shared)
+    made = iam.Role(stack, "Made", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"), path="/backup-jobs/")
+    BackupJob(stack, "MadeInside", backup_vault="v1", resource_arn=TABLE_ARN, role=made, provider=shared)
+    unpathed = iam.Role(stack, "Unpathed", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
+    BackupJob(stack, "MadeOutside", backup_vault="v1", resource_arn=TABLE_ARN, role=unpathed, provider=shared)
+
+    [other_path, made_outside] = warned(stack, "role")
+    assert "this job's role has the path /ops/" in other_path and 'path="/backup-jobs/"' in other_path
+    assert "this job's role has the path /:" in made_outside
+
+
+def test_a_provider_stack_given_allow_any_job_role_is_imported_alike_without_warnings():
+    stack, _ = stack_and_role()
+    shared = BackupJobsProvider.from_service_token(stack, "Provider", SERVICE_TOKEN, allows_any_job_role=True)
+    ops = iam.Role.from_role_arn(stack, "Ops", "arn:aws:iam::123456789012:role/ops")
+    BackupJob(stack, "Job", backup_vault="v1", resource_arn=TABLE_ARN, role=ops, provider=shared)
+
+    assert warned(stack, "role") == []
 
 
 def re_escape(text: str) -> str:

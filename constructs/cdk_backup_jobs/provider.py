@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack, aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
 from constructs import Construct, IConstruct
@@ -11,6 +11,7 @@ from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.provider_policy import WILDCARD_REASONS as WILDCARD_REASONS
 from cdk_backup_jobs.provider_policy import GrowingPolicy
 from cdk_backup_jobs.provider_rights import JobRights
+from cdk_backup_jobs.provider_scope import COPY_FROM_ACTION
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME, SharedBackupJobsProvider, import_service_token
 from cdk_backup_jobs_runtime.waiter import RULE_PREFIX as WATCH_RULE_PREFIX
 
@@ -86,7 +87,8 @@ class BackupJobsProvider(Construct):
     @classmethod
     def from_service_token(cls, scope: Construct, construct_id: str, service_token: str, *,
                            vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
-                           allows_any_job: bool = True) -> SharedBackupJobsProvider:
+                           allows_any_job: bool = True,
+                           allows_any_job_role: bool = False) -> SharedBackupJobsProvider:
         """A provider deployed elsewhere (a BackupJobsProviderStack's function), for jobs' ``provider``.
 
         Their stack then holds their resources only. No right can be added to that provider's
@@ -94,17 +96,20 @@ class BackupJobsProvider(Construct):
 
         :param service_token: the function's ARN (a token is fine, e.g. an SSM parameter's value).
         :param vault_names: the provider stack's ``vault_names`` (not empty). Default: all vaults.
-        :param job_role_arns: the provider stack's ``job_role_arns`` (not empty). Default: all roles.
+        :param job_role_arns: the provider stack's ``job_role_arns`` (not empty). Default: the roles under
+            ``/backup-jobs/``, as a BackupJobsProviderStack passes by default.
         :param allows_any_job: whether it was given ``allow_any_job`` (a BackupJobsProviderStack is).
             Default: True.
+        :param allows_any_job_role: whether the provider stack was given ``allow_any_job_role``. Default: False.
         """
         return SharedBackupJobsProvider(scope, construct_id, service_token=service_token, vault_names=vault_names,
-                                        job_role_arns=job_role_arns, allows_any_job=allows_any_job)
+                                        job_role_arns=job_role_arns, allows_any_job=allows_any_job,
+                                        allows_any_job_role=allows_any_job_role)
 
     @classmethod
     def from_export_name(cls, scope: Construct, construct_id: str, export_name: str = DEFAULT_EXPORT_NAME, *,
                          vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
-                         allows_any_job: bool = True) -> SharedBackupJobsProvider:
+                         allows_any_job: bool = True, allows_any_job_role: bool = False) -> SharedBackupJobsProvider:
         """The provider a BackupJobsProviderStack exports (``Fn::ImportValue``), for jobs' ``provider``.
 
         As ``from_service_token``; the import also keeps the provider stack from being deleted while a stack uses it.
@@ -113,7 +118,7 @@ class BackupJobsProvider(Construct):
         """
         return cls.from_service_token(scope, construct_id, import_service_token(export_name),
                                       vault_names=vault_names, job_role_arns=job_role_arns,
-                                      allows_any_job=allows_any_job)
+                                      allows_any_job=allows_any_job, allows_any_job_role=allows_any_job_role)
 
     @property
     def service_token(self) -> str:
@@ -214,6 +219,12 @@ class BackupJobsProvider(Construct):
         # Final backups of any stack read that stack's status and template.
         self._grant("StackReads", ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
                     self._stack.format_arn(service="cloudformation", resource="stack", resource_name="*"))
+
+    def limit_copy_targets(self, conditions: dict[str, Any]) -> None:
+        """Refuse copies whose destination ``conditions`` do not allow: a Deny of ``backup:CopyFromBackupVault``
+        (the permission AWS Backup checks for a copy's destination; StartCopyJob cannot name it) on every
+        recovery point, under ``conditions`` (``provider_scope.ProviderScope.copy_conditions``)."""
+        self._grant("CopyTargets", [COPY_FROM_ACTION], "*", conditions, effect=iam.Effect.DENY)
 
     def _allow_copies(self) -> None:
         """StartCopyJob on this account's recovery points (made by jobs at deploy time: no IDs at synth)."""

@@ -37,8 +37,9 @@ WILDCARD_REASONS = {
     "WatchRule": "each waited job's EventBridge rule is named backup-jobs-wait- plus a digest of its stack and "
                  "logical ID, made at deploy time",
     "StartBackupJob": "a shared provider serves templates not known at synth; narrow it with vault_names",
-    "PassRole": "a shared provider serves templates not known at synth; narrow it with job_role_arns; "
-                "PassRole is limited to backup.amazonaws.com",
+    "PassRole": "a shared provider serves templates not known at synth: by default the job roles under the "
+                "path /backup-jobs/, which only those who may create roles there can add to; narrow it with "
+                "job_role_arns; PassRole is limited to backup.amazonaws.com",
     "Signal": "a shared provider signals the WaitConditions of the stacks that use it, which are not known at "
               "synth",
     "StackReads": "a shared provider's jobs read the status (final backups also the template) of the stack "
@@ -80,14 +81,17 @@ class GrowingPolicy:
         """Every policy the grants are in: the inline one, then the managed ones made for the overflow."""
         return [home.policy for home in self._homes]
 
-    def grant(self, name: str, actions: list[str], resource: str, conditions: dict[str, Any] | None = None) -> None:
-        """Add ``resource`` to the statement ``name``, creating it on first use."""
+    def grant(self, name: str, actions: list[str], resource: str, conditions: dict[str, Any] | None = None,
+              effect: iam.Effect = iam.Effect.ALLOW) -> None:
+        """Add ``resource`` to the statement ``name``, creating it on first use (``effect``: Allow, or Deny
+        for a statement that bounds what the others allow)."""
         key = (name, resource)
         if key in self._granted:
             return
         resolved = self._stack.resolve(resource)
         entry = policy_size.size(resolved) + 1  # and its comma
-        statement_overhead = policy_size.size({"Action": actions, "Condition": conditions or {}, "Effect": "Allow",
+        statement_overhead = policy_size.size({"Action": actions, "Condition": self._stack.resolve(conditions or {}),
+                                               "Effect": "Allow" if effect == iam.Effect.ALLOW else "Deny",
                                                "Resource": []}) + 1
         home = next((h for h in self._homes
                      if h.used + entry + (0 if name in h.statements else statement_overhead) <= h.limit), None)
@@ -95,7 +99,7 @@ class GrowingPolicy:
             home = self._new_home()
         statement = home.statements.get(name)
         if statement is None:
-            statement = iam.PolicyStatement(actions=actions, conditions=conditions)
+            statement = iam.PolicyStatement(effect=effect, actions=actions, conditions=conditions)
             home.statements[name] = statement
             home.policy.add_statements(statement)
             home.used += statement_overhead
@@ -103,7 +107,7 @@ class GrowingPolicy:
         home.used += entry
         self._granted.add(key)
         rendered = nag_text(resolved)
-        if "*" in rendered:
+        if "*" in rendered and effect == iam.Effect.ALLOW:
             self._acknowledge_wildcard(home.policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{rendered}]",
                                        WILDCARD_REASONS[name])
 

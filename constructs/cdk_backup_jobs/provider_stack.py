@@ -9,7 +9,7 @@ from constructs import Construct
 
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME as DEFAULT_EXPORT_NAME
-from cdk_backup_jobs.shared_provider import narrowing_problems
+from cdk_backup_jobs.provider_scope import ProviderScope, narrowing_problems
 from cdk_backup_jobs.validation import raise_problems
 
 
@@ -19,28 +19,48 @@ class BackupJobsProviderStack(Stack):
     Templates then use ``ServiceToken: !ImportValue BackupJobsProviderServiceToken``, and CDK
     stacks ``BackupJobsProvider.from_export_name`` (their jobs' ``provider``).
     Its jobs are not known at synth, so its rights are by pattern: every vault
-    and every role of the account unless narrowed here (PassRole is always
-    limited to ``backup.amazonaws.com``), the watch rules of waited jobs, the
-    WaitConditions of any stack, and StopBackupJob.
+    of the account unless narrowed here, the job roles under the path
+    ``/backup-jobs/`` (PassRole always limited to ``backup.amazonaws.com``),
+    copies only into this account's vaults (a Deny of
+    ``backup:CopyFromBackupVault`` on ``backup:CopyTargets``), the watch rules
+    of waited jobs, the WaitConditions of any stack, and StopBackupJob
+    (``provider_scope`` says why each default).
 
     :param export_name: the export holding the ServiceToken.
         Default: ``BackupJobsProviderServiceToken``.
     :param vault_names: the vaults jobs may back up into (not empty). Default: all (``backup-vault:*``).
-    :param job_role_arns: the roles jobs may pass to AWS Backup (not empty). Default: all (``role/*``).
+    :param job_role_arns: the roles jobs may pass to AWS Backup (ARNs or patterns, not empty).
+        Default: the roles under ``/backup-jobs/`` (``role/backup-jobs/*``), unless ``allow_any_job_role``.
+    :param allow_any_job_role: let jobs pass any role of the account (``role/*``), as before 0.x: anyone
+        who may use the ServiceToken can then have AWS Backup act with any role that trusts it.
+        Default: False.
+    :param copy_targets: the vaults copies may go into (ARNs or patterns, not empty).
+        Default: this account's vaults in every Region (``arn:PARTITION:backup:*:ACCOUNT:backup-vault:*``),
+        unless ``copy_target_org_paths`` is given.
+    :param copy_target_org_paths: AWS Organizations paths (``o-id/*``, ``o-id/r-id/ou-id/*``) of the
+        accounts copies may go into, besides ``copy_targets``. Default: none.
+    :param allow_any_copy_target: let copies go into any vault that accepts them (no Deny). Default: False.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, export_name: str = DEFAULT_EXPORT_NAME,
                  vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                 allow_any_job_role: bool = False, copy_targets: Sequence[str] | None = None,
+                 copy_target_org_paths: Sequence[str] | None = None, allow_any_copy_target: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        problems = [*narrowing_problems("vault_names", vault_names), *narrowing_problems("job_role_arns", job_role_arns)]
+        self.scope = ProviderScope(job_role_arns=job_role_arns, allow_any_job_role=allow_any_job_role,
+                                   copy_targets=copy_targets, copy_target_org_paths=copy_target_org_paths,
+                                   allow_any_copy_target=allow_any_copy_target)
+        """The job roles it may pass and where it may copy."""
+        problems = [*narrowing_problems("vault_names", vault_names), *self.scope.problems()]
         raise_problems(self.node.path, "BackupJobsProviderStack", problems)
         self.provider = BackupJobsProvider.of(self)
         vaults = [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
                   for name in (["*"] if vault_names is None else vault_names)]
-        roles = list(job_role_arns) if job_role_arns is not None else \
-            [self.format_arn(service="iam", region="", resource="role", resource_name="*")]
-        self.provider.allow_any_job(vaults, roles)
+        self.provider.allow_any_job(vaults, self.scope.role_arns(self))
+        copy_conditions = self.scope.copy_conditions(self)
+        if copy_conditions is not None:
+            self.provider.limit_copy_targets(copy_conditions)
         CfnOutput(self, "ServiceToken", value=self.provider.service_token, export_name=export_name,
                   description="ServiceToken for Custom::BackupJob and Custom::CopyJob resources")

@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk_backup_jobs.provider_asset_bucket import asset_bucket_name
 from cdk_backup_jobs.provider_code_copy import copy_provider_code, provider_code
 from cdk_backup_jobs.provider_stack import DEFAULT_EXPORT_NAME
+from cdk_backup_jobs.provider_scope import ORG_PATH, ProviderScope
 from cdk_backup_jobs.stack_set_props import (EXPORT_NAME, OU_ID, REGION, STACK_SET_NAME, StackSetCallAs,
                                              StackSetConcurrencyMode, StackSetRegionConcurrency,
                                              bucket_prefix_problems, choice_problems, choice_value, list_problems,
@@ -25,8 +26,9 @@ class BackupJobsProviderStackSet(Construct):
     """The provider stack in every account of some OUs and Regions: a service-managed ``AWS::CloudFormation::StackSet``.
 
     Each stack instance is a ``BackupJobsProviderStack`` (its ServiceToken
-    exported as ``export_name``, its rights narrowed by ``vault_names`` and
-    ``job_role_arns``), carried inline as the StackSet's ``TemplateBody``. Its
+    exported as ``export_name``, its rights narrowed by ``vault_names``, its
+    job roles and copy destinations as the stack's: by default the roles under
+    ``/backup-jobs/`` of each account, and copies into that account's vaults), carried inline as the StackSet's ``TemplateBody``. Its
     function's code is read from ``{asset_bucket_prefix}-{Region}`` in each
     Region: the buckets must exist beforehand in this stack's account, readable
     by the Organization (``BackupJobsAssetBucket``); unless told not to, this
@@ -40,7 +42,14 @@ class BackupJobsProviderStackSet(Construct):
     :param export_name: the export of the ServiceToken in each account and Region (the template's
         ``ExportName`` parameter). Default: ``BackupJobsProviderServiceToken``.
     :param vault_names: the vaults jobs may back up into (not empty). Default: all (``backup-vault:*``).
-    :param job_role_arns: the roles jobs may pass to AWS Backup (not empty). Default: all (``role/*``).
+    :param job_role_arns: the roles jobs may pass to AWS Backup (not empty; ``*`` for the account).
+        Default: each account's roles under ``/backup-jobs/``, unless ``allow_any_job_role``.
+    :param allow_any_job_role: let jobs pass any role of the account (``role/*``). Default: False.
+    :param copy_targets: the vaults copies may go into (ARNs or patterns, not empty). Default: each account's
+        own vaults, in every Region, unless ``copy_target_org_paths`` is given.
+    :param copy_target_org_paths: AWS Organizations paths (``o-id/*``) of the accounts copies may go into,
+        besides ``copy_targets``. Default: none.
+    :param allow_any_copy_target: let copies go into any vault that accepts them. Default: False.
     :param auto_deployment: deploy to accounts that join the OUs later (and remove from those that leave).
         Default: True.
     :param retain_stacks_on_account_removal: keep the stack of an account that leaves (only with
@@ -70,6 +79,8 @@ class BackupJobsProviderStackSet(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, organizational_unit_ids: Sequence[str],
                  regions: Sequence[str], asset_bucket_prefix: str, export_name: str = DEFAULT_EXPORT_NAME,
                  vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
+                 allow_any_job_role: bool = False, copy_targets: Sequence[str] | None = None,
+                 copy_target_org_paths: Sequence[str] | None = None, allow_any_copy_target: bool = False,
                  auto_deployment: bool = True, retain_stacks_on_account_removal: bool = False,
                  max_concurrent_percentage: int | None = None, max_concurrent_count: int | None = None,
                  failure_tolerance_percentage: int | None = None, failure_tolerance_count: int | None = None,
@@ -86,6 +97,9 @@ class BackupJobsProviderStackSet(Construct):
             *list_problems("regions", regions, REGION, "Region name"),
             *list_problems("vault_names", vault_names, None, "vault name", required=False, tokens=False),
             *list_problems("job_role_arns", job_role_arns, None, "role ARN", required=False, tokens=False),
+            *list_problems("copy_targets", copy_targets, None, "vault ARN", required=False, tokens=False),
+            *list_problems("copy_target_org_paths", copy_target_org_paths, ORG_PATH, "organization path",
+                           required=False, tokens=False),
             *_pattern_problems("export_name", export_name, EXPORT_NAME),
             *_pattern_problems("stack_set_name", name, STACK_SET_NAME),
             *_flag_problems(auto_deployment=auto_deployment,
@@ -99,6 +113,10 @@ class BackupJobsProviderStackSet(Construct):
             max_concurrent_percentage=max_concurrent_percentage, max_concurrent_count=max_concurrent_count,
             failure_tolerance_percentage=failure_tolerance_percentage, failure_tolerance_count=failure_tolerance_count,
             region_concurrency=region_concurrency, concurrency_mode=concurrency_mode, region_order=region_order)
+        provider_scope = ProviderScope(job_role_arns=job_role_arns, allow_any_job_role=allow_any_job_role,
+                                       copy_targets=copy_targets, copy_target_org_paths=copy_target_org_paths,
+                                       allow_any_copy_target=allow_any_copy_target)
+        problems += provider_scope.flag_problems()
         self._raise([*problems, *preference_problems])
         if region_order is not None and auto_deployment:
             # "RegionOrder isn't followed if AutoDeployment is enabled."
@@ -109,10 +127,10 @@ class BackupJobsProviderStackSet(Construct):
                 "AutoDeployment is enabled.")
 
         self.provider_template = provider_template(asset_bucket_prefix=asset_bucket_prefix,
-                                                   vault_names=vault_names, job_role_arns=job_role_arns)
+                                                   vault_names=vault_names, scope=provider_scope)
         body = self.provider_template.body
         if len(body.encode()) > TEMPLATE_BODY_LIMIT:
-            self._raise([f"vault_names and job_role_arns make the provider's template {len(body.encode())} bytes, "
+            self._raise([f"vault_names, job_role_arns and copy_targets make the provider's template {len(body.encode())} bytes, "
                          f"more than a StackSet's TemplateBody takes ({TEMPLATE_BODY_LIMIT}): list fewer, or "
                          "use patterns with *"])
         self.asset_deployments = self._copy_code(asset_bucket_prefix, regions) if copy_code else []

@@ -13,10 +13,11 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Sequence
 
-from aws_cdk import Annotations, Fn, Stack, Token, aws_backup as backup
+from aws_cdk import Annotations, Fn, Stack, Token, aws_backup as backup, aws_iam as iam
 from constructs import Construct, IConstruct
 
 from cdk_backup_jobs.provider_rights import JobRights
+from cdk_backup_jobs.provider_scope import JOB_ROLE_PATH, narrowing_problems
 from cdk_backup_jobs.validation import JobValidationError, raise_problems, type_name
 
 DEFAULT_EXPORT_NAME = "BackupJobsProviderServiceToken"
@@ -36,7 +37,9 @@ class SharedBackupJobsProvider(Construct):
     :param vault_names: the vaults the provider may back up into, as given to its
         BackupJobsProviderStack (names, or patterns with ``*``; not empty). Default: all.
     :param job_role_arns: the roles the provider may pass, as given to its stack
-        (ARNs, or patterns with ``*``; not empty). Default: all.
+        (ARNs, or patterns with ``*``; not empty). Default: the roles under ``/backup-jobs/``,
+        unless ``allows_any_job_role``.
+    :param allows_any_job_role: whether the provider stack was given ``allow_any_job_role``. Default: False.
     :param allows_any_job: whether the provider was given ``allow_any_job``, as every
         BackupJobsProviderStack is: watching waited jobs and final backups, signalling
         WaitConditions and reading any stack, and ``backup:StopBackupJob``. False: a job that
@@ -45,17 +48,19 @@ class SharedBackupJobsProvider(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, service_token: str,
                  vault_names: Sequence[str] | None = None, job_role_arns: Sequence[str] | None = None,
-                 allows_any_job: bool = True) -> None:
+                 allows_any_job: bool = True, allows_any_job_role: bool = False) -> None:
         super().__init__(scope, construct_id)
         problems = [*_token_problems(service_token), *narrowing_problems("vault_names", vault_names),
-                    *narrowing_problems("job_role_arns", job_role_arns)]
-        if not isinstance(allows_any_job, bool):
-            problems.append(f"allows_any_job must be True or False, got {type_name(allows_any_job)}")
+                    *narrowing_problems("job_role_arns", job_role_arns, "the roles under /backup-jobs/")]
+        for prop, flag in (("allows_any_job", allows_any_job), ("allows_any_job_role", allows_any_job_role)):
+            if not isinstance(flag, bool):
+                problems.append(f"{prop} must be True or False, got {type_name(flag)}")
         raise_problems(self.node.path, "shared provider", problems)
         self._service_token = service_token
         self.vault_names = tuple(vault_names) if vault_names is not None else None
         self.job_role_arns = tuple(job_role_arns) if job_role_arns is not None else None
         self.allows_any_job = allows_any_job
+        self.allows_any_job_role = allows_any_job_role
 
     @property
     def service_token(self) -> str:
@@ -76,7 +81,10 @@ class SharedBackupJobsProvider(Construct):
         for name in rights.backup_vault_names:
             name = literal_vault_name(job, name) if job is not None else name
             found += _outside("vault", name, self.vault_names, "vault_names")
-        found += _outside("role", rights.role_arn, self.job_role_arns, "job_role_arns")
+        if self.job_role_arns is not None:
+            found += _outside("role", rights.role_arn, self.job_role_arns, "job_role_arns")
+        elif not self.allows_any_job_role:
+            found += _outside_job_role_path(rights.role_arn, job)
         if self.allows_any_job:
             return found
         reads = "DescribeStacks" + (" and GetTemplate" if rights.reads_template or rights.signals else "")
@@ -115,6 +123,30 @@ def literal_vault_name(scope: IConstruct, name: Any) -> Any:
     return name
 
 
+def role_path(scope: IConstruct | None, role_arn: Any) -> str | None:
+    """The IAM path of ``role_arn`` (``/`` for none): read from a literal ARN, or from the ``Path`` of the
+    ``AWS::IAM::Role`` of ``scope``'s stack it is the ``Arn`` of (a literal, or none given); None if not
+    known at synth. A role's ARN is ``arn:PARTITION:iam::ACCOUNT:role`` + path + name (IAM identifiers:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html)."""
+    if isinstance(role_arn, str) and not Token.is_unresolved(role_arn):
+        folders = role_arn.split(":", 5)[-1].partition("/")[2].rpartition("/")[0]  # role/FOLDERS/name
+        return f"/{folders}/" if folders else "/"
+    if scope is None:
+        return None
+    stack = Stack.of(scope)
+    reference = stack.resolve(role_arn)
+    attribute = reference.get("Fn::GetAtt") if isinstance(reference, dict) and len(reference) == 1 else None
+    if not (isinstance(attribute, list) and len(attribute) == 2 and attribute[1] == "Arn"):
+        return None
+    for node in stack.node.find_all():
+        if isinstance(node, iam.CfnRole) and Stack.of(node) is stack and stack.resolve(node.logical_id) == attribute[0]:
+            path = node.path
+            if path is None:
+                return "/"
+            return path if isinstance(path, str) and not Token.is_unresolved(path) else None
+    return None
+
+
 def import_service_token(export_name: str) -> str:
     """The ServiceToken a BackupJobsProviderStack exports under ``export_name`` (``Fn::ImportValue``)."""
     if not isinstance(export_name, str) or not export_name:
@@ -134,6 +166,21 @@ def _outside(what: str, value: Any, allowed: Sequence[str] | None, prop: str) ->
         return []
     return [(what, f"The shared provider may use only the {what}s {listed} ({prop}); this job's {what} "
                    f"{value} is not one of them: add it to the provider stack's {prop}.")]
+
+
+def _outside_job_role_path(role_arn: Any, job: IConstruct | None) -> list[tuple[str, str]]:
+    """The warning for a job role not under the path a shared provider passes by default."""
+    path = role_path(job, role_arn)
+    if path is None:
+        return [("role", f"The shared provider passes only roles under the path {JOB_ROLE_PATH} (unless its stack "
+                         "was given job_role_arns or allow_any_job_role); this job's role is known only at deploy, "
+                         "so it cannot be checked: make sure its path is " + JOB_ROLE_PATH + ".")]
+    if path.startswith(JOB_ROLE_PATH):
+        return []
+    return [("role", f"The shared provider passes only roles under the path {JOB_ROLE_PATH} (unless its stack was "
+                     f"given job_role_arns or allow_any_job_role); this job's role has the path {path}: create it "
+                     f"with path=\"{JOB_ROLE_PATH}\", or give the provider stack (and this import) job_role_arns "
+                     "or allow_any_job_role.")]
 
 
 def _named_resource(reference: Any) -> str | None:
@@ -157,19 +204,3 @@ def _token_problems(service_token: Any) -> list[str]:
     if len(parts) < 6 or parts[0] != "arn" or parts[2] not in SERVICES:
         return [f"service_token must be the ARN of a Lambda function (or an SNS topic), got {service_token!r}"]
     return []
-
-
-def narrowing_problems(prop: str, values: Any) -> list[str]:
-    """A narrowing list (``vault_names``, ``job_role_arns``): None (all), or a list of one string or more.
-
-    An empty list is refused rather than read as "all" (which would grant every
-    vault or role, failing open) or as "none" (a provider that can start no job).
-    """
-    if values is None:
-        return []
-    if isinstance(values, str) or not isinstance(values, (list, tuple)):
-        return [f"{prop} must be a list of strings, got {type_name(values)}"]
-    if not values:
-        return [f"{prop} must name at least one (leave it out, or None, for all), got []"]
-    wrong = sorted({type_name(value) for value in values if not isinstance(value, str)})
-    return [f"{prop} must be a list of strings, got a list holding {', '.join(wrong)}"] if wrong else []

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 from aws_cdk import App, CfnParameter, CliCredentialsStackSynthesizer, Fn
 from constructs import Construct
 
+from cdk_backup_jobs.provider_scope import ProviderScope
 from cdk_backup_jobs.provider_stack import DEFAULT_EXPORT_NAME, BackupJobsProviderStack
 
 EXPORT_NAME_PARAMETER = "ExportName"
@@ -55,12 +56,14 @@ class ProviderTemplate:
 
 
 def add_provider_stack(app: Construct, *, asset_bucket_prefix: str, vault_names: Sequence[str] | None = None,
-                       job_role_arns: Sequence[str] | None = None) -> BackupJobsProviderStack:
+                       scope: ProviderScope = ProviderScope()) -> BackupJobsProviderStack:
     """The provider stack of a StackSet, added to ``app``: code from ``{asset_bucket_prefix}-<Region>``,
     its export named by the parameter ``ExportName``, no bootstrap version check, no CDK metadata."""
     stack = BackupJobsProviderStack(
         app, STACK_NAME, export_name=Fn.ref(EXPORT_NAME_PARAMETER), vault_names=vault_names,
-        job_role_arns=job_role_arns, analytics_reporting=False,
+        job_role_arns=scope.job_role_arns, allow_any_job_role=scope.allow_any_job_role,
+        copy_targets=scope.copy_targets, copy_target_org_paths=scope.copy_target_org_paths,
+        allow_any_copy_target=scope.allow_any_copy_target, analytics_reporting=False,
         description="cdk-backup-jobs provider, deployed by a StackSet: serves Custom::BackupJob and Custom::CopyJob",
         synthesizer=CliCredentialsStackSynthesizer(file_assets_bucket_name=f"{asset_bucket_prefix}-${{AWS::Region}}"),
     )
@@ -70,13 +73,13 @@ def add_provider_stack(app: Construct, *, asset_bucket_prefix: str, vault_names:
 
 
 def provider_template(*, asset_bucket_prefix: str, vault_names: Sequence[str] | None = None,
-                      job_role_arns: Sequence[str] | None = None) -> ProviderTemplate:
+                      scope: ProviderScope = ProviderScope()) -> ProviderTemplate:
     """The provider stack synthesized in an App of its own (in a folder removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix="cdk-backup-jobs-stack-set-") as outdir:
         # An explicit outdir: under the cdk CLI a bare App would write into the user's cdk.out.
         app = App(outdir=outdir, analytics_reporting=False)
         stack = add_provider_stack(app, asset_bucket_prefix=asset_bucket_prefix, vault_names=vault_names,
-                                   job_role_arns=job_role_arns)
+                                   scope=scope)
         template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     [code] = [resource["Properties"]["Code"] for resource in template["Resources"].values()
               if resource["Type"] == "AWS::Lambda::Function"]

@@ -35,8 +35,8 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 
 BACKUP_ONLY = {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
-ANY_ROLE_OF_THIS_ACCOUNT = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
-                                              ":role/*"]]}
+BACKUP_JOBS_ROLES_OF_THIS_ACCOUNT = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
+                                                       {"Ref": "AWS::AccountId"}, ":role/backup-jobs/*"]]}
 JOB_TYPES = ("Custom::BackupJob", "Custom::CopyJob")
 
 
@@ -69,7 +69,7 @@ def test_provider_iam_is_least_privilege(record):
                 assert all("*" not in action for action in actions(statement)), (name, statement)
                 if "iam:PassRole" in actions(statement):
                     assert statement["Condition"] == BACKUP_ONLY, (name, statement)
-                if statement["Resource"] == "*":
+                if statement["Resource"] == "*" and statement["Effect"] == "Allow":  # a Deny on * only narrows
                     assert set(actions(statement)) <= {"backup:DescribeBackupJob", "backup:DescribeCopyJob",
                                                        "backup:StopBackupJob"}, (name, statement)
                 if any(a.startswith(("events:", "logs:")) for a in actions(statement)):
@@ -98,8 +98,8 @@ def test_pass_role_is_exactly_the_job_roles(record):
 
 
 def test_shared_provider_passes_only_the_roles_it_is_given(record):
-    # BackupJobsProviderStack serves templates not known at synth. By default it may pass any
-    # role of its own account, to AWS Backup only; job_role_arns narrows that to exactly those roles.
+    # BackupJobsProviderStack serves templates not known at synth. By default it may pass the roles of its
+    # own account under /backup-jobs/, to AWS Backup only; job_role_arns names exactly the roles it passes.
     from aws_cdk import App
 
     from cdk_backup_jobs import BackupJobsProviderStack
@@ -114,12 +114,12 @@ def test_shared_provider_passes_only_the_roles_it_is_given(record):
         default = pass_role_statements(assembly.get_stack_by_name("Default").template)
         narrowed = pass_role_statements(assembly.get_stack_by_name("Narrowed").template)
         assert [s["Condition"] for s in default] == [BACKUP_ONLY], default
-        assert resources(default[0]) == [ANY_ROLE_OF_THIS_ACCOUNT], default
+        assert resources(default[0]) == [BACKUP_JOBS_ROLES_OF_THIS_ACCOUNT], default
         assert [s["Condition"] for s in narrowed] == [BACKUP_ONLY], narrowed
         assert canonical(resources(narrowed[0])) == canonical(given), narrowed
         failures = 0
     finally:
-        record("Security", "shared provider stack: PassRole on this account's roles by default, exactly"
+        record("Security", "shared provider stack: PassRole on this account's /backup-jobs/ roles by default, exactly"
                " job_role_arns when given, to backup only", cases=2, failures=failures)
 
 

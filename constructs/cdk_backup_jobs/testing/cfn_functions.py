@@ -121,7 +121,11 @@ class Functions:
     def runtime_for(self, arn: str) -> LambdaRuntime | None:
         """The function with this ARN: one of the template's, a given one, or one whose name the ARN ends in."""
         if arn not in self.runtimes and arn in self.extra:
-            self.runtimes[arn] = LambdaRuntime(self.extra[arn], environment=self._environment({}),
+            environment = self._environment({})
+            key = self.iam.key_of(arn) if self.iam is not None else None
+            if key is not None:  # another simulated stack's function (a shared provider): its calls are its role's
+                environment["AWS_ACCESS_KEY_ID"] = key
+            self.runtimes[arn] = LambdaRuntime(self.extra[arn], environment=environment,
                                                timeout_seconds=EXTRA_FUNCTION_TIMEOUT,
                                                function_name=_last_part(arn), function_arn=arn,
                                                clock=self.clock)

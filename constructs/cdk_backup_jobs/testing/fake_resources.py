@@ -44,6 +44,13 @@ _ARN_RESOURCES = {
     "AWS::CloudFormation::Stack": "stack/{id}/{uuid}",
 }
 
+# IAM resources whose ARN holds their path: arn:aws:iam::ACCOUNT:role/PATH/NAME, the path "/" unless the
+# template gives one (IAM User Guide, "IAM identifiers": "arn:aws:iam::123456789012:role/application_abc/
+# component_xyz/RDSAccess", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html;
+# AWS::IAM::Role Path: "If it is not included, it defaults to a slash (/)").
+_IAM_PATHED = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group",
+               "AWS::IAM::ManagedPolicy": "policy", "AWS::IAM::InstanceProfile": "instance-profile"}
+
 # Services that make a resource's ID (with this prefix) rather than take a name.
 _ID_PREFIXES = {
     "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::SecurityGroup": "sg",
@@ -145,7 +152,11 @@ def _identity(stack_name: str, logical_id: str, schema: ResourceSchema, properti
         own_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     else:
         own_id = name
-    return Identity(own_id, name, _arn_of(resource_type, own_id, digest), digest, own_id != name)
+    own_arn = _arn_of(resource_type, own_id, digest)
+    path = properties.get("Path")
+    if resource_type in _IAM_PATHED and isinstance(path, str) and path.startswith("/") and path.endswith("/"):
+        own_arn = arn("iam", f"{_IAM_PATHED[resource_type]}{path}{own_id}", "")
+    return Identity(own_id, name, own_arn, digest, own_id != name)
 
 
 def _given_name(schema: ResourceSchema, properties: Mapping[str, Any]) -> str | None:

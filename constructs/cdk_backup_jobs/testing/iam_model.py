@@ -171,6 +171,12 @@ class AccountIam:
             self.functions[key] = (function_arn, role_arn)
         return key
 
+    def key_of(self, function_arn: str) -> str | None:
+        """The access key of a function a simulated stack defines, None for one no stack does."""
+        key = function_access_key(function_arn)
+        with self.lock:
+            return key if key in self.functions else None
+
     def resource_changed(self, stack_id: str, logical_id: str, resource_type: str, physical_id: str,
                          properties: Mapping[str, Any]) -> None:
         """A role or policy created or updated by a stack operation: in effect ``delay_seconds`` from now."""
