@@ -142,3 +142,9 @@ def _scan_what_capture_fixtures_read(request: pytest.FixtureRequest) -> Iterator
         yield
     finally:
         setattr(pytest.CaptureFixture, "readouterr", read)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The live target is never collected here: say in one line how to run it."""
+    return ("live target: not run by ./dev test (tests/live runs its scenarios on the simulator); "
+            "./dev test-live --yes-create-resources runs them on AWS (docs/live-tests.md)")

@@ -230,6 +230,34 @@ def test_describe_backup_vault_counts_its_points_and_knows_only_this_accounts_va
         assert error_of(lambda: api.describe_backup_vault(**request))["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_delete_backup_vault_deletes_only_an_empty_vault(api, clock):
+    backup(api, TABLE, vault="copies")  # a DynamoDB point exists from the start
+    refused = error_of(lambda: api.delete_backup_vault(BackupVaultName="copies"))
+    api.delete_backup_vault(BackupVaultName="primary")
+
+    assert refused["Error"]["Code"] == "InvalidRequestException"
+    assert refused["Error"]["Message"] == "Backup vault cannot be deleted because it contains recovery points."
+    assert [v["BackupVaultName"] for v in api.list_backup_vaults()["BackupVaultList"]] == ["copies"]
+    assert error_of(lambda: api.delete_backup_vault(BackupVaultName="primary"))["Error"]["Code"] == \
+        "ResourceNotFoundException"
+
+
+def test_delete_recovery_point_removes_a_finished_point_and_refuses_one_being_made(api, clock):
+    job = backup(api, TABLE)
+    point = job["RecoveryPointArn"]
+    creating = error_of(lambda: api.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=point))
+    clock.advance(1000)
+    api.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=point)
+
+    assert creating["Error"]["Code"] == "InvalidResourceStateException"
+    assert api.list_recovery_points_by_backup_vault(BackupVaultName="primary")["RecoveryPoints"] == []
+    assert api.list_recovery_points_by_resource(ResourceArn=TABLE)["RecoveryPoints"] == []
+    assert error_of(lambda: api.describe_recovery_point(BackupVaultName="primary", RecoveryPointArn=point)
+                    )["Error"]["Code"] == "ResourceNotFoundException"
+    assert api.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"  # the job stays
+    api.delete_backup_vault(BackupVaultName="primary")  # empty now
+
+
 # --- recovery points --------------------------------------------------------------
 
 
@@ -384,11 +412,14 @@ def test_every_emulated_answer_uses_only_the_models_member_names(server, emulato
     api.describe_recovery_point(BackupVaultName="copies", RecoveryPointArn=table["RecoveryPointArn"])
     api.list_recovery_points_by_backup_vault(BackupVaultName="primary")
     api.list_recovery_points_by_resource(ResourceArn=TABLE)
+    api.delete_recovery_point(BackupVaultName="primary", RecoveryPointArn=point)
+    api.delete_backup_vault(BackupVaultName="another")
 
     assert set(answers) == set(OPERATIONS)
     assert {name: unmodeled_members(shape, body) for name, (shape, body) in answers.items()
             if unmodeled_members(shape, body)} == {}
-    assert all(body for name, (_, body) in answers.items() if name != "StopBackupJob")
+    no_output = {"StopBackupJob", "DeleteRecoveryPoint", "DeleteBackupVault"}  # the model gives them none
+    assert all(body for name, (_, body) in answers.items() if name not in no_output)
 
 
 def test_an_operation_the_emulator_lacks_is_refused_by_name_once_not_retried(server, emulator):

@@ -131,6 +131,26 @@ def test_a_new_role_cannot_be_assumed_by_aws_backup_until_it_takes_effect():
     assert not model.role_not_assumable("arn:aws:iam::123456789012:role/defined-elsewhere")
 
 
+def trust(*services: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": "sts:AssumeRole"}]}
+
+
+def test_a_role_that_does_not_trust_aws_backup_cannot_be_assumed_by_it():
+    model, _ = account()
+    model.resource_changed("stack", "Lambda", "AWS::IAM::Role", "Jobs-LambdaRole",
+                           {"AssumeRolePolicyDocument": trust("lambda.amazonaws.com")})
+    model.resource_changed("stack", "Both", "AWS::IAM::Role", "Jobs-BothRole",
+                           {"AssumeRolePolicyDocument": trust("lambda.amazonaws.com", "backup.amazonaws.com")})
+    denied = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    model.resource_changed("stack", "Denied", "AWS::IAM::Role", "Jobs-DeniedRole", {"AssumeRolePolicyDocument": denied})
+
+    assert model.role_not_assumable("arn:aws:iam::123456789012:role/Jobs-LambdaRole")
+    assert model.role_not_assumable("arn:aws:iam::123456789012:role/Jobs-DeniedRole")
+    assert not model.role_not_assumable("arn:aws:iam::123456789012:role/Jobs-BothRole")
+
+
 # --- deployed through the simulator ---------------------------------------------------------------
 
 def synth_one_job(tmp_path: Path) -> dict[str, Any]:

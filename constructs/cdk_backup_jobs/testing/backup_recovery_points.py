@@ -1,11 +1,11 @@
-"""Recovery points: which exist now, read from the jobs that make them, and the operations that show them.
+"""Recovery points: which exist now, read from the jobs that make them, and the operations that show and delete them.
 
 A recovery point is not stored: it is what a backup job (or a copy into a
 vault of this account and Region) has made by the clock's now, so a test that
 moves the clock sees points appear, turn PARTIAL or go, as the jobs do.
 Answers use the model's member names per shape: DescribeRecoveryPoint and
 RecoveryPointByBackupVault say BackupSizeInBytes, RecoveryPointByResource
-says BackupSizeBytes.
+says BackupSizeBytes. A point DeleteRecoveryPoint removed stays removed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cdk_backup_jobs.testing.backup_arns import (ARN, IMMEDIATE_RECOVERY_POINT, 
 from cdk_backup_jobs.testing.backup_input_rules import check_arns
 from cdk_backup_jobs.testing.backup_jobs import Job
 from cdk_backup_jobs.testing.backup_listing import by_dates, by_members, page
-from cdk_backup_jobs.testing.backup_errors import not_found
+from cdk_backup_jobs.testing.backup_errors import BackupApiError, not_found
 from cdk_backup_jobs.testing.backup_state import ACTIVE_STATES, Service, find_vault
 
 BY_RESOURCE_MEMBERS = ("RecoveryPointArn", "CreationDate", "Status", "BackupVaultName", "IsParent", "VaultType")
@@ -26,6 +26,7 @@ BY_RESOURCE_MEMBERS = ("RecoveryPointArn", "CreationDate", "Status", "BackupVaul
 def recovery_points(service: Service) -> list[dict[str, Any]]:
     """Every recovery point that exists now, oldest first, as DescribeRecoveryPoint answers it."""
     now = service.clock()
+    deleted = service.state.deleted_recovery_points
     points = []
     for job in service.state.backup_jobs.values():
         status = backup_point_status(job, now)
@@ -36,6 +37,7 @@ def recovery_points(service: Service) -> list[dict[str, Any]]:
         # A copy into another account's or Region's vault lives there, not in this emulator's vaults.
         if job.state_at(now)[0] == "COMPLETED" and is_local(region, account):
             points.append(_point(job, vault, "COMPLETED", service.state.resource_types))
+    points = [point for point in points if (point["BackupVaultName"], point["RecoveryPointArn"]) not in deleted]
     return sorted(points, key=lambda point: point["CreationDate"])
 
 
@@ -113,7 +115,25 @@ def list_recovery_points_by_resource(service: Service, p: dict[str, Any]) -> dic
     return page(points, p, "RecoveryPoints")
 
 
+def delete_recovery_point(service: Service, p: dict[str, Any]) -> dict[str, Any]:
+    """Remove a point at once (AWS shows it DELETING for a while: not emulated), answering nothing.
+
+    A point still CREATING (its job runs) is refused with InvalidResourceStateException, the model's
+    error for "Backup is already performing an action on this recovery point ... Try again later"
+    (DeleteRecoveryPoint, botocore's service model); an unknown vault or point is ResourceNotFoundException.
+    """
+    point = find_recovery_point(service, find_vault(service, p["BackupVaultName"])["BackupVaultName"],
+                                p["RecoveryPointArn"])
+    if point["Status"] == "CREATING":
+        raise BackupApiError(400, "InvalidResourceStateException",
+                             f"Backup is already performing an action on recovery point {point['RecoveryPointArn']}. "
+                             "Try again later")
+    service.state.deleted_recovery_points.add((point["BackupVaultName"], point["RecoveryPointArn"]))
+    return {}
+
+
 OPERATIONS: dict[str, Callable[[Service, dict[str, Any]], dict[str, Any]]] = {
+    "DeleteRecoveryPoint": delete_recovery_point,
     "DescribeRecoveryPoint": describe_recovery_point,
     "ListRecoveryPointsByBackupVault": list_recovery_points_by_backup_vault,
     "ListRecoveryPointsByResource": list_recovery_points_by_resource,

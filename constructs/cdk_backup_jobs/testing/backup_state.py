@@ -77,6 +77,8 @@ class BackupState:
     # ResourceTypes an ARN does not tell: DocumentDB and Neptune clusters, by ARN (see backup_arns).
     resource_types: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    # Recovery points DeleteRecoveryPoint removed, as (vault name, recovery point ARN).
+    deleted_recovery_points: set[tuple[str, str]] = field(default_factory=set)
 
     def calls_of(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]

@@ -1,4 +1,4 @@
-"""Backup vaults: CreateBackupVault, DescribeBackupVault and ListBackupVaults.
+"""Backup vaults: CreateBackupVault, DescribeBackupVault, ListBackupVaults and DeleteBackupVault.
 
 Every vault here is a plain BACKUP_VAULT of this account and Region, AVAILABLE
 and not locked; its NumberOfRecoveryPoints counts the points it holds now.
@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from cdk_backup_jobs.testing.backup_arns import vault_arn
 from cdk_backup_jobs.testing.backup_listing import by_members, page
-from cdk_backup_jobs.testing.backup_errors import already_exists
+from cdk_backup_jobs.testing.backup_errors import already_exists, invalid_request
 from cdk_backup_jobs.testing.backup_recovery_points import recovery_points
 from cdk_backup_jobs.testing.backup_state import Service, find_vault
 from cdk_backup_jobs.testing.simulated_account import REGION
@@ -59,8 +59,20 @@ def _with_count(vault: dict[str, Any], points: list[dict[str, Any]]) -> dict[str
     return {**vault, "NumberOfRecoveryPoints": count}
 
 
+def delete_backup_vault(service: Service, p: dict[str, Any]) -> dict[str, Any]:
+    """"A vault can be deleted only if it is empty" (DeleteBackupVault reference); otherwise AWS answers
+    InvalidRequestException "Backup vault cannot be deleted because it contains recovery points."
+    (the wording users report: aws/aws-cdk#33711, gruntwork-io/cloud-nuke#730)."""
+    name = find_vault(service, p["BackupVaultName"])["BackupVaultName"]
+    if any(point["BackupVaultName"] == name for point in recovery_points(service)):
+        raise invalid_request("Backup vault cannot be deleted because it contains recovery points.")
+    del service.state.vaults[name]
+    return {}
+
+
 OPERATIONS: dict[str, Callable[[Service, dict[str, Any]], dict[str, Any]]] = {
     "CreateBackupVault": create_backup_vault,
+    "DeleteBackupVault": delete_backup_vault,
     "DescribeBackupVault": describe_backup_vault,
     "ListBackupVaults": list_backup_vaults,
 }

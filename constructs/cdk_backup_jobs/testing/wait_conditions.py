@@ -64,6 +64,7 @@ class WaitConditionResult:
     data: dict[str, str] = field(default_factory=dict)
     signals: list[dict[str, Any]] = field(default_factory=list)  # every body PUT to the handle, in order
     seconds: float = 0.0  # virtual seconds it waited
+    ended_at: float = 0.0  # when it ended, on the stack's clock (a stack event's Timestamp); 0 if it never waited
 
     @property
     def succeeded(self) -> bool:
@@ -128,12 +129,15 @@ def wait(sim: SimulatedStack, logical_id: str, properties: Mapping[str, Any]) ->
     verdict = read_signals(bodies, count)
     seconds = sim.clock() - start
     if not verdict.done and sim.cancelled.is_set():
-        return WaitConditionResult(logical_id, url, "CREATE_FAILED", CANCELLED, verdict.data, bodies, seconds)
+        return WaitConditionResult(logical_id, url, "CREATE_FAILED", CANCELLED, verdict.data, bodies, seconds,
+                                   ended_at=start + seconds)
     if not verdict.done:
         reason = f"WaitCondition timed out. Received {len(verdict.data)} conditions when expecting {count}"
-        return WaitConditionResult(logical_id, url, "CREATE_FAILED", reason, verdict.data, bodies, seconds)
+        return WaitConditionResult(logical_id, url, "CREATE_FAILED", reason, verdict.data, bodies, seconds,
+                                   ended_at=start + seconds)
     status = "CREATE_FAILED" if verdict.failure else "CREATE_COMPLETE"
-    return WaitConditionResult(logical_id, url, status, verdict.failure or "", verdict.data, bodies, seconds)
+    return WaitConditionResult(logical_id, url, status, verdict.failure or "", verdict.data, bodies, seconds,
+                               ended_at=start + seconds)
 
 
 ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
