@@ -47,8 +47,9 @@ def base(prefix: str) -> Callable[[App], None]:
                                    removal_policy=RemovalPolicy.DESTROY)
         copies = backup.BackupVault(stack, "Copies", backup_vault_name=f"{prefix}-copies",
                                     removal_policy=RemovalPolicy.DESTROY)
+        # Under /backup-jobs/: the path a shared provider passes roles from by default (docs/iam.md).
         role = iam.Role(stack, "BackupRole", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
-                        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(BACKUP_POLICY)])
+                        path="/backup-jobs/", managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(BACKUP_POLICY)])
         for name, value in (("TableArn", data.table_arn), ("VaultName", vault.backup_vault_name),
                             ("CopiesName", copies.backup_vault_name), ("CopiesArn", copies.backup_vault_arn),
                             ("RoleArn", role.role_arn)):
