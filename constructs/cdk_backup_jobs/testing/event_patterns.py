@@ -129,7 +129,8 @@ def _wildcard(pattern: str, value: str) -> bool:
     asterisk character specifically, a wildcard character can be escaped with a backslash. Two consecutive
     backslashes ... represents the actual backslash character": AWS's Event Ruler, the open-source
     library of EventBridge's pattern language, README "Wildcard matching", https://github.com/aws/event-ruler)."""
-    parts, i = [], 0
+    parts: list[str] = []
+    i = 0
     while i < len(pattern):
         if pattern[i] == "\\" and pattern[i + 1:i + 2] in ("*", "\\"):
             parts.append(re.escape(pattern[i + 1]))
