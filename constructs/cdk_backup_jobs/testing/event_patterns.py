@@ -8,8 +8,19 @@ value matches if it is in the pattern's array"); when the event's value is an
 array, it matches when any element does. Besides exact values (strings,
 numbers, null, booleans) an array may hold these content filters:
 ``prefix``, ``suffix``, ``equals-ignore-case``, ``wildcard``,
-``anything-but`` (a value, a list, or ``{"prefix": ...}``/``{"suffix": ...}``),
+``anything-but`` (a value, a list, or ``{"prefix": ...}``, ``{"suffix": ...}``,
+``{"equals-ignore-case": ...}``, ``{"wildcard": ...}``: "Comparison operators for
+use in event patterns in Amazon EventBridge", which lists all four),
 ``numeric`` (``[">", 0, "<=", 5]``), and ``exists`` (true/false).
+
+Filters judge leaves only: "Exists matching only works on leaf nodes. It does
+not work on intermediate nodes" (its example: ``{"exists": false}`` matches a
+field whose value is an object). So a field whose value is an object, an empty
+array, or a string or number under which the pattern looks for fields, has no
+leaf there: ``exists: false`` matches it and nothing else does ("If the value in
+the event is an array, then the event pattern matches if the intersection of the
+event pattern array and the event array is non-empty": never, for ``[]``).
+``tests/test_oracle_event_patterns.py`` holds this module against moto's matcher.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import re
 from typing import Any
 
 FILTERS = ("prefix", "suffix", "equals-ignore-case", "wildcard", "anything-but", "numeric", "exists")
+ANYTHING_BUT_NESTED = ("prefix", "suffix", "equals-ignore-case", "wildcard")
 NUMERIC_OPERATORS = {"<": float.__lt__, "<=": float.__le__, "=": float.__eq__, ">": float.__gt__,
                      ">=": float.__ge__}
 _MISSING = object()
@@ -68,6 +80,10 @@ def _check_filter(key: str, item: dict[str, Any]) -> None:
                 raise InvalidPattern(f'Unrecognized numeric range operator: {operator} at "{key}"')
     if kind in ("prefix", "suffix", "equals-ignore-case", "wildcard") and not isinstance(argument, (str, dict)):
         raise InvalidPattern(f'{kind} match pattern must be a string literal at "{key}"')
+    if kind == "anything-but" and isinstance(argument, dict):
+        if len(argument) != 1 or next(iter(argument)) not in ANYTHING_BUT_NESTED \
+                or not isinstance(next(iter(argument.values())), str):
+            raise InvalidPattern(f'Unsupported anything-but pattern at "{key}"')
 
 
 def matches(pattern: dict[str, Any], event: Any) -> bool:
@@ -78,9 +94,9 @@ def matches(pattern: dict[str, Any], event: Any) -> bool:
 
 
 def _field_matches(rule: Any, value: Any) -> bool:
-    if isinstance(rule, dict):
-        return matches(rule, value if value is not _MISSING else {})
-    if value is _MISSING or isinstance(value, dict):
+    if isinstance(rule, dict):  # the fields below: a leaf or an array has none
+        return matches(rule, value if isinstance(value, dict) else {})
+    if value is _MISSING or isinstance(value, dict) or value == []:  # no leaf here
         return any(isinstance(item, dict) and item.get("exists") is False for item in rule)
     values = value if isinstance(value, list) else [value]
     return any(_leaf_matches(item, v) for item in rule for v in values)
@@ -105,7 +121,25 @@ def _leaf_matches(item: Any, value: Any) -> bool:
         return _affix(argument, value, str.endswith)
     if kind == "equals-ignore-case":
         return isinstance(argument, str) and value.lower() == argument.lower()
-    return bool(re.fullmatch(".*".join(re.escape(part) for part in str(argument).split("*")), value, re.DOTALL))
+    return _wildcard(str(argument), value)
+
+
+def _wildcard(pattern: str, value: str) -> bool:
+    """``*`` is any run of characters; ``\\*`` a literal asterisk and ``\\\\`` a backslash ("To match the
+    asterisk character specifically, a wildcard character can be escaped with a backslash. Two consecutive
+    backslashes ... represents the actual backslash character": AWS's Event Ruler, the open-source
+    library of EventBridge's pattern language, README "Wildcard matching", https://github.com/aws/event-ruler)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and pattern[i + 1:i + 2] in ("*", "\\"):
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            parts.append(".*" if pattern[i] == "*" else re.escape(pattern[i]))
+            i += 1
+    regex = "".join(parts)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
 
 
 def _affix(argument: Any, value: str, test: Any) -> bool:
@@ -117,11 +151,8 @@ def _affix(argument: Any, value: str, test: Any) -> bool:
 
 
 def _anything_but_hits(argument: Any, value: Any) -> bool:
-    if isinstance(argument, dict):
-        [(kind, text)] = argument.items()
-        if not isinstance(value, str):
-            return False
-        return _affix(text, value, str.startswith if kind == "prefix" else str.endswith)
+    if isinstance(argument, dict):  # {"prefix"|"suffix"|"equals-ignore-case"|"wildcard": text}
+        return _leaf_matches(argument, value)
     excluded = argument if isinstance(argument, list) else [argument]
     return any(_same(item, value) for item in excluded)
 
