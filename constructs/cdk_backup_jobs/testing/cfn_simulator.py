@@ -32,7 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
@@ -50,7 +50,7 @@ from cdk_backup_jobs.testing.response_server import RunningResponseServer
 from cdk_backup_jobs.testing.stack_status import check_create, check_update
 from cdk_backup_jobs.testing.wait_conditions import CANCELLED, WaitConditionResult
 
-__all__ = ["CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
+__all__ = ["CfnStackFactory", "CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
 
 
 class CloudFormationSimulator(StackResources, StackObservations):
@@ -339,3 +339,10 @@ class CloudFormationSimulator(StackResources, StackObservations):
         outputs, _ = resolve_outputs(self.template, self._resolver(), self.exports)  # checked: no failure
         return StackOperation(status, outputs, events, wait_conditions=self.wait_conditions[waits_before:])
 
+
+
+class CfnStackFactory(Protocol):
+    """What the ``cfn_stack`` fixture gives: ``cfn_stack(assets_dir, **options)`` makes a simulator wired to the
+    other fixtures; ``options`` are ``CloudFormationSimulator``'s keyword arguments."""
+
+    def __call__(self, assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator: ...
