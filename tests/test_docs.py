@@ -288,6 +288,18 @@ def test_every_runnable_example_runs_as_pasted(tmp_path, example):
         assert re.search(r"\d+ passed", result.stdout) and "skipped" not in result.stdout, result.stdout[-2000:]
 
 
+@pytest.mark.slow
+def test_the_quick_start_projects_pythonpath_is_what_lets_its_tests_import_the_app(tmp_path):
+    # Plain pytest puts only tests/ on sys.path: without the pythonpath line, `from my_app import MyStack` fails.
+    files = dict(runnable_examples()["docs/testing.md:my-project"])
+    assert 'pythonpath = ["."]' in files["pyproject.toml"]
+    files["pyproject.toml"] = files["pyproject.toml"].replace('pythonpath = ["."]', "")
+
+    result = run_example(files, tmp_path)
+
+    assert result.returncode != 0 and "No module named 'my_app'" in result.stdout
+
+
 def test_every_test_the_aws_behaviour_ledger_names_exists():
     # Each row of docs/aws-behaviour.md names the test that stands for an AWS behaviour: a renamed or
     # deleted test must take its row with it.
