@@ -398,3 +398,40 @@ def test_volumes_are_ebs_and_instances_ec2(server):
     assert api.describe_backup_job(BackupJobId=volume)["ResourceType"] == "EBS"
     assert api.describe_backup_job(BackupJobId=instance)["ResourceType"] == "EC2"
     assert [j["BackupJobId"] for j in api.list_backup_jobs(ByResourceType="EBS")["BackupJobs"]] == [volume]
+
+
+# --- timings per job kind, resource, type and time ----------------------------------------------------------------
+
+def test_a_copy_takes_its_own_timing_after_a_backup_of_hours(server, emulator, clock):
+    # The obvious test: a 5.5-hour backup chained to a copy that must finish within 2 hours.
+    emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=5.5 * 3600)
+    emulator.time_jobs(JobTiming(running_after=60, done_after=10 * 60), kind="copy")
+    api = client(server)
+    backup_id = start(api)["BackupJobId"]
+    clock.advance(5.5 * 3600)
+    point = api.describe_backup_job(BackupJobId=backup_id)["RecoveryPointArn"]
+
+    copy_id = api.start_copy_job(RecoveryPointArn=point, SourceBackupVaultName="primary", IamRoleArn=ROLE,
+                                 DestinationBackupVaultArn=emulator.vault_arn("copies"))["CopyJobId"]
+    clock.advance(10 * 60)
+
+    assert api.describe_backup_job(BackupJobId=backup_id)["State"] == "COMPLETED"
+    assert api.describe_copy_job(CopyJobId=copy_id)["CopyJob"]["State"] == "COMPLETED"
+    assert emulator.state.copy_jobs[copy_id].timing.done_after == 600
+    assert emulator.state.backup_jobs[backup_id].timing.done_after == 5.5 * 3600
+
+
+def test_timing_rules_match_by_resource_arn_type_and_creation_time_the_first_one_winning(server, emulator, clock):
+    emulator.time_jobs(JobTiming(done_after=111), resource_arn=r":table/orders$")
+    emulator.time_jobs(JobTiming(done_after=222), resource_type="DynamoDB")
+    emulator.time_jobs(JobTiming(done_after=333), created_from=clock() + 3600)  # from an hour on
+    api = client(server)
+    other_table = TABLE.replace("orders", "invoices")
+
+    orders, invoices, volume = (start(api, ResourceArn=arn)["BackupJobId"] for arn in (TABLE, other_table, VOLUME))
+    clock.advance(3600)
+    later_volume = start(api)["BackupJobId"]
+
+    done_after = {job_id: emulator.state.backup_jobs[job_id].timing.done_after
+                  for job_id in (orders, invoices, volume, later_volume)}
+    assert done_after == {orders: 111, invoices: 222, volume: 420, later_volume: 333}  # 420: emulator.timing

@@ -4,7 +4,12 @@ and return, the README stays a front page, and every relative link leads somewhe
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -188,20 +193,111 @@ def test_every_relative_link_points_at_a_file_that_exists(page):
     assert broken == [], f"{page.relative_to(REPO)}: broken links {broken}"
 
 
-@pytest.mark.slow
-def test_the_testing_pages_long_wait_example_runs(tmp_path):
-    # The example a user pastes must pass as written, with the plugin's fixtures.
-    import subprocess
-    import sys
+# --- the pages' code blocks: each Python block is runnable as pasted, or says it is a fragment -------------------
 
-    page = (REPO / "docs" / "testing.md").read_text()
-    example = page.split("## Waits of hours, in virtual time", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "test_example.py").write_text(example)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "cdk_backup_jobs.testing.pytest_plugin",
-                             "-p", "no:cacheprovider", str(tmp_path / "test_example.py")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "1 passed" in result.stdout
+MARK = re.compile(r"<!--\s*(runnable|fragment)\b(?::\s*([\w./-]+))?[^>]*-->")
+"""What a code block's mark says, on the line before its fence: ``<!-- runnable -->`` (a complete test file or
+program, pasted alone into an empty folder), ``<!-- runnable: project/path -->`` (one file of a project: every
+block of the page naming that project is written at its path in one folder), or ``<!-- fragment: why -->``."""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    page: str
+    line: int  # of the opening fence
+    language: str
+    code: str
+    mark: str | None  # "runnable", "fragment", or None: unmarked
+    target: str | None  # a runnable block's "project/path", if it named one
+
+
+def code_blocks(page: Path) -> list[CodeBlock]:
+    """Every fenced code block of ``page``, with the mark on the line before its fence, if any."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found, index = [], 0
+    while index < len(lines):
+        opening = re.match(r"^```(\w+)", lines[index])
+        if not opening:
+            index += 1
+            continue
+        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+        mark = MARK.fullmatch(lines[index - 1].strip()) if index > 0 else None
+        found.append(CodeBlock(str(page.relative_to(REPO)), index + 1, opening.group(1),
+                               "\n".join(lines[index + 1:end]) + "\n", mark.group(1) if mark else None,
+                               mark.group(2) if mark else None))
+        index = end + 1
+    return found
+
+
+def python_blocks() -> list[CodeBlock]:
+    return [block for page in pages() for block in code_blocks(page) if block.language == "python"]
+
+
+def runnable_examples() -> dict[str, dict[str, str]]:
+    """Each runnable example, by its ID: the files it is (path in an empty folder -> text)."""
+    examples: dict[str, dict[str, str]] = {}
+    for page in pages():
+        for block in code_blocks(page):
+            if block.mark != "runnable":
+                continue
+            if block.target:
+                project, _, path = block.target.partition("/")
+                examples.setdefault(f"{block.page}:{project}", {})[path] = block.code
+            else:
+                name = "test_example.py" if re.search(r"^def test_", block.code, re.M) else "example.py"
+                examples[f"{block.page}:{block.line}"] = {name: block.code}
+    return examples
+
+
+def test_every_python_block_is_marked_runnable_or_fragment():
+    # A block a reader pastes either runs as it is (and a test below runs it) or says it is a fragment.
+    unmarked = [f"{block.page}:{block.line}" for block in python_blocks() if block.mark is None]
+    assert unmarked == [], "mark each with <!-- runnable --> or <!-- fragment: why --> on the line before"
+
+
+def test_the_runnable_examples_include_the_testing_pages():
+    ids = set(runnable_examples())
+    assert sum(example.startswith("docs/testing.md:") for example in ids) >= 6
+    assert "docs/testing.md:my-project" in ids
+
+
+def run_example(files: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Write the example into an empty folder and run it as a user would: plain ``pytest`` for tests (with the
+    one-line conftest.py docs/testing.md asks for, unless the example brings its own set-up), else ``python``."""
+    for path, text in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text, encoding="utf-8")
+    if not {"conftest.py", "pyproject.toml"} & set(files):
+        (folder / "conftest.py").write_text('pytest_plugins = ["cdk_backup_jobs.testing.pytest_plugin"]\n')
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    tests = [path for path in files if re.search(r"(^|/)test_\w+\.py$", path)]
+    scripts = Path(sysconfig.get_path("scripts"))
+    command = [str(scripts / "pytest"), "-q", "-p", "no:cacheprovider"] if tests else \
+        [sys.executable, *[path for path in files if path.endswith(".py")]]
+    return subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", sorted(runnable_examples()))
+def test_every_runnable_example_runs_as_pasted(tmp_path, example):
+    files = runnable_examples()[example]
+    result = run_example(files, tmp_path)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    if any(re.search(r"(^|/)test_\w+\.py$", path) for path in files):
+        assert re.search(r"\d+ passed", result.stdout) and "skipped" not in result.stdout, result.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_the_quick_start_projects_pythonpath_is_what_lets_its_tests_import_the_app(tmp_path):
+    # Plain pytest puts only tests/ on sys.path: without the pythonpath line, `from my_app import MyStack` fails.
+    files = dict(runnable_examples()["docs/testing.md:my-project"])
+    assert 'pythonpath = ["."]' in files["pyproject.toml"]
+    files["pyproject.toml"] = files["pyproject.toml"].replace('pythonpath = ["."]', "")
+
+    result = run_example(files, tmp_path)
+
+    assert result.returncode != 0 and "No module named 'my_app'" in result.stdout
 
 
 def test_every_test_the_aws_behaviour_ledger_names_exists():

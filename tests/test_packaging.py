@@ -300,3 +300,18 @@ def test_the_readmes_command_for_the_examples_lists_them_from_the_installed_pack
     for path in paths:
         assert path.is_file() and not path.is_relative_to(REPO)
         assert path.read_bytes() == (REPO / "examples" / "cloudformation" / path.name).read_bytes()
+
+
+def test_the_examples_command_answers_help_with_its_usage(tmp_path):
+    # `--help` printed the templates' paths, as if it were no option at all.
+    import subprocess
+    import sys
+
+    helped = subprocess.run([sys.executable, "-m", "cdk_backup_jobs.example_templates", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    refused = subprocess.run([sys.executable, "-m", "cdk_backup_jobs.example_templates", "--bogus"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: python -m cdk_backup_jobs.example_templates")
+    assert ".yaml" not in helped.stdout
+    assert refused.returncode == 2 and "unrecognized arguments: --bogus" in refused.stderr

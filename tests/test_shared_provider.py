@@ -405,3 +405,23 @@ def test_jobs_on_the_exported_provider_wait_copy_and_back_up_before_their_stack_
     assert deleted.status == "DELETE_COMPLETE", deleted.reason
     final = aws_backup.state.calls_of("StartBackupJob")[1:]
     assert len(final) == 1  # the final backup, started by the shared provider when the stack went
+
+
+def test_provider_functions_names_the_service_token_the_simulator_deploys_and_its_code_folder(tmp_path, cfn_stack):
+    # A stack on a shared provider needs functions={service_token: code_dir}; the code folder is the
+    # provider's asset.<hash> folder, whose hash is the function's S3Key.
+    from cdk_backup_jobs.testing import provider_functions, read_assembly_template
+
+    app = App(outdir=str(tmp_path))
+    BackupJobsProviderStack(app, "BackupJobsProvider")
+    app.synth()
+    template = read_assembly_template(tmp_path, "BackupJobsProvider")
+    [key] = [r["Properties"]["Code"]["S3Key"] for r in template["Resources"].values()
+             if r["Type"] == "AWS::Lambda::Function"]
+
+    functions = provider_functions(tmp_path, "BackupJobsProvider")
+    with cfn_stack(tmp_path, stack_name="BackupJobsProvider") as provider:
+        token = provider.deploy(template).outputs["ServiceToken"]
+
+    assert functions == {token: tmp_path / f"asset.{key.removesuffix('.zip')}"}
+    assert (functions[token] / "index.py").is_file()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from cdk_backup_jobs.testing import (CloudFormationSimulator, LambdaRuntime, ManualClock, TemplateError,
-                                     read_assembly_template, response_server)
+                                     load_template, read_assembly_template, response_server)
 from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly
 from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, ValidationError
 
@@ -202,6 +202,20 @@ def test_a_function_of_the_template_that_cannot_run_says_why(simulator, tmp_path
 
 # --- 3. a function that raises -----------------------------------------------------------------------
 
+def test_a_node_custom_resource_names_its_type_and_the_stub_types_to_pass(simulator):
+    # cdk init's feature flags add aws-cdk-lib's Node.js-backed Custom::VpcRestrictDefaultSG to every Vpc.
+    stack = simulator(code=None)
+    template = stack_of(Fn=asset_function({"ZipFile": "exports.handler = async () => {}"}, "nodejs22.x"),
+                        RestrictDefaultSG={"Type": "Custom::VpcRestrictDefaultSG",
+                                           "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}}})
+
+    result = stack.deploy(template)
+
+    assert result.status.startswith("ROLLBACK")
+    assert "its Runtime is nodejs22.x; the simulator runs Python functions only" in result.reason
+    assert "for Custom::VpcRestrictDefaultSG, pass stub_types={'Custom::VpcRestrictDefaultSG'}" in result.reason
+
+
 @pytest.mark.parametrize("code, error", [
     ("def handler(event, context):\n    raise ValueError('bad input: 42')\n", "ValueError: bad input: 42"),
     ("import not_a_module\n", "Runtime.ImportModuleError: Unable to import module 'index': "
@@ -375,3 +389,34 @@ def test_a_cdk_inline_function_answers_through_cfnresponse(simulator, assembly):
 
     assert result.status == "CREATE_COMPLETE", result.reason
     assert result.outputs == {"Said": "hello cdk"}
+
+
+# --- a template path with no file behind it -------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["fleet-orders-snapshot.yaml", "orders.YML", "stack.json", "provider.template"])
+def test_a_template_path_with_no_file_is_refused_naming_the_path_and_the_working_directory(tmp_path, monkeypatch,
+                                                                                          name):
+    # Read as YAML text, the file's name gave "A template needs a Resources section".
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(FileNotFoundError) as raised:
+        load_template(name)
+
+    assert name in str(raised.value) and str(tmp_path) in str(raised.value)
+
+
+def test_template_text_and_an_existing_file_still_load(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.yaml").write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+
+    assert load_template("orders.yaml") == load_template("Resources: {Topic: {Type: AWS::SNS::Topic}}")
+
+
+def test_a_stack_set_with_a_missing_template_file_is_refused_at_once(tmp_path, monkeypatch):
+    from cdk_backup_jobs.testing import SimulatedOrganization, StackSetSimulator
+
+    monkeypatch.chdir(tmp_path)
+    with StackSetSimulator(SimulatedOrganization.of_sizes({"ou-a": 1})) as fleet:
+        with pytest.raises(FileNotFoundError, match="fleet-orders-snapshot.yaml"):
+            fleet.create_stack_set("Orders", "fleet-orders-snapshot.yaml")
+        assert fleet.stack_sets == {}

@@ -26,6 +26,18 @@ def example_templates() -> list[Path]:
     return sorted((examples_dir() / "cloudformation").glob("*.yaml"))
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """Print every example template's path, one a line; ``--help`` says so."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cdk_backup_jobs.example_templates",
+        description="Print the path of every example CloudFormation template this package ships, one a line "
+                    "(for example to pass one to `aws cloudformation deploy --template-file`).")
+    parser.parse_args(argv)
     for template in example_templates():
         print(template)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,18 +25,19 @@ Importing this package does not import aws-cdk-lib.
 """
 
 from cdk_backup_jobs.testing.backup_emulator import (BackupEmulator, Fault, JobTiming, ManualClock,
-                                                     ScriptedOutcome)
-from cdk_backup_jobs.testing.backup_http import backup_server  # not .backup_server: -m runs that module
-from cdk_backup_jobs.testing.cfn_simulator import (CloudFormationSimulator, ResourceEvent,
+                                                     ScriptedOutcome, TimingRule)
+from cdk_backup_jobs.testing.backup_http import (  # not .backup_server: -m runs that module
+    RunningBackupServer, backup_server)
+from cdk_backup_jobs.testing.cfn_simulator import (CfnStackFactory, CloudFormationSimulator, ResourceEvent,
                                                    StackOperation, read_assembly_template)
 from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
-from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly
+from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly, provider_functions
 from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord, VirtualTimeLoop
 from cdk_backup_jobs.testing.eventbridge import Delivery, EventBus, EventsApiError
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
 from cdk_backup_jobs.testing.process_tree import PeakMemory
-from cdk_backup_jobs.testing.response_server import response_server
+from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
 from cdk_backup_jobs.testing.simulated_organization import SimulatedAccount, SimulatedOrganization
 from cdk_backup_jobs.testing.stack_instances import StackInstance, StackSetOperation
 from cdk_backup_jobs.testing.stackset_preferences import OperationPreferences
@@ -45,11 +46,12 @@ from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, CloudFo
 from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
 
 
-__all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CloudFormationError",
-           "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault", "Invocation",
-           "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock", "OperationPreferences",
-           "PeakMemory", "ResourceEvent", "RunningEventsServer", "ScriptedOutcome", "SimulatedAccount",
+__all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CfnStackFactory",
+           "CloudFormationError", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError",
+           "Fault", "Invocation", "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime",
+           "ManualClock", "OperationPreferences", "PeakMemory", "ResourceEvent", "RunningBackupServer",
+           "RunningEventsServer", "RunningResponseServer", "ScriptedOutcome", "SimulatedAccount",
            "SimulatedOrganization", "StackInstance", "StackNotInAssembly", "StackOperation", "StackSet",
-           "StackSetOperation", "StackSetSimulator", "TemplateError", "ValidationError", "VirtualTimeLoop",
-           "WaitConditionResult", "backup_server", "events_server", "load_template", "read_assembly_template",
-           "response_server"]
+           "StackSetOperation", "StackSetSimulator", "TemplateError", "TimingRule", "ValidationError",
+           "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
+           "provider_functions", "read_assembly_template", "response_server"]

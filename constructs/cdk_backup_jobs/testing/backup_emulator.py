@@ -17,8 +17,9 @@ Each state change is also an EventBridge event ("Backup Job State Change",
 (for example an events server's ``publish``), and ``next_event_at()`` says
 when the next one is due, so a simulator can move a ManualClock straight
 there. ``drop_events`` (a set of (job ID, state)) or ``drop_event_if`` (a
-predicate on the event) lose events, and ``event_delay`` (seconds, or a
-function of the event) holds them back, since AWS delivers them "in a
+predicate on the event) lose events, ``duplicate_events`` and
+``duplicate_event_if`` deliver them twice, ``send_event`` delivers a forged
+one, and ``event_delay`` (seconds, or a function of the event) holds them back, since AWS delivers them "in a
 best-effort manner every 5 minutes"; ``event_job_id_case`` writes the job IDs
 in events in upper or lower case.
 """
@@ -31,17 +32,19 @@ from typing import Any, Callable, Literal
 
 from cdk_backup_jobs.testing import backup_job_operations, backup_recovery_points, backup_vaults
 from cdk_backup_jobs.testing.backup_arns import IMMEDIATE_RECOVERY_POINT, rds_cluster_arn, vault_arn
+from cdk_backup_jobs.testing.backup_arns import resource_type as backup_resource_type
 from cdk_backup_jobs.testing.backup_job_events import JobEvents
 from cdk_backup_jobs.testing.backup_jobs import (COMPLETE_WINDOW_EXPIRED, DEFAULT_START_WINDOW_MINUTES,
-                                                 START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobTiming,
-                                                 ManualClock, Outcome, ScriptedOutcome)
+                                                 START_WINDOW_EXPIRED, STOPPED_MESSAGE, Expiry, Job, JobKind,
+                                                 JobTiming, ManualClock, Outcome, ScriptedOutcome, TimingRule)
 from cdk_backup_jobs.testing.backup_errors import BackupApiError, not_emulated
 from cdk_backup_jobs.testing.backup_state import (ACTIVE_STATES, TOKEN_REUSE_MODES, BackupState, Fault, Service,
                                                    TokenReuse)
 
 __all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",
            "Expiry", "Fault", "IMMEDIATE_RECOVERY_POINT", "Job", "JobTiming", "ManualClock", "OPERATIONS", "Outcome",
-           "START_WINDOW_EXPIRED", "STOPPED_MESSAGE", "ScriptedOutcome", "TOKEN_REUSE_MODES", "TokenReuse"]
+           "START_WINDOW_EXPIRED", "STOPPED_MESSAGE", "ScriptedOutcome", "TOKEN_REUSE_MODES", "TimingRule",
+           "TokenReuse"]
 
 IDEMPOTENCY_WINDOW_SECONDS = 3600
 """How long a token is remembered: "Idempotency tokens time out after one hour", in older versions of the
@@ -64,6 +67,10 @@ class BackupEmulator:
         self.state = BackupState()
         self.clock = clock
         self.timing = timing or JobTiming()
+        """The timing of every job no rule of ``timing_rules`` matches."""
+        self.timing_rules: list[TimingRule] = []
+        """Timings per job kind, resource or time (``time_jobs``): the first rule that matches a new job gives
+        its timing."""
         self.outcomes: list[ScriptedOutcome] = []
         self.idempotency_window = idempotency_window
         self.token_reuse: TokenReuse = "same-job"
@@ -88,6 +95,12 @@ class BackupEmulator:
         """(job ID, state) pairs whose events are lost."""
         self.drop_event_if: Callable[[dict[str, Any]], bool] | None = None
         """A predicate: the events it is true for are lost."""
+        self.duplicate_events: set[tuple[str, str]] = set()
+        """(job ID, state) pairs whose events are delivered twice, the copy ``duplicate_delay`` after the first."""
+        self.duplicate_event_if: Callable[[dict[str, Any]], bool] | None = None
+        """A predicate: the events it is true for are delivered twice."""
+        self.duplicate_delay: float = 0.0
+        """Seconds between an event and its duplicate (the same event, the same ID)."""
         self.event_job_id_case: Literal["upper", "lower"] | None = None
         """The letter case of the job IDs in events (None: as StartBackupJob answered). AWS Backup's
         example events show job IDs in both cases (AWS Backup Developer Guide, "Monitoring AWS Backup
@@ -138,6 +151,24 @@ class BackupEmulator:
         elif resource_type in _CLUSTER_TYPES:  # their ARNs look like Aurora's: remember which they are
             self.state.resource_types[rds_cluster_arn(physical_id)] = _CLUSTER_TYPES[resource_type]
 
+    def time_jobs(self, timing: JobTiming, *, kind: JobKind | None = None, resource_arn: str | None = None,
+                  resource_type: str | None = None, created_from: float | None = None) -> TimingRule:
+        """Jobs started from now on that match (``TimingRule``) take ``timing``, not ``self.timing``: a
+        5-hour backup and a 10-minute copy of it, one table slower than the rest, a quicker final backup.
+        Rules are tried in the order given; the first that matches wins."""
+        rule = TimingRule(timing, kind, resource_arn, resource_type, created_from)
+        with self.lock:
+            self.timing_rules.append(rule)
+        return rule
+
+    def timing_for(self, kind: JobKind, resource_arn: str) -> JobTiming:
+        """The timing a job of ``kind`` of ``resource_arn`` started now gets: the first matching rule's, else
+        ``self.timing``."""
+        resource_type = backup_resource_type(resource_arn, self.state.resource_types)
+        now = self.clock()
+        rule = next((r for r in self.timing_rules if r.matches(kind, resource_arn, resource_type, now)), None)
+        return rule.timing if rule is not None else self.timing
+
     def script_outcome(self, pattern: str, state: Outcome, message: str = "") -> None:
         """Jobs of resources matching ``pattern`` (a regex) end in ``state``."""
         self.outcomes.append(ScriptedOutcome(pattern, state, message))
@@ -145,8 +176,8 @@ class BackupEmulator:
     def next_fault(self, operation: str) -> Fault | None:
         """Take one use of the first fault that applies to ``operation`` (or a window still open)."""
         with self.lock:
-            now = time.monotonic()
-            return next((fault for fault in self.state.faults if fault.applies(operation, now)), None)
+            now, clock_now = time.monotonic(), self.clock()
+            return next((fault for fault in self.state.faults if fault.applies(operation, now, clock_now)), None)
 
     def next_event_at(self) -> float | None:
         """When the next job state change event is due (epoch seconds on the clock), or None."""
@@ -165,6 +196,22 @@ class BackupEmulator:
     def dropped_events(self) -> list[dict[str, Any]]:
         """Every event lost on purpose so far."""
         return list(self.job_events.dropped)
+
+    def job_event(self, job_id: str, state: str, at: float | None = None, **detail: Any) -> dict[str, Any]:
+        """The event AWS Backup would send for the job ``job_id`` (backup or copy) entering ``state`` at ``at``
+        (default: now), its ``detail`` members replaced by ``detail``: the makings of a forged event."""
+        with self.lock:
+            job = self.state.backup_jobs.get(job_id) or self.state.copy_jobs.get(job_id)
+            if job is None:
+                raise KeyError(f"no backup or copy job {job_id}")
+            event = self.job_events.event_of(job, self.clock() if at is None else at, state)
+        event["detail"].update(detail)
+        return event
+
+    def send_event(self, event: dict[str, Any], at: float | None = None) -> None:
+        """Deliver ``event`` (any event: a forged one, one of ``job_event``) to ``event_sink`` at ``at`` (default:
+        now) of the clock, beside the jobs' own events: no drop, delay or duplicate applies to it."""
+        self.job_events.send(event, self.clock() if at is None else at)
 
     def all_jobs(self) -> list[Job]:
         """Every backup and copy job, oldest first."""

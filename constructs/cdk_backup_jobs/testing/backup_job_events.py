@@ -55,6 +55,9 @@ class Emulator(Protocol):
     event_job_id_case: Literal["upper", "lower"] | None
     drop_events: set[tuple[str, str]]
     drop_event_if: Callable[[dict[str, Any]], bool] | None
+    duplicate_events: set[tuple[str, str]]
+    duplicate_event_if: Callable[[dict[str, Any]], bool] | None
+    duplicate_delay: float
 
     def all_jobs(self) -> list[Job]: ...
 
@@ -191,6 +194,15 @@ class JobEvents:
                 sink(event)
         return due
 
+    def event_of(self, job: Job, at: float, state: str) -> dict[str, Any]:
+        """The event of ``job`` entering ``state`` at ``at``, as ``publish_due`` makes it."""
+        return job_event(self.emulator, job, at, state)
+
+    def send(self, event: dict[str, Any], at: float) -> None:
+        """Deliver ``event`` as it is at ``at``, beside the jobs' own (nothing dropped, delayed or doubled)."""
+        with self.emulator.lock:
+            heapq.heappush(self._held, (at, next(self._order), event))
+
     def _hold(self, job: Job, event: dict[str, Any], at: float, state: str) -> None:
         emulator = self.emulator
         predicate = emulator.drop_event_if
@@ -200,6 +212,13 @@ class JobEvents:
         delay = emulator.event_delay
         seconds = delay(event) if callable(delay) else float(delay)
         heapq.heappush(self._held, (at + seconds, next(self._order), event))
+        # A service's "durable delivery" attempts "to deliver events to EventBridge at least once" (EventBridge
+        # User Guide, "Event delivery from AWS services":
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-delivery-level.html):
+        # at least once, so possibly twice, and a target must bear a duplicate.
+        doubled = emulator.duplicate_event_if
+        if (job.job_id, state) in emulator.duplicate_events or (doubled is not None and doubled(event)):
+            heapq.heappush(self._held, (at + seconds + emulator.duplicate_delay, next(self._order), dict(event)))
 
     def _jobs(self) -> list[Job]:
         return self.emulator.all_jobs()

@@ -172,7 +172,8 @@ def _new_job(service: Service, kind: Literal["backup", "copy"], p: dict[str, Any
     """A job whose recovery point is made where its vault is (a copy's: the destination's)."""
     outcome = next((o for o in service.outcomes if re.search(o.pattern, resource_arn)), None)
     job = Job(job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), resource_arn=resource_arn,
-              created_at=service.clock(), timing=JobTiming(**vars(service.timing)), outcome=outcome,
+              created_at=service.clock(), timing=JobTiming(**vars(service.timing_for(kind, resource_arn))),
+              outcome=outcome,
               recovery_point_arn=recovery_point_arn(str(uuid.uuid4()), region, account))
     if p.get("IdempotencyToken"):
         operation = "StartBackupJob" if kind == "backup" else "StartCopyJob"

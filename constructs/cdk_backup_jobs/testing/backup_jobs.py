@@ -2,12 +2,13 @@
 
 A job is CREATED, then PENDING, RUNNING and done (COMPLETED, or a scripted
 FAILED, PARTIAL or EXPIRED) at the times its ``JobTiming`` gives after its
-creation; EXPIRED when its start or complete window closes first; ABORTED
+creation (the first ``TimingRule`` that matches it, else the emulator's timing); EXPIRED when its start or complete window closes first; ABORTED
 once stopped. ``ManualClock`` is the clock tests move by hand.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -48,6 +49,34 @@ class JobTiming:
         return max(self.starts_after(), self.done_after)
 
 
+JobKind = Literal["backup", "copy"]
+
+
+@dataclass
+class TimingRule:
+    """The ``timing`` of the jobs this rule matches; a field left None matches any job.
+
+    ``resource_arn`` is a regular expression searched in the job's resource ARN
+    (a copy's: the resource its source recovery point was made of);
+    ``resource_type`` is AWS Backup's ResourceType (``"EFS"``, ``"DynamoDB"``,
+    ``"RDS"``...); ``created_from`` keeps jobs created at or after that time of
+    the emulator's clock (so a later job of the same resource, a final backup
+    say, can take another time than an earlier one).
+    """
+
+    timing: JobTiming
+    kind: JobKind | None = None
+    resource_arn: str | None = None
+    resource_type: str | None = None
+    created_from: float | None = None
+
+    def matches(self, kind: JobKind, resource_arn: str, resource_type: str, created_at: float) -> bool:
+        return ((self.kind is None or self.kind == kind)
+                and (self.resource_arn is None or re.search(self.resource_arn, resource_arn) is not None)
+                and (self.resource_type is None or self.resource_type == resource_type)
+                and (self.created_from is None or created_at >= self.created_from))
+
+
 @dataclass
 class ScriptedOutcome:
     """How jobs whose resource ARN matches ``pattern`` end."""
@@ -70,7 +99,7 @@ class Job:
     """One backup or copy job and what decides its state over time."""
 
     job_id: str
-    kind: Literal["backup", "copy"]
+    kind: JobKind
     params: dict[str, Any]
     resource_arn: str
     created_at: float

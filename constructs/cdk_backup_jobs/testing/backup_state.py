@@ -44,6 +44,10 @@ class Fault:
     seconds: float = 0.0
     began: float | None = None
     """When a window's first call came (``time.monotonic``); None until then."""
+    from_time: float | None = None
+    until_time: float | None = None
+    """A window of virtual time (``Fault.between``): every call from ``from_time`` until ``until_time``
+    (None: no end) of the emulator's clock."""
 
     @classmethod
     def lasting(cls, operation: str, seconds: float, **how: Any) -> "Fault":
@@ -51,10 +55,20 @@ class Fault:
         from the first one."""
         return cls(operation, 0, seconds=seconds, **how)
 
-    def applies(self, operation: str, now: float) -> bool:
-        """Whether this fault takes the call of ``operation`` at ``now`` (monotonic); uses one of ``count``."""
+    @classmethod
+    def between(cls, operation: str, start: float, end: float | None = None, **how: Any) -> "Fault":
+        """Every call of ``operation`` misbehaves (as ``how`` says) from ``start`` until ``end`` (None: for good),
+        both times of the emulator's clock: a fault from hour 6 of a wait in virtual time."""
+        return cls(operation, 0, from_time=start, until_time=end, **how)
+
+    def applies(self, operation: str, now: float, clock_now: float | None = None) -> bool:
+        """Whether this fault takes the call of ``operation`` at ``now`` (monotonic) and ``clock_now`` (the
+        emulator's clock); uses one of ``count``."""
         if self.operation not in (operation, "*"):
             return False
+        if self.from_time is not None:
+            return clock_now is not None and clock_now >= self.from_time and (
+                self.until_time is None or clock_now < self.until_time)
         if self.seconds > 0:
             self.began = now if self.began is None else self.began
             return now - self.began < self.seconds
@@ -98,6 +112,10 @@ class Service(Protocol):
     outcomes: list[ScriptedOutcome]
     idempotency_window: float
     token_reuse: TokenReuse
+
+    def timing_for(self, kind: Literal["backup", "copy"], resource_arn: str) -> JobTiming:
+        """The timing of a job of ``kind`` of ``resource_arn`` started now."""
+        ...
 
 
 def find_vault(service: Service, name: str, account: str | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ standing; a custom resource gets a Delete request, an ordinary one just goes.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from cdk_backup_jobs.testing import cfn_requests
 from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
@@ -38,11 +38,15 @@ class StackDeletions(SimulatedStack):
         return policy == "Retain" or (policy == "RetainExceptOnCreate" and not on_create_rollback)
 
     def _delete_all(self, logical_ids: list[str], events: list[ResourceEvent],
-                    template: Mapping[str, Any], on_create_rollback: bool = False) -> str | None:
-        """Delete one at a time (``_deletion_order``), by the DeletionPolicy each resource has in ``template``."""
+                    template: Mapping[str, Any], on_create_rollback: bool = False,
+                    retain: Sequence[str] = ()) -> str | None:
+        """Delete one at a time (``_deletion_order``), by the DeletionPolicy each resource has in ``template``;
+        ``retain`` (DeleteStack's RetainResources) are kept whatever their policy: "During deletion,
+        CloudFormation deletes the stack but doesn't delete the retained resources." (DeleteStack, API
+        Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html)."""
         for logical_id in self._deletion_order(logical_ids, template):
             resource = self.resources[logical_id]
-            retained = self._retained(template, logical_id, on_create_rollback)
+            retained = logical_id in retain or self._retained(template, logical_id, on_create_rollback)
             if is_custom_resource({"Type": resource.resource_type}) and not retained:
                 self._resource_status[logical_id] = "DELETE_IN_PROGRESS"
                 event = self._send_delete(logical_id, resource, events)

@@ -32,6 +32,7 @@ DEFAULT_LAMBDA_TIMEOUT = 3.0
 EXTRA_FUNCTION_TIMEOUT = 120.0
 CFNRESPONSE = Path(__file__).with_name("inline_cfnresponse.py")
 FUNCTION_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
+NOT_PYTHON = "the simulator runs Python functions only"
 HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template, "
                "or functions={service_token: code_dir} for a published provider")
 
@@ -91,7 +92,7 @@ class Functions:
         """The function's code folder, or why there is none to run."""
         runtime = str(props.get("Runtime", "python"))
         if not runtime.startswith("python"):
-            return f"its Runtime is {runtime}; the simulator runs Python functions only"
+            return f"its Runtime is {runtime}; {NOT_PYTHON}"
         code = props.get("Code", {})
         if "ZipFile" in code:  # inline code: Lambda saves it as index.py, beside its cfnresponse module
             code_dir = Path(tempfile.mkdtemp(prefix="inline-function-"))
@@ -107,11 +108,15 @@ class Functions:
                     "pass the cdk.out folder the template was synthesized to")
         return self.assets_dir / asset
 
-    def explain_unknown(self, token: str) -> str:
-        """Why no function answers this ServiceToken, and which argument would give it one."""
+    def explain_unknown(self, token: str, resource_type: str = "") -> str:
+        """Why no function answers this ServiceToken, and which argument would give it one; for a function
+        that is not Python (aws-cdk-lib's own custom resources run Node.js), the ``stub_types=`` to pass."""
         name = _name_in(token)
         for arn, (logical_id, why) in list(self.unavailable.items()):
             if token == arn or (name is not None and name in (logical_id, _last_part(arn))):
+                if why.endswith(NOT_PYTHON) and resource_type:
+                    why += (f"; for {resource_type}, pass stub_types={{{resource_type!r}}}: the simulator then "
+                            "answers its requests SUCCESS itself, running no function")
                 return (f"ServiceToken {token!r} is not a known function: it is the template's function "
                         f"{logical_id}, which cannot run: {why}")
         given = f" (functions= has {sorted(self.extra)})" if self.extra else ""

@@ -85,7 +85,7 @@ def deliver(sim: SimulatedStack, logical_id: str, request_type: str, resource_ty
     token = str(request["ServiceToken"])
     runtime = sim.functions.runtime_for(token)
     if runtime is None:
-        return ResourceEvent(logical_id, request_type, request, None, None, sim.functions.explain_unknown(token))
+        return ResourceEvent(logical_id, request_type, request, None, None, sim.functions.explain_unknown(token, resource_type))
     asked = 2 if logical_id in sim.duplicate or "*" in sim.duplicate else 1
     invocations: list[Invocation] = []
     retries = 0

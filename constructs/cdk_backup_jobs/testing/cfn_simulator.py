@@ -32,7 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 from cdk_backup_jobs.testing.backup_jobs import ManualClock
 from cdk_backup_jobs.testing.cfn_functions import Functions
@@ -47,10 +47,13 @@ from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
 from cdk_backup_jobs.testing.event_loop import EventSource, VirtualTimeLoop
 from cdk_backup_jobs.testing.events_server import RunningEventsServer
 from cdk_backup_jobs.testing.response_server import RunningResponseServer
-from cdk_backup_jobs.testing.stack_status import check_create, check_update
+from cdk_backup_jobs.testing.stack_status import ValidationError, check_create, check_delete, check_update
+from cdk_backup_jobs.testing.timed_actions import TimedActions
 from cdk_backup_jobs.testing.wait_conditions import CANCELLED, WaitConditionResult
 
-__all__ = ["CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
+DELETED_DURING_CREATE = "Stack creation cancelled: DeleteStack was called during CREATE_IN_PROGRESS"
+
+__all__ = ["CfnStackFactory", "CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
 
 
 class CloudFormationSimulator(StackResources, StackObservations):
@@ -157,8 +160,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self.functions = Functions(self.environment, self.assets_dir,
                                    {arn: str(path) for arn, path in (functions or {}).items()},
                                    self.clock, lambda_retries, self.iam)
+        self.timeline = TimedActions(self.clock)
+        """The actions set with ``at()`` and ``delete_at()``; ``timeline.done`` lists those that ran."""
         self.loop = VirtualTimeLoop(self.clock, self._advance, scheduler.bus if scheduler else None,
-                                    event_sources, self.functions.deliver)
+                                    [*event_sources, self.timeline], self.functions.deliver)
+        self._delete_requested = False
         self._resource_status: dict[str, str] = {}
         self.status: str | None = None
         """The stack's status, as DescribeStacks gives it; None until it is first created."""
@@ -196,14 +202,21 @@ class CloudFormationSimulator(StackResources, StackObservations):
         created: list[str] = []
         waits_before = len(self.wait_conditions)
         self._status("CREATE_IN_PROGRESS")
+        self._delete_requested = False
         failure = self._walk(self.template, events, lambda lid: self._create(lid, events, created))
         failure = failure or self._output_failure()
+        if self._delete_requested:  # DeleteStack during the create: cancelled, rolled back, then deleted
+            failure = f"{DELETED_DURING_CREATE}{f' ({failure})' if failure else ''}"
         if failure:
             self._status("ROLLBACK_IN_PROGRESS")
             rollback_failure = self._delete_all(list(reversed(created)), events, self.template,
                                                 on_create_rollback=True)
             status = "ROLLBACK_FAILED" if rollback_failure else "ROLLBACK_COMPLETE"
             self._status(status)
+            if self._delete_requested and not rollback_failure:
+                deleted = self._delete_stack(events, retain=())
+                return StackOperation(deleted.status, {}, events, f"{failure}; {deleted.reason or deleted.status}",
+                                      self.wait_conditions[waits_before:])
             return StackOperation(status, {}, events, failure, self.wait_conditions[waits_before:])
         return self._finish("CREATE_COMPLETE", events, waits_before)
 
@@ -255,18 +268,59 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self._delete_all(removed, events, old_template)
         return self._finish("UPDATE_COMPLETE", events, waits_before)
 
-    def delete(self) -> StackOperation:
-        """Delete every resource, dependants first."""
-        events: list[ResourceEvent] = []
+    def delete(self, retain_resources: Sequence[str] = ()) -> StackOperation:
+        """Delete every resource, dependants first.
+
+        ``retain_resources`` (DeleteStack's RetainResources) are logical IDs left standing: only for a stack
+        in DELETE_FAILED, as CloudFormation allows, and only resources it still has (``check_delete``
+        raises ValidationError otherwise, and nothing is deleted).
+        """
+        check_delete(self.stack_id, self.status, retain_resources, set(self.resources))
+        return self._delete_stack([], retain=tuple(retain_resources))
+
+    def _delete_stack(self, events: list[ResourceEvent], retain: Sequence[str]) -> StackOperation:
         with self._as_before_if_it_raises(self.status, self.template):
             self._status("DELETE_IN_PROGRESS")
-            failure = self._delete_all(self._reverse_order(self.template), events, self.template)
+            failure = self._delete_all(self._reverse_order(self.template), events, self.template, retain=retain)
         if failure:
             self._status("DELETE_FAILED")
             return StackOperation("DELETE_FAILED", {}, events, failure)
         self.template = {"Resources": {}}
         self._status("DELETE_COMPLETE")
         return StackOperation("DELETE_COMPLETE", {}, events)
+
+    # --- acting at set moments of virtual time ----------------------------------
+
+    def at(self, moment: float, action: Callable[[], Any]) -> None:
+        """Run ``action`` (no arguments) when virtual time reaches ``moment`` (the clock's epoch seconds), while
+        the stack waits: stop a job at hour 3 (``lambda: emulator.call("StopBackupJob", ...)``), open a fault.
+        The loop moves the clock to that moment as to any event; an action that raises ends the operation
+        running it with that error, the stack left as before it."""
+        self.timeline.add(moment, action)
+
+    def delete_at(self, moment: float) -> None:
+        """Call DeleteStack at ``moment`` of virtual time, during a create still waiting: the create is
+        cancelled (its waits end "Resource creation cancelled"), rolled back, then the stack deleted, and
+        ``deploy()`` returns DELETE_COMPLETE. At that moment the stack must be CREATE_IN_PROGRESS: in another
+        operation DeleteStack is refused (ValidationError); between operations call ``delete()`` instead."""
+        self.at(moment, self._delete_during_create)
+
+    def _delete_during_create(self) -> None:
+        """DeleteStack, from the loop: a create in progress is cancelled (``_create_stack`` rolls back, then
+        deletes). "ROLLBACK_IN_PROGRESS: Ongoing removal of one or more stacks after a failed stack creation
+        or after an explicitly canceled stack creation. Any resources that were created during the create
+        stack operation are deleted." (CloudFormation User Guide, stack status codes:
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes)."""
+        if self.status == "CREATE_IN_PROGRESS":
+            self._delete_requested = True
+            self.cancelled.set()  # what still waits ends as "Resource creation cancelled"
+            return
+        if self.status is not None and self.status.endswith("_IN_PROGRESS"):
+            # "ValidationError: Stack cannot be deleted while in status UPDATE_IN_PROGRESS", as reported in
+            # aws/aws-toolkit-azure-devops#317.
+            raise ValidationError(f"Stack cannot be deleted while in status {self.status}")
+        raise ValueError(f"delete_at() found stack {self.stack_name} in {self.status}, not CREATE_IN_PROGRESS: "
+                         "between operations call delete()")
 
     # --- time passing -----------------------------------------------------------
 
@@ -339,3 +393,10 @@ class CloudFormationSimulator(StackResources, StackObservations):
         outputs, _ = resolve_outputs(self.template, self._resolver(), self.exports)  # checked: no failure
         return StackOperation(status, outputs, events, wait_conditions=self.wait_conditions[waits_before:])
 
+
+
+class CfnStackFactory(Protocol):
+    """What the ``cfn_stack`` fixture gives: ``cfn_stack(assets_dir, **options)`` makes a simulator wired to the
+    other fixtures; ``options`` are ``CloudFormationSimulator``'s keyword arguments."""
+
+    def __call__(self, assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator: ...

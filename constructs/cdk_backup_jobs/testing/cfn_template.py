@@ -19,13 +19,36 @@ class TemplateError(Exception):
     """The template cannot be resolved the way CloudFormation would resolve it."""
 
 
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+"""A one-line string ending in one of these names a template file, never template text."""
+
+
+def template_path(source: str | Path) -> Path | None:
+    """The file ``source`` names, or None when it is template text.
+
+    A ``Path``, a one-line string naming a file, or a one-line string ending in
+    ``TEMPLATE_SUFFIXES`` is a path; a path with no file behind it raises
+    FileNotFoundError naming it and the working directory it was looked for in,
+    rather than being read as YAML text (which fails later, for want of Resources).
+    """
+    if isinstance(source, str) and ("\n" in source or not source.strip()):
+        return None
+    path = Path(source)
+    if path.is_file():
+        return path
+    if isinstance(source, Path) or source.strip().lower().endswith(TEMPLATE_SUFFIXES):
+        raise FileNotFoundError(f"No template file {str(source)!r}: nothing at {path.resolve()} "
+                                f"(relative paths are read from the working directory, {Path.cwd()})")
+    return None
+
+
 def load_template(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """A template from a dict, a JSON or YAML file, or JSON/YAML text."""
+    """A template from a dict, a JSON or YAML file (``template_path``), or JSON/YAML text."""
     if isinstance(source, Mapping):
         copied: dict[str, Any] = json.loads(json.dumps(source))
         return copied
-    is_file = isinstance(source, Path) or ("\n" not in source and Path(source).is_file())
-    text = Path(source).read_text() if is_file else str(source)
+    path = template_path(source)
+    text = path.read_text() if path is not None else str(source)
     try:
         loaded = json.loads(text)
     except ValueError:

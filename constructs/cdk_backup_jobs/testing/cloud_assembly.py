@@ -35,6 +35,36 @@ def read_assembly_template(assets_dir: str | Path, stack_name: str) -> dict[str,
     return loaded
 
 
+def provider_functions(assets_dir: str | Path, stack: str, stack_name: str | None = None) -> dict[str, Path]:
+    """The Python functions of a provider's stack in a cloud assembly, as ``functions=`` takes them: ServiceToken
+    (the function's ARN once the simulator deploys that stack) -> its code folder, the ``asset.<hash>`` folder
+    of ``assets_dir`` whose hash is the function's ``Code.S3Key``.
+
+    ``stack`` is the stack's artifact ID or stack name in the assembly; ``stack_name`` the name the simulator
+    deploys it under (default: its stack name in the assembly). A function whose asset folder is missing, or
+    whose Runtime is not Python, is left out, as the simulator cannot run it.
+    """
+    from cdk_backup_jobs.testing.fake_resources import fake_resource  # reads the registry schemas
+
+    folder = Path(assets_dir)
+    template = read_assembly_template(folder, stack)
+    stacks = _named(folder)
+    name = stack_name or (stacks[stack][0] if stack in stacks else stack)
+    found: dict[str, Path] = {}
+    for logical_id, resource in template.get("Resources", {}).items():
+        properties = resource.get("Properties", {})
+        key = str(properties.get("Code", {}).get("S3Key", ""))
+        runtime = str(properties.get("Runtime", ""))
+        code_dir = folder / f"asset.{key.removesuffix('.zip')}"
+        if resource.get("Type") != "AWS::Lambda::Function" or not key or not runtime.startswith("python") \
+                or not code_dir.is_dir():
+            continue
+        named = {"FunctionName": properties["FunctionName"]} if isinstance(properties.get("FunctionName"), str) else {}
+        _, attributes = fake_resource(name, logical_id, "AWS::Lambda::Function", named)
+        found[str(attributes["Arn"])] = code_dir
+    return found
+
+
 def stack_names(assets_dir: str | Path) -> list[str]:
     """The artifact IDs of the assembly's stacks (``<id> (stack name <name>)`` where they differ)."""
     return [artifact if name == artifact else f"{artifact} (stack name {name})"

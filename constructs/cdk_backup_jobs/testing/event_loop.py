@@ -167,12 +167,11 @@ class VirtualTimeLoop:
     def _step(self, horizon: float) -> bool:
         """One turn: publish and deliver what is due now, or else move the clock (never past ``horizon``);
         False when nothing is due before the horizon and the clock is there."""
-        for source in self.sources:
-            source.publish_due_events()
+        published = [source.publish_due_events() for source in self.sources]
         due = self.bus.take_due() if self.bus is not None else []
         for delivery in due:
             self.invoke(delivery)
-        if due:
+        if due or any(published):  # something happened now (an action may have ended a wait): look again
             return True
         now = self.clock()
         upcoming = [t for t in (s.next_event_at() for s in self.sources) if t is not None and t > now]

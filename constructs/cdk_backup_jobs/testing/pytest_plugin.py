@@ -26,12 +26,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import pytest
 
 from cdk_backup_jobs.testing.backup_http import RunningBackupServer, backup_server
-from cdk_backup_jobs.testing.cfn_simulator import CloudFormationSimulator
+from cdk_backup_jobs.testing.cfn_simulator import CfnStackFactory, CloudFormationSimulator
 from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
 from cdk_backup_jobs.testing.simulated_account import REGION
@@ -84,7 +84,7 @@ def cfn_scheduler() -> Iterator[RunningEventsServer]:
 @pytest.fixture
 def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseServer,
               cfn_scheduler: RunningEventsServer,
-              aws_test_credentials: Mapping[str, str]) -> Iterator[Callable[..., CloudFormationSimulator]]:
+              aws_test_credentials: Mapping[str, str]) -> Iterator[CfnStackFactory]:
     made: list[CloudFormationSimulator] = []
     # The local AWS Backup publishes its jobs' state change events to the simulated default bus.
     aws_backup.emulator.event_sink = cfn_scheduler.publish

@@ -17,6 +17,8 @@ call: no resource is touched and no function is invoked.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 NOT_CREATED = None
 """The status of a stack that was never created (DescribeStacks: does not exist)."""
 
@@ -68,3 +70,29 @@ def check_update(stack_name: str, stack_id: str, status: str | None) -> None:
         raise ValidationError(f"Stack:{stack_id} is in {status} state and can not be updated."
                               + (" Call delete(), then deploy()." if status != "DELETE_FAILED"
                                  else " Call delete() again."))
+
+
+def check_delete(stack_id: str, status: str | None, retain_resources: Sequence[str], resources: set[str]) -> None:
+    """Raise ValidationError, as DeleteStack does, for RetainResources given to a stack not in DELETE_FAILED, or
+    naming a resource the stack no longer has.
+
+    RetainResources: "For stacks in the DELETE_FAILED state, a list of resource logical IDs that are
+    associated with the resources you want to retain" (DeleteStack, CloudFormation API Reference:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html); users found
+    that it is refused in any other state (rebuy-de/aws-nuke#244). A resource already deleted is refused
+    with "The specified resources to retain must be in a valid state. Do not specify resources that are in
+    the DELETE_COMPLETE state." (rebuy-de/aws-nuke#270). AWS documents neither message: do not rely on
+    their text.
+    """
+    if isinstance(retain_resources, str):
+        raise TypeError("retain_resources is a list of logical IDs, not one string")
+    retained = list(retain_resources)
+    if not retained:
+        return
+    if status != "DELETE_FAILED":
+        raise ValidationError(f"Invalid operation on stack [{stack_id}]: RetainResources can be given only when "
+                              f"the stack is in the DELETE_FAILED state; it is in {status}")
+    gone = [logical_id for logical_id in retained if logical_id not in resources]
+    if gone:
+        raise ValidationError("The specified resources to retain must be in a valid state. Do not specify "
+                              f"resources that are in the DELETE_COMPLETE state. ({', '.join(gone)})")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from cdk_backup_jobs.testing.cfn_template import template_path
 from cdk_backup_jobs.testing.fleet_process import InstanceProcesses
 from cdk_backup_jobs.testing.simulated_organization import SimulatedAccount, SimulatedOrganization
 from cdk_backup_jobs.testing.stack_instances import SUCCEEDED, StackInstance, StackSetOperation
@@ -55,7 +56,11 @@ class StackSet:
                  parameters: Mapping[str, str] | None = None, assets_dir: str | Path | None = None,
                  auto_deployment: AutoDeployment = AutoDeployment()) -> None:
         self.name = name
-        self.template: str | dict[str, Any] = str(template) if isinstance(template, (str, Path)) else dict(template)
+        if isinstance(template, (str, Path)):  # a missing file is refused now, not later in each account
+            path = template_path(template)
+            self.template: str | dict[str, Any] = str(path.resolve()) if path is not None else str(template)
+        else:
+            self.template = dict(template)
         self.parameters = dict(parameters or {})
         self.assets_dir = str(assets_dir) if assets_dir else None
         self.auto_deployment = auto_deployment
