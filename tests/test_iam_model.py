@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import App, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
-from cdk_backup_jobs.testing import read_assembly_template
+from cdk_backup_jobs.testing import ManualClock, read_assembly_template
 from cdk_backup_jobs.testing.iam_model import AccountIam, evaluate, function_access_key
 
 VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"
@@ -266,3 +266,18 @@ def test_a_job_role_created_in_the_same_stack_is_waited_for_until_aws_backup_can
     assert model.not_assumable and set(model.not_assumable) == {job.params["IamRoleArn"]}
     assert model.denials == []
     assert '"code": "InvalidParameterValueException"' in logs
+
+
+
+def test_a_change_is_in_effect_for_the_operations_after_the_one_that_made_it():
+    # The delay is the moments after CloudFormation reported the change; the next operation finds it in
+    # effect however little simulated time passed in between.
+    clock = ManualClock(1_000.0)
+    model = AccountIam(clock=clock, delay_seconds=60.0)
+    model.resource_changed("stack", "Policy", "AWS::IAM::Policy", "policy-1",
+                           {"Roles": ["role"], "PolicyDocument": {"Statement": []}})
+    assert model.policies[("stack", "Policy")].effective_at > model.now()
+
+    model.operation_started()
+
+    assert model.policies[("stack", "Policy")].effective_at <= model.now()

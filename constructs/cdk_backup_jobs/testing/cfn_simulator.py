@@ -191,9 +191,12 @@ class CloudFormationSimulator(StackResources, StackObservations):
             return self._create_stack()
 
     def _begin_operation(self) -> None:
-        """A new operation: a new caller session, unless it runs with a service role."""
+        """A new operation: a new caller session, unless it runs with a service role; IAM's changes of the
+        operations before it in effect."""
         limited = self.role_arn is None and self.caller_session_seconds is not None
         self.caller_session_expires_at = self.clock() + float(self.caller_session_seconds or 0) if limited else None
+        if self.iam is not None:
+            self.iam.operation_started()
 
     def _create_stack(self) -> StackOperation:
         self._forget_gone()
@@ -279,6 +282,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         return self._delete_stack([], retain=tuple(retain_resources))
 
     def _delete_stack(self, events: list[ResourceEvent], retain: Sequence[str]) -> StackOperation:
+        self._begin_operation()
         with self._as_before_if_it_raises(self.status, self.template):
             self._status("DELETE_IN_PROGRESS")
             failure = self._delete_all(self._reverse_order(self.template), events, self.template, retain=retain)

@@ -201,6 +201,21 @@ class AccountIam:
                 old = self.policies.get((stack_id, logical_id))
                 self.policies[(stack_id, logical_id)] = Versioned(current, old.now(at) if old else None, at)
 
+    def operation_started(self) -> None:
+        """A new stack operation: the changes of the operations before it are in effect by now.
+
+        The delay stands for the seconds after CloudFormation reported a change in which a call
+        made right after it may still be denied ("a policy or role created or changed by the current
+        operation takes effect a configurable delay later"); a later operation finds it in effect,
+        however little simulated time passed in between.
+        """
+        with self.lock:
+            now = self.now()
+            for table in (self.roles, self.policies):
+                for key, versioned in list(table.items()):
+                    if versioned.effective_at > now:
+                        table[key] = Versioned(versioned.current, versioned.previous, now)
+
     def resource_removed(self, stack_id: str, logical_id: str, resource_type: str, physical_id: str) -> None:
         with self.lock:
             if resource_type == ROLE_TYPE:
