@@ -93,12 +93,14 @@ def test_a_wait_condition_missing_from_a_readable_template_is_refused():
 
 
 @pytest.mark.parametrize("status", ["UPDATE_IN_PROGRESS", ""])
-def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_held_against_it(status):
+def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_held_against_it(status, capsys):
     # GetTemplate does not say which template it answers with during an update: the previous one lacks a
     # WaitCondition this update adds. Only a stack being created has one template to trust.
     body = {"Resources": {"Job": {"Type": "Custom::BackupJob"}}}
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body, status), events=lambda: None)
     waiting.check_wait_condition(REQUEST, "JobWaitRun2", clients)
+
+    assert "The template read has no such WaitCondition; it may be the previous one" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("message, delivery", [

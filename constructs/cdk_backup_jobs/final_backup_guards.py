@@ -1,8 +1,10 @@
 """What keeps a final backup (``RunOn.delete()``) safe beyond its own resource.
 
 Its job resource is deleted, and the backup runs, before the role AWS Backup
-assumes and the vault it backs up into, when they are in its stack; and synth
-warns of a vault that the stack deletes, which the backup would not outlive.
+assumes, the vault it backs up into and the resource it protects, when they
+are in its stack; synth warns of a vault that the stack deletes, which the
+backup would not outlive, and of a protected resource that is snapshotted
+on deletion as well.
 """
 
 from __future__ import annotations

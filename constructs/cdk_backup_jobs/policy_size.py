@@ -38,7 +38,9 @@ LONGEST_STACK_ID = (f"arn:{LONGEST_PARTITION}:cloudformation:{LONGEST_REGION}:{A
 LONGEST_NAME = "N" * 64
 """A ``Ref`` to a resource: its name (an IAM role's is at most 64 characters, a vault's 50)."""
 LONGEST_ARN = "arn:" + LONGEST_PARTITION + ":iam::" + ACCOUNT_ID + ":role/" + "p" * 64 + "/" + LONGEST_NAME
-"""A deploy-time ARN (``Fn::GetAtt ...Arn``, an import): an IAM role's with a 64-character path and name."""
+"""A deploy-time ARN (``Fn::GetAtt ...Arn``, an import): an IAM role's with a 64-character path and name.
+IAM allows paths of up to 512 characters; a role with a longer path, known only at deploy time, would be
+undercounted (docs/iam.md says so)."""
 
 PSEUDO_PARAMETERS: Mapping[str, str] = {
     "AWS::AccountId": ACCOUNT_ID, "AWS::Region": LONGEST_REGION, "AWS::Partition": LONGEST_PARTITION,

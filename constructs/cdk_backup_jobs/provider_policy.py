@@ -6,7 +6,7 @@ Each wildcard resource is acknowledged for cdk-nag (AwsSolutions-IAM5) with
 every reason given for it.
 
 The role's inline policies may hold 10,240 characters (``policy_size``), about
-50 jobs that each have a vault and a role of their own. What does not fit goes
+40 jobs that each have a vault and a role of their own. What does not fit goes
 into managed policies of the role, created as needed (6,144 characters each,
 at most ``MANAGED_POLICIES_PER_ROLE``); past that, synth fails naming the
 limit and the fix.

@@ -4,8 +4,9 @@ A WaitCondition with a CreationPolicy is signalled with CloudFormation's
 SignalResource (StackName, LogicalResourceId, UniqueId, Status SUCCESS or
 FAILURE), signed by the function's role: "You can use the SignalResource
 operation in conjunction with a creation policy or update policy"
-(CloudFormation API Reference, SignalResource). No presigned URL is needed, so
-none is kept. A signal carries no reason: a FAILURE's UniqueId is the reason's
+(CloudFormation API Reference, SignalResource). No presigned URL is needed for
+it, so none is kept for it (a watch that answers its own request keeps that
+request's ResponseURL: docs/behaviour.md, waiting). A signal carries no reason: a FAILURE's UniqueId is the reason's
 first 64 characters (the longest UniqueId), so the WaitCondition's failure
 names it; the job's full status message is in the function's logs. The
 results of a job that COMPLETED are read by its ``Custom::BackupJobResult``.

@@ -16,8 +16,8 @@ from cdk_backup_jobs_runtime.waiter import (TARGET_ID, WAITER_KEY, Waiter, event
                                             schedule_expression, target_input_template)
 
 NOT_FOUND = "ResourceNotFoundException"
-RULE_QUOTA_REACHED = "PutRule failed: LimitExceededException"
-"""PutRule's answer when the bus holds as many rules as the account's quota allows."""
+RULE_QUOTA_REACHED = "LimitExceededException"
+"""PutRule's error code when the bus holds as many rules as the account's quota allows."""
 
 
 def arm(client: Any, waiter: Waiter, function_arn: str, check_at: float) -> str:
@@ -38,8 +38,9 @@ def schedule(client: Any, waiter: Waiter, check_at: float, enabled: bool = True)
             ScheduleExpression=schedule_expression(check_at), State="ENABLED" if enabled else "DISABLED",
             Description=f"cdk-backup-jobs: waits for job {waiter.job_id} of {waiter.logical_resource_id}"))
     except BackupServiceError as error:
-        if str(error).startswith(RULE_QUOTA_REACHED):
-            raise BackupServiceError(rule_quota_reason(waiter.job_id), error.service_time) from None
+        if error.code == RULE_QUOTA_REACHED:
+            raise BackupServiceError(rule_quota_reason(waiter.job_id), error.service_time,
+                                     error.transient, error.code) from None
         raise
     return name
 
