@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import iam_propagation, jobs, waiting
+from cdk_backup_jobs_runtime import invocation, jobs, waiting
 from cdk_backup_jobs_runtime.aws_clients import (Clients, create_backup_client, create_cloudformation_client,
                                                  create_events_client)
 from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
@@ -51,10 +51,8 @@ def events_client() -> Any:
 
 
 def clients(context: Any) -> Clients:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
     return Clients(backup_client, stack_client, events_client,
-                   function_arn=str(getattr(context, "invoked_function_arn", "") or ""),
-                   remaining_seconds=(lambda: remaining() / 1000.0) if callable(remaining) else None)
+                   function_arn=str(getattr(context, "invoked_function_arn", "") or ""))
 
 
 def _watch_later(request: Mapping[str, Any], data: Mapping[str, str], context: Any) -> None:
@@ -114,8 +112,9 @@ def on_delete(event: dict[str, Any], context: Any) -> str | None:
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    # A call denied while a new policy is not in effect is retried only within this invocation's time.
-    iam_propagation.begin_invocation(iam_propagation.remaining_seconds_of(context))
+    # Retries within a request (a call denied while a new policy is not in effect, a throttled result) stop
+    # in time for the function to answer.
+    invocation.begin_from(context)
     woken = read_invocation(event)
     if woken is None:
         helper(event, context)

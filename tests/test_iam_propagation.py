@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_backup_jobs_runtime import backup_service, iam_propagation, signals
+from cdk_backup_jobs_runtime import backup_service, iam_propagation, invocation, signals
 from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.iam_propagation import (ANSWER_MARGIN_SECONDS, MAX_RETRY_SECONDS, has_time_for,
                                                      is_propagation_symptom, next_delay)
@@ -63,9 +63,9 @@ def failing(errors: list[ClientError], answer: Any = "answer") -> Callable[[], A
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """An invocation with two minutes left, on a fake clock."""
     fake = FakeTime()
-    iam_propagation.begin_invocation(120.0, clock=fake.clock)
+    invocation.begin(120.0, clock=fake.clock)
     yield fake
-    iam_propagation.begin_invocation(None)
+    invocation.begin(None)
 
 
 def test_denials_and_a_role_aws_backup_cannot_assume_yet_are_propagation_symptoms():
@@ -122,13 +122,13 @@ def test_a_denial_that_lasts_ends_within_sixty_seconds_with_aws_s_own_error(fake
 
 def test_the_retries_stop_before_the_invocation_s_last_ten_seconds():
     fake = FakeTime()
-    iam_propagation.begin_invocation(15.0, clock=fake.clock)  # a function with 15 s left
+    invocation.begin(15.0, clock=fake.clock)  # a function with 15 s left
     try:
         with pytest.raises(ClientError):
             iam_propagation.retrying("PutRule", failing([client_error("AccessDeniedException", "denied")] * 100),
                                      fake.sleep, fake.clock)
     finally:
-        iam_propagation.begin_invocation(None)
+        invocation.begin(None)
     assert fake.slept == [0.5, 1.0, 2.0]  # 3.5 s; 4 more would end 2.5 s into the margin
 
 
@@ -150,7 +150,7 @@ def test_other_errors_are_raised_at_once(fake_time):
 
 
 def test_nothing_is_retried_outside_an_invocation():
-    iam_propagation.begin_invocation(None)
+    invocation.begin(None)
     fake = FakeTime()
     with pytest.raises(ClientError):
         iam_propagation.retrying("StartBackupJob", failing([client_error("AccessDeniedException", "denied")]),
@@ -162,13 +162,13 @@ def test_backup_service_fails_with_aws_s_original_message_once_the_budget_is_spe
     fake = FakeTime()
     monkeypatch.setattr(iam_propagation.time, "sleep", fake.sleep)
     monkeypatch.setattr(iam_propagation.time, "monotonic", fake.clock)
-    iam_propagation.begin_invocation(120.0, clock=fake.clock)
+    invocation.begin(120.0, clock=fake.clock)
     call = failing([client_error("AccessDeniedException", DENIED_MESSAGE)] * 100)
     try:
         with pytest.raises(BackupServiceError) as raised:
             backup_service.call("StartBackupJob", call)
     finally:
-        iam_propagation.begin_invocation(None)
+        invocation.begin(None)
 
     assert str(raised.value) == f"StartBackupJob failed: AccessDeniedException: {DENIED_MESSAGE}"
     assert 1 < len(call.calls) and sum(fake.slept) <= MAX_RETRY_SECONDS  # type: ignore[attr-defined]
@@ -193,14 +193,14 @@ def test_a_denied_signal_is_tried_again_and_delivered(monkeypatch):
     fake = FakeTime()
     monkeypatch.setattr(iam_propagation.time, "sleep", fake.sleep)
     monkeypatch.setattr(iam_propagation.time, "monotonic", fake.clock)
-    iam_propagation.begin_invocation(120.0, clock=fake.clock)
+    invocation.begin(120.0, clock=fake.clock)
     waiter = Waiter(resource_type="Custom::BackupJob", job_id="job-1", stack_id="stack", logical_resource_id="Job",
                     started=0.0, deadline=3600.0, signal="wait_condition", wait_condition="JobWait")
     client = SignalClient(denials=2)
     try:
         delivery = signals.send(waiter, client, True, "done", "done", {})
     finally:
-        iam_propagation.begin_invocation(None)
+        invocation.begin(None)
 
     assert delivery is signals.Delivery.DONE
     assert [s["Status"] for s in client.signals] == ["SUCCESS"] and fake.slept == [0.5, 1.0]

@@ -8,10 +8,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from cdk_backup_jobs_runtime import job_results
+from cdk_backup_jobs_runtime import invocation, job_results
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
+
+
+@pytest.fixture(autouse=True)
+def outside_an_invocation_afterwards() -> Any:
+    yield
+    invocation.begin(None)
 
 
 class FlakyBackup:
@@ -46,12 +52,13 @@ def denied() -> ClientError:
 def test_a_minute_of_throttling_or_dropped_connections_is_outlasted_within_two_minutes(error):
     clock = [0.0]
     backup = FlakyBackup(clock, until=70.0, error=error)  # failing for more than a minute
-    clients = Clients(lambda: backup, remaining_seconds=lambda: 118.0 - clock[0])  # a 2-minute function
+    invocation.begin(118.0, clock=lambda: clock[0])  # a 2-minute function
 
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    job = job_results.describe_patiently(BACKUP_JOB, clients, "job-1", sleep=sleep)
+    job = job_results.describe_patiently(BACKUP_JOB, Clients(lambda: backup), "job-1", sleep=sleep,
+                                         clock=lambda: clock[0])
 
     assert job["State"] == "COMPLETED" and backup.calls > 1
     assert clock[0] <= 118.0 - 15.0  # time left to answer CloudFormation
@@ -60,12 +67,12 @@ def test_a_minute_of_throttling_or_dropped_connections_is_outlasted_within_two_m
 def test_a_failure_that_is_not_transient_or_a_function_out_of_time_fails_at_once():
     clock = [0.0]
     denied_backup = FlakyBackup(clock, until=1e9, error=denied)
+    invocation.begin(118.0)
     with pytest.raises(BackupServiceError, match="AccessDeniedException"):
-        job_results.describe_patiently(BACKUP_JOB, Clients(lambda: denied_backup, remaining_seconds=lambda: 118.0),
-                                       "job-1", sleep=lambda s: None)
+        job_results.describe_patiently(BACKUP_JOB, Clients(lambda: denied_backup), "job-1", sleep=lambda s: None)
     assert denied_backup.calls == 1
     late = FlakyBackup(clock, until=1e9, error=throttled)
+    invocation.begin(30.0)
     with pytest.raises(BackupServiceError, match="ThrottlingException"):
-        job_results.describe_patiently(BACKUP_JOB, Clients(lambda: late, remaining_seconds=lambda: 30.0),
-                                       "job-1", sleep=lambda s: None)
+        job_results.describe_patiently(BACKUP_JOB, Clients(lambda: late), "job-1", sleep=lambda s: None)
     assert late.calls == 1

@@ -10,14 +10,13 @@ ClientFactory = Callable[[], Any]
 
 @dataclass(frozen=True)
 class Clients:
-    """The AWS clients a request or a watch may need, each built on first use (a factory), the
-    function's own ARN (the target of a watch's rule) and its remaining time (seconds; None: unknown)."""
+    """The AWS clients a request or a watch may need, each built on first use (a factory), and the
+    function's own ARN (the target of a watch's rule). The invocation's time left is ``invocation``'s."""
 
     backup: ClientFactory
     stack: ClientFactory | None = None
     events: ClientFactory | None = None
     function_arn: str = ""
-    remaining_seconds: Callable[[], float] | None = None
 
 # Throttling and 5xx are retried by botocore itself before the handler sees
 # them. Retrying Start* is safe because every call carries an IdempotencyToken.

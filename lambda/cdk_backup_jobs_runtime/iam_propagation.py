@@ -26,8 +26,9 @@ applies them around one call.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
+from cdk_backup_jobs_runtime import invocation
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
@@ -48,10 +49,6 @@ RETRIED_OPERATIONS = frozenset({"StartBackupJob", "StartCopyJob", "SignalResourc
 """The Start calls, the watch's EventBridge calls and its signal, and the reads of the provider's own stack
 (a denied DescribeStacks or GetTemplate would be read as "not rolling back" or "back up to be safe")."""
 
-_deadline: float | None = None
-"""When the current invocation ends (``time.monotonic``); None outside one: nothing is retried."""
-
-
 def is_propagation_symptom(code: str, message: str) -> bool:
     """Whether AWS's answer is what a policy or role not yet in effect gives."""
     if code in DENIED_CODES:
@@ -67,18 +64,6 @@ def next_delay(attempt: int) -> float:
 def has_time_for(delay: float, started: float, now: float, deadline: float) -> bool:
     """Whether waiting ``delay`` more and trying again stays within the retry budget and the invocation."""
     return now + delay <= min(started + MAX_RETRY_SECONDS, deadline - ANSWER_MARGIN_SECONDS)
-
-
-def begin_invocation(remaining_seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
-    """Note when this invocation ends (Lambda's ``get_remaining_time_in_millis``); None: unknown, no retries."""
-    global _deadline
-    _deadline = None if remaining_seconds is None else clock() + remaining_seconds
-
-
-def remaining_seconds_of(context: Any) -> float | None:
-    """The Lambda context's remaining time, or None for a context without it."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) / 1000.0 if callable(remaining) else None
 
 
 def retrying(operation: str, request: Callable[[], T], sleep: Callable[[float], None] | None = None,
@@ -101,7 +86,8 @@ def retrying(operation: str, request: Callable[[], T], sleep: Callable[[float], 
                 raise
             attempt += 1
             delay = next_delay(attempt)
-            if _deadline is None or not has_time_for(delay, started, clock(), _deadline):
+            deadline = invocation.deadline()
+            if deadline is None or not has_time_for(delay, started, clock(), deadline):
                 raise
             log.warning("Denied, as a new IAM policy or role may not be in effect yet; trying again",
                         operation=operation, attempt=attempt, wait_seconds=delay,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import coercion, decisions, rules, shapes
+from cdk_backup_jobs_runtime import coercion, decisions, invocation, rules, shapes
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
@@ -55,7 +55,8 @@ def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
 
 
 def describe_patiently(job_type: JobType, clients: Clients, job_id: str,
-                       sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+                       sleep: Callable[[float], None] = time.sleep,
+                       clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Describe the job; a transient failure (throttled, a server error, no answer) is tried again after a
     pause (1 s, doubling to 10 s) while the function has ``RESERVE_SECONDS`` left after it."""
     pause = 1.0
@@ -63,8 +64,8 @@ def describe_patiently(job_type: JobType, clients: Clients, job_id: str,
         try:
             return describe(job_type, clients.backup, job_id)
         except BackupServiceError as error:
-            remaining = clients.remaining_seconds() if clients.remaining_seconds is not None else 0.0
-            if not error.transient or remaining < RESERVE_SECONDS + pause:
+            left = invocation.seconds_left(clock)
+            if not error.transient or left is None or left < RESERVE_SECONDS + pause:
                 raise
             log.warning("Could not read the job's result; trying again", job_id=job_id, reason=str(error),
                         pause_seconds=pause)

@@ -126,6 +126,10 @@ class Versioned:
     def now(self, at: float) -> Any:
         return self.current if at >= self.effective_at else self.previous
 
+    def in_effect_by(self, at: float) -> "Versioned":
+        """The same change, in effect at ``at`` at the latest."""
+        return self if self.effective_at <= at else Versioned(self.current, self.previous, at)
+
 
 @dataclass
 class Denial:
@@ -211,10 +215,10 @@ class AccountIam:
         """
         with self.lock:
             now = self.now()
-            for table in (self.roles, self.policies):
-                for key, versioned in list(table.items()):
-                    if versioned.effective_at > now:
-                        table[key] = Versioned(versioned.current, versioned.previous, now)
+            for role, versioned in list(self.roles.items()):
+                self.roles[role] = versioned.in_effect_by(now)
+            for policy, versioned in list(self.policies.items()):
+                self.policies[policy] = versioned.in_effect_by(now)
 
     def resource_removed(self, stack_id: str, logical_id: str, resource_type: str, physical_id: str) -> None:
         with self.lock:
