@@ -216,10 +216,31 @@ CONFIGURATIONS: dict[str, Callable[[], Iterator[tuple[str, dict[str, Any], dict[
 
 # --- parliament ---------------------------------------------------------------------------------------------
 
+TYPES_PARLIAMENT_LACKS = {"ArrayOfARN": "Arn"}
+"""Condition key types the Service Authorization Reference uses that parliament 1.6 does not know, as the
+type parliament knows for one of their values: ``backup:CopyTargets`` is an ArrayOfARN (the shared provider's
+copy-target Deny), on which parliament raises "Unknown data format"."""
+
+
 def findings(document: dict[str, Any]) -> list[Any]:
     """parliament's findings on one policy document (its own auditors and the community's)."""
-    policy = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=True)
+    from unittest import mock
+
+    with mock.patch.object(parliament.statement, "translate_documentation_types",
+                           _with_known_types(parliament.statement.translate_documentation_types)):
+        policy = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=True)
     return list(policy.findings)
+
+
+def _with_known_types(translate: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda documented: translate(TYPES_PARLIAMENT_LACKS.get(documented, documented))
+
+
+def test_parliament_still_lacks_the_types_it_is_taught_here():
+    # If parliament learns them, drop them from TYPES_PARLIAMENT_LACKS.
+    for documented in TYPES_PARLIAMENT_LACKS:
+        with pytest.raises(Exception, match="Unknown data format"):
+            parliament.statement.translate_documentation_types(documented)
 
 
 def pass_role_conditions(document: dict[str, Any]) -> list[Any]:
