@@ -11,8 +11,9 @@ with the shared provider a BackupJobsProviderStack of the same account.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from aws_cdk import App, CfnOutput, RemovalPolicy, Stack, aws_backup as backup, aws_dynamodb as dynamodb, aws_iam as iam
@@ -64,6 +65,26 @@ def not_needed(logs: str) -> set[str]:
             if line.get("message") == "Final backup not needed: the protected resource stays"}
 
 
+def jobs_on_a_clock(aws_backup: Any, done_after: float) -> ManualClock:
+    """The emulator's jobs on a clock of the test's: PENDING at 1 minute, RUNNING at 2, done at ``done_after``."""
+    clock = ManualClock()
+    aws_backup.emulator.clock = clock
+    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=done_after)
+    return clock
+
+
+@contextmanager
+def jobs_beside_the_shared_provider(cfn_stack: Any, clock: ManualClock, own_out: Path,
+                                    shared_out: Path) -> Iterator[Any]:
+    """The shared provider (its BackupJobsProviderStack deployed, its export for the jobs) and the Jobs stack,
+    not deployed yet, whose templates may use either provider."""
+    with cfn_stack(shared_out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
+        token = provider_stack.deploy(read_assembly_template(shared_out, "BackupJobsProvider")).outputs["ServiceToken"]
+        with cfn_stack(own_out, stack_name="Jobs", functions={token: provider_asset_dir()}, on_tick=clock.advance,
+                       exports=provider_stack.exports) as jobs:
+            yield jobs
+
+
 def shared_suffix() -> str:
     stack = Stack(App(), "Scratch")
     return provider_suffix(stack, BackupJobsProvider.from_export_name(stack, "Provider"))
@@ -72,27 +93,22 @@ def shared_suffix() -> str:
 @pytest.mark.slow
 def test_a_stack_moves_to_the_shared_provider_and_back_each_job_replaced_and_run_again(
         tmp_path, aws_backup: Any, cfn_stack: Any):
-    clock = ManualClock()
-    aws_backup.emulator.clock = clock
-    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=1800)
+    clock = jobs_on_a_clock(aws_backup, done_after=1800)
     own_out, shared_out = jobs_app(tmp_path / "own", shared=False), jobs_app(tmp_path / "shared", shared=True)
     own, shared = read_assembly_template(own_out, "Jobs"), read_assembly_template(shared_out, "Jobs")
 
-    with cfn_stack(shared_out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
-        token = provider_stack.deploy(read_assembly_template(shared_out, "BackupJobsProvider")).outputs["ServiceToken"]
-        with cfn_stack(own_out, stack_name="Jobs", functions={token: provider_asset_dir()}, on_tick=clock.advance,
-                       exports=provider_stack.exports) as jobs:
-            created = jobs.deploy(own)
-            after_create = started(aws_backup)
-            moved = jobs.update(shared)
-            after_move = started(aws_backup)
-            skipped_on_move = not_needed(jobs.function_logs)
-            on_shared = {row["LogicalResourceId"] for row in jobs.stack_resources()}
-            moved_back = jobs.update(own)
-            after_move_back = started(aws_backup)
-            skipped_on_move_back = not_needed(jobs.function_logs)
-            on_own = {row["LogicalResourceId"] for row in jobs.stack_resources()}
-            deleted = jobs.delete()
+    with jobs_beside_the_shared_provider(cfn_stack, clock, own_out, shared_out) as jobs:
+        created = jobs.deploy(own)
+        after_create = started(aws_backup)
+        moved = jobs.update(shared)
+        after_move = started(aws_backup)
+        skipped_on_move = not_needed(jobs.function_logs)
+        on_shared = {row["LogicalResourceId"] for row in jobs.stack_resources()}
+        moved_back = jobs.update(own)
+        after_move_back = started(aws_backup)
+        skipped_on_move_back = not_needed(jobs.function_logs)
+        on_own = {row["LogicalResourceId"] for row in jobs.stack_resources()}
+        deleted = jobs.delete()
 
     assert created.status == "CREATE_COMPLETE", created.reason
     assert moved.status == "UPDATE_COMPLETE", moved.reason
@@ -127,20 +143,15 @@ def test_a_stack_moves_to_the_shared_provider_and_back_each_job_replaced_and_run
 def test_without_new_logical_ids_the_move_is_rolled_back_as_cloudformation_does(
         tmp_path, aws_backup: Any, cfn_stack: Any):
     """The library before this change: the jobs' logical IDs stayed with a new ServiceToken."""
-    clock = ManualClock()
-    aws_backup.emulator.clock = clock
-    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=1800)
+    clock = jobs_on_a_clock(aws_backup, done_after=1800)
     own_out, shared_out = jobs_app(tmp_path / "own", shared=False), jobs_app(tmp_path / "shared", shared=True)
     own = read_assembly_template(own_out, "Jobs")
     as_before = json.loads(json.dumps(read_assembly_template(shared_out, "Jobs")).replace(shared_suffix(), ""))
     assert logical_ids(as_before, "Custom::BackupJob") == logical_ids(own, "Custom::BackupJob")
 
-    with cfn_stack(shared_out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
-        token = provider_stack.deploy(read_assembly_template(shared_out, "BackupJobsProvider")).outputs["ServiceToken"]
-        with cfn_stack(own_out, stack_name="Jobs", functions={token: provider_asset_dir()}, on_tick=clock.advance,
-                       exports=provider_stack.exports) as jobs:
-            assert jobs.deploy(own).status == "CREATE_COMPLETE"
-            moved = jobs.update(as_before)
+    with jobs_beside_the_shared_provider(cfn_stack, clock, own_out, shared_out) as jobs:
+        assert jobs.deploy(own).status == "CREATE_COMPLETE"
+        moved = jobs.update(as_before)
 
     assert moved.status == "UPDATE_ROLLBACK_COMPLETE"
     assert moved.reason.endswith(SERVICE_TOKEN_CHANGED)
@@ -161,18 +172,13 @@ def stopping_app(outdir: Path, *, shared: bool) -> Path:
 def test_a_move_stops_the_old_job_still_running_as_a_new_run_does(tmp_path, aws_backup: Any, cfn_stack: Any):
     """StopOnDelete on a move: the moved resource starts the job anew, and the old resource's Delete,
     on the old provider, stops the old job if it still runs, as for any replaced job resource."""
-    clock = ManualClock()
-    aws_backup.emulator.clock = clock
-    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=6 * 3600)
+    clock = jobs_on_a_clock(aws_backup, done_after=6 * 3600)
     own_out, shared_out = stopping_app(tmp_path / "own", shared=False), stopping_app(tmp_path / "shared", shared=True)
 
-    with cfn_stack(shared_out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
-        token = provider_stack.deploy(read_assembly_template(shared_out, "BackupJobsProvider")).outputs["ServiceToken"]
-        with cfn_stack(own_out, stack_name="Jobs", functions={token: provider_asset_dir()}, on_tick=clock.advance,
-                       exports=provider_stack.exports) as jobs:
-            assert jobs.deploy(read_assembly_template(own_out, "Jobs")).status == "CREATE_COMPLETE"
-            jobs.wait(3600)  # the job runs
-            moved = jobs.update(read_assembly_template(shared_out, "Jobs"))
+    with jobs_beside_the_shared_provider(cfn_stack, clock, own_out, shared_out) as jobs:
+        assert jobs.deploy(read_assembly_template(own_out, "Jobs")).status == "CREATE_COMPLETE"
+        jobs.wait(3600)  # the job runs
+        moved = jobs.update(read_assembly_template(shared_out, "Jobs"))
 
     assert moved.status == "UPDATE_COMPLETE", moved.reason
     old, new = sorted(aws_backup.state.backup_jobs.values(), key=lambda job: job.created_at)
