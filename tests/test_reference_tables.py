@@ -176,3 +176,14 @@ def test_answered_attributes_reads_a_column():
     table = Table("#### t", ("Return value", "a"), (("`Ref`", "x"), ("`Fn::GetAtt` `One`", "At start"),
                                                     ("`Fn::GetAtt` `Two`", "No")))
     assert answered_attributes(table, "a") == {"One"}
+
+
+def test_the_aws_defaults_are_the_ones_aws_backups_model_documents():
+    import json
+
+    model = json.loads((REPO / "tests" / "reference" / "backup-service-model-subset.json").read_text(encoding="utf-8"))
+    documented = model["shapes"]["StartBackupJobInput"]["members"]
+    assert "the default is 8 hours" in documented["StartWindowMinutes"]["documentation"]
+    assert cfn_reference.AWS_DEFAULTS["StartWindowMinutes"].startswith(f"`{8 * 60}` (8 hours")
+    assert "option is not enabled by default" in documented["BackupOptions"]["documentation"]
+    assert set(cfn_reference.AWS_DEFAULTS) == {"StartWindowMinutes", "BackupOptions"}
