@@ -90,6 +90,16 @@ def test_same_job_compares_api_members_run_token_and_final_backup():
 FINAL = JobSpec(params=dict(PROPERTIES), run_on_delete=True, protected_logical_id="Table")
 
 
+def test_an_update_starts_a_new_job_only_for_a_changed_job_never_for_a_final_backup():
+    spec = JobSpec(params=dict(PROPERTIES), run_token="v1")
+    old = {**PROPERTIES, "RunToken": "v1"}
+    assert not decisions.new_job_on_update(BACKUP_JOB, old, spec, "job-1")
+    assert decisions.new_job_on_update(BACKUP_JOB, {**PROPERTIES, "RunToken": "v2"}, spec, "job-1")
+    assert decisions.new_job_on_update(BACKUP_JOB, old, spec, None)  # no job yet
+    assert not decisions.new_job_on_update(BACKUP_JOB, {**PROPERTIES, "RunToken": "v2"}, FINAL, "job-1")
+    assert not decisions.new_job_on_update(BACKUP_JOB, None, FINAL, None)
+
+
 @pytest.mark.parametrize("status, resources, goes", [
     ("", None, True),  # status unknown: back up
     ("ROLLBACK_IN_PROGRESS", None, False),

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import App
 
 from cdk_backup_jobs import BackupJobsProviderStack
+from cdk_backup_jobs.cfn_reference import answered_attributes, reference_tables
 from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 
@@ -51,6 +52,21 @@ def test_the_long_wait_example_waits_hours_then_copies_the_recovery_point(tmp_pa
     assert len(aws_backup.state.calls_of("StartBackupJob")) == 1
     assert len(aws_backup.state.calls_of("StartCopyJob")) == 1
     assert waited_hours >= 6 and per_hour <= 4
+    # The attributes each resource answers with are those docs/cloudformation.md's reference gives: a job
+    # whose WaitCondition carries the wait, those at start; its result, the completed job's.
+    tables = {table.heading: table for table in reference_tables()}
+    answered = {(e.request["ResourceType"], "CopyJobId" in e.request["ResourceProperties"]): set(e.response["Data"])
+                for e in result.events if e.request_type == "Create"
+                and e.request["ResourceType"].startswith("Custom::")}
+    waited = "`WaitForCompletion` with a `WaitCondition`"
+    assert answered == {
+        ("Custom::BackupJob", False): answered_attributes(tables["#### `Custom::BackupJob` return values"], waited),
+        ("Custom::CopyJob", False): answered_attributes(tables["#### `Custom::CopyJob` return values"], waited),
+        ("Custom::BackupJobResult", False): answered_attributes(
+            tables["#### `Custom::BackupJobResult` return values"], "With `BackupJobId`"),
+        ("Custom::BackupJobResult", True): answered_attributes(
+            tables["#### `Custom::BackupJobResult` return values"], "With `CopyJobId`"),
+    }
     assert deleted.status == "DELETE_COMPLETE", deleted.reason
 
 

@@ -218,6 +218,20 @@ def same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: 
     return (old.params, old.run_token, old.run_on_delete) == (spec.params, spec.run_token, spec.run_on_delete)
 
 
+def new_job_on_update(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: JobSpec,
+                      physical_id: str | None) -> bool:
+    """Whether an Update starts a new job in the resource's place (a new physical ID, so CloudFormation
+    then deletes the old resource) rather than keeping the job it has.
+
+    A final backup (RunOnDelete true now) is updated in place, whatever changed; any other resource
+    starts a new job when its API members, RunToken or RunOnDelete changed (``same_job``), or when it
+    has no job yet (no physical ID).
+    """
+    if spec.run_on_delete:
+        return False
+    return not (physical_id and same_job(job_type, old_properties, spec))
+
+
 def is_rollback(stack_status: str) -> bool:
     """Whether the stack is undoing a failed create or update (its status names a ROLLBACK)."""
     return "ROLLBACK" in stack_status

@@ -43,8 +43,7 @@ def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
     job_id = str(values[job_type.id_attribute])
     job = describe_patiently(job_type, clients, job_id)
     state = str(job.get("State"))
-    # The same ID whichever job it reads: a new job's result is the same resource, updated in place.
-    physical_id = f"job-result-{request.stack_name}-{request.logical_resource_id}"[:1024]
+    physical_id = result_physical_id(request)
     if state == "COMPLETED":
         return Outcome(physical_id, job_type.finished_attributes(job), progress=decisions.progress(job))
     if state in decisions.UNFINISHED_STATES:
@@ -52,6 +51,11 @@ def job_result(request: CustomResourceRequest, clients: Clients) -> Outcome:
                                 f"{job.get('PercentDone') or '0.0'}% done", physical_id)
     message = job.get("StatusMessage") or "no status message"
     raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id)
+
+
+def result_physical_id(request: CustomResourceRequest) -> str:
+    """The same ID whichever job the result reads: a new job's result is the same resource, updated in place."""
+    return f"job-result-{request.stack_name}-{request.logical_resource_id}"[:1024]
 
 
 def describe_patiently(job_type: JobType, clients: Clients, job_id: str,

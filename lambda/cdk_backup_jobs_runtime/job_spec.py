@@ -11,6 +11,15 @@ from cdk_backup_jobs_runtime.job_types import JobType
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
 
 DEFAULT_WAIT_MINUTES = shapes.MAX_WAIT_MINUTES
+DEFAULTS: Mapping[str, bool | int] = {
+    "WaitForCompletion": False,
+    "WaitTimeoutMinutes": DEFAULT_WAIT_MINUTES,
+    "StopOnDelete": False,
+    "RunOnDelete": False,
+    "SkipFinalBackup": False,
+}
+"""What the provider takes for each of its own members left out (the reference tables in
+docs/cloudformation.md are generated from it)."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +72,19 @@ def _spec(job_type: JobType, values: Mapping[str, Any]) -> JobSpec:
     api_members = {m.name for m in job_type.api_shape.members}
     return JobSpec(
         params={k: v for k, v in values.items() if k in api_members},
-        wait=bool(values.get("WaitForCompletion", False)),
-        wait_minutes=int(values.get("WaitTimeoutMinutes", DEFAULT_WAIT_MINUTES)),
+        wait=bool(_value(values, "WaitForCompletion")),
+        wait_minutes=int(_value(values, "WaitTimeoutMinutes")),
         wait_condition=values.get("WaitCondition"),
         run_token=values.get("RunToken"),
-        stop_on_delete=bool(values.get("StopOnDelete", False)),
-        run_on_delete=bool(values.get("RunOnDelete", False)),
+        stop_on_delete=bool(_value(values, "StopOnDelete")),
+        run_on_delete=bool(_value(values, "RunOnDelete")),
         protected_logical_id=values.get("ProtectedLogicalId"),
-        skip_final_backup=bool(values.get("SkipFinalBackup", False)),
+        skip_final_backup=bool(_value(values, "SkipFinalBackup")),
     )
+
+
+def _value(values: Mapping[str, Any], member: str) -> Any:
+    return values.get(member, DEFAULTS[member])
 
 
 def asks_for_final_backup(properties: Mapping[str, Any]) -> bool:

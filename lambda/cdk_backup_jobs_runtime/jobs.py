@@ -79,15 +79,16 @@ def update(request: CustomResourceRequest, clients: Clients) -> Outcome:
         raise
     if spec.run_on_delete:
         return _update_final_backup(job_type, spec, request, clients)
-    if request.physical_resource_id and decisions.same_job(job_type, request.old_properties, spec):
+    job_id = request.physical_resource_id
+    if job_id and not decisions.new_job_on_update(job_type, request.old_properties, spec, job_id):
         # Only properties that do not define the job changed (a new WaitCondition
         # or timeout, say): the job stands, so answer with its
         # current attributes, once it has COMPLETED if the resource now waits.
         if spec.wait and spec.wait_condition and _rolling_back(clients, request):
             return _kept_in_rollback(job_type, request, clients)  # nothing to watch in a rollback
         if spec.wait:
-            return wait_for_existing_job(job_type, spec, request, clients, request.physical_resource_id)
-        return current_job(job_type, clients.backup, request.physical_resource_id)
+            return wait_for_existing_job(job_type, spec, request, clients, job_id)
+        return current_job(job_type, clients.backup, job_id)
     if _rolling_back(clients, request):
         return _kept_in_rollback(job_type, request, clients)
     old_condition = (request.old_properties or {}).get("WaitCondition")
