@@ -194,7 +194,7 @@ UNMET_REQUIREMENTS = textwrap.dedent("""
     for text in json.loads(sys.argv[1]):
         requirement = Requirement(text)
         if requirement.marker and not any(requirement.marker.evaluate({"extra": extra})
-                                          for extra in ("", "testing")):
+                                          for extra in ("", "testing", "lint")):
             continue
         try:
             found = metadata.version(requirement.name)
@@ -208,7 +208,7 @@ UNMET_REQUIREMENTS = textwrap.dedent("""
 
 def test_the_installed_wheels_requirements_are_what_it_runs_with(wheel, installed, tmp_path):
     # The venv borrows its dependencies rather than resolving them, so check
-    # that they satisfy the wheel's pins (its own and the testing extra's):
+    # that they satisfy the wheel's pins (its own and the testing and lint extras'):
     # a pin the tested versions break fails here.
     requirements = wheel_requirements(wheel)
     assert any(r.startswith("aws-cdk-lib") for r in requirements)
@@ -277,6 +277,37 @@ def test_the_sdist_carries_the_examples_and_every_file_the_pages_link_to(sdist_n
     linked = page_link_targets()
     assert {"app.py", "docs/constructs.md", "examples/cloudformation/long-wait.yaml"} <= linked
     assert linked - sdist_names == set()
+
+
+LINT_BY_MODULE_NAME = textwrap.dedent("""
+    import sys
+    from cfnlint.runner import main
+    import cdk_backup_jobs.cfn_lint_rules as rules
+    print(rules.__file__)
+    sys.argv = ["cfn-lint", sys.argv[1], "--append-rules", "cdk_backup_jobs.cfn_lint_rules", "--format", "parseable"]
+    main()
+""")
+
+
+def test_the_installed_wheels_cfn_lint_rule_is_loaded_by_its_module_name(installed, tmp_path):
+    # cfn-lint's --append-rules imports a module path it is given: the installed package's, outside the repository.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(textwrap.dedent("""\
+        Resources:
+          Result:
+            Type: Custom::BackupJobResult
+            Properties:
+              ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:provider
+              BackupJobld: job-1
+    """))
+    result = subprocess.run([installed, "-c", LINT_BY_MODULE_NAME, str(broken)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    location, *found = result.stdout.splitlines()
+
+    assert result.returncode == 2, result.stdout + result.stderr  # cfn-lint's bit for an error found
+    assert str(REPO) not in location and str(Path(installed).parent.parent) in location
+    assert f"{broken}:6:7:6:18:E9501:Custom::BackupJobResult property BackupJobld is not a Custom::BackupJobResult " \
+           "member (did you mean BackupJobId?)" in found
 
 
 def test_the_wheel_carries_the_example_templates_as_package_data(wheel):

@@ -259,4 +259,38 @@ def test_a_misspelt_required_member_is_reported_with_the_one_it_misses():
     with pytest.raises(violation_report.InvalidJobInput) as raised:
         coercion.coerce(shapes.BACKUP_JOB_RESOURCE, {**properties, "BackupVaultNme": "primary-vault"})
     assert [str(v) for v in raised.value.violations] == [
-        "BackupVaultNme is not a Custom::BackupJob member", "BackupVaultName is required"]
+        "BackupVaultNme is not a Custom::BackupJob member (did you mean BackupVaultName?)",
+        "BackupVaultName is required"]
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("WaitTimeoutMinute", " (did you mean WaitTimeoutMinutes?)"),
+    ("backupVaultName", " (did you mean BackupVaultName?)"),
+    ("Colour", ""),  # nothing near it: no guess
+])
+def test_an_unknown_member_names_the_member_it_is_closest_to(name, hint):
+    # The same message from both passes: the handler's coercion and the rules the constructs run.
+    with pytest.raises(violation_report.InvalidJobInput) as raised:
+        coercion.coerce(shapes.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, name: "1"})
+    expected = f"{name} is not a Custom::BackupJob member{hint}"
+    assert str(raised.value.violations[0]) == expected
+    assert [str(v) for v in rules.validate(shapes.BACKUP_JOB_RESOURCE, {**VALID_BACKUP, name: 1})] == [expected]
+
+
+def test_an_unknown_lifecycle_member_is_guessed_within_the_lifecycle():
+    violations = rules.validate(shapes.START_BACKUP_JOB, {**VALID_BACKUP, "Lifecycle": {"DeleteAfterDay": 35}})
+    assert [str(v) for v in violations] == [
+        "Lifecycle.DeleteAfterDay is not a Lifecycle member (did you mean DeleteAfterDays?)"]
+
+
+def test_coerce_leaves_unresolved_values_as_they_are():
+    # A template's intrinsic functions (what cfn-lint reads): left for CloudFormation to resolve, never judged.
+    ref = {"Ref": "Days"}
+    unresolved = lambda value: value is ref  # noqa: E731
+    params = coercion.coerce(shapes.START_BACKUP_JOB, {
+        **VALID_BACKUP, "StartWindowMinutes": ref, "Lifecycle": {"DeleteAfterDays": ref},
+        "RecoveryPointTags": {"team": ref, "n": 7}, "BackupOptions": ref}, unresolved)
+    assert params["StartWindowMinutes"] is ref and params["BackupOptions"] is ref
+    assert params["Lifecycle"] == {"DeleteAfterDays": ref}
+    assert params["RecoveryPointTags"] == {"team": ref, "n": "7"}
+    assert rules.validate(shapes.START_BACKUP_JOB, params, unresolved) == []

@@ -9,16 +9,18 @@ violations naming the member; nothing is silently dropped.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation, clip, show
+from cdk_backup_jobs_runtime.rules import unknown_member
 from cdk_backup_jobs_runtime.shapes import Member
+from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation, clip, never_unresolved, show
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
 
-def coerce(shape: Member, properties: Mapping[str, Any]) -> dict[str, Any]:
+def coerce(shape: Member, properties: Mapping[str, Any],
+           is_unresolved: Callable[[Any], bool] = never_unresolved) -> dict[str, Any]:
     """Turn CloudFormation's string-typed properties into the API model's types.
 
     CloudFormation hands a custom resource every scalar as a string ("60",
@@ -26,16 +28,18 @@ def coerce(shape: Member, properties: Mapping[str, Any]) -> dict[str, Any]:
     InvalidJobInput naming the member; nothing is silently dropped. A required
     member that is missing is named with them, so a misspelt one
     (``BackupVaultNme``) is reported together with the one it misses.
+    ``is_unresolved`` values (a template's intrinsic functions, read by the
+    cfn-lint rule) are kept as they are, for the rules to skip.
     """
     violations: list[Violation] = []
-    result = _coerce_structure(shape, properties, "", violations)
+    result = _coerce_structure(shape, properties, "", violations, is_unresolved)
     if violations:
         raise InvalidJobInput(shape.name, violations)
     return result
 
 
 def _coerce_structure(
-    shape: Member, value: Any, prefix: str, violations: list[Violation]
+    shape: Member, value: Any, prefix: str, violations: list[Violation], is_unresolved: Callable[[Any], bool]
 ) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         violations.append(Violation(prefix.rstrip(".") or shape.name, "must be an object"))
@@ -45,9 +49,9 @@ def _coerce_structure(
         member = shape.member(str(name))
         path = f"{prefix}{name}"
         if member is None:
-            violations.append(Violation(clip(path), f"is not a {shape.name} member"))
+            violations.append(unknown_member(shape, str(name), prefix))
             continue
-        converted = _coerce_value(member, raw, path, violations)
+        converted = raw if is_unresolved(raw) else _coerce_value(member, raw, path, violations, is_unresolved)
         if converted is not None:
             result[member.name] = converted
     if violations:
@@ -56,16 +60,19 @@ def _coerce_structure(
     return result
 
 
-def _coerce_value(member: Member, raw: Any, path: str, violations: list[Violation]) -> Any:
+def _coerce_value(member: Member, raw: Any, path: str, violations: list[Violation],
+                  is_unresolved: Callable[[Any], bool]) -> Any:
     if member.kind == "structure":
-        return _coerce_structure(member, raw, f"{path}.", violations)
+        return _coerce_structure(member, raw, f"{path}.", violations, is_unresolved)
     if member.kind == "map":
         if not isinstance(raw, Mapping):
             violations.append(Violation(path, "must be a map of strings to strings"))
             return None
         entries = {}
         for key, item in raw.items():
-            if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+            if is_unresolved(key) or is_unresolved(item):
+                entries[key] = item
+            elif not isinstance(item, (str, int, float)) or isinstance(item, bool):
                 violations.append(Violation(path, f"value for key '{clip(str(key))}' must be a string"))
             else:
                 entries[str(key)] = str(item)

@@ -33,6 +33,7 @@ This module is stdlib-only because it ships inside the Lambda asset.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Callable, Mapping
 
@@ -86,10 +87,7 @@ def _check_structure(
             violations.extend(map_violations(member, value, path, is_unresolved))
         else:
             violations.extend(scalar_violations(member, value, path))
-    unknown = [name for name in params if shape.member(str(name)) is None]
-    violations.extend(
-        Violation(clip(f"{prefix}{name}"), f"is not a {shape.name} member") for name in unknown
-    )
+    violations.extend(unknown_member(shape, str(name), prefix) for name in params if shape.member(str(name)) is None)
     if "WaitTimeoutMinutes" in params and shape.member("WaitForCompletion") is not None:
         waits = [params.get(name) for name in ("WaitForCompletion", "RunOnDelete")]
         if True not in waits and not any(is_unresolved(w) for w in waits if w is not None):
@@ -101,6 +99,22 @@ def _check_structure(
         violations.extend(final_backup_violations(params, is_unresolved))
     if shape.name == JOB_RESULT_RESOURCE.name:
         violations.extend(job_result_violations(params))
+
+
+CLOSE_ENOUGH = 0.8
+"""How alike an unknown name and a member's must be (difflib's ratio) to be offered as what was meant: a
+letter missed, doubled or of the other case (``WaitTimeoutMinute``, ``backupVaultName``), not any name."""
+
+
+def unknown_member(shape: Member, name: str, prefix: str = "") -> Violation:
+    """A name that is no member of ``shape``, with the member it most likely misspells, if one is close.
+
+    Both passes name it alike: the handler's coercion (CloudFormation's strings) and the rules the
+    constructs and the cfn-lint rule run.
+    """
+    guesses = difflib.get_close_matches(name, [m.name for m in shape.members], n=1, cutoff=CLOSE_ENOUGH)
+    hint = f" (did you mean {guesses[0]}?)" if guesses else ""
+    return Violation(clip(f"{prefix}{name}"), f"is not a {shape.name} member{hint}")
 
 
 ONLY_WITH_RUN_ON_DELETE = ("SkipFinalBackup", "ProtectedLogicalId")
