@@ -68,7 +68,8 @@ class BackupJobsProviderStack(Stack):
         CfnOutput(self, "ServiceToken", value=self.provider.service_token, export_name=export_name,
                   description="ServiceToken for Custom::BackupJob and Custom::CopyJob resources")
         CfnOutput(self, "ProviderVersion", value=version,
-                  description="The cdk-backup-jobs version of this provider: compare it with a release's before upgrading")
+                  description="The cdk-backup-jobs version of this provider: compare it with a release's "
+                              "before upgrading")
 
     def _provider_scope(self, **props: Any) -> ProviderScope:
         """The scope its props give; the release template's stack gives one whose lists are its parameters."""

@@ -39,10 +39,10 @@ https://github.com/aws-cloudformation/cfn-lint/issues/329).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
-from aws_cdk import (Aws, CfnCondition, CfnParameter, CliCredentialsStackSynthesizer, Fn, Stack, Token,
-                     aws_lambda as lambda_)
+from aws_cdk import (Aws, CfnCondition, CfnParameter, CliCredentialsStackSynthesizer, Fn, ICfnConditionExpression,
+                     Stack, Token, aws_lambda as lambda_)
 from constructs import Construct
 
 from cdk_backup_jobs.package_version import package_version
@@ -92,10 +92,10 @@ class ParameterScope(ProviderScope):
         """``ProviderScope.copy_conditions`` decided at deploy: each condition is there when the props
         would have put it there (targets given or no org paths; org paths given)."""
         targets = given_or(COPY_TARGETS, super().target_vaults(stack))
+        org_paths = Token.as_list(Fn.ref(COPY_TARGET_ORG_PATHS))
         return {
             OUTSIDE_TARGETS: Fn.condition_if(DENY_OUTSIDE_TARGETS, {COPY_TARGETS_KEY: targets}, Aws.NO_VALUE),
-            OUTSIDE_ORG_PATHS: Fn.condition_if(given(COPY_TARGET_ORG_PATHS),
-                                               {COPY_TARGET_ORG_PATHS_KEY: Token.as_list(Fn.ref(COPY_TARGET_ORG_PATHS))},
+            OUTSIDE_ORG_PATHS: Fn.condition_if(given(COPY_TARGET_ORG_PATHS), {COPY_TARGET_ORG_PATHS_KEY: org_paths},
                                                Aws.NO_VALUE),
         }
 
@@ -120,15 +120,18 @@ def add_release_stack(app: Construct) -> BackupJobsProviderStack:
         synthesizer=CliCredentialsStackSynthesizer())
     CfnParameter(stack, CODE_BUCKET, description="The S3 bucket holding the provider's code zip, in this Region")
     CfnParameter(stack, CODE_KEY, default=zip_name(version),
-                 description="The code zip's key in CodeBucket (python -m cdk_backup_jobs.provider_artifacts writes it)")
+                 description="The code zip's key in CodeBucket "
+                             "(python -m cdk_backup_jobs.provider_artifacts writes it)")
     function = stack.provider.function.node.default_child
     assert isinstance(function, lambda_.CfnFunction)
     function.code = lambda_.CfnFunction.CodeProperty(s3_bucket=Fn.ref(CODE_BUCKET), s3_key=Fn.ref(CODE_KEY))
-    conditions = {}
+    conditions: dict[str, ICfnConditionExpression] = {}
     for parameter, description in LISTS.items():
         CfnParameter(stack, parameter, type="CommaDelimitedList", default="", description=description)
-        conditions[parameter] = CfnCondition(stack, given(parameter), expression=Fn.condition_not(
+        condition = CfnCondition(stack, given(parameter), expression=Fn.condition_not(
             Fn.condition_equals(Fn.join("", Token.as_list(Fn.ref(parameter))), "")))
+        # A CfnCondition is a condition expression ({"Condition": id}); jsii's typing lacks its type_hint.
+        conditions[parameter] = cast(ICfnConditionExpression, condition)
     CfnCondition(stack, DENY_OUTSIDE_TARGETS, expression=Fn.condition_or(
         conditions[COPY_TARGETS], Fn.condition_not(conditions[COPY_TARGET_ORG_PATHS])))
     return stack
