@@ -216,3 +216,17 @@ def test_the_simulator_deploys_the_artifacts_and_a_job_template_starts_its_job_o
     assert run["started"] == 1 and len(aws_backup.state.backup_jobs) == 1
     assert len(aws_backup.state.copy_jobs) == 1
     assert run["deleted"].status == "DELETE_COMPLETE", run["deleted"].reason
+
+
+@pytest.mark.slow
+def test_code_in_s3_that_s3_objects_does_not_hold_is_named_in_the_failure(tmp_path, cfn_stack):
+    template, code = write_artifacts(tmp_path)
+    with cfn_stack(stack_name="BackupJobsProvider", parameters={"CodeBucket": "releases-bucket", "CodeKey": "other.zip"},
+                   s3_objects={("releases-bucket", code.name): code}) as provider_stack:
+        # The function is created (Lambda would refuse a missing key; the simulator runs code only when invoked),
+        # and a job then names what is missing.
+        provider = provider_stack.deploy(template)
+        reason = provider_stack.functions.explain_unknown(provider.outputs["ServiceToken"])
+
+    assert "its code is s3://releases-bucket/other.zip, which is not one of s3_objects" in reason
+    assert str(("releases-bucket", code.name)) in reason

@@ -35,8 +35,8 @@ EXTRA_FUNCTION_TIMEOUT = 120.0
 CFNRESPONSE = Path(__file__).with_name("inline_cfnresponse.py")
 FUNCTION_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
 NOT_PYTHON = "the simulator runs Python functions only"
-HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template (s3_objects={(bucket, key): "
-               "zip_or_folder} for code in S3), or functions={service_token: code_dir} for a published provider")
+HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template, "
+               "or functions={service_token: code_dir} for a published provider")
 
 
 class Functions:
@@ -113,7 +113,8 @@ class Functions:
             return (f"its code is s3://{s3_object[0]}/{s3_object[1]}, which is not one of s3_objects "
                     f"({sorted(self.s3_objects)})")
         if self.assets_dir is None:
-            return f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder>"
+            return (f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder> "
+                    "(or s3_objects={(bucket, key): zip_or_folder} for code in S3)")
         if not (self.assets_dir / asset).is_dir():
             return (f"its code is the asset {asset}, which is not in assets_dir ({self.assets_dir}): "
                     "pass the cdk.out folder the template was synthesized to")
