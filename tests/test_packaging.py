@@ -346,3 +346,58 @@ def test_the_examples_command_answers_help_with_its_usage(tmp_path):
     assert helped.returncode == 0 and helped.stdout.startswith("usage: python -m cdk_backup_jobs.example_templates")
     assert ".yaml" not in helped.stdout
     assert refused.returncode == 2 and "unrecognized arguments: --bogus" in refused.stderr
+
+
+# --- the provider's release artifacts from the wheel alone (issue 23, items 2 and 5) -------------------
+
+@pytest.fixture(scope="module")
+def wheel_only(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The python of a fresh venv holding our wheel (``--no-deps``) and crhelper's installed files, nothing
+    else: no aws-cdk-lib, constructs, jsii or Node.js (crhelper is copied, not downloaded)."""
+    from importlib import metadata
+
+    env_dir = tmp_path_factory.mktemp("wheel-only")
+    venv.create(env_dir, with_pip=True)
+    python = str(env_dir / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, timeout=300)
+    crhelper = tmp_path_factory.mktemp("crhelper-only")
+    distribution = metadata.distribution("crhelper")
+    for file in distribution.files or []:
+        source = Path(str(distribution.locate_file(file)))
+        if source.is_file() and "__pycache__" not in file.parts and not str(file).startswith(".."):
+            (crhelper / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, crhelper / file)
+    site = run_python(python, "import sysconfig; print(sysconfig.get_path('purelib'))", env_dir)
+    (Path(site) / "crhelper-only.pth").write_text(f"{crhelper}\n")
+    return python
+
+
+def test_the_wheel_alone_writes_the_release_artifacts_without_aws_cdk_jsii_or_node_and_they_deploy(
+        wheel_only, tmp_path, cfn_stack, aws_backup):
+    from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, TEMPLATE_NAME, provider_zip
+    from test_provider_artifacts import deploy_release_then_example
+
+    out = tmp_path / "dist"
+    env = {"PATH": str(Path(wheel_only).parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}  # no node on PATH
+    written = subprocess.run([wheel_only, "-X", "importtime", "-m", "cdk_backup_jobs.provider_artifacts",
+                              "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert written.returncode == 0, written.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in written.stderr.splitlines()
+                if line.startswith("import time:")}
+    findable = run_python(wheel_only, "import importlib.util as u; print([u.find_spec(m) is not None "
+                                      "for m in ('aws_cdk', 'jsii', 'constructs', 'cdk_backup_jobs', 'crhelper')])",
+                          tmp_path, env=env)
+
+    assert findable == "[False, False, False, True, True]"  # the venv has none of the CDK's libraries
+    # -m runs the module itself as __main__: what it imports is listed.
+    assert {"cdk_backup_jobs", "cdk_backup_jobs.provider_asset", "cdk_backup_jobs_runtime"} <= imported
+    assert not {name for name in imported if name.split(".")[0] in ("aws_cdk", "jsii", "constructs", "yaml")}
+    assert written.stdout.split() == [str(out / TEMPLATE_NAME), str(out / "backup-jobs-provider-0.1.0.zip")]
+    assert (out / TEMPLATE_NAME).read_bytes() == (RELEASE_DIR / TEMPLATE_NAME).read_bytes()
+    assert (out / "backup-jobs-provider-0.1.0.zip").read_bytes() == provider_zip()  # the same bytes as here
+
+    run = deploy_release_then_example(out, cfn_stack, aws_backup)  # the simulator runs here, on those files
+
+    assert run["created"].status == "CREATE_COMPLETE", run["created"].reason
+    assert run["started"] == 1 and len(aws_backup.state.backup_jobs) == 1
+    assert run["deleted"].status == "DELETE_COMPLETE", run["deleted"].reason

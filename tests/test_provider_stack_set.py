@@ -165,7 +165,7 @@ def test_the_carried_template_is_the_provider_with_its_code_in_each_regions_buck
     # Member accounts are not bootstrapped: no bootstrap version check, no CDK metadata.
     assert "Rules" not in provider and "CDKMetadata" not in provider["Resources"]
     assert provider["Parameters"]["ExportName"]["Default"] == "BackupJobsProviderServiceToken"
-    [output] = provider["Outputs"].values()
+    output = provider["Outputs"]["ServiceToken"]
     assert output["Export"] == {"Name": {"Ref": "ExportName"}}
     assert output["Value"]["Fn::GetAtt"][1] == "Arn"
     assert not of_type(provider, "AWS::IAM::Role")[0]["Properties"].get("RoleName")  # so CAPABILITY_IAM suffices

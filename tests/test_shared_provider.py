@@ -85,7 +85,7 @@ def test_waits_final_backups_copies_and_stops_add_only_their_own_resources():
 
 def test_the_export_name_is_the_provider_stacks_one_constant():
     provider_stack = BackupJobsProviderStack(App(), "Provider")
-    [output] = Template.from_stack(provider_stack).to_json()["Outputs"].values()
+    output = Template.from_stack(provider_stack).to_json()["Outputs"]["ServiceToken"]
 
     assert output["Export"]["Name"] == DEFAULT_EXPORT_NAME == "BackupJobsProviderServiceToken"
     import inspect

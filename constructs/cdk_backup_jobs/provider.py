@@ -22,6 +22,7 @@ FUNCTION_TIMEOUT = Duration.minutes(2)
 MEMORY_SIZE_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 MAX_EVENT_AGE = Duration.hours(1)
+FUNCTION_DESCRIPTION = "cdk-backup-jobs provider: starts AWS Backup jobs idempotently"
 
 
 class BackupJobsProvider(Construct):
@@ -61,7 +62,7 @@ class BackupJobsProvider(Construct):
             memory_size=MEMORY_SIZE_MB,
             role=self.role,
             log_group=self.log_group,
-            description="cdk-backup-jobs provider: starts AWS Backup jobs idempotently",
+            description=FUNCTION_DESCRIPTION,
             # AWS Backup documents no lifetime for its idempotency tokens (older references said one
             # hour; docs/behaviour.md#idempotency): a later redelivery may start a second job.
             max_event_age=MAX_EVENT_AGE,

@@ -53,7 +53,7 @@ def provider_asset_dir() -> str:
     A folder found there is used only if it holds exactly this code; one that
     cannot be replaced is left alone, and a private copy serves instead.
     """
-    files = _asset_files()
+    files = asset_files()
     digest = hashlib.sha256()
     for name, content in sorted(files.items()):
         digest.update(name.encode() + b"\0" + content + b"\0")
@@ -90,7 +90,7 @@ def _staged(files: dict[str, bytes], parent: Path) -> Path:
     return staging
 
 
-def _asset_files() -> dict[str, bytes]:
+def asset_files() -> dict[str, bytes]:
     """Relative path -> content: the entry, the runtime package, and crhelper's sources and licence."""
     files = {ENTRY_MODULE: entry_module().read_bytes()}
     for source in runtime_package_dir().glob("*.py"):

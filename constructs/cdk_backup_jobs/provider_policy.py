@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations, aws_iam as iam
+from aws_cdk import Acknowledgment, Stack, Token, Validations, aws_iam as iam
 from constructs import Construct
 
 from cdk_backup_jobs import policy_size
@@ -84,11 +84,13 @@ class GrowingPolicy:
     def grant(self, name: str, actions: list[str], resource: str, conditions: dict[str, Any] | None = None,
               effect: iam.Effect = iam.Effect.ALLOW) -> None:
         """Add ``resource`` to the statement ``name``, creating it on first use (``effect``: Allow, or Deny
-        for a statement that bounds what the others allow)."""
+        for a statement that bounds what the others allow). ``resource`` may stand for a list known at
+        deploy (``Token.as_list``: a list parameter of the release template), as the statement's only one."""
         key = (name, resource)
         if key in self._granted:
             return
-        resolved = self._stack.resolve(resource)
+        # A list token resolves only as the one element of a list (aws-cdk-lib: EncodedListTokenInScalarContext).
+        resolved = self._stack.resolve([resource] if Token.is_unresolved([resource]) else resource)
         entry = policy_size.size(resolved) + 1  # and its comma
         statement_overhead = policy_size.size({"Action": actions, "Condition": self._stack.resolve(conditions or {}),
                                                "Effect": "Allow" if effect == iam.Effect.ALLOW else "Deny",

@@ -60,6 +60,10 @@ lower-case letters or digits (AWS Organizations API reference, Organization.Id).
 COPY_TARGETS_KEY = "backup:CopyTargets"
 COPY_TARGET_ORG_PATHS_KEY = "backup:CopyTargetOrgPaths"
 COPY_FROM_ACTION = "backup:CopyFromBackupVault"
+OUTSIDE_TARGETS = "ForAllValues:ArnNotLike"
+"""The Deny's operator on ``backup:CopyTargets``."""
+OUTSIDE_ORG_PATHS = "ForAllValues:StringNotLike"
+"""The Deny's operator on ``backup:CopyTargetOrgPaths``."""
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,9 @@ class ProviderScope:
             return None
         conditions: dict[str, Any] = {}
         if self.copy_targets is not None or self.copy_target_org_paths is None:
-            conditions["ForAllValues:ArnNotLike"] = {COPY_TARGETS_KEY: self.target_vaults(stack)}
+            conditions[OUTSIDE_TARGETS] = {COPY_TARGETS_KEY: self.target_vaults(stack)}
         if self.copy_target_org_paths is not None:
-            conditions["ForAllValues:StringNotLike"] = {COPY_TARGET_ORG_PATHS_KEY: list(self.copy_target_org_paths)}
+            conditions[OUTSIDE_ORG_PATHS] = {COPY_TARGET_ORG_PATHS_KEY: list(self.copy_target_org_paths)}
         return conditions
 
     def target_vaults(self, stack: Stack) -> list[str]:

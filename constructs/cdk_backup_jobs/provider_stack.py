@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack, aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_backup_jobs.provider import BackupJobsProvider
+from cdk_backup_jobs.package_version import package_version
+from cdk_backup_jobs.provider import FUNCTION_DESCRIPTION, BackupJobsProvider
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME as DEFAULT_EXPORT_NAME
 from cdk_backup_jobs.provider_scope import ProviderScope, narrowing_problems
 from cdk_backup_jobs.validation import raise_problems
@@ -24,7 +25,8 @@ class BackupJobsProviderStack(Stack):
     copies only into this account's vaults (a Deny of
     ``backup:CopyFromBackupVault`` on ``backup:CopyTargets``), the watch rules
     of waited jobs, the WaitConditions of any stack, and StopBackupJob
-    (``provider_scope`` says why each default).
+    (``provider_scope`` says why each default). Its function's description and
+    its output ``ProviderVersion`` name the package version it was made from.
 
     :param export_name: the export holding the ServiceToken.
         Default: ``BackupJobsProviderServiceToken``.
@@ -48,19 +50,33 @@ class BackupJobsProviderStack(Stack):
                  copy_target_org_paths: Sequence[str] | None = None, allow_any_copy_target: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.scope = ProviderScope(job_role_arns=job_role_arns, allow_any_job_role=allow_any_job_role,
-                                   copy_targets=copy_targets, copy_target_org_paths=copy_target_org_paths,
-                                   allow_any_copy_target=allow_any_copy_target)
+        self.scope = self._provider_scope(
+            job_role_arns=job_role_arns, allow_any_job_role=allow_any_job_role, copy_targets=copy_targets,
+            copy_target_org_paths=copy_target_org_paths, allow_any_copy_target=allow_any_copy_target)
         """The job roles it may pass and where it may copy."""
         problems = [*narrowing_problems("vault_names", vault_names), *self.scope.problems()]
         raise_problems(self.node.path, "BackupJobsProviderStack", problems)
         self.provider = BackupJobsProvider.of(self)
-        vaults = [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
-                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
-                  for name in (["*"] if vault_names is None else vault_names)]
-        self.provider.allow_any_job(vaults, self.scope.role_arns(self))
+        self.provider.allow_any_job(self._vault_arns(vault_names), self.scope.role_arns(self))
         copy_conditions = self.scope.copy_conditions(self)
         if copy_conditions is not None:
             self.provider.limit_copy_targets(copy_conditions)
+        version = package_version()
+        function = self.provider.function.node.default_child
+        assert isinstance(function, lambda_.CfnFunction)
+        function.description = f"{FUNCTION_DESCRIPTION} (version {version})"
         CfnOutput(self, "ServiceToken", value=self.provider.service_token, export_name=export_name,
                   description="ServiceToken for Custom::BackupJob and Custom::CopyJob resources")
+        CfnOutput(self, "ProviderVersion", value=version,
+                  description="The cdk-backup-jobs version of this provider: compare it with a release's "
+                              "before upgrading")
+
+    def _provider_scope(self, **props: Any) -> ProviderScope:
+        """The scope its props give; the release template's stack gives one whose lists are its parameters."""
+        return ProviderScope(**props)
+
+    def _vault_arns(self, vault_names: Sequence[str] | None) -> list[str]:
+        """The vaults ``backup:StartBackupJob`` names: ``vault_names`` in this account and Region, else all."""
+        return [self.format_arn(service="backup", resource="backup-vault", resource_name=name,
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME)
+                for name in (["*"] if vault_names is None else vault_names)]

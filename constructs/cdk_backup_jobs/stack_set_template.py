@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from aws_cdk import App, CfnParameter, CliCredentialsStackSynthesizer, Fn
+from aws_cdk import App, CfnParameter, CliCredentialsStackSynthesizer, Fn, IStackSynthesizer, Stack
 from constructs import Construct
 
 from cdk_backup_jobs.provider_scope import ProviderScope
@@ -59,28 +59,42 @@ def add_provider_stack(app: Construct, *, asset_bucket_prefix: str, vault_names:
                        scope: ProviderScope = ProviderScope()) -> BackupJobsProviderStack:
     """The provider stack of a StackSet, added to ``app``: code from ``{asset_bucket_prefix}-<Region>``,
     its export named by the parameter ``ExportName``, no bootstrap version check, no CDK metadata."""
-    stack = BackupJobsProviderStack(
-        app, STACK_NAME, export_name=Fn.ref(EXPORT_NAME_PARAMETER), vault_names=vault_names,
+    return add_exported_provider_stack(
+        app, BackupJobsProviderStack, vault_names=vault_names,
         job_role_arns=scope.job_role_arns, allow_any_job_role=scope.allow_any_job_role,
         copy_targets=scope.copy_targets, copy_target_org_paths=scope.copy_target_org_paths,
-        allow_any_copy_target=scope.allow_any_copy_target, analytics_reporting=False,
+        allow_any_copy_target=scope.allow_any_copy_target,
         description="cdk-backup-jobs provider, deployed by a StackSet: serves Custom::BackupJob and Custom::CopyJob",
         synthesizer=CliCredentialsStackSynthesizer(file_assets_bucket_name=f"{asset_bucket_prefix}-${{AWS::Region}}"),
     )
+
+
+def add_exported_provider_stack(app: Construct, stack_type: type[BackupJobsProviderStack], *, description: str,
+                                synthesizer: IStackSynthesizer, **props: Any) -> BackupJobsProviderStack:
+    """A provider stack of a template deployed outside the CDK (a StackSet's, a release's): its export
+    named by the parameter ``ExportName``, no CDK metadata, ``synthesizer`` saying where its code is."""
+    stack = stack_type(app, STACK_NAME, export_name=Fn.ref(EXPORT_NAME_PARAMETER), analytics_reporting=False,
+                       description=description, synthesizer=synthesizer, **props)
     CfnParameter(stack, EXPORT_NAME_PARAMETER, default=DEFAULT_EXPORT_NAME,
                  description="The export that holds the provider's ServiceToken in this account and Region")
     return stack
 
 
-def provider_template(*, asset_bucket_prefix: str, vault_names: Sequence[str] | None = None,
-                      scope: ProviderScope = ProviderScope()) -> ProviderTemplate:
-    """The provider stack synthesized in an App of its own (in a folder removed afterwards)."""
-    with tempfile.TemporaryDirectory(prefix="cdk-backup-jobs-stack-set-") as outdir:
+def synthesized(add_stack: Callable[[App], Stack], prefix: str = "cdk-backup-jobs-stack-set-") -> dict[str, Any]:
+    """The template of the stack ``add_stack`` adds to an App of its own (in a folder removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as outdir:
         # An explicit outdir: under the cdk CLI a bare App would write into the user's cdk.out.
         app = App(outdir=outdir, analytics_reporting=False)
-        stack = add_provider_stack(app, asset_bucket_prefix=asset_bucket_prefix, vault_names=vault_names,
-                                   scope=scope)
+        stack = add_stack(app)
         template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
+    return template
+
+
+def provider_template(*, asset_bucket_prefix: str, vault_names: Sequence[str] | None = None,
+                      scope: ProviderScope = ProviderScope()) -> ProviderTemplate:
+    """The provider stack synthesized in an App of its own."""
+    template = synthesized(lambda app: add_provider_stack(app, asset_bucket_prefix=asset_bucket_prefix,
+                                                          vault_names=vault_names, scope=scope))
     [code] = [resource["Properties"]["Code"] for resource in template["Resources"].values()
               if resource["Type"] == "AWS::Lambda::Function"]
     return ProviderTemplate(template=template, asset_object_key=code["S3Key"])

@@ -1,8 +1,9 @@
 """The Lambda functions a simulated stack can invoke, known by ARN, and every invocation made of them.
 
-A function is one of the template's (inline ``ZipFile`` code, or a cdk.out
-``asset.<hash>`` folder) or one given to the simulator by ARN (``functions=``,
-a ServiceToken of a provider outside the template). An EventBridge target
+A function is one of the template's (inline ``ZipFile`` code, a cdk.out
+``asset.<hash>`` folder, or an S3 object given to the simulator as a zip or a
+folder: ``s3_objects={(bucket, key): path}``) or one given to the simulator by
+ARN (``functions=``, a ServiceToken of a provider outside the template). An EventBridge target
 names its function by ARN; every function's clock is the simulation's
 (``clock``: its ``time.time()`` reads the stack's virtual time). crhelper's targets build that ARN from the
 function's name, which is found too. Lambda runs an asynchronous invocation
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -41,10 +43,13 @@ class Functions:
     """Runtimes by function ARN, started on demand, and the log of what ran."""
 
     def __init__(self, environment: Mapping[str, str], assets_dir: Path | None, extra: Mapping[str, str],
-                 clock: Callable[[], float], retries: int, iam: AccountIam | None = None) -> None:
+                 clock: Callable[[], float], retries: int, iam: AccountIam | None = None,
+                 s3_objects: Mapping[tuple[str, str], Path] | None = None) -> None:
         self.environment = dict(environment)
         self.iam = iam
         self.assets_dir = assets_dir
+        self.s3_objects = dict(s3_objects or {})
+        """The S3 objects a function's ``Code`` (``S3Bucket``, ``S3Key``) may name: a zip or a folder."""
         self.extra = dict(extra)
         self.clock = clock
         self.retries = retries
@@ -53,7 +58,7 @@ class Functions:
         """Functions of the template that cannot run: ARN -> (logical ID, why)."""
         self.log = InvocationLog()
         self.inline_dirs: list[Path] = []
-        """The folders inline (ZipFile) code was written to, removed on close()."""
+        """The folders inline (ZipFile) code and zips of ``s3_objects`` were written to, removed on close()."""
 
     def start(self, logical_id: str, resource_type: str, properties: Mapping[str, Any], arn: str) -> None:
         """Ready a Lambda function of the template (inline code, or a cdk.out asset) from its resolved
@@ -100,13 +105,30 @@ class Functions:
             (code_dir / "index.py").write_text(str(code["ZipFile"]))
             shutil.copyfile(CFNRESPONSE, code_dir / "cfnresponse.py")
             return code_dir
-        asset = f"asset.{str(code.get('S3Key', '')).removesuffix('.zip')}"
+        s3_object = (str(code.get("S3Bucket", "")), str(code.get("S3Key", "")))
+        if s3_object in self.s3_objects:
+            return self._unpacked(self.s3_objects[s3_object])
+        asset = f"asset.{s3_object[1].removesuffix('.zip')}"
+        if self.assets_dir is None and self.s3_objects:
+            return (f"its code is s3://{s3_object[0]}/{s3_object[1]}, which is not one of s3_objects "
+                    f"({sorted(self.s3_objects)})")
         if self.assets_dir is None:
-            return f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder>"
+            return (f"its code is the asset {asset} and no assets_dir was given: pass assets_dir=<the cdk.out folder> "
+                    "(or s3_objects={(bucket, key): zip_or_folder} for code in S3)")
         if not (self.assets_dir / asset).is_dir():
             return (f"its code is the asset {asset}, which is not in assets_dir ({self.assets_dir}): "
                     "pass the cdk.out folder the template was synthesized to")
         return self.assets_dir / asset
+
+    def _unpacked(self, source: Path) -> Path:
+        """An S3 object's code as Lambda runs it: a folder as it is, a zip unpacked (into a folder of its own)."""
+        if source.is_dir():
+            return source
+        code_dir = Path(tempfile.mkdtemp(prefix="s3-function-"))
+        self.inline_dirs.append(code_dir)
+        with zipfile.ZipFile(source) as archive:
+            archive.extractall(code_dir)
+        return code_dir
 
     def explain_unknown(self, token: str, resource_type: str = "") -> str:
         """Why no function answers this ServiceToken, and which argument would give it one; for a function

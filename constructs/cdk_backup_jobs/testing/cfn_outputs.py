@@ -35,14 +35,31 @@ class StackOperation:
 def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """The given parameters, and the template's Default for each of the others: each operation reads the
     Default of its own template (a changed Default takes effect on update). A Systems Manager parameter's
-    value stands in for the parameter it names (an AMI ID for ``MachineImage.latest_amazon_linux2023()``)."""
+    value stands in for the parameter it names (an AMI ID for ``MachineImage.latest_amazon_linux2023()``);
+    a list parameter's value is its list (``list_value``)."""
     values = dict(given)
     for name, spec in (template.get("Parameters") or {}).items():
+        parameter_type = str(spec.get("Type", ""))
         if name not in given:
             if "Default" not in spec:
                 raise TemplateError(f"Parameters: [{name}] must have values")
-            values[name] = _ssm_value(str(spec.get("Type", "")), spec["Default"])
+            values[name] = _ssm_value(parameter_type, spec["Default"])
+        values[name] = list_value(parameter_type, values[name])
     return values
+
+
+def list_value(parameter_type: str, value: Any) -> Any:
+    """A ``CommaDelimitedList`` or ``List<...>`` parameter's value as its ``Ref`` gives it: a list of strings,
+    "one more than the total number of commas" and "each member string is space trimmed", so "" is ``[""]``
+    (Parameters reference, parameter types:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html;
+    an empty list parameter is ``[""]``: https://github.com/aws-cloudformation/cfn-language-discussion/issues/102).
+    A value given as a list is taken as that list; other types keep their value."""
+    if parameter_type != "CommaDelimitedList" and not parameter_type.startswith("List<"):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [str(member) for member in value]
+    return [member.strip() for member in str(value).split(",")]
 
 
 def _ssm_value(parameter_type: str, default: Any) -> Any:

@@ -64,6 +64,9 @@ class CloudFormationSimulator(StackResources, StackObservations):
         their ``asset.<hash>`` code.
     :param functions: ServiceToken ARN -> code folder, for functions that are
         not in the template (a hand-written template using a published provider).
+    :param s3_objects: (bucket, key) -> a zip file or a folder: the code of the template's functions
+        whose ``Code`` is ``S3Bucket`` and ``S3Key`` (a hand-written template, the provider's release
+        template), as the resolved values name it; a zip is unpacked, as Lambda unpacks it.
     :param environment: extra environment for every function (endpoints, CA file).
     :param duplicate: logical IDs whose every request is delivered twice ("*": all).
     :param on_resource: called for each ordinary resource created, e.g. to
@@ -112,7 +115,8 @@ class CloudFormationSimulator(StackResources, StackObservations):
                  max_parallel: int = 10, lambda_retries: int = 2, clock: ManualClock | None = None,
                  event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = (),
                  template_during_update: Literal["new", "previous"] = "new", role_arn: str | None = None,
-                 caller_session_seconds: float | None = None) -> None:
+                 caller_session_seconds: float | None = None,
+                 s3_objects: Mapping[tuple[str, str], str | Path] | None = None) -> None:
         self.responses = responses
         self.stack_name = stack_name
         self.stack_id = stack_arn(stack_name)
@@ -159,7 +163,8 @@ class CloudFormationSimulator(StackResources, StackObservations):
         """The account's IAM (``iam_model``): the scheduler's, shared by every stack using it; None without one."""
         self.functions = Functions(self.environment, self.assets_dir,
                                    {arn: str(path) for arn, path in (functions or {}).items()},
-                                   self.clock, lambda_retries, self.iam)
+                                   self.clock, lambda_retries, self.iam,
+                                   {place: Path(path) for place, path in (s3_objects or {}).items()})
         self.timeline = TimedActions(self.clock)
         """The actions set with ``at()`` and ``delete_at()``; ``timeline.done`` lists those that ran."""
         self.loop = VirtualTimeLoop(self.clock, self._advance, scheduler.bus if scheduler else None,

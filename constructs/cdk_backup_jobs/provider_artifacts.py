@@ -1,0 +1,82 @@
+"""The provider as release artifacts, for plain CloudFormation: its template and its code zip.
+
+``python -m cdk_backup_jobs.provider_artifacts --out DIR`` writes
+
+- ``backup-jobs-provider.template.yaml``: ``BackupJobsProviderStack`` synthesized
+  with its code, export name and narrowing lists as parameters
+  (``release_template`` makes it; it ships in the wheel as package data);
+- ``backup-jobs-provider-<version>.zip``: the Lambda code, the very files the
+  CDK stages as the provider's asset (``provider_asset``), zipped the same way
+  on every machine: sorted, fixed timestamps and permissions.
+
+It imports neither aws-cdk-lib nor jsii, so it runs where there is no Node.js:
+the package's ``__init__`` imports its names lazily, and this module, like
+``provider_asset``, needs only the standard library, the runtime package and
+crhelper's installed files.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from cdk_backup_jobs.package_version import package_version
+from cdk_backup_jobs.provider_asset import asset_files
+
+TEMPLATE_NAME = "backup-jobs-provider.template.yaml"
+RELEASE_DIR = Path(__file__).resolve().parent / "provider_release"
+"""Where the package holds the generated template (package data)."""
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+"""The earliest time a zip entry can hold: every entry gets it, so the bytes depend on the files alone."""
+FILE_MODE = 0o100644
+"""A regular file, readable by all: Lambda needs others to read the code (it runs as another user)."""
+
+
+def zip_name(version: str | None = None) -> str:
+    """``backup-jobs-provider-<version>.zip``: the release template's default ``CodeKey``."""
+    return f"backup-jobs-provider-{version or package_version()}.zip"
+
+
+def provider_zip() -> bytes:
+    """The provider's code as a zip: ``index.py`` at its root, beside ``cdk_backup_jobs_runtime`` and crhelper."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in sorted(asset_files().items()):
+            entry = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            entry.external_attr = FILE_MODE << 16
+            entry.create_system = 3  # Unix, so that the mode is read as one
+            archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return buffer.getvalue()
+
+
+def packaged_template() -> bytes:
+    """The generated template, as the package holds it."""
+    return (RELEASE_DIR / TEMPLATE_NAME).read_bytes()
+
+
+def write_artifacts(out: Path) -> list[Path]:
+    """Both artifacts written into ``out`` (created if need be); their paths, template first."""
+    out.mkdir(parents=True, exist_ok=True)
+    template, code = out / TEMPLATE_NAME, out / zip_name()
+    template.write_bytes(packaged_template())
+    code.write_bytes(provider_zip())
+    return [template, code]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write both artifacts and print their paths, one a line."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cdk_backup_jobs.provider_artifacts",
+        description="Write the provider's CloudFormation template and its Lambda code zip, for deploying it "
+                    "with the AWS CLI alone (docs/cloudformation.md).")
+    parser.add_argument("--out", required=True, type=Path, help="the folder to write them into")
+    arguments = parser.parse_args(argv)
+    for path in write_artifacts(arguments.out):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
