@@ -374,7 +374,8 @@ def wheel_only(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_the_wheel_alone_writes_the_release_artifacts_without_aws_cdk_jsii_or_node_and_they_deploy(
         wheel_only, tmp_path, cfn_stack, aws_backup):
-    from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, TEMPLATE_NAME, provider_zip
+    from cdk_backup_jobs.provider_artifacts import (RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME,
+                                                    provider_zip)
     from test_provider_artifacts import deploy_release_then_example
 
     out = tmp_path / "dist"
@@ -392,8 +393,10 @@ def test_the_wheel_alone_writes_the_release_artifacts_without_aws_cdk_jsii_or_no
     # -m runs the module itself as __main__: what it imports is listed.
     assert {"cdk_backup_jobs", "cdk_backup_jobs.provider_asset", "cdk_backup_jobs_runtime"} <= imported
     assert not {name for name in imported if name.split(".")[0] in ("aws_cdk", "jsii", "constructs", "yaml")}
-    assert written.stdout.split() == [str(out / TEMPLATE_NAME), str(out / "backup-jobs-provider-0.1.0.zip")]
-    assert (out / TEMPLATE_NAME).read_bytes() == (RELEASE_DIR / TEMPLATE_NAME).read_bytes()
+    assert written.stdout.split() == [str(out / name) for name in (
+        TEMPLATE_NAME, "backup-jobs-provider-0.1.0.zip", SAM_TEMPLATE_NAME, SAM_README_NAME)]
+    for name in (TEMPLATE_NAME, SAM_TEMPLATE_NAME, SAM_README_NAME):
+        assert (out / name).read_bytes() == (RELEASE_DIR / name).read_bytes()
     assert (out / "backup-jobs-provider-0.1.0.zip").read_bytes() == provider_zip()  # the same bytes as here
 
     run = deploy_release_then_example(out, cfn_stack, aws_backup)  # the simulator runs here, on those files

@@ -19,7 +19,8 @@ from aws_cdk import App
 
 from cdk_backup_jobs import BackupJobsProviderStack
 from cdk_backup_jobs.package_version import package_version
-from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, TEMPLATE_NAME, provider_zip, write_artifacts, zip_name
+from cdk_backup_jobs.provider_artifacts import (RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME,
+                                                provider_zip, write_artifacts, zip_name)
 from cdk_backup_jobs.provider_asset import asset_files
 from cdk_backup_jobs.testing.cfn_intrinsics import Resolver, active_resources
 from cdk_backup_jobs.testing.cfn_outputs import parameter_values
@@ -39,11 +40,15 @@ STACK_ID = stack_arn("BackupJobsProvider")
 
 # --- the committed template is the stack synthesized now -------------------------------------------
 
-def test_the_committed_release_template_is_the_provider_stack_synthesized_now():
-    from cdk_backup_jobs.release_template import release_yaml
+def test_the_committed_release_files_are_the_provider_stack_synthesized_now():
+    from cdk_backup_jobs.release_template import release_files
 
-    assert COMMITTED.read_text() == release_yaml(), \
-        "the release template is stale: run `python -m cdk_backup_jobs.release_template` and commit it"
+    generated = release_files()
+
+    assert set(generated) == {TEMPLATE_NAME, SAM_TEMPLATE_NAME, SAM_README_NAME}
+    for name, content in generated.items():
+        assert (RELEASE_DIR / name).read_text() == content, \
+            f"{name} is stale: run `python -m cdk_backup_jobs.release_template` and commit it"
 
 
 # --- the same resources, policies and settings as the CDK stack ------------------------------------
@@ -99,6 +104,14 @@ def resolved(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict
     return {"Resources": resources, "Outputs": outputs}
 
 
+def code_location(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
+    """The provider function's ``Code``, resolved in one account and Region."""
+    resolver = Resolver("BackupJobsProvider", STACK_ID, parameter_values(template, parameters), {}, {}, {},
+                        conditions=template.get("Conditions"), mappings=template.get("Mappings"))
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    return resolver.resolve(function["Properties"]["Code"])
+
+
 PROPS_AND_PARAMETERS = {
     "defaults": ({}, {}),
     "vaults": ({"vault_names": ["prod-*", "audit"]},
@@ -143,7 +156,10 @@ def test_the_release_template_names_its_version_and_takes_its_code_from_paramete
 
     assert release["Outputs"]["ProviderVersion"]["Value"] == package_version() == "0.1.0"
     assert function["Properties"]["Description"].endswith(f"(version {package_version()})")
-    assert function["Properties"]["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    assert code_location(release, CODE) == {"S3Bucket": "releases-bucket", "S3Key": zip_name()}
+    # A StackSet gives every instance the same parameters: one bucket per Region, named as BackupJobsAssetBucket's.
+    assert code_location(release, {**CODE, "CodeBucketPerRegion": "true"}) \
+        == {"S3Bucket": f"releases-bucket-{REGION}", "S3Key": zip_name()}
     assert release["Parameters"]["CodeKey"]["Default"] == "backup-jobs-provider-0.1.0.zip"
     assert release["Parameters"]["ExportName"]["Default"] == "BackupJobsProviderServiceToken"
     assert "Rules" not in release and "BootstrapVersion" not in release["Parameters"]  # no CDK bootstrap needed
@@ -174,11 +190,15 @@ def test_the_zip_is_the_same_bytes_each_time_sorted_with_fixed_times_and_modes()
     assert {e.external_attr >> 16 for e in entries} == {0o100644}
 
 
-def test_write_artifacts_writes_the_packaged_template_and_the_versioned_zip(tmp_path):
-    template, code = write_artifacts(tmp_path / "dist")
+def test_write_artifacts_writes_the_packaged_files_and_the_versioned_zip(tmp_path):
+    written = write_artifacts(tmp_path / "dist")
 
-    assert template.name == "backup-jobs-provider.template.yaml" and code.name == "backup-jobs-provider-0.1.0.zip"
-    assert template.read_bytes() == COMMITTED.read_bytes() and code.read_bytes() == provider_zip()
+    assert written.template.name == "backup-jobs-provider.template.yaml"
+    assert written.code.name == "backup-jobs-provider-0.1.0.zip"
+    assert written.template.read_bytes() == COMMITTED.read_bytes() and written.code.read_bytes() == provider_zip()
+    for path, name in ((written.sam_template, SAM_TEMPLATE_NAME), (written.sam_readme, SAM_README_NAME)):
+        assert path.read_bytes() == (RELEASE_DIR / name).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(p.name for p in written)
 
 
 # --- deployed on the simulator, then a job against its export -----------------------------------------
@@ -220,7 +240,7 @@ def test_the_simulator_deploys_the_artifacts_and_a_job_template_starts_its_job_o
 
 @pytest.mark.slow
 def test_code_in_s3_that_s3_objects_does_not_hold_is_named_in_the_failure(tmp_path, cfn_stack):
-    template, code = write_artifacts(tmp_path)
+    template, code = write_artifacts(tmp_path)[:2]
     with cfn_stack(stack_name="BackupJobsProvider", parameters={"CodeBucket": "releases-bucket", "CodeKey": "other.zip"},
                    s3_objects={("releases-bucket", code.name): code}) as provider_stack:
         # The function is created (Lambda would refuse a missing key; the simulator runs code only when invoked),

@@ -14,6 +14,8 @@ import pytest
 from aws_cdk import App
 
 from cdk_backup_jobs import BackupJobsProviderStack
+from cdk_backup_jobs.package_version import package_version
+from cdk_backup_jobs.provider_artifacts import write_artifacts
 from cdk_backup_jobs.testing import (AutoDeployment, OperationPreferences, PeakMemory, ScriptedOutcome,
                                      SimulatedAccount, SimulatedOrganization, StackSetSimulator,
                                      read_assembly_template)
@@ -154,3 +156,23 @@ def test_an_account_joining_the_ou_gets_the_provider_and_its_snapshot_by_auto_de
     for region in REGIONS:
         assert providers.instance("100000000099", region).status == "CURRENT"
         assert_one_job_of_its_own(orders.instance("100000000099", region))
+
+
+def test_the_release_artifacts_deploy_as_a_stack_set_with_the_code_in_one_bucket_per_region(tmp_path):
+    # docs/organization.md's StackSet without the CDK: every instance gets the same parameters, so the code is
+    # named <CodeBucket>-<Region> (CodeBucketPerRegion=true) and copied into each Region's bucket beforehand.
+    written = write_artifacts(tmp_path / "dist")
+    buckets = {("backup-jobs-code-" + region, written.code.name): written.code for region in REGIONS}
+    organization = SimulatedOrganization.of_sizes({"ou-workloads": 2})
+    with StackSetSimulator(organization) as fleet:
+        release = fleet.create_stack_set(
+            "BackupJobsProvider", written.template, s3_objects=buckets,
+            parameters={"CodeBucket": "backup-jobs-code", "CodeBucketPerRegion": "true"})
+        providers = fleet.create_stack_instances(release, ["ou-workloads"], REGIONS, OperationPreferences())
+        snapshots = fleet.create_stack_instances(orders_set(fleet), ["ou-workloads"], REGIONS, OperationPreferences())
+
+    assert providers.status == snapshots.status == "SUCCEEDED", (providers.status_reason, snapshots.status_reason)
+    assert {i.outputs["ProviderVersion"] for i in providers.instances} == {package_version()}
+    assert len(snapshots.with_status("SUCCEEDED")) == 4
+    for instance in snapshots.instances:
+        assert_one_job_of_its_own(instance)

@@ -1,4 +1,4 @@
-"""This package's version, as its metadata holds it: named by the provider's release artifacts and stack.
+"""This package's version and licence, as its metadata holds them: named by the provider's release artifacts.
 
 Read without aws-cdk-lib (``python -m cdk_backup_jobs.provider_artifacts`` runs
 where there is no Node.js). A source tree that is not installed has no
@@ -27,3 +27,12 @@ def package_version() -> str:
     if not VERSION.match(version):  # it names files and S3 keys
         raise ValueError(f"{DISTRIBUTION} has no usable version: {version!r}")
     return version
+
+
+def package_license() -> str:
+    """The installed distribution's SPDX licence expression, else the source checkout's ``pyproject.toml`` one."""
+    try:
+        expression = metadata.metadata(DISTRIBUTION).get("License-Expression")
+    except metadata.PackageNotFoundError:
+        expression = None
+    return str(expression or tomllib.loads(PYPROJECT.read_text())["project"]["license"])

@@ -7,7 +7,10 @@
   (``release_template`` makes it; it ships in the wheel as package data);
 - ``backup-jobs-provider-<version>.zip``: the Lambda code, the very files the
   CDK stages as the provider's asset (``provider_asset``), zipped the same way
-  on every machine: sorted, fixed timestamps and permissions.
+  on every machine: sorted, fixed timestamps and permissions;
+- ``backup-jobs-provider.sam.yaml`` and ``backup-jobs-provider-README.md``: the
+  same template as an AWS SAM application for the Serverless Application
+  Repository (``sam_template``), its ``CodeUri`` the zip, and its README.
 
 It imports neither aws-cdk-lib nor jsii, so it runs where there is no Node.js:
 the package's ``__init__`` imports its names lazily, and this module, like
@@ -20,11 +23,15 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from cdk_backup_jobs.package_version import package_version
 from cdk_backup_jobs.provider_asset import asset_files
 
 TEMPLATE_NAME = "backup-jobs-provider.template.yaml"
+SAM_TEMPLATE_NAME = "backup-jobs-provider.sam.yaml"
+SAM_README_NAME = "backup-jobs-provider-README.md"
+"""The SAM application's README (its metadata's ``ReadmeUrl``, a local file ``sam package`` uploads)."""
 RELEASE_DIR = Path(__file__).resolve().parent / "provider_release"
 """Where the package holds the generated template (package data)."""
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -55,13 +62,25 @@ def packaged_template() -> bytes:
     return (RELEASE_DIR / TEMPLATE_NAME).read_bytes()
 
 
-def write_artifacts(out: Path) -> list[Path]:
-    """Both artifacts written into ``out`` (created if need be); their paths, template first."""
+class Artifacts(NamedTuple):
+    """The files ``write_artifacts`` wrote."""
+
+    template: Path
+    code: Path
+    sam_template: Path
+    sam_readme: Path
+
+
+def write_artifacts(out: Path) -> Artifacts:
+    """The artifacts written into ``out`` (created if need be): the generated files as the package holds
+    them, and the code zip beside them."""
     out.mkdir(parents=True, exist_ok=True)
-    template, code = out / TEMPLATE_NAME, out / zip_name()
-    template.write_bytes(packaged_template())
-    code.write_bytes(provider_zip())
-    return [template, code]
+    written = Artifacts(template=out / TEMPLATE_NAME, code=out / zip_name(), sam_template=out / SAM_TEMPLATE_NAME,
+                        sam_readme=out / SAM_README_NAME)
+    for name in (TEMPLATE_NAME, SAM_TEMPLATE_NAME, SAM_README_NAME):
+        (out / name).write_bytes((RELEASE_DIR / name).read_bytes())
+    written.code.write_bytes(provider_zip())
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m cdk_backup_jobs.provider_artifacts",
         description="Write the provider's CloudFormation template and its Lambda code zip, for deploying it "
-                    "with the AWS CLI alone (docs/cloudformation.md).")
+                    "with the AWS CLI alone, and the same as an AWS SAM application for the Serverless Application "
+                    "Repository (docs/cloudformation.md).")
     parser.add_argument("--out", required=True, type=Path, help="the folder to write them into")
     arguments = parser.parse_args(argv)
     for path in write_artifacts(arguments.out):

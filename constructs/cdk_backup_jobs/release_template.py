@@ -5,7 +5,9 @@ does), never written by hand: what a prop decides at synth, a parameter
 decides at deploy, and each parameter left empty means the prop's default.
 
 - ``CodeBucket``, ``CodeKey``: where the code zip is (``provider_artifacts``
-  writes it); Lambda reads it from a bucket in the stack's own Region.
+  writes it); Lambda reads it from a bucket in the stack's own Region, so a
+  StackSet, whose instances all get the same parameters, sets
+  ``CodeBucketPerRegion=true`` to read ``<CodeBucket>-<Region>``.
 - ``ExportName``: the export of the ServiceToken (default
   ``BackupJobsProviderServiceToken``).
 - ``VaultArns``, ``JobRoleArns``, ``CopyTargets``, ``CopyTargetOrgPaths``
@@ -33,7 +35,8 @@ https://github.com/aws-cloudformation/cfn-lint/issues/249,
 https://github.com/aws-cloudformation/cfn-lint/issues/329).
 
 ``python -m cdk_backup_jobs.release_template`` writes it into the package
-(``provider_release/``); a test fails naming that command when it is stale.
+(``provider_release/``), with its SAM variant (``sam_template``); a test fails
+naming that command when they are stale.
 """
 
 from __future__ import annotations
@@ -45,14 +48,19 @@ from aws_cdk import (Aws, CfnCondition, CfnParameter, CliCredentialsStackSynthes
                      Stack, Token, aws_lambda as lambda_)
 from constructs import Construct
 
-from cdk_backup_jobs.package_version import package_version
-from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, TEMPLATE_NAME, zip_name
+from cdk_backup_jobs.package_version import package_license, package_version
+from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME, zip_name
+from cdk_backup_jobs.sam_template import sam_variant, sar_readme
 from cdk_backup_jobs.provider_scope import (COPY_TARGET_ORG_PATHS_KEY, COPY_TARGETS_KEY, OUTSIDE_ORG_PATHS,
                                             OUTSIDE_TARGETS, ProviderScope)
 from cdk_backup_jobs.provider_stack import BackupJobsProviderStack
 from cdk_backup_jobs.stack_set_template import add_exported_provider_stack, synthesized
 
 CODE_BUCKET, CODE_KEY = "CodeBucket", "CodeKey"
+CODE_BUCKET_PER_REGION = "CodeBucketPerRegion"
+"""``true``: the code is in ``<CodeBucket>-<Region>``, one bucket per Region, as a StackSet's instances need
+(``BackupJobsAssetBucket``'s names): a StackSet gives every instance the same parameters."""
+CODE_IN_REGIONS_BUCKET = "CodeInEachRegionsBucket"
 VAULT_ARNS, JOB_ROLE_ARNS = "VaultArns", "JobRoleArns"
 COPY_TARGETS, COPY_TARGET_ORG_PATHS = "CopyTargets", "CopyTargetOrgPaths"
 DENY_OUTSIDE_TARGETS = "DenyCopiesOutsideCopyTargets"
@@ -68,7 +76,7 @@ LISTS = {
     COPY_TARGET_ORG_PATHS: "AWS Organizations paths (o-id/*, o-id/r-id/ou-id/*) of the accounts copies may go into, "
                            "besides CopyTargets (copy_target_org_paths). Empty: none",
 }
-HEADER = ("# The cdk-backup-jobs provider as plain CloudFormation: BackupJobsProviderStack, synthesized by\n"
+HEADER = ("# The cdk-backup-jobs provider as {what}: BackupJobsProviderStack, synthesized by\n"
           "# `python -m cdk_backup_jobs.release_template` (do not edit). Deploy it: docs/cloudformation.md.\n")
 
 
@@ -124,7 +132,14 @@ def add_release_stack(app: Construct) -> BackupJobsProviderStack:
                              "(python -m cdk_backup_jobs.provider_artifacts writes it)")
     function = stack.provider.function.node.default_child
     assert isinstance(function, lambda_.CfnFunction)
-    function.code = lambda_.CfnFunction.CodeProperty(s3_bucket=Fn.ref(CODE_BUCKET), s3_key=Fn.ref(CODE_KEY))
+    CfnParameter(stack, CODE_BUCKET_PER_REGION, default="false", allowed_values=["false", "true"],
+                 description="true: the zip is in <CodeBucket>-<Region> in each Region (one bucket per Region, "
+                             "for a StackSet)")
+    CfnCondition(stack, CODE_IN_REGIONS_BUCKET,
+                 expression=Fn.condition_equals(Fn.ref(CODE_BUCKET_PER_REGION), "true"))
+    bucket = Fn.condition_if(CODE_IN_REGIONS_BUCKET, Fn.sub(f"${{{CODE_BUCKET}}}-${{AWS::Region}}"),
+                             Fn.ref(CODE_BUCKET))
+    function.code = lambda_.CfnFunction.CodeProperty(s3_bucket=bucket.to_string(), s3_key=Fn.ref(CODE_KEY))
     conditions: dict[str, ICfnConditionExpression] = {}
     for parameter, description in LISTS.items():
         CfnParameter(stack, parameter, type="CommaDelimitedList", default="", description=description)
@@ -142,18 +157,31 @@ def release_template() -> dict[str, Any]:
     return synthesized(add_release_stack, prefix="cdk-backup-jobs-release-")
 
 
-def release_yaml() -> str:
-    """The release template as the package ships it: YAML (the long forms of the functions), after a header."""
-    import yaml  # the dev extra's: only regenerating the template needs it, never the package
+def release_files() -> dict[str, str]:
+    """What the package ships in ``provider_release/``, by file name: the release template, the same as a
+    SAM application, and that application's README. YAML keeps the long forms of the functions."""
+    import yaml  # the dev extra's: only regenerating the files needs it, never the package
 
-    return HEADER + yaml.safe_dump(release_template(), sort_keys=False, width=120, default_flow_style=False)
+    template = release_template()
+    version, description = package_version(), template["Description"]
+    sam = sam_variant(template, version=version, license_id=package_license(), code_uri=zip_name(version),
+                      description=description)
+
+    def dumped(document: dict[str, Any], what: str) -> str:
+        return HEADER.format(what=what) + yaml.safe_dump(document, sort_keys=False, width=120,
+                                                         default_flow_style=False)
+
+    return {TEMPLATE_NAME: dumped(template, "plain CloudFormation"),
+            SAM_TEMPLATE_NAME: dumped(sam, "an AWS SAM application"),
+            SAM_README_NAME: sar_readme(version=version, description=description)}
 
 
 def main() -> None:
-    """Write the release template into the package's ``provider_release/`` and print its path."""
-    target: Path = RELEASE_DIR / TEMPLATE_NAME
-    target.write_text(release_yaml())
-    print(target)
+    """Write the release files into the package's ``provider_release/`` and print their paths."""
+    for name, content in release_files().items():
+        target: Path = RELEASE_DIR / name
+        target.write_text(content)
+        print(target)
 
 
 if __name__ == "__main__":

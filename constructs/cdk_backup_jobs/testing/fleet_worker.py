@@ -51,6 +51,7 @@ def deploy(request: Mapping[str, Any], on_report: Callable[[dict[str, Any]], Non
         given = dict(request.get("functions", {}))
         with CloudFormationSimulator(
                 responses, stack_name=request["stack_name"], assets_dir=request.get("assets_dir"),
+                s3_objects={(bucket, key): path for bucket, key, path in request.get("s3_objects", [])},
                 functions=given, environment=environment, exports=request.get("exports", {}),
                 parameters=request.get("parameters", {}), scheduler=scheduler, clock=clock,
                 event_sources=[emulator], on_resource=emulator.on_stack_resource) as stack:

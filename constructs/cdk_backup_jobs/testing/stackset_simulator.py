@@ -24,8 +24,11 @@ provider StackSet deployed in that account and Region.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import uuid
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -54,6 +57,7 @@ class StackSet:
 
     def __init__(self, name: str, template: str | Path | Mapping[str, Any], *,
                  parameters: Mapping[str, str] | None = None, assets_dir: str | Path | None = None,
+                 s3_objects: Mapping[tuple[str, str], str | Path] | None = None,
                  auto_deployment: AutoDeployment = AutoDeployment()) -> None:
         self.name = name
         if isinstance(template, (str, Path)):  # a missing file is refused now, not later in each account
@@ -63,6 +67,8 @@ class StackSet:
             self.template = dict(template)
         self.parameters = dict(parameters or {})
         self.assets_dir = str(assets_dir) if assets_dir else None
+        self.s3_objects = [[bucket, key, str(Path(path).resolve())] for (bucket, key), path in (s3_objects or {}).items()]
+        """Code in S3 that every instance's functions may name: (bucket, key, zip or folder)."""
         self.auto_deployment = auto_deployment
         self.targets: dict[str, list[str]] = {}
         """Organizational unit -> the Regions its accounts get instances in."""
@@ -87,12 +93,16 @@ class StackSetSimulator:
         self._slots = threading.BoundedSemaphore(self.max_processes)
         """One bound for every operation at once (auto-deployments of several StackSets run together)."""
         self._processes = InstanceProcesses()
+        self._code_root = Path(tempfile.mkdtemp(prefix="stack-set-code-"))
         organization.listeners.append(self._auto_deploy)
 
     def create_stack_set(self, name: str, template: str | Path | Mapping[str, Any], **options: Any) -> StackSet:
-        """A new StackSet (``parameters=``, ``assets_dir=`` the cdk.out folder, ``auto_deployment=``); no instances yet."""
+        """A new StackSet (``parameters=``, ``assets_dir=`` the cdk.out folder, ``s3_objects=`` code named by S3
+        location as ``CloudFormationSimulator`` takes it, ``auto_deployment=``); no instances yet."""
         if name in self.stack_sets:
             raise ValueError(f"NameAlreadyExistsException: StackSet {name} already exists")
+        if options.get("s3_objects"):
+            options["s3_objects"] = {place: self._unpacked(Path(path)) for place, path in options["s3_objects"].items()}
         self.stack_sets[name] = StackSet(name, template, **options)
         return self.stack_sets[name]
 
@@ -131,6 +141,7 @@ class StackSetSimulator:
     def close(self) -> None:
         """Stop the process that forks the instances (each instance's own processes have ended)."""
         self._processes.close()
+        shutil.rmtree(self._code_root, ignore_errors=True)
         if self._auto_deploy in self.organization.listeners:
             self.organization.listeners.remove(self._auto_deploy)
 
@@ -141,6 +152,16 @@ class StackSetSimulator:
         self.close()
 
     # --- internals ---------------------------------------------------------------
+
+    def _unpacked(self, source: Path) -> Path:
+        """Code in S3 as its functions run it: a folder as it is, a zip unpacked once, for as long as the
+        simulator lives (the account-Region's later stacks invoke the function, whose code Lambda keeps)."""
+        if source.is_dir():
+            return source.resolve()
+        code_dir = Path(tempfile.mkdtemp(prefix="s3-object-", dir=self._code_root))
+        with zipfile.ZipFile(source) as archive:
+            archive.extractall(code_dir)
+        return code_dir
 
     def _run(self, stack_set: StackSet, operation: StackSetOperation) -> StackSetOperation:
         for instance in operation.instances:
@@ -156,6 +177,7 @@ class StackSetSimulator:
             place = self.organization.place(instance.account, instance.region)
             request = {"stack_name": f"StackSet-{stack_set.name}-{uuid.uuid4()}", "template": stack_set.template,
                        "parameters": stack_set.parameters, "assets_dir": stack_set.assets_dir,
+                       "s3_objects": stack_set.s3_objects,
                        "exports": dict(place.exports), "functions": dict(place.functions)}
         with self._slots:
             report = self._processes.run(self.organization.account(instance.account), instance.region, request,
