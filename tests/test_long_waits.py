@@ -84,12 +84,12 @@ def efs_backup_stack(copy: bool = False, migration: bool = False) -> Callable[[A
         stack = Stack(app, "LongWait")
         role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
         job = BackupJob(stack, "FileSystemBackup", backup_vault=backup.BackupVault(stack, "Vault"), resource_arn=EFS,
-                        role=role, wait_for_completion=True, timeout=Duration.hours(12))
+                        role=role, wait_for_completion=True, timeout=Duration.minutes(710))
         CfnOutput(stack, "RecoveryPointArn", value=job.recovery_point_arn)
         if not copy:
             return
         copied = job.copy_to("FileSystemCopy", destination_backup_vault=backup.BackupVault(stack, "CopyVault"),
-                             wait_for_completion=True, timeout=Duration.hours(12))
+                             wait_for_completion=True, timeout=Duration.minutes(710))
         CfnOutput(stack, "CopyRecoveryPointArn", value=copied.destination_recovery_point_arn)
         if migration:
             CustomResource(stack, "Migration", service_token=MIGRATION_ARN, resource_type="Custom::Migration",
