@@ -34,7 +34,7 @@ def _template(jobs: int, waited: bool) -> dict[str, object]:
     for index in range(jobs):
         BackupJob(stack, f"Job{index}", backup_vault="primary-vault", role=role,
                   resource_arn=VOLUME.format(index=index), wait_for_completion=waited,
-                  timeout=Duration.hours(12) if waited else None)
+                  timeout=Duration.minutes(710) if waited else None)
     template: dict[str, object] = app.synth().get_stack_by_name("Bench").template
     return template
 
@@ -80,7 +80,7 @@ def invocations(hours: float, workdir: str) -> WaitInvocations:
     stack = Stack(app, "LongWait")
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
     BackupJob(stack, "Job", backup_vault="primary-vault", role=role, resource_arn=VOLUME.format(index=0),
-              wait_for_completion=True, timeout=Duration.hours(12))
+              wait_for_completion=True, timeout=Duration.minutes(710))
     app.synth()
     clock = ManualClock()
     credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",

@@ -15,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_backup_jobs import (KEEP_FOREVER, BackupIndex, BackupJob, CopyJob, JobLifecycle,
                              JobValidationError, RunOn)
 from cdk_backup_jobs.provider import RUNTIME
+from cdk_backup_jobs_runtime import rules
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 DR_VAULT_ARN = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr"
@@ -281,15 +282,29 @@ def test_a_refused_job_adds_nothing_to_the_stack():
     assert stack.node.try_find_child("BackupJobsProvider") is None
 
 
+@pytest.mark.parametrize("minutes", [1, 55, 180, 710])
+def test_a_waited_jobs_wait_condition_keeps_the_rule_the_handler_checks(minutes):
+    # The handler refuses, before it starts a job, a WaitCondition that breaks this rule: the constructs'
+    # own never does (a wait over 710 minutes, which no WaitCondition could hold, is refused at synth).
+    stack = new_stack()
+    job = backup_job(stack, wait_for_completion=True, timeout=Duration.minutes(minutes))
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    job_id = stack.resolve(stack.get_logical_id(job.resource.node.default_child))
+    [condition_id] = [lid for lid, r in resources.items() if r["Type"] == "AWS::CloudFormation::WaitCondition"]
+
+    assert rules.wait_condition_violations(job_id, minutes, condition_id, resources) == []
+    assert rules.wait_condition_violations(job_id, minutes + 1, condition_id, resources) != []  # the shortest
+
+
 def test_a_waited_job_is_its_resource_a_wait_condition_and_a_result_that_follow_it():
     stack = new_stack()
-    job = backup_job(stack, wait_for_completion=True, timeout=Duration.hours(12))
+    job = backup_job(stack, wait_for_completion=True, timeout=Duration.minutes(710))
     template = Template.from_stack(stack)
     [(condition_id, condition)] = template.find_resources("AWS::CloudFormation::WaitCondition").items()
     [(result_id, result)] = template.find_resources("Custom::BackupJobResult").items()
     resource_id = stack.resolve(stack.get_logical_id(job.resource.node.default_child))
 
-    template.has_resource_properties("Custom::BackupJob", {"WaitForCompletion": True, "WaitTimeoutMinutes": 720,
+    template.has_resource_properties("Custom::BackupJob", {"WaitForCompletion": True, "WaitTimeoutMinutes": 710,
                                                            "WaitCondition": condition_id})
     assert condition["CreationPolicy"] == {"ResourceSignal": {"Count": 1, "Timeout": "PT720M"}}
     assert "Properties" not in condition and resource_id in condition["DependsOn"]
@@ -477,8 +492,10 @@ def test_service_timeout_follows_the_wait(props, seconds):
 
 
 @pytest.mark.parametrize("props, expected", [
-    ({"wait_for_completion": True, "timeout": Duration.minutes(721)},
-     "timeout (WaitTimeoutMinutes) must be between 1 and 720, got 721"),
+    ({"wait_for_completion": True, "timeout": Duration.minutes(711)},
+     "timeout (WaitTimeoutMinutes) must be between 1 and 710, got 711"),
+    ({"wait_for_completion": True, "timeout": Duration.hours(12)},  # its WaitCondition could not hold the grace
+     "timeout (WaitTimeoutMinutes) must be between 1 and 710, got 720"),
     ({"run_on": RunOn.delete(), "timeout": Duration.minutes(56)},
      "timeout (WaitTimeoutMinutes) must be at most 55 for a final backup"),
     ({"timeout": Duration.minutes(10)}, "timeout (WaitTimeoutMinutes) applies only when WaitForCompletion or RunOnDelete is true"),

@@ -11,7 +11,7 @@ from aws_cdk import App
 from cdk_backup_jobs import BackupJobsProviderStack
 from cdk_backup_jobs.cfn_reference import answered_attributes, reference_tables
 from cdk_backup_jobs.provider_asset import provider_asset_dir
-from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
+from cdk_backup_jobs.testing import JobTiming, ManualClock, load_template, read_assembly_template
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +97,49 @@ def test_a_wait_of_hours_needs_a_service_role_once_the_callers_session_expires(t
         assert "SnapshotResult: The security token included in the request is expired" in result.reason
         assert "ExpiredToken" in result.reason
         assert aws_backup.state.copy_jobs == {}  # nothing after the wait started
+
+
+def deploy_long_wait(tmp_path: Path, aws_backup: Any, cfn_stack: Any, template: Any) -> tuple[Any, float]:
+    """The example (or a variant) deployed on the exported provider: the stack's result and the hours it took."""
+    clock = ManualClock()
+    began = clock()
+    aws_backup.emulator.clock = clock
+    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=3 * HOURS)
+    out = tmp_path / "cdk.out"
+    app = App(outdir=str(out))
+    BackupJobsProviderStack(app, "BackupJobsProvider")
+    app.synth()
+    with cfn_stack(out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
+        token = provider_stack.deploy(read_assembly_template(out, "BackupJobsProvider")).outputs["ServiceToken"]
+        with cfn_stack(stack_name="LongWait", functions={token: provider_asset_dir()}, on_tick=clock.advance,
+                       exports=provider_stack.exports) as stack:
+            result = stack.deploy(template)
+    return result, (clock() - began) / HOURS
+
+
+@pytest.mark.parametrize("minutes, timeout, depends_on, refusal", [
+    (180, "PT2H", True, "WaitCondition SnapshotCompleted's Timeout must be WaitTimeoutMinutes + 10 minutes "
+                        "(PT190M for 180) to PT12H, got 'PT2H'"),
+    (710, "PT730M", True, "WaitCondition SnapshotCompleted's Timeout must be WaitTimeoutMinutes + 10 minutes "
+                          "(PT720M for 710) to PT12H, got 'PT730M'"),
+    (180, "PT190M", False, "WaitCondition SnapshotCompleted must have DependsOn: Snapshot (its Timeout starts when "
+                           "CloudFormation starts creating it)"),
+])
+def test_a_wait_condition_that_cannot_carry_the_wait_fails_the_job_before_it_starts(
+        tmp_path, aws_backup: Any, cfn_stack: Any, minutes: int, timeout: str, depends_on: bool, refusal: str):
+    # Before: PT2H ended in CloudFormation's bare "Failed to receive 1 resource signal(s)" with the job left
+    # running; PT730M was refused by CloudFormation only once the job had started; without DependsOn no job
+    # started and the WaitCondition timed out.
+    template = load_template(TEMPLATE)
+    resources = template["Resources"]
+    resources["Snapshot"]["Properties"]["WaitTimeoutMinutes"] = minutes
+    resources["SnapshotCompleted"]["CreationPolicy"]["ResourceSignal"]["Timeout"] = timeout
+    if not depends_on:
+        del resources["SnapshotCompleted"]["DependsOn"]
+    result, hours = deploy_long_wait(tmp_path, aws_backup, cfn_stack, template)
+
+    assert result.status == "ROLLBACK_COMPLETE"
+    assert result.reason == ("Snapshot: Received response status [FAILED] from custom resource. Message returned: "
+                             f"Invalid Custom::BackupJob properties: {refusal}")
+    assert aws_backup.state.backup_jobs == {} and aws_backup.state.calls_of("StartBackupJob") == []
+    assert hours < 0.1  # refused at once, not at the WaitCondition's timeout

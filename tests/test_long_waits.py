@@ -84,12 +84,12 @@ def efs_backup_stack(copy: bool = False, migration: bool = False) -> Callable[[A
         stack = Stack(app, "LongWait")
         role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("backup.amazonaws.com"))
         job = BackupJob(stack, "FileSystemBackup", backup_vault=backup.BackupVault(stack, "Vault"), resource_arn=EFS,
-                        role=role, wait_for_completion=True, timeout=Duration.hours(12))
+                        role=role, wait_for_completion=True, timeout=Duration.minutes(710))
         CfnOutput(stack, "RecoveryPointArn", value=job.recovery_point_arn)
         if not copy:
             return
         copied = job.copy_to("FileSystemCopy", destination_backup_vault=backup.BackupVault(stack, "CopyVault"),
-                             wait_for_completion=True, timeout=Duration.hours(12))
+                             wait_for_completion=True, timeout=Duration.minutes(710))
         CfnOutput(stack, "CopyRecoveryPointArn", value=copied.destination_recovery_point_arn)
         if migration:
             CustomResource(stack, "Migration", service_token=MIGRATION_ARN, resource_type="Custom::Migration",
@@ -233,7 +233,7 @@ def test_a_wait_of_thirteen_hours_is_refused_at_synth():
         BackupJob(stack, "FileSystemBackup", backup_vault="primary-vault", resource_arn=EFS, role=role,
                   wait_for_completion=True, timeout=Duration.hours(13))
 
-    assert "timeout (WaitTimeoutMinutes) must be between 1 and 720, got 780" in str(raised.value)
+    assert "timeout (WaitTimeoutMinutes) must be between 1 and 710, got 780" in str(raised.value)
 
 
 def test_a_wait_of_thirteen_hours_is_refused_by_the_handler_before_any_call(invoke, cfn, backup_api, cfn_scheduler):
@@ -242,7 +242,7 @@ def test_a_wait_of_thirteen_hours_is_refused_by_the_handler_before_any_call(invo
     response = invoke(event)
 
     assert response["Status"] == "FAILED"
-    assert "WaitTimeoutMinutes must be between 1 and 720, got 780" in response["Reason"]
+    assert "WaitTimeoutMinutes must be between 1 and 710, got 780" in response["Reason"]
     assert backup_api.state.calls == [] and cfn_scheduler.state.calls == []
 
 

@@ -85,10 +85,10 @@ CASES = [
     Case("protected logical ID with RunOnDelete false", "ProtectedLogicalId", "applies only when RunOnDelete is true",
          "Custom::BackupJob", {"RunOnDelete": "false", "ProtectedLogicalId": "Table"},
          backup_job(protects="Table", run_on=RunOn.change_of("v2"))),
-    Case("a waited backup of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 720, got 780",
+    Case("a waited backup of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 710, got 780",
          "Custom::BackupJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "780", "WaitCondition": WAIT_CONDITION},
          backup_job(wait_for_completion=True, timeout=Duration.hours(13))),
-    Case("a waited copy of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 720, got 780",
+    Case("a waited copy of more than 12 hours", "WaitTimeoutMinutes", "must be between 1 and 710, got 780",
          "Custom::CopyJob", {"WaitForCompletion": "true", "WaitTimeoutMinutes": "780", "WaitCondition": WAIT_CONDITION},
          copy_job(wait_for_completion=True, timeout=Duration.hours(13))),
     Case("a final backup of more than 55 minutes", "WaitTimeoutMinutes",
@@ -128,12 +128,12 @@ def test_the_valid_bases_pass_both_sides():
     copy_job()(new_stack())
 
 
-def test_a_wait_of_12_hours_passes_both_sides_and_any_logical_id_may_wait():
-    handle = {"WaitForCompletion": "true", "WaitTimeoutMinutes": "720", "WaitCondition": WAIT_CONDITION}
+def test_a_wait_of_710_minutes_passes_both_sides_and_any_logical_id_may_wait():
+    handle = {"WaitForCompletion": "true", "WaitTimeoutMinutes": "710", "WaitCondition": WAIT_CONDITION}
     assert handler_violations("Custom::BackupJob", handle) == []
     assert handler_violations("Custom::CopyJob", handle) == []
-    backup_job("W" * 200, wait_for_completion=True, timeout=Duration.hours(12))(new_stack())
-    copy_job(wait_for_completion=True, timeout=Duration.hours(12))(new_stack())
+    backup_job("W" * 200, wait_for_completion=True, timeout=Duration.minutes(710))(new_stack())
+    copy_job(wait_for_completion=True, timeout=Duration.minutes(710))(new_stack())
 
 
 def test_plain_cloudformation_without_a_wait_condition_waits_at_most_55_minutes():

@@ -375,6 +375,25 @@ def test_a_wait_condition_with_a_creation_policy_waits_for_signal_resource(stack
     assert result.wait_conditions[0].seconds == 600
 
 
+def test_a_wait_condition_without_depends_on_waits_while_the_job_is_created(stack, cfn_scheduler, clock):
+    # CloudFormation starts each resource once its own dependencies are done, independent ones in
+    # parallel (DependsOn attribute), so the WaitCondition waits from the start while the job waits
+    # only for its Topic; not one after the other.
+    template = creation_policy_template()
+    template["Resources"]["Topic"] = {"Type": "AWS::SNS::Topic"}
+    template["Resources"]["Job"]["Properties"]["After"] = {"Ref": "Topic"}
+    del template["Resources"]["Wait"]["DependsOn"]
+    with stack() as simulated:
+        result = simulated.deploy(template)
+        stack_id = simulated.stack_id
+
+    assert result.status == "CREATE_COMPLETE", result.reason
+    assert result.outputs["Early"] == ""  # the WaitCondition was waiting already: the first signal counted
+    assert clock.now == START
+    assert [(s["UniqueId"], s["Status"]) for s in cfn_scheduler.state.signals_for(stack_id, "Wait")] == [
+        ("job-1", "SUCCESS")]
+
+
 @pytest.mark.parametrize("status, timeout, reason", [
     ("FAILURE", "PT1H", "Wait: Received FAILURE signal with UniqueId Backup job ended FAILED"),
     ("SUCCESS", "PT5M", "Wait: Failed to receive 1 resource signal(s) within the specified duration"),

@@ -45,7 +45,7 @@ def test_a_dropped_connection_on_a_check_does_not_end_a_12_hour_wait(tmp_path, a
     aws_backup.emulator.drop_event_if = lambda event: True  # every wake-up is a DescribeBackupJob
     aws_backup.state.faults.append(Fault("DescribeBackupJob", 6, kind="drop"))  # all of botocore's attempts
     stack, result, logs = deploy_single_job(tmp_path, cfn_stack, clock, wait_for_completion=True,
-                                            timeout=Duration.hours(12))
+                                            timeout=Duration.minutes(710))
 
     assert result.status == "CREATE_COMPLETE", result.reason
     [job] = aws_backup.state.backup_jobs.values()
@@ -70,7 +70,7 @@ def test_a_check_that_fails_is_made_again_5_minutes_later_not_at_the_next_regula
             armed.append(Fault("DescribeBackupJob", 1, code="AccessDeniedException", message="denied"))
             aws_backup.state.faults.extend(armed)
 
-    out = synth(tmp_path, single_job_stack(wait_for_completion=True, timeout=Duration.hours(12)))
+    out = synth(tmp_path, single_job_stack(wait_for_completion=True, timeout=Duration.minutes(710)))
     with cfn_stack(out, stack_name="Jobs", clock=clock, on_tick=fault_the_30_minute_check) as stack:
         result = stack.deploy(read_assembly_template(out, "Jobs"))
 

@@ -10,7 +10,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_backup_jobs_runtime import signals, waiter_rules, waiting
+from cdk_backup_jobs_runtime import rules, signals, waiter_rules, waiting
 from cdk_backup_jobs_runtime.aws_clients import Clients
 from cdk_backup_jobs_runtime.errors import InvalidProperties
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
@@ -80,16 +80,49 @@ def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
 def test_a_yaml_template_is_not_held_against_the_wait_condition():
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader("Resources:\n  JobWait: {}\n"),
                       events=lambda: None)
-    waiting.check_wait_condition(REQUEST, "JobWait", clients)  # YAML: cannot be read here, not refused
+    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)  # YAML: cannot be read here, not refused
 
 
 def test_a_wait_condition_missing_from_a_readable_template_is_refused():
     body = {"Resources": {"JobWait": {"Type": "AWS::CloudFormation::WaitCondition"}}}  # no CreationPolicy
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body), events=lambda: None)
     with pytest.raises(InvalidProperties, match="WaitCondition must be the logical ID of an"):
-        waiting.check_wait_condition(REQUEST, "JobWait", clients)
-    body["Resources"]["JobWait"]["CreationPolicy"] = {"ResourceSignal": {"Count": 1}}
-    waiting.check_wait_condition(REQUEST, "JobWait", clients)
+        waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+    body["Resources"]["JobWait"].update(DependsOn="Job", CreationPolicy={"ResourceSignal": {"Timeout": "PT65M"}})
+    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+
+
+@pytest.mark.parametrize("timeout, minutes, depends_on, reason", [
+    ("PT2H", 180, "Job", "JobWait's Timeout must be WaitTimeoutMinutes + 10 minutes (PT190M for 180) to PT12H, "
+                         "got 'PT2H'"),
+    ("PT730M", 710, "Job", "JobWait's Timeout must be WaitTimeoutMinutes + 10 minutes (PT720M for 710) to PT12H, "
+                           "got 'PT730M'"),
+    (None, 55, ["Vault", "Job"], "JobWait's Timeout must be WaitTimeoutMinutes + 10 minutes (PT65M for 55) to "
+                                 "PT12H, got 'PT5M'"),  # CloudFormation's default Timeout
+    ("2 hours", 60, "Job", "JobWait's Timeout must be WaitTimeoutMinutes + 10 minutes (PT70M for 60) to PT12H, "
+                           "got '2 hours'"),
+    ("PT4H", 180, None, "JobWait must have DependsOn: Job (its Timeout starts when CloudFormation starts "
+                        "creating it)"),
+])
+def test_a_wait_condition_that_cannot_carry_the_wait_is_refused(timeout, minutes, depends_on, reason):
+    signal = {"Count": 1, **({"Timeout": timeout} if timeout else {})}
+    condition = {"Type": "AWS::CloudFormation::WaitCondition", "CreationPolicy": {"ResourceSignal": signal},
+                 **({"DependsOn": depends_on} if depends_on else {})}
+    clients = Clients(backup=lambda: None, stack=lambda: TemplateReader({"Resources": {"JobWait": condition}},
+                                                                        "UPDATE_IN_PROGRESS"), events=lambda: None)
+    with pytest.raises(InvalidProperties) as refused:
+        waiting.check_wait_condition(REQUEST, "JobWait", minutes, clients)
+    assert str(refused.value) == f"Invalid Custom::BackupJob properties: WaitCondition {reason}"
+
+
+@pytest.mark.parametrize("timeout, minutes", [("PT190M", 180), ("PT3H10M", 180), ("PT12H", 710), ("PT11H", 1),
+                                              ("PT3900S", 55)])
+def test_a_wait_condition_whose_timeout_holds_the_wait_and_the_grace_passes(timeout, minutes):
+    resources = {"Job": {"Type": "Custom::BackupJob"},
+                 "Step": {"Type": "AWS::SNS::Topic", "DependsOn": "Job"},
+                 "JobWait": {"Type": "AWS::CloudFormation::WaitCondition", "DependsOn": ["Step"],
+                             "CreationPolicy": {"ResourceSignal": {"Timeout": timeout}}}}
+    assert rules.wait_condition_violations("Job", minutes, "JobWait", resources) == []  # after the job, through Step
 
 
 @pytest.mark.parametrize("status", ["UPDATE_IN_PROGRESS", ""])
@@ -98,7 +131,7 @@ def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_hel
     # WaitCondition this update adds. Only a stack being created has one template to trust.
     body = {"Resources": {"Job": {"Type": "Custom::BackupJob"}}}
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body, status), events=lambda: None)
-    waiting.check_wait_condition(REQUEST, "JobWaitRun2", clients)
+    waiting.check_wait_condition(REQUEST, "JobWaitRun2", 55, clients)
 
     assert "The template read has no such WaitCondition; it may be the previous one" in capsys.readouterr().out
 

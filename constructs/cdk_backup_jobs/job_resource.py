@@ -38,8 +38,8 @@ from constructs import Construct, Node
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.validation import ADDED_LATER, JobValidationError
-from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES,
-                                            WAIT_CONDITION_GRACE_SECONDS)
+from cdk_backup_jobs_runtime import rules
+from cdk_backup_jobs_runtime.shapes import JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES
 
 RESOURCE_ID = "Resource"
 """The construct ID of a job's custom resource, under the job."""
@@ -123,10 +123,11 @@ def service_timeout(properties: Mapping[str, Any]) -> Duration:
 
 
 def signal_timeout(properties: Mapping[str, Any]) -> str:
-    """The WaitCondition's ResourceSignal Timeout (ISO 8601): the wait plus the provider's grace, at most PT12H."""
+    """The WaitCondition's ResourceSignal Timeout (ISO 8601): the shortest the rule allows, the wait plus the
+    provider's grace (``rules.shortest_signal_timeout``; the wait is at most 710 minutes, so at most PT12H);
+    PT12H for a wait that is a token, which the handler checks against the rule once it is resolved."""
     minutes = properties.get("WaitTimeoutMinutes", MAX_WAIT_MINUTES)
-    seconds = MAX_WAIT_CONDITION_SECONDS if Token.is_unresolved(minutes) \
-        else min(int(minutes) * 60 + WAIT_CONDITION_GRACE_SECONDS, MAX_WAIT_CONDITION_SECONDS)
+    seconds = MAX_WAIT_CONDITION_SECONDS if Token.is_unresolved(minutes) else rules.shortest_signal_timeout(int(minutes))
     return f"PT{seconds // 60}M"
 
 

@@ -33,7 +33,7 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, 
     ``physical_id`` keeps the resource's own ID (a final backup) instead of the job's.
     """
     if spec.wait and spec.wait_condition:
-        waiting.check_wait_condition(request, spec.wait_condition, clients)
+        waiting.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
     token = derived_idempotency_token(request)
     answer = _start_unless_refused(job_type, spec, token, clients.backup)
     answer = _the_job_asked_for(job_type, spec, token, answer, clients.backup)

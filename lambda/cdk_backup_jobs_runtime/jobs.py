@@ -58,7 +58,7 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResou
     job = describe(job_type, clients.backup, job_id)
     now = service_time(job)
     if spec.wait_condition:
-        waiting.check_wait_condition(request, spec.wait_condition, clients)
+        waiting.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
         waiting.watch_for_wait_condition(job_type, request, job_id, job_type.attributes(job), now,
                                          spec.wait_minutes, spec.wait_condition, clients, now=now)
         return Outcome(job_id, job_type.attributes(job))

@@ -21,8 +21,10 @@ Where the rules come from:
 - the provider's own members (WaitForCompletion, RunOnDelete ...): a
   combination the provider would silently ignore, or that would defeat a final
   backup, is refused (``final_backup_violations``); a wait lasts at most 55
-  minutes unless a WaitCondition carries it, and then at most 12 hours, the
-  WaitCondition's own limit (``wait_violations``).
+  minutes unless a WaitCondition carries it, and then at most 710 minutes
+  (``wait_violations``); that WaitCondition's Timeout holds the wait and the
+  provider's 10 minutes of grace, within PT12H, and starts after the job
+  (``wait_condition_violations``).
 
 ``resource_violations`` is the whole set for one resource: what the handler
 checks once CloudFormation's strings are typed, and what the constructs check
@@ -38,9 +40,10 @@ import re
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime.member_rules import lifecycle_violations, map_violations, scalar_violations
-from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, LIFECYCLE, MAX_LONG_WAIT_MINUTES, MAX_WAIT_MINUTES,
-                                            VAULT_ARN_PATTERN, Member)
-from cdk_backup_jobs_runtime.violation_report import Violation, clip, never_unresolved
+from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, LIFECYCLE, MAX_LONG_WAIT_MINUTES,
+                                            MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES, VAULT_ARN_PATTERN,
+                                            WAIT_CONDITION_GRACE_SECONDS, Member)
+from cdk_backup_jobs_runtime.violation_report import Violation, clip, never_unresolved, show
 
 
 def validate(
@@ -198,7 +201,8 @@ def wait_violations(params: Mapping[str, Any],
     """How long a wait may last, and what carries it.
 
     A WaitCondition (its logical ID in ``WaitCondition``) carries a wait of
-    up to 12 hours; without one the custom resource itself must answer within
+    up to 710 minutes (its Timeout, at most PT12H, holds the wait and the
+    provider's grace: ``wait_condition_violations``); without one the custom resource itself must answer within
     CloudFormation's hour, so at most 55 minutes. A WaitCondition without
     WaitForCompletion would never be signalled (so a final backup, which
     refuses WaitForCompletion, never takes one: a Delete cannot wait on a
@@ -219,6 +223,78 @@ def wait_violations(params: Mapping[str, Any],
                f"without a WaitCondition (CloudFormation waits at most one hour for a custom resource; "
                f"a WaitCondition allows up to {MAX_LONG_WAIT_MINUTES})")
         violations.append(Violation("WaitTimeoutMinutes", f"must be at most {MAX_WAIT_MINUTES} {why}, got {minutes}"))
+    return violations
+
+
+def shortest_signal_timeout(wait_minutes: int) -> int:
+    """The shortest Timeout, in seconds, of a waited job's WaitCondition: the wait, then the grace in which
+    the provider signals FAILURE before CloudFormation's bare timeout would."""
+    return wait_minutes * 60 + WAIT_CONDITION_GRACE_SECONDS
+
+
+ISO_DURATION = re.compile(r"^PT(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+"""A ResourceSignal Timeout: "in ISO8601 duration format, in the form: PT#H#M#S" (CreationPolicy attribute)."""
+
+
+def duration_seconds(timeout: Any) -> int | None:
+    """A ResourceSignal Timeout in seconds; None if it is not in the PT#H#M#S form."""
+    found = ISO_DURATION.match(timeout) if isinstance(timeout, str) else None
+    if found is None:
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return (hours * 60 + minutes) * 60 + seconds
+
+
+def _depends_on(resource: Any) -> list[str]:
+    depends_on = resource.get("DependsOn", []) if isinstance(resource, Mapping) else []
+    return [depends_on] if isinstance(depends_on, str) else [d for d in depends_on if isinstance(d, str)]
+
+
+def created_after(logical_id: str, first: str, resources: Mapping[str, Any]) -> bool:
+    """Whether ``logical_id``'s DependsOn, directly or through the resources it names, includes ``first``."""
+    seen: set[str] = set()
+    pending = _depends_on(resources.get(logical_id))
+    while pending:
+        name = pending.pop()
+        if name == first:
+            return True
+        if name not in seen:
+            seen.add(name)
+            pending.extend(_depends_on(resources.get(name)))
+    return False
+
+
+def wait_condition_violations(job_logical_id: str, wait_minutes: int, wait_condition: str,
+                              resources: Mapping[str, Any]) -> list[Violation]:
+    """The WaitCondition a waited job signals, as the template (``resources``) declares it.
+
+    Its ResourceSignal Timeout must hold the wait and the provider's grace
+    (``shortest_signal_timeout``: WaitTimeoutMinutes + 10 minutes), within
+    CloudFormation's PT12H; and it must start after the job: "The timeout
+    period starts after CloudFormation starts creating the resource"
+    (CreationPolicy attribute), and CloudFormation creates resources in
+    parallel unless DependsOn orders them (DependsOn attribute), so without
+    DependsOn the WaitCondition's Timeout runs before the job exists and the
+    grace is not kept. Checked by the handler before it starts a job; the
+    constructs write a WaitCondition that keeps it.
+    """
+    condition = resources.get(wait_condition)
+    policy = condition.get("CreationPolicy") if isinstance(condition, Mapping) else None
+    signal = policy.get("ResourceSignal") if isinstance(policy, Mapping) else None
+    if not isinstance(signal, Mapping):
+        return []  # not a WaitCondition with a ResourceSignal: the caller refuses that itself
+    violations = []
+    timeout = signal.get("Timeout", "PT5M")  # the CreationPolicy's default
+    seconds, shortest = duration_seconds(timeout), shortest_signal_timeout(wait_minutes)
+    if seconds is None or not shortest <= seconds <= MAX_WAIT_CONDITION_SECONDS:
+        violations.append(Violation("WaitCondition", (
+            f"{clip(wait_condition)}'s Timeout must be WaitTimeoutMinutes + 10 minutes "
+            f"(PT{shortest // 60}M for {wait_minutes}) to PT{MAX_WAIT_CONDITION_SECONDS // 3600}H, "
+            f"got {show(timeout)}")))
+    if not created_after(wait_condition, job_logical_id, resources):
+        violations.append(Violation("WaitCondition", (
+            f"{clip(wait_condition)} must have DependsOn: {clip(job_logical_id)} (its Timeout starts when "
+            "CloudFormation starts creating it)")))
     return violations
 
 

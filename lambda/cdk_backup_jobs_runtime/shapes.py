@@ -129,14 +129,18 @@ START_COPY_JOB = Member(
 MAX_WAIT_MINUTES = 55
 """The longest wait a custom resource can carry itself: CloudFormation waits at most one hour for its
 answer (ServiceTimeout), and the provider's last check and answer need the rest."""
-MAX_LONG_WAIT_MINUTES = 720
-"""The longest wait a WaitCondition can carry: a CreationPolicy's ResourceSignal Timeout is at most
-PT12H, and so is a WaitCondition's own Timeout, 43,200 seconds (CloudFormation Template Reference,
-CreationPolicy attribute; AWS::CloudFormation::WaitCondition)."""
 MAX_WAIT_CONDITION_SECONDS = 43_200
+"""A WaitCondition's longest Timeout: a CreationPolicy's ResourceSignal Timeout is at most PT12H, and so is a
+WaitCondition's own Timeout, 43,200 seconds (CloudFormation Template Reference, CreationPolicy attribute:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-creationpolicy.html;
+AWS::CloudFormation::WaitCondition:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitcondition.html)."""
 WAIT_CONDITION_GRACE_SECONDS = 600
 """The provider gives up this long before a WaitCondition's own timeout, so that CloudFormation gets
 a FAILURE signal, and the logs the job's last state, rather than a bare timeout."""
+MAX_LONG_WAIT_MINUTES = (MAX_WAIT_CONDITION_SECONDS - WAIT_CONDITION_GRACE_SECONDS) // 60
+"""The longest wait a WaitCondition can carry, 710 minutes: its Timeout (at most PT12H) holds the wait and
+the provider's grace (``rules.wait_condition_violations``)."""
 WAIT_FOR_COMPLETION = Member("WaitForCompletion", "boolean")
 WAIT_TIMEOUT_MINUTES = Member("WaitTimeoutMinutes", "long", minimum=1, maximum=MAX_LONG_WAIT_MINUTES)
 WAIT_CONDITION = Member("WaitCondition", "string", pattern=r"^[A-Za-z0-9]{1,255}$",

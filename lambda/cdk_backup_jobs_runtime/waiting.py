@@ -14,15 +14,16 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import decisions, job_checks, signals, stack_state, waiter_rules
+from cdk_backup_jobs_runtime import decisions, job_checks, rules, signals, stack_state, waiter_rules
 from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
 from cdk_backup_jobs_runtime.backup_events import read_state_change
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
 from cdk_backup_jobs_runtime.job_types import JobType, job_type_for
 from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.shapes import MAX_WAIT_CONDITION_SECONDS, WAIT_CONDITION_GRACE_SECONDS
+from cdk_backup_jobs_runtime.shapes import WAIT_CONDITION_GRACE_SECONDS
 from cdk_backup_jobs_runtime.service_clock import epoch_of, event_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.violation_report import summarize
 from cdk_backup_jobs_runtime.waiter import Waiter, next_check, same_job_id
 
 log = StructuredLogger()
@@ -44,9 +45,12 @@ def watch(waiter: Waiter, events_client: ClientFactory, function_arn: str, now: 
              deadline=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(waiter.deadline)))
 
 
-def check_wait_condition(request: CustomResourceRequest, logical_id: str, clients: Clients) -> None:
+def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_minutes: int,
+                         clients: Clients) -> None:
     """Refuse, before any job starts, a WaitCondition that is not one of this stack's with a
-    CreationPolicy (a ResourceSignal), which SignalResource could not signal.
+    CreationPolicy (a ResourceSignal), which SignalResource could not signal, or one that breaks
+    ``rules.wait_condition_violations`` (its Timeout too short for the wait or over PT12H, or no
+    DependsOn on the job): its wait would end in CloudFormation's bare timeout, the job left running.
 
     The check reads the stack's template, and trusts only what it cannot
     have wrong: GetTemplate does not say whether, during an update, it answers
@@ -56,7 +60,8 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, client
     while the stack is being created (CREATE_IN_PROGRESS: it has one template);
     otherwise, as for a template that cannot be read (YAML, a refused call),
     the check passes with a warning, and a wrong name shows as the signal's
-    failure in the provider's log.
+    failure in the provider's log. A WaitCondition found is one the operation
+    creates (it cannot be updated), so its rules are checked in any status.
     """
     refused = InvalidProperties(
         f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
@@ -70,6 +75,10 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, client
     condition = resources.get(logical_id)
     if isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE \
             and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping):
+        violations = rules.wait_condition_violations(request.logical_resource_id, wait_minutes, logical_id,
+                                                     resources)
+        if violations:
+            raise InvalidProperties(f"Invalid {request.resource_type} properties: {summarize(violations)}")
         return
     if stack_state.stack_status(clients.stack(), request.stack_id) == "CREATE_IN_PROGRESS":
         raise refused
@@ -82,12 +91,13 @@ def watch_for_wait_condition(job_type: JobType, request: CustomResourceRequest, 
                              wait_condition: str, clients: Clients, now: float) -> None:
     """Watch a job for a WaitCondition: its deadline comes before the WaitCondition's own timeout.
 
-    The constructs set the WaitCondition's signal Timeout to the wait plus
-    ``WAIT_CONDITION_GRACE_SECONDS``, at most 12 hours; the watch gives up
-    that grace earlier and signals FAILURE naming the job's last state.
+    The WaitCondition's Timeout is at least the wait plus
+    ``WAIT_CONDITION_GRACE_SECONDS`` and starts after the job
+    (``check_wait_condition``), so the watch gives up that grace earlier and
+    signals FAILURE naming the job's last state.
     """
     assert clients.events is not None
-    wait = min(wait_minutes * 60, MAX_WAIT_CONDITION_SECONDS - WAIT_CONDITION_GRACE_SECONDS)
+    wait = wait_minutes * 60
     waiter = Waiter(resource_type=job_type.resource_type, job_id=job_id, stack_id=request.stack_id,
                     logical_resource_id=request.logical_resource_id, started=started, deadline=started + wait,
                     signal="wait_condition", wait_condition=wait_condition, attributes=dict(attributes))

@@ -1,7 +1,7 @@
 """CloudFormation's side of custom resources: deploy, update and delete a stack offline.
 
-The simulator walks a template in dependency order (independent resources in
-parallel), gives ordinary resources fake physical IDs, and sends each custom
+The simulator walks a template in dependency order (each resource as soon as
+what it depends on is done, independent ones in parallel), gives ordinary resources fake physical IDs, and sends each custom
 resource the request CloudFormation would send, to the real provider code
 running in a LambdaRuntime. It reads the response that the provider PUT over
 HTTPS, applies CloudFormation's rules to it, and carries on as CloudFormation
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
@@ -41,7 +40,7 @@ from cdk_backup_jobs.testing.cfn_outputs import StackOperation, parameter_values
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
 from cdk_backup_jobs.testing.cfn_stack import Provisioned, clock_of, stack_arn
-from cdk_backup_jobs.testing.cfn_template import creation_levels, load_template
+from cdk_backup_jobs.testing.cfn_template import creation_levels, dependencies, load_template
 from cdk_backup_jobs.testing.cfn_template_check import check_template
 from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
 from cdk_backup_jobs.testing.event_loop import EventSource, VirtualTimeLoop
@@ -373,23 +372,66 @@ class CloudFormationSimulator(StackResources, StackObservations):
 
     def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
               step: Callable[[str], str | None]) -> str | None:
-        """Run ``step`` over the resources, wave by wave; the first failure stops the walk."""
-        self.parameters = parameter_values(template, self.given_parameters)
+        """Run ``step`` over the resources, each as soon as the ones it depends on are done; the first
+        failure starts nothing more.
 
-        def working(logical_id: str) -> str | None:
+        "CloudFormation creates, updates, and deletes resources in parallel to the extent possible. It
+        automatically determines which resources in a template can be parallelized and which have
+        dependencies that require other operations to finish first" (CloudFormation Template Reference,
+        DependsOn attribute: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+        So a resource does not wait for an unrelated one, a WaitCondition without DependsOn waiting its
+        Timeout say, only for its own dependencies. At most ``max_parallel`` run at once.
+        """
+        self.parameters = parameter_values(template, self.given_parameters)
+        resources = self._active(template)
+        order = [lid for level in creation_levels(resources) for lid in level]  # raises on a cycle
+        needs = {lid: dependencies(resources[lid], set(resources)) for lid in order}
+        lock = threading.Condition()
+        done: set[str] = set()
+        started: set[str] = set()
+        failures: list[str] = []
+        errors: list[BaseException] = []
+        running = 0
+
+        def start_ready() -> None:  # with the lock held, by a thread still counted busy: no time passes first
+            nonlocal running
+            for logical_id in order:
+                if failures or errors or running >= self.max_parallel:
+                    return
+                if logical_id not in started and needs[logical_id] <= done:
+                    started.add(logical_id)
+                    running += 1
+                    self.loop.reserve(1)
+                    threading.Thread(target=working, args=(logical_id,), daemon=True).start()
+
+        def working(logical_id: str) -> None:
+            nonlocal running
             with self.loop.working():  # virtual time waits for it, unless it waits itself
-                failure = step(logical_id)
-            if failure:
-                self.cancelled.set()  # what still waits in this wave is cancelled, as CloudFormation does
-            return failure
+                failure: str | None = None
+                try:
+                    failure = step(logical_id)
+                except BaseException as error:  # raised again by the walk, as ThreadPoolExecutor.map did
+                    errors.append(error)
+                if failure or errors:
+                    self.cancelled.set()  # what still waits is cancelled, as CloudFormation does
+                with lock:
+                    running -= 1
+                    if failure:
+                        failures.append(failure)
+                    elif not errors:
+                        done.add(logical_id)
+                    start_ready()
+                    lock.notify_all()
 
         self.cancelled.clear()
-        for level in creation_levels(self._active(template)):
-            self.loop.reserve(min(len(level), self.max_parallel))  # busy before any of the wave starts waiting
-            with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
-                failures = [f for f in pool.map(working, level) if f]
-            if failures:
-                return next((f for f in failures if not f.endswith(CANCELLED)), failures[0])
+        with lock:
+            start_ready()
+            while running:
+                lock.wait()
+        if errors:
+            raise errors[0]
+        if failures:
+            return next((f for f in failures if not f.endswith(CANCELLED)), failures[0])
         return None
 
     def _output_failure(self) -> str | None:
