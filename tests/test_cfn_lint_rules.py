@@ -138,7 +138,7 @@ def test_rules_across_properties_are_run():
         "Custom::BackupJob property StopOnDelete must not be true when RunOnDelete is true: the Delete is what runs "
         "the final backup",
         "Custom::BackupJob property WaitTimeoutMinutes must be at most 55 without a WaitCondition (CloudFormation "
-        "waits at most one hour for a custom resource; a WaitCondition allows up to 720), got 120",
+        "waits at most one hour for a custom resource; a WaitCondition allows up to 710), got 120",
         "Custom::BackupJobResult property BackupJobId or CopyJobId is required",
     ]
 
@@ -221,3 +221,38 @@ def test_the_pages_name_the_rule_module_and_put_the_templates_first(page):
 
     commands = re.findall(r"cfn-lint (\S+) --append-rules ([\w.]+)", (REPO / page).read_text())
     assert commands and all(module == RULES for _, module in commands), commands
+
+
+def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies_to_json():
+    # The handler reads the template with GetTemplate, which answers as the template was given, and cannot
+    # parse YAML: for a YAML template the rule is checked here. Too short a Timeout, over PT12H, no DependsOn.
+    def waited(job: str, minutes: int, timeout: str, depends_on: bool) -> str:
+        return f"""
+      {job}:
+        Type: Custom::BackupJob
+        Properties:
+          {PROVIDER}
+          BackupVaultName: primary-vault
+          {TABLE}
+          {ROLE}
+          WaitForCompletion: true
+          WaitTimeoutMinutes: {minutes}
+          WaitCondition: {job}Done
+      {job}Done:
+        Type: AWS::CloudFormation::WaitCondition
+        {"DependsOn: " + job if depends_on else ""}
+        CreationPolicy:
+          ResourceSignal:
+            Timeout: {timeout}"""
+    template = "Resources:" + "".join(waited(*case) for case in (
+        ("Short", 180, "PT2H", True), ("Long", 710, "PT730M", True), ("Unordered", 60, "PT70M", False),
+        ("Fine", 710, "PT12H", True)))
+
+    assert [message for _, message in findings(template)] == [
+        "Custom::BackupJob property WaitCondition ShortDone's Timeout must be WaitTimeoutMinutes + 10 minutes "
+        "(PT190M for 180) to PT12H, got 'PT2H'",
+        "Custom::BackupJob property WaitCondition LongDone's Timeout must be WaitTimeoutMinutes + 10 minutes "
+        "(PT720M for 710) to PT12H, got 'PT730M'",
+        "Custom::BackupJob property WaitCondition UnorderedDone must have DependsOn: Unordered (its Timeout starts "
+        "when CloudFormation starts creating it)",
+    ]

@@ -29,6 +29,7 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch  # type: ignore[impo
 from cfnlint.template import Template  # type: ignore[import-untyped]
 
 from cdk_backup_jobs_runtime import coercion, rules, shapes
+from cdk_backup_jobs_runtime.job_spec import DEFAULTS
 from cdk_backup_jobs_runtime.request import api_properties
 from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation
 
@@ -86,6 +87,31 @@ def property_violations(resource_type: str, properties: Any) -> list[Violation]:
     return rules.resource_violations(shape, values, account=None, region=None, is_unresolved=is_intrinsic)
 
 
+def wait_condition_violations(logical_id: str, resource_type: str, properties: Any,
+                              resources: Mapping[str, Any]) -> list[Violation]:
+    """The WaitCondition rule (``rules.wait_condition_violations``) for a job whose properties pass, as the
+    handler applies it before it starts the job: a WaitCondition given by name, its literal wait.
+
+    The handler reads the template with GetTemplate, which answers with the template as it was given
+    ("the same template that was used when the stack was created": CloudFormation API Reference,
+    GetTemplate), and the Lambda runtime has no YAML parser: a YAML template's WaitCondition is checked
+    here only.
+    """
+    shape = SHAPES[resource_type]
+    if resource_type == shapes.JOB_RESULT_RESOURCE.name or not isinstance(properties, Mapping):
+        return []
+    try:
+        values = coercion.coerce(shape, as_sent(api_properties(properties)), is_intrinsic)
+    except InvalidJobInput:
+        return []  # reported by property_violations
+    spec = {member: values.get(member, DEFAULTS[member]) for member in ("WaitForCompletion", "WaitTimeoutMinutes")}
+    condition = values.get("WaitCondition")
+    if spec["WaitForCompletion"] is not True or not isinstance(condition, str) or is_intrinsic(
+            spec["WaitTimeoutMinutes"]):
+        return []
+    return rules.wait_condition_violations(logical_id, int(spec["WaitTimeoutMinutes"]), condition, resources)
+
+
 def template_path(resource: Mapping[str, Any], logical_id: str, member_path: str) -> list[str]:
     """Where in the template a violation's member is: its deepest part that is written there.
 
@@ -119,7 +145,12 @@ class CustomResourceProperties(CloudFormationLintRule):  # type: ignore[misc]
         matches = []
         for logical_id, resource in cfn.get_resources(list(SHAPES)).items():
             resource_type = str(resource["Type"])
-            for violation in property_violations(resource_type, resource.get("Properties")):
+            properties = resource.get("Properties")
+            violations = property_violations(resource_type, properties)
+            if not violations:
+                violations = wait_condition_violations(logical_id, resource_type, properties,
+                                                       cfn.template.get("Resources", {}))
+            for violation in violations:
                 matches.append(RuleMatch(template_path(resource, logical_id, violation.path),
                                          f"{resource_type} property {violation}"))
         return matches
