@@ -125,17 +125,21 @@ def deploy_long_wait(tmp_path: Path, aws_backup: Any, cfn_stack: Any, template: 
     (180, "PT190M", False, "WaitCondition SnapshotCompleted must have DependsOn: Snapshot (its Timeout starts when "
                            "CloudFormation starts creating it)"),
 ])
+@pytest.mark.parametrize("form", ["yaml", "json"])
 def test_a_wait_condition_that_cannot_carry_the_wait_fails_the_job_before_it_starts(
-        tmp_path, aws_backup: Any, cfn_stack: Any, minutes: int, timeout: str, depends_on: bool, refusal: str):
+        tmp_path, aws_backup: Any, cfn_stack: Any, minutes: int, timeout: str, depends_on: bool, refusal: str,
+        form: str):
     # Before: PT2H ended in CloudFormation's bare "Failed to receive 1 resource signal(s)" with the job left
     # running; PT730M was refused by CloudFormation only once the job had started; without DependsOn no job
-    # started and the WaitCondition timed out.
-    template = load_template(TEMPLATE)
-    resources = template["Resources"]
-    resources["Snapshot"]["Properties"]["WaitTimeoutMinutes"] = minutes
-    resources["SnapshotCompleted"]["CreationPolicy"]["ResourceSignal"]["Timeout"] = timeout
-    if not depends_on:
-        del resources["SnapshotCompleted"]["DependsOn"]
+    # started and the WaitCondition timed out. GetTemplate answers a YAML template as its YAML text, which the
+    # provider read as unreadable (a warning, the job started) before it bundled a YAML parser.
+    text = TEMPLATE.read_text()
+    for written, changed in ((f"WaitTimeoutMinutes: 710\n", f"WaitTimeoutMinutes: {minutes}\n"),
+                             ("Timeout: PT720M\n", f"Timeout: {timeout}\n"),
+                             ("    DependsOn: Snapshot\n", "    DependsOn: Snapshot\n" if depends_on else "")):
+        assert text.count(written) == 1
+        text = text.replace(written, changed)
+    template = text if form == "yaml" else load_template(text)
     result, hours = deploy_long_wait(tmp_path, aws_backup, cfn_stack, template)
 
     assert result.status == "ROLLBACK_COMPLETE"

@@ -62,7 +62,9 @@ def test_without_asset_staging_the_assembly_points_at_code_that_outlives_the_syn
 
     assert path.is_absolute() and not path.is_relative_to(tmp_path / "out")
     assert (path / "index.py").is_file() and (path / "crhelper" / "resource_helper.py").is_file()
-    assert not list(path.rglob("*.pyc"))
+    assert (path / "yaml" / "scanner.py").is_file() and (path / "yaml" / "LICENSE").is_file()
+    # Sources only: no bytecode, and not PyYAML's C extension, built for this machine rather than Lambda's.
+    assert not list(path.rglob("*.pyc")) and not list(path.rglob("*.so"))
 
 
 def test_a_staged_folder_that_was_altered_is_never_used(tmp_path, monkeypatch):
@@ -352,23 +354,25 @@ def test_the_examples_command_answers_help_with_its_usage(tmp_path):
 
 @pytest.fixture(scope="module")
 def wheel_only(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The python of a fresh venv holding our wheel (``--no-deps``) and crhelper's installed files, nothing
-    else: no aws-cdk-lib, constructs, jsii or Node.js (crhelper is copied, not downloaded)."""
+    """The python of a fresh venv holding our wheel (``--no-deps``) and the installed files of crhelper and
+    PyYAML (which the asset bundles), nothing else: no aws-cdk-lib, constructs, jsii or Node.js (copied, not
+    downloaded)."""
     from importlib import metadata
 
     env_dir = tmp_path_factory.mktemp("wheel-only")
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, timeout=300)
-    crhelper = tmp_path_factory.mktemp("crhelper-only")
-    distribution = metadata.distribution("crhelper")
-    for file in distribution.files or []:
-        source = Path(str(distribution.locate_file(file)))
-        if source.is_file() and "__pycache__" not in file.parts and not str(file).startswith(".."):
-            (crhelper / file).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, crhelper / file)
+    bundled = tmp_path_factory.mktemp("bundled-only")
+    for name in ("crhelper", "PyYAML"):  # what the asset bundles, and so what the zip is made of
+        distribution = metadata.distribution(name)
+        for file in distribution.files or []:
+            source = Path(str(distribution.locate_file(file)))
+            if source.is_file() and "__pycache__" not in file.parts and not str(file).startswith(".."):
+                (bundled / file).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, bundled / file)
     site = run_python(python, "import sysconfig; print(sysconfig.get_path('purelib'))", env_dir)
-    (Path(site) / "crhelper-only.pth").write_text(f"{crhelper}\n")
+    (Path(site) / "bundled-only.pth").write_text(f"{bundled}\n")
     return python
 
 

@@ -77,10 +77,21 @@ def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
     waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
 
 
-def test_a_yaml_template_is_not_held_against_the_wait_condition():
-    clients = Clients(backup=lambda: None, stack=lambda: TemplateReader("Resources:\n  JobWait: {}\n"),
-                      events=lambda: None)
-    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)  # YAML: cannot be read here, not refused
+def test_a_yaml_template_is_read_and_held_to_the_rule():
+    # GetTemplate answers a YAML template as its text (API Reference, GetTemplate); it used to pass unread.
+    yaml_body = ("Resources:\n  JobWait:\n    Type: AWS::CloudFormation::WaitCondition\n    DependsOn: Job\n"
+                 "    CreationPolicy:\n      ResourceSignal:\n        Timeout: {timeout}\n")
+    fits = Clients(backup=lambda: None, stack=lambda: TemplateReader(yaml_body.format(timeout="!Ref Timeout")),
+                   events=lambda: None)
+    short = Clients(backup=lambda: None, stack=lambda: TemplateReader(yaml_body.format(timeout="PT2H")),
+                    events=lambda: None)
+    waiting.check_wait_condition(REQUEST, "JobWait", 55, Clients(
+        backup=lambda: None, stack=lambda: TemplateReader(yaml_body.format(timeout="PT65M")), events=lambda: None))
+    with pytest.raises(InvalidProperties, match=r"JobWait's Timeout must be .*\(PT190M for 180\) to PT12H, got 'PT2H'"):
+        waiting.check_wait_condition(REQUEST, "JobWait", 180, short)
+    # A Timeout given by Ref (a CreationPolicy may take one: cdklabs/decdk#360) is not resolved in the template
+    # read, so it is not judged.
+    waiting.check_wait_condition(REQUEST, "JobWait", 180, fits)
 
 
 def test_a_wait_condition_missing_from_a_readable_template_is_refused():

@@ -90,13 +90,8 @@ def property_violations(resource_type: str, properties: Any) -> list[Violation]:
 def wait_condition_violations(logical_id: str, resource_type: str, properties: Any,
                               resources: Mapping[str, Any]) -> list[Violation]:
     """The WaitCondition rule (``rules.wait_condition_violations``) for a job whose properties pass, as the
-    handler applies it before it starts the job: a WaitCondition given by name, its literal wait.
-
-    The handler reads the template with GetTemplate, which answers with the template as it was given
-    ("the same template that was used when the stack was created": CloudFormation API Reference,
-    GetTemplate), and the Lambda runtime has no YAML parser: a YAML template's WaitCondition is checked
-    here only.
-    """
+    handler applies it before it starts the job: a WaitCondition given by name, its literal wait. Here it
+    is found before the deploy starts anything."""
     shape = SHAPES[resource_type]
     if resource_type == shapes.JOB_RESULT_RESOURCE.name or not isinstance(properties, Mapping):
         return []

@@ -1,12 +1,15 @@
-"""The provider's Lambda code: our handler modules plus crhelper, staged without Docker.
+"""The provider's Lambda code: our handler modules plus crhelper and PyYAML, staged without Docker.
 
 The asset mirrors ``lambda/``: ``index.py`` (the entry, ``index.handler``)
 and the ``cdk_backup_jobs_runtime`` package, which the library imports too
-(its rules) under that same one name. crhelper is not in the Lambda runtime,
-so it is copied from the installed package; boto3 is the runtime's own. Only
-``.py`` sources (and crhelper's licence) are copied, never bytecode caches, so
-the asset hash depends on the code alone and is the same for two synths with
-the same versions, from a source checkout or from the wheel.
+(its rules) under that same one name. crhelper and PyYAML (which reads a
+YAML template GetTemplate returns) are not in the Lambda runtime, so they
+are copied from the installed packages; boto3 is the runtime's own. Only
+``.py`` sources (and each one's licence) are copied, never bytecode caches
+nor PyYAML's C extension (built for this machine, not Lambda's: PyYAML falls
+back to its pure-Python parser without it), so the asset hash depends on the
+code alone and is the same for two synths with the same versions, from a
+source checkout or from the wheel.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import cdk_backup_jobs_runtime
 
 RUNTIME_PACKAGE = cdk_backup_jobs_runtime.__name__
 ENTRY_MODULE = "index.py"
+BUNDLED = {"crhelper": "crhelper", "yaml": "PyYAML"}
+"""The packages the asset carries beside ours (import name: distribution), none of them in Lambda's runtime."""
 
 
 def runtime_package_dir() -> Path:
@@ -91,23 +96,24 @@ def _staged(files: dict[str, bytes], parent: Path) -> Path:
 
 
 def asset_files() -> dict[str, bytes]:
-    """Relative path -> content: the entry, the runtime package, and crhelper's sources and licence."""
+    """Relative path -> content: the entry, the runtime package, and each bundled package's sources and licence."""
     files = {ENTRY_MODULE: entry_module().read_bytes()}
     for source in runtime_package_dir().glob("*.py"):
         files[f"{RUNTIME_PACKAGE}/{source.name}"] = source.read_bytes()
-    for source in _crhelper_dir().glob("*.py"):
-        files[f"crhelper/{source.name}"] = source.read_bytes()
-    licence = _crhelper_licence()
-    if licence is not None:
-        files["crhelper/LICENSE"] = licence.encode()
+    for package, distribution in BUNDLED.items():
+        for source in _installed_dir(package).glob("*.py"):
+            files[f"{package}/{source.name}"] = source.read_bytes()
+        licence = _licence(distribution)
+        if licence is not None:
+            files[f"{package}/LICENSE"] = licence.encode()
     return files
 
 
-def _crhelper_dir() -> Path:
-    """crhelper's installed folder, found without importing it (its import pulls in boto3)."""
-    spec = importlib.util.find_spec("crhelper")
+def _installed_dir(package: str) -> Path:
+    """A package's installed folder, found without importing it (crhelper's import pulls in boto3)."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("crhelper is not installed; the provider's Lambda asset bundles it")
+        raise ModuleNotFoundError(f"{package} is not installed; the provider's Lambda asset bundles it")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -119,8 +125,8 @@ def _holds(folder: Path, files: dict[str, bytes]) -> bool:
                                          for name, content in files.items())
 
 
-def _crhelper_licence() -> str | None:
-    files = metadata.files("crhelper") or []
+def _licence(distribution: str) -> str | None:
+    files = metadata.files(distribution) or []
     for file in files:
         if file.name.upper().startswith("LICENSE"):
             return file.read_text()

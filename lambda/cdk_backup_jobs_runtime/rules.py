@@ -286,7 +286,10 @@ def wait_condition_violations(job_logical_id: str, wait_minutes: int, wait_condi
     violations = []
     timeout = signal.get("Timeout", "PT5M")  # the CreationPolicy's default
     seconds, shortest = duration_seconds(timeout), shortest_signal_timeout(wait_minutes)
-    if seconds is None or not shortest <= seconds <= MAX_WAIT_CONDITION_SECONDS:
+    # A CreationPolicy may take a parameter by Ref (a ResourceSignal's Count: {"Ref": ...} deploys:
+    # cdklabs/decdk#360); the template read does not resolve it, so such a Timeout is not judged.
+    given_by_function = isinstance(timeout, Mapping)
+    if not given_by_function and (seconds is None or not shortest <= seconds <= MAX_WAIT_CONDITION_SECONDS):
         violations.append(Violation("WaitCondition", (
             f"{clip(wait_condition)}'s Timeout must be WaitTimeoutMinutes + 10 minutes "
             f"(PT{shortest // 60}M for {wait_minutes}) to PT{MAX_WAIT_CONDITION_SECONDS // 3600}H, "

@@ -11,10 +11,10 @@ still be seen as one.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cdk_backup_jobs_runtime import iam_propagation
+from cdk_backup_jobs_runtime.template_body import parsed_template
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
 log = StructuredLogger()
@@ -35,16 +35,14 @@ def stack_status(client: Any, stack_id: str) -> str:
 def stack_resources(client: Any, stack_id: str) -> dict[str, Any] | None:
     """The Resources of the stack's current template, or None if they cannot be read.
 
-    A template written in YAML comes back as YAML text, which the Lambda
-    runtime cannot parse (no YAML library): None, as for any unreadable one.
+    A template written in YAML comes back as YAML text (``template_body``
+    reads both); one that cannot be read at all gives None.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         template = iam_propagation.retrying("GetTemplate", lambda: client.get_template(StackName=stack_id))["TemplateBody"]
-        if isinstance(template, str):
-            template = json.loads(template)
-        resources = template.get("Resources", {})
+        resources = parsed_template(template).get("Resources", {})
     except (BotoCoreError, ClientError, KeyError, ValueError, AttributeError, TypeError) as error:
         log.warning("Could not read the stack's state; backing up to be safe", reason=str(error)[:200])
         return None

@@ -40,7 +40,7 @@ from cdk_backup_jobs.testing.cfn_outputs import StackOperation, parameter_values
 from cdk_backup_jobs.testing.cfn_requests import ResourceEvent
 from cdk_backup_jobs.testing.cfn_resources import StackResources
 from cdk_backup_jobs.testing.cfn_stack import Provisioned, clock_of, stack_arn
-from cdk_backup_jobs.testing.cfn_template import creation_levels, dependencies, load_template
+from cdk_backup_jobs.testing.cfn_template import creation_levels, dependencies, load_template, yaml_body
 from cdk_backup_jobs.testing.cfn_template_check import check_template
 from cdk_backup_jobs.testing.cloud_assembly import read_assembly_template
 from cdk_backup_jobs.testing.event_loop import EventSource, VirtualTimeLoop
@@ -147,6 +147,9 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self.caller_session_seconds = caller_session_seconds
         self.caller_session_expires_at: float | None = None
         self._template_before_update: dict[str, Any] | None = None
+        self.template_body: str | None = None
+        """The template's YAML text as given (None for JSON or a dict): what GetTemplate answers then."""
+        self._template_body_before_update: str | None = None
         self.resources: dict[str, Provisioned] = {}
         self.wait_conditions: list[WaitConditionResult] = []
         """Every WaitCondition's wait so far, in the order they ended."""
@@ -191,7 +194,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
             self.stack_id = stack_arn(self.stack_name)
         with self._as_before_if_it_raises(previous, {"Resources": {}}):
-            self.template = loaded
+            self.template, self.template_body = loaded, yaml_body(template)
             return self._create_stack()
 
     def _begin_operation(self) -> None:
@@ -238,11 +241,12 @@ class CloudFormationSimulator(StackResources, StackObservations):
         check_template(new_template, self.given_parameters)
         with self._as_before_if_it_raises(self.status, old_template):
             self.template = new_template
-            self._template_before_update = old_template
+            self._template_before_update, self._template_body_before_update = old_template, self.template_body
+            self.template_body = yaml_body(template)
             try:
                 return self._update_stack(old_template, new_template)
             finally:
-                self._template_before_update = None
+                self._template_before_update = self._template_body_before_update = None
 
     def _update_stack(self, old_template: dict[str, Any], new_template: dict[str, Any]) -> StackOperation:
         self._forget_gone()
@@ -293,7 +297,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         if failure:
             self._status("DELETE_FAILED")
             return StackOperation("DELETE_FAILED", {}, events, failure)
-        self.template = {"Resources": {}}
+        self.template, self.template_body = {"Resources": {}}, None
         self._status("DELETE_COMPLETE")
         return StackOperation("DELETE_COMPLETE", {}, events)
 
@@ -363,12 +367,13 @@ class CloudFormationSimulator(StackResources, StackObservations):
             self.scheduler.set_stack(self.stack_id, self.stack_name, status, self.template,
                                      resources=self.stack_resources, template_read=self._template_read(status))
 
-    def _template_read(self, status: str) -> dict[str, Any]:
-        """What GetTemplate answers in ``status`` (``template_during_update``)."""
+    def _template_read(self, status: str) -> dict[str, Any] | str:
+        """What GetTemplate answers in ``status`` (``template_during_update``): the template as given, a YAML
+        one as its text."""
         updating = status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         if updating and self.template_during_update == "previous" and self._template_before_update is not None:
-            return self._template_before_update
-        return self.template
+            return self._template_body_before_update or self._template_before_update
+        return self.template_body or self.template
 
     def _walk(self, template: Mapping[str, Any], events: list[ResourceEvent],
               step: Callable[[str], str | None]) -> str | None:

@@ -58,6 +58,25 @@ def load_template(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def yaml_body(source: str | Path | Mapping[str, Any]) -> str | None:
+    """A YAML template's text as given (None for a dict or JSON): GetTemplate answers with it.
+
+    "CloudFormation returns the same template that was used when the stack was created"
+    (CloudFormation API Reference, GetTemplate:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html): a YAML
+    template comes back as YAML text, which a reader of it must parse as such.
+    """
+    if isinstance(source, Mapping):
+        return None
+    path = template_path(source)
+    text = path.read_text() if path is not None else str(source)
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return None
+
+
 def _load_yaml(text: str) -> Any:
     import yaml
 

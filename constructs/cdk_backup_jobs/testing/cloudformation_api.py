@@ -49,7 +49,9 @@ def answer(action: str, form: Mapping[str, str], stack: dict[str, Any] | None, p
                           f"<CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>")
     if action == "GetTemplate":
         read = stack.get("TemplateRead") or stack["Template"]  # the previous one during an update, if set so
-        return ok(action, f"<TemplateBody>{escape(json.dumps(read))}</TemplateBody>")
+        # As given: a YAML template as its text (cfn_template.yaml_body).
+        body = read if isinstance(read, str) else json.dumps(read)
+        return ok(action, f"<TemplateBody>{escape(body)}</TemplateBody>")
     resources = [_row(r, now) for r in _resources(stack)]
     if action == "DescribeStackResource":
         logical_id = form.get("LogicalResourceId", "")

@@ -265,7 +265,7 @@ class RunningEventsServer:
         return self.state.bus.publish(event)
 
     def set_stack(self, stack_id: str, stack_name: str, status: str, template: dict[str, Any],
-                  resources: Resources | None = None, template_read: dict[str, Any] | None = None) -> None:
+                  resources: Resources | None = None, template_read: dict[str, Any] | str | None = None) -> None:
         """What the CloudFormation API answers for a stack (set by the simulator).
 
         ``template`` is the one being deployed (SignalResource checks its
