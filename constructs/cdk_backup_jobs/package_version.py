@@ -32,7 +32,8 @@ def package_version() -> str:
 def package_license() -> str:
     """The installed distribution's SPDX licence expression, else the source checkout's ``pyproject.toml`` one."""
     try:
-        expression = metadata.metadata(DISTRIBUTION).get("License-Expression")
+        expressions = metadata.metadata(DISTRIBUTION).get_all("License-Expression") or []  # none before Metadata 2.4
+        expression = expressions[0] if expressions else None
     except metadata.PackageNotFoundError:
         expression = None
     return str(expression or tomllib.loads(PYPROJECT.read_text())["project"]["license"])

@@ -69,7 +69,7 @@ def sam_variant(release: dict[str, Any], *, version: str, license_id: str, code_
 
 def _used_conditions(conditions: dict[str, Any], used: Any) -> dict[str, Any]:
     """The conditions ``used`` names, and those they name in turn, in the template's order."""
-    wanted, found = _conditions_named(used), set()
+    wanted, found = _conditions_named(used), set[str]()
     while wanted - found:
         name = (wanted - found).pop()
         found.add(name)
