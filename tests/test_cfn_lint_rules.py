@@ -256,3 +256,46 @@ def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies
         "Custom::BackupJob property WaitCondition UnorderedDone must have DependsOn: Unordered (its Timeout starts "
         "when CloudFormation starts creating it)",
     ]
+
+
+def test_a_wait_condition_that_cannot_be_signalled_once_is_named():
+    # A name that is no WaitCondition, an old-style WaitCondition (a handle, no CreationPolicy) and a Count of 2
+    # all end in CloudFormation's bare timeout with the job left running: the provider sends one signal.
+    def waited(job: str, condition: str) -> str:
+        return f"""
+      {job}:
+        Type: Custom::BackupJob
+        Properties:
+          {PROVIDER}
+          BackupVaultName: primary-vault
+          {TABLE}
+          {ROLE}
+          WaitForCompletion: true
+          WaitTimeoutMinutes: 60
+          WaitCondition: {condition}"""
+    template = "Resources:" + waited("Missing", "Nope") + waited("OldStyle", "Handled") + waited("Twice", "TwoSignals") \
+        + """
+      Handle:
+        Type: AWS::CloudFormation::WaitConditionHandle
+      Handled:
+        Type: AWS::CloudFormation::WaitCondition
+        DependsOn: OldStyle
+        Properties:
+          Handle: !Ref Handle
+          Timeout: "4200"
+      TwoSignals:
+        Type: AWS::CloudFormation::WaitCondition
+        DependsOn: Twice
+        CreationPolicy:
+          ResourceSignal:
+            Count: 2
+            Timeout: PT70M"""
+
+    assert [message for _, message in findings(template)] == [
+        "Custom::BackupJob property WaitCondition must be the logical ID of an AWS::CloudFormation::WaitCondition of "
+        "this template with a CreationPolicy (ResourceSignal), got 'Nope'",
+        "Custom::BackupJob property WaitCondition must be the logical ID of an AWS::CloudFormation::WaitCondition of "
+        "this template with a CreationPolicy (ResourceSignal), got 'Handled'",
+        "Custom::BackupJob property WaitCondition TwoSignals's ResourceSignal Count must be 1 (the provider signals "
+        "once), got 2",
+    ]

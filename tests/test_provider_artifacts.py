@@ -25,7 +25,7 @@ from cdk_backup_jobs.provider_asset import asset_files
 from cdk_backup_jobs.testing.cfn_intrinsics import Resolver, active_resources
 from cdk_backup_jobs.testing.cfn_outputs import parameter_values
 from cdk_backup_jobs.testing.cfn_stack import stack_arn
-from cdk_backup_jobs.testing.cfn_template import load_template
+from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = RELEASE_DIR / TEMPLATE_NAME
@@ -250,3 +250,49 @@ def test_code_in_s3_that_s3_objects_does_not_hold_is_named_in_the_failure(tmp_pa
 
     assert "its code is s3://releases-bucket/other.zip, which is not one of s3_objects" in reason
     assert str(("releases-bucket", code.name)) in reason
+
+
+def test_a_bundled_package_of_another_version_fails_the_asset_instead_of_shipping(monkeypatch):
+    # The adapter wraps crhelper's private hooks as of its pinned version: a zip built beside another crhelper
+    # (pip install --no-deps lets one in) would carry code the provider was never tested with.
+    import re
+
+    from cdk_backup_jobs import provider_asset
+
+    monkeypatch.setitem(provider_asset.BUNDLED_VERSIONS, "crhelper", (re.compile(r"9\.9\.9$"), "==9.9.9"))
+
+    with pytest.raises(RuntimeError, match=r"crhelper 2\.0\.12 is installed, but the provider's Lambda asset bundles "
+                                           r"crhelper==9\.9\.9 only: pip install 'crhelper==9\.9\.9'"):
+        provider_asset.asset_files()
+
+
+def test_a_zip_that_cannot_be_built_writes_nothing_and_says_why_in_one_line(tmp_path, monkeypatch, capsys):
+    import re
+
+    from cdk_backup_jobs import provider_artifacts, provider_asset
+
+    monkeypatch.setitem(provider_asset.BUNDLED_VERSIONS, "PyYAML", (re.compile(r"99\."), ">=99"))
+
+    with pytest.raises(SystemExit) as exited:
+        provider_artifacts.main(["--out", str(tmp_path / "dist")])
+
+    assert exited.value.code == 1 and not (tmp_path / "dist").exists()
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("python -m cdk_backup_jobs.provider_artifacts: error: PyYAML ") and ">=99" in line
+
+
+@pytest.mark.parametrize("parameter, value", [
+    ("JobRoleArns", "*"),
+    ("JobRoleArns", f"{ROLE},arn:aws:s3:::bucket/*"),  # one member of another service
+    ("VaultArns", "prod-*"),  # a name, where an ARN is needed
+    ("CopyTargets", "*"),
+    ("CopyTargetOrgPaths", "o-abc"),  # not an organization path
+])
+def test_a_list_member_the_prop_would_refuse_is_refused_by_cloudformation_before_anything_changes(parameter, value):
+    # The CDK refuses malformed narrowing lists at synth; the template's AllowedPattern (matched against each
+    # member of a CommaDelimitedList) refuses them at deploy, with CloudFormation's ValidationError.
+    release = load_template(COMMITTED)
+
+    with pytest.raises(TemplateError, match=f"Parameter '{parameter}' must match pattern"):
+        parameter_values(release, {**CODE, parameter: value})
+    assert parameter_values(release, CODE)[parameter] == [""]  # the default (empty) passes

@@ -77,6 +77,18 @@ def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
     waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
 
 
+def test_a_wait_condition_waiting_for_more_than_one_signal_is_refused():
+    # The provider signals once; a Count of 2 would end in "Failed to receive 2 resource signal(s)".
+    body = {"Resources": {"JobWait": {"Type": "AWS::CloudFormation::WaitCondition", "DependsOn": "Job",
+                                      "CreationPolicy": {"ResourceSignal": {"Count": 2, "Timeout": "PT65M"}}}}}
+    clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body), events=lambda: None)
+    with pytest.raises(InvalidProperties, match=r"JobWait's ResourceSignal Count must be 1 \(the provider signals "
+                                                r"once\), got 2"):
+        waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+    body["Resources"]["JobWait"]["CreationPolicy"]["ResourceSignal"]["Count"] = "1"
+    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+
+
 def test_a_yaml_template_is_read_and_held_to_the_rule():
     # GetTemplate answers a YAML template as its text (API Reference, GetTemplate); it used to pass unread.
     yaml_body = ("Resources:\n  JobWait:\n    Type: AWS::CloudFormation::WaitCondition\n    DependsOn: Job\n"

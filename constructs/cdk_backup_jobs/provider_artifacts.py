@@ -74,12 +74,13 @@ class Artifacts(NamedTuple):
 def write_artifacts(out: Path) -> Artifacts:
     """The artifacts written into ``out`` (created if need be): the generated files as the package holds
     them, and the code zip beside them."""
+    code = provider_zip()  # first: a zip that cannot be built (a bundled package missing) leaves no files behind
     out.mkdir(parents=True, exist_ok=True)
     written = Artifacts(template=out / TEMPLATE_NAME, code=out / zip_name(), sam_template=out / SAM_TEMPLATE_NAME,
                         sam_readme=out / SAM_README_NAME)
     for name in (TEMPLATE_NAME, SAM_TEMPLATE_NAME, SAM_README_NAME):
         (out / name).write_bytes((RELEASE_DIR / name).read_bytes())
-    written.code.write_bytes(provider_zip())
+    written.code.write_bytes(code)
     return written
 
 
@@ -94,7 +95,11 @@ def main(argv: list[str] | None = None) -> None:
                     "Repository (docs/cloudformation.md).")
     parser.add_argument("--out", required=True, type=Path, help="the folder to write them into")
     arguments = parser.parse_args(argv)
-    for path in write_artifacts(arguments.out):
+    try:
+        written = write_artifacts(arguments.out)
+    except (ModuleNotFoundError, RuntimeError) as error:  # a package the zip bundles is missing or another version
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    for path in written:
         print(path)
 
 

@@ -18,17 +18,23 @@ import functools
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import cdk_backup_jobs_runtime
+from cdk_backup_jobs_runtime.crhelper_adapter import CRHELPER_VERSION
 
 RUNTIME_PACKAGE = cdk_backup_jobs_runtime.__name__
 ENTRY_MODULE = "index.py"
 BUNDLED = {"crhelper": "crhelper", "yaml": "PyYAML"}
 """The packages the asset carries beside ours (import name: distribution), none of them in Lambda's runtime."""
+BUNDLED_VERSIONS = {"crhelper": (re.compile(re.escape(CRHELPER_VERSION) + "$"), f"=={CRHELPER_VERSION}"),
+                    "PyYAML": (re.compile(r"6\."), ">=6,<7")}
+"""The versions the asset may bundle: crhelper's the adapter is written against (it wraps private hooks), and
+PyYAML 6 (its pure-Python parser): another installed version fails the asset instead of shipping in it."""
 
 
 def runtime_package_dir() -> Path:
@@ -101,12 +107,22 @@ def asset_files() -> dict[str, bytes]:
     for source in runtime_package_dir().glob("*.py"):
         files[f"{RUNTIME_PACKAGE}/{source.name}"] = source.read_bytes()
     for package, distribution in BUNDLED.items():
+        _check_version(distribution)
         for source in _installed_dir(package).glob("*.py"):
             files[f"{package}/{source.name}"] = source.read_bytes()
         licence = _licence(distribution)
         if licence is not None:
             files[f"{package}/LICENSE"] = licence.encode()
     return files
+
+
+def _check_version(distribution: str) -> None:
+    """Refuse to bundle a version of ``distribution`` other than the one the provider is tested with."""
+    pattern, wanted = BUNDLED_VERSIONS[distribution]
+    installed = metadata.version(distribution)
+    if not pattern.match(installed):
+        raise RuntimeError(f"{distribution} {installed} is installed, but the provider's Lambda asset bundles "
+                           f"{distribution}{wanted} only: pip install '{distribution}{wanted}'")
 
 
 def _installed_dir(package: str) -> Path:

@@ -51,7 +51,7 @@ from constructs import Construct
 from cdk_backup_jobs.package_version import package_license, package_version
 from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME, zip_name
 from cdk_backup_jobs.sam_template import sam_variant, sar_readme
-from cdk_backup_jobs.provider_scope import (COPY_TARGET_ORG_PATHS_KEY, COPY_TARGETS_KEY, OUTSIDE_ORG_PATHS,
+from cdk_backup_jobs.provider_scope import (COPY_TARGET_ORG_PATHS_KEY, COPY_TARGETS_KEY, ORG_PATH, OUTSIDE_ORG_PATHS,
                                             OUTSIDE_TARGETS, ProviderScope)
 from cdk_backup_jobs.provider_stack import BackupJobsProviderStack
 from cdk_backup_jobs.stack_set_template import add_exported_provider_stack, synthesized
@@ -76,6 +76,16 @@ LISTS = {
     COPY_TARGET_ORG_PATHS: "AWS Organizations paths (o-id/*, o-id/r-id/ou-id/*) of the accounts copies may go into, "
                            "besides CopyTargets (copy_target_org_paths). Empty: none",
 }
+LIST_PATTERNS = {
+    VAULT_ARNS: r"^$|^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:\S+$",
+    JOB_ROLE_ARNS: r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/\S+$",
+    COPY_TARGETS: r"^$|^arn:(aws[a-z-]*|\*):backup:([a-z0-9-]+|\*):(\d{12}|\*):backup-vault:\S+$",
+    COPY_TARGET_ORG_PATHS: f"^$|{ORG_PATH.pattern}",
+}
+"""Each list's members as CloudFormation checks them (an AllowedPattern applies to each member of a
+CommaDelimitedList): ARNs of the right service and type, an account's own roles and vaults, organization
+paths as ``copy_target_org_paths`` takes them; empty for the default. A bare ``*`` is refused: the props
+that allow everything are spelled out (``JobRoleArns=arn:aws:iam::ACCOUNT:role/*``)."""
 HEADER = ("# The cdk-backup-jobs provider as {what}: BackupJobsProviderStack, synthesized by\n"
           "# `python -m cdk_backup_jobs.release_template` (do not edit). Deploy it: docs/cloudformation.md.\n")
 
@@ -142,7 +152,8 @@ def add_release_stack(app: Construct) -> BackupJobsProviderStack:
     function.code = lambda_.CfnFunction.CodeProperty(s3_bucket=bucket.to_string(), s3_key=Fn.ref(CODE_KEY))
     conditions: dict[str, ICfnConditionExpression] = {}
     for parameter, description in LISTS.items():
-        CfnParameter(stack, parameter, type="CommaDelimitedList", default="", description=description)
+        CfnParameter(stack, parameter, type="CommaDelimitedList", default="", description=description,
+                     allowed_pattern=LIST_PATTERNS[parameter])
         condition = CfnCondition(stack, given(parameter), expression=Fn.condition_not(
             Fn.condition_equals(Fn.join("", Token.as_list(Fn.ref(parameter))), "")))
         # A CfnCondition is a condition expression ({"Condition": id}); jsii's typing lacks its type_hint.

@@ -264,6 +264,8 @@ def created_after(logical_id: str, first: str, resources: Mapping[str, Any]) -> 
     return False
 
 
+WAIT_CONDITION_TYPE = "AWS::CloudFormation::WaitCondition"
+
 def wait_condition_violations(job_logical_id: str, wait_minutes: int, wait_condition: str,
                               resources: Mapping[str, Any]) -> list[Violation]:
     """The WaitCondition a waited job signals, as the template (``resources``) declares it.
@@ -275,15 +277,25 @@ def wait_condition_violations(job_logical_id: str, wait_minutes: int, wait_condi
     (CreationPolicy attribute), and CloudFormation creates resources in
     parallel unless DependsOn orders them (DependsOn attribute), so without
     DependsOn the WaitCondition's Timeout runs before the job exists and the
-    grace is not kept. Checked by the handler before it starts a job; the
-    constructs write a WaitCondition that keeps it.
+    grace is not kept. It must wait for one signal: the provider sends one,
+    and the ResourceSignal's Count is "the number of success signals that
+    CloudFormation must receive before it sets the resource status as
+    CREATE_COMPLETE", default 1 (CreationPolicy attribute). Checked by the
+    handler before it starts a job and by the cfn-lint rule; the constructs
+    write a WaitCondition that keeps it.
     """
     condition = resources.get(wait_condition)
     policy = condition.get("CreationPolicy") if isinstance(condition, Mapping) else None
     signal = policy.get("ResourceSignal") if isinstance(policy, Mapping) else None
-    if not isinstance(signal, Mapping):
-        return []  # not a WaitCondition with a ResourceSignal: the caller refuses that itself
+    if not isinstance(signal, Mapping) or condition.get("Type") != WAIT_CONDITION_TYPE:  # type: ignore[union-attr]
+        return [Violation("WaitCondition", (
+            f"must be the logical ID of an {WAIT_CONDITION_TYPE} of this template with a CreationPolicy "
+            f"(ResourceSignal), got {show(wait_condition)}"))]
     violations = []
+    count = signal.get("Count", 1)
+    if not isinstance(count, Mapping) and str(count) != "1":  # a Count given by Ref is not judged
+        violations.append(Violation("WaitCondition", (
+            f"{clip(wait_condition)}'s ResourceSignal Count must be 1 (the provider signals once), got {show(count)}")))
     timeout = signal.get("Timeout", "PT5M")  # the CreationPolicy's default
     seconds, shortest = duration_seconds(timeout), shortest_signal_timeout(wait_minutes)
     # A CreationPolicy may take a parameter by Ref (a ResourceSignal's Count: {"Ref": ...} deploys:

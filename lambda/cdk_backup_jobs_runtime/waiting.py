@@ -28,7 +28,6 @@ from cdk_backup_jobs_runtime.waiter import Waiter, next_check, same_job_id
 
 log = StructuredLogger()
 
-WAIT_CONDITION_TYPE = "AWS::CloudFormation::WaitCondition"
 RECHECK_SECONDS = 5 * 60
 """After a wake-up that failed (a check AWS did not answer, a signal not delivered): the next try."""
 UNDELIVERED_GRACE_SECONDS = WAIT_CONDITION_GRACE_SECONDS + RECHECK_SECONDS
@@ -49,8 +48,9 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_m
                          clients: Clients) -> None:
     """Refuse, before any job starts, a WaitCondition that is not one of this stack's with a
     CreationPolicy (a ResourceSignal), which SignalResource could not signal, or one that breaks
-    ``rules.wait_condition_violations`` (its Timeout too short for the wait or over PT12H, or no
-    DependsOn on the job): its wait would end in CloudFormation's bare timeout, the job left running.
+    ``rules.wait_condition_violations`` (its Timeout too short for the wait or over PT12H, a Count other
+    than 1, or no DependsOn on the job): its wait would end in CloudFormation's bare timeout, the job
+    left running.
 
     The check reads the stack's template, and trusts only what it cannot
     have wrong: GetTemplate does not say whether, during an update, it answers
@@ -58,14 +58,14 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_m
     GetTemplate), and the previous one lacks a WaitCondition this update adds.
     So a template without a fitting WaitCondition refuses the resource only
     while the stack is being created (CREATE_IN_PROGRESS: it has one template);
-    otherwise, as for a template that cannot be read (YAML, a refused call),
-    the check passes with a warning, and a wrong name shows as the signal's
+    otherwise, as for a template that cannot be read (a refused call; JSON and
+    YAML are both read: ``template_body``), the check passes with a warning, and a wrong name shows as the signal's
     failure in the provider's log. A WaitCondition found is one the operation
     creates (it cannot be updated), so its rules are checked in any status.
     """
     refused = InvalidProperties(
         f"Invalid {request.resource_type} properties: WaitCondition must be the logical ID of an "
-        f"{WAIT_CONDITION_TYPE} of this stack with a CreationPolicy (ResourceSignal), got {logical_id!r}")
+        f"{rules.WAIT_CONDITION_TYPE} of this stack with a CreationPolicy (ResourceSignal), got {logical_id!r}")
     if clients.events is None or clients.stack is None:
         raise refused  # a provider that cannot watch a job nor signal its WaitCondition
     resources = stack_state.stack_resources(clients.stack(), request.stack_id)
@@ -73,7 +73,7 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_m
         log.warning("Could not read the template to check the WaitCondition", wait_condition=logical_id)
         return
     condition = resources.get(logical_id)
-    if isinstance(condition, Mapping) and condition.get("Type") == WAIT_CONDITION_TYPE \
+    if isinstance(condition, Mapping) and condition.get("Type") == rules.WAIT_CONDITION_TYPE \
             and isinstance(condition.get("CreationPolicy", {}).get("ResourceSignal"), Mapping):
         violations = rules.wait_condition_violations(request.logical_resource_id, wait_minutes, logical_id,
                                                      resources)

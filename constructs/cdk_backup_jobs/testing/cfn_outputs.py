@@ -9,6 +9,7 @@ output that cannot be resolved fails the operation, which rolls back.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -45,7 +46,22 @@ def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any]) -> d
                 raise TemplateError(f"Parameters: [{name}] must have values")
             values[name] = _ssm_value(parameter_type, spec["Default"])
         values[name] = list_value(parameter_type, values[name])
+        _check_pattern(name, parameter_type, spec.get("AllowedPattern"), values[name])
     return values
+
+
+def _check_pattern(name: str, parameter_type: str, pattern: Any, value: Any) -> None:
+    """A parameter's ``AllowedPattern``: "When applied on a parameter of type String, the pattern must match
+    the entire parameter value provided. When applied to a parameter of type CommaDelimitedList, the pattern
+    must match each value in the list" (Parameters reference:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
+    CloudFormation refuses the operation with "Parameter 'NAME' must match pattern PATTERN"
+    (aws/aws-connected-device-framework#183)."""
+    if not isinstance(pattern, str) or parameter_type not in ("String", "CommaDelimitedList"):
+        return
+    members = value if isinstance(value, list) else [value]
+    if not all(re.fullmatch(pattern, str(member)) for member in members):
+        raise TemplateError(f"Parameter '{name}' must match pattern {pattern}")
 
 
 def list_value(parameter_type: str, value: Any) -> Any:
