@@ -223,11 +223,9 @@ def test_the_pages_name_the_rule_module_and_put_the_templates_first(page):
     assert commands and all(module == RULES for _, module in commands), commands
 
 
-def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies_to_json():
-    # The handler reads the template with GetTemplate, which answers as the template was given, and cannot
-    # parse YAML: for a YAML template the rule is checked here. Too short a Timeout, over PT12H, no DependsOn.
-    def waited(job: str, minutes: int, timeout: str, depends_on: bool) -> str:
-        return f"""
+def waited_job(job: str, minutes: int, condition: str) -> str:
+    """A job resource that waits ``minutes`` for the WaitCondition named ``condition``, as template lines."""
+    return f"""
       {job}:
         Type: Custom::BackupJob
         Properties:
@@ -237,7 +235,14 @@ def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies
           {ROLE}
           WaitForCompletion: true
           WaitTimeoutMinutes: {minutes}
-          WaitCondition: {job}Done
+          WaitCondition: {condition}"""
+
+
+def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies_to_json():
+    # The handler reads the template with GetTemplate, which answers as the template was given; the rule is also
+    # checked here, before a deploy. Too short a Timeout, over PT12H, no DependsOn.
+    def waited(job: str, minutes: int, timeout: str, depends_on: bool) -> str:
+        return waited_job(job, minutes, f"{job}Done") + f"""
       {job}Done:
         Type: AWS::CloudFormation::WaitCondition
         {"DependsOn: " + job if depends_on else ""}
@@ -261,19 +266,8 @@ def test_a_yaml_templates_wait_condition_is_held_to_the_rule_the_handler_applies
 def test_a_wait_condition_that_cannot_be_signalled_once_is_named():
     # A name that is no WaitCondition, an old-style WaitCondition (a handle, no CreationPolicy) and a Count of 2
     # all end in CloudFormation's bare timeout with the job left running: the provider sends one signal.
-    def waited(job: str, condition: str) -> str:
-        return f"""
-      {job}:
-        Type: Custom::BackupJob
-        Properties:
-          {PROVIDER}
-          BackupVaultName: primary-vault
-          {TABLE}
-          {ROLE}
-          WaitForCompletion: true
-          WaitTimeoutMinutes: 60
-          WaitCondition: {condition}"""
-    template = "Resources:" + waited("Missing", "Nope") + waited("OldStyle", "Handled") + waited("Twice", "TwoSignals") \
+    template = "Resources:" + waited_job("Missing", 60, "Nope") + waited_job("OldStyle", 60, "Handled") \
+        + waited_job("Twice", 60, "TwoSignals") \
         + """
       Handle:
         Type: AWS::CloudFormation::WaitConditionHandle
