@@ -36,6 +36,7 @@ PROPERTY_HEADER = ("Property", "Required", "Type", "Allowed values", "Default", 
 SERVICE_TOKEN_ROW = ("`ServiceToken`", "Yes", "String", "The provider function's ARN, in the stack's Region", NONE,
                      "Updates are not supported")
 SERVICE_TIMEOUT = shapes.Member("ServiceTimeout", "long", minimum=1, maximum=3600)
+CHECKED_BY_CLOUDFORMATION = "<br>(CloudFormation's own check; the provider ignores it)"
 SERVICE_TIMEOUT_DEFAULT = "`3600`"
 
 AWS_DEFAULTS: Mapping[str, str] = {
@@ -121,7 +122,7 @@ def property_table(job_type: JobType) -> Table:
     shape = job_type.shape
     rows: list[tuple[str, ...]] = [
         SERVICE_TOKEN_ROW,
-        ("`ServiceTimeout`", "No", "Integer", _range(SERVICE_TIMEOUT.minimum, SERVICE_TIMEOUT.maximum),
+        ("`ServiceTimeout`", "No", "Integer", _range(SERVICE_TIMEOUT.minimum, SERVICE_TIMEOUT.maximum) + CHECKED_BY_CLOUDFORMATION,
          SERVICE_TIMEOUT_DEFAULT, _update_requires(job_type, (), "ServiceTimeout", SAMPLES["ServiceTimeout"]))]
     rows += [_member_row(job_type, member) for member in shape.members if member.input_allowed]
     return Table(f"#### `{job_type.resource_type}` properties", PROPERTY_HEADER, tuple(rows))
@@ -142,7 +143,7 @@ def result_property_table() -> Table:
     one_of = _exactly_one_of(names)
     rows: list[tuple[str, ...]] = [
         SERVICE_TOKEN_ROW,
-        ("`ServiceTimeout`", "No", "Integer", _range(SERVICE_TIMEOUT.minimum, SERVICE_TIMEOUT.maximum),
+        ("`ServiceTimeout`", "No", "Integer", _range(SERVICE_TIMEOUT.minimum, SERVICE_TIMEOUT.maximum) + CHECKED_BY_CLOUDFORMATION,
          SERVICE_TIMEOUT_DEFAULT, _result_update_requires("ServiceTimeout", SAMPLES["ServiceTimeout"]))]
     for member in shape.members:
         required = "Conditional" if one_of else ("Yes" if member.required else "No")
