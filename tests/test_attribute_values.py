@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, response_server
-from cdk_backup_jobs.testing.fake_resources import fake_resource
+from cdk_backup_jobs.testing.cloudformation.fake_resources import fake_resource
 
 
 def attributes(resource_type: str, **properties: Any) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cdk_backup_jobs.testing import attribute_values, fake_resources
-from cdk_backup_jobs.testing.attribute_values import AttributeValues, Identity, kebab
-from cdk_backup_jobs.testing.resource_schemas import schema_of
+from cdk_backup_jobs.testing.cloudformation import attribute_values, fake_resources
+from cdk_backup_jobs.testing.cloudformation.attribute_values import AttributeValues, Identity, kebab
+from cdk_backup_jobs.testing.cloudformation.resource_schemas import schema_of
 
 
 def test_attribute_values_keep_no_copies_of_the_identity():

@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cdk_backup_jobs.testing import BackupEmulator
-from cdk_backup_jobs.testing.backup_http import BackupHttpServer, routes
+from cdk_backup_jobs.testing.backup.endpoint import BackupHttpServer, routes
 from cdk_backup_jobs.testing.backup_server import EXIT_CANNOT_LISTEN, EXIT_STOPPED, Stopped
 
 COMMAND = [sys.executable, "-W", "always", "-m", "cdk_backup_jobs.testing.backup_server"]

@@ -9,8 +9,8 @@ from typing import Any, Iterator
 import pytest
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, load_template, response_server
-from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
-from cdk_backup_jobs.testing.cfn_resources import SERVICE_TOKEN_CHANGED
+from cdk_backup_jobs.testing.cloudformation.intrinsics import Resolver
+from cdk_backup_jobs.testing.cloudformation.resources import SERVICE_TOKEN_CHANGED
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 

@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock, backup_server
-from cdk_backup_jobs.testing.backup_emulator import OPERATIONS
-from cdk_backup_jobs.testing.backup_protocol import build_routes, load_model, match
+from cdk_backup_jobs.testing.backup.emulator import OPERATIONS
+from cdk_backup_jobs.testing.backup.protocol import build_routes, load_model, match
 
 from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
 

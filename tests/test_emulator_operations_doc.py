@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cdk_backup_jobs.testing.backup_emulator import OPERATIONS
-from cdk_backup_jobs.testing.backup_protocol import load_model
+from cdk_backup_jobs.testing.backup.emulator import OPERATIONS
+from cdk_backup_jobs.testing.backup.protocol import load_model
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
 HEADING = "### Operations it answers"

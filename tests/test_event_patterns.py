@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cdk_backup_jobs.testing.event_patterns import InvalidPattern, matches, parse_pattern
+from cdk_backup_jobs.testing.eventbridge.patterns import InvalidPattern, matches, parse_pattern
 
 JOB = "7f7a9e35-0c1d-4c6b-9f53-4d0c5e2a1b9e"
 BY_ID_IGNORING_CASE = json.dumps({"source": ["aws.backup"],

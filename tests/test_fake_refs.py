@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cdk_backup_jobs.testing.fake_resources import fake_resource
+from cdk_backup_jobs.testing.cloudformation.fake_resources import fake_resource
 
 
 def ref(resource_type: str, **properties: Any) -> str:

@@ -15,7 +15,7 @@ import pytest
 from botocore.loaders import Loader
 
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME
-from cdk_backup_jobs.testing.cfn_template import load_template
+from cdk_backup_jobs.testing.cloudformation.template import load_template
 
 ORDERS = Path(__file__).resolve().parent.parent / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cdk_backup_jobs.testing.fake_resources import fake_resource
+from cdk_backup_jobs.testing.cloudformation.fake_resources import fake_resource
 
 LONG_STACK = "MyOrganizationsBackupJobsProductionStackEuWest1"  # 47 characters
 

@@ -12,7 +12,7 @@ from aws_cdk import App, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import ManualClock, read_assembly_template
-from cdk_backup_jobs.testing.iam_model import AccountIam, evaluate, function_access_key
+from cdk_backup_jobs.testing.iam.model import AccountIam, evaluate, function_access_key
 
 VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"
 VAULT_ARN = "arn:aws:backup:us-east-1:123456789012:backup-vault:vault"

@@ -87,3 +87,58 @@ def test_no_import_cycle_among_the_librarys_modules():
 
 def test_no_import_cycle_among_the_testing_tools():
     assert [cycle for cycle in cycles(import_graph()) if all(map(in_testing, cycle))] == []
+
+
+TESTING = f"{PACKAGE}.testing"
+SERVICE_DEPENDENCIES = {
+    "shared": set(),
+    "iam": {"shared"},
+    "eventbridge": {"shared"},
+    "lambda_service": {"shared"},
+    "backup": {"shared", "eventbridge", "iam"},  # job events on the bus; its endpoint asks IAM
+    "cloudformation": {"shared", "eventbridge", "iam", "lambda_service"},
+    "stacksets": {"shared", "backup", "cloudformation"},  # each instance deploys a stack beside its AWS Backup
+}
+"""Which packages of the testing tools each one may import: ``shared`` and the services it stands on."""
+
+
+def package_of(module: str) -> str | None:
+    """The testing tools' subpackage ``module`` is in; None for the facade and the modules at its top."""
+    parts = module.split(".")
+    is_package = (ROOT / Path(*parts) / "__init__.py").exists()
+    return parts[2] if len(parts) > 3 or (len(parts) == 3 and is_package) else None
+
+
+def undeclared_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, imported) pairs of the testing tools that cross packages other than as declared: a package
+    importing one it does not stand on, or the facade or a top module (the facade imports them all)."""
+    found = []
+    for module, targets in graph.items():
+        here = package_of(module) if in_testing(module) else None
+        if here is None:
+            continue
+        for target in sorted(targets):
+            if not in_testing(target):
+                continue
+            there = package_of(target)
+            if there != here and there not in SERVICE_DEPENDENCIES.get(here, set()):
+                found.append((module, target))
+    return found
+
+
+def test_every_testing_package_declares_what_it_may_import():
+    packages = {path.parent.name for path in (ROOT / PACKAGE / "testing").glob("*/__init__.py")}
+    assert packages == set(SERVICE_DEPENDENCIES)
+
+
+def test_a_package_importing_one_above_it_is_found():
+    graph = {f"{TESTING}.eventbridge.bus": {f"{TESTING}.cloudformation.simulator", f"{TESTING}.shared.account"},
+             f"{TESTING}.backup.emulator": {f"{TESTING}.stack_status", f"{TESTING}.backup.jobs"}}
+    assert undeclared_imports(graph) == [(f"{TESTING}.eventbridge.bus", f"{TESTING}.cloudformation.simulator"),
+                                         (f"{TESTING}.backup.emulator", f"{TESTING}.stack_status")]
+
+
+def test_the_testing_packages_import_only_what_they_stand_on():
+    graph = import_graph()
+    assert f"{TESTING}.shared.virtual_time" in graph[f"{TESTING}.cloudformation.simulator"]
+    assert undeclared_imports(graph) == []

@@ -1,4 +1,4 @@
-"""docs/layout.md lists every module of the construct library (constructs/cdk_backup_jobs)."""
+"""docs/layout.md lists every module of the construct library, and its testing tools by package."""
 
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ def test_the_layout_page_lists_every_library_module():
     assert documented == modules
 
 
-def test_the_layout_page_lists_every_testing_module():
+def test_the_layout_page_has_a_row_per_testing_package_and_top_module():
+    # The testing tools are described by package (what each owns), not module by module: a row per
+    # package (`backup/`) and per module at the top of testing/ (the public paths), none for anything else.
     page = (REPO / "docs" / "layout.md").read_text()
-    table = page.split("## The testing tools' modules", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^\| `([^`]+\.py)` \|", table, re.MULTILINE))
+    table = page.split("## The testing tools' packages", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([^`]+(?:\.py|/))` \|", table, re.MULTILINE))
     testing = REPO / "constructs" / "cdk_backup_jobs" / "testing"
-    modules = {p.name for p in testing.glob("*.py") if p.name != "__init__.py"}
-    assert "cfn_simulator.py" in modules and "resource_schemas.py" in modules
-    assert documented == modules
+    packages = {f"{p.parent.name}/" for p in testing.glob("*/__init__.py")}
+    modules = {p.name for p in testing.glob("*.py")}
+    assert "cloudformation/" in packages and "pytest_plugin.py" in modules
+    assert documented == packages | modules
+

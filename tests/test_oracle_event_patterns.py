@@ -1,6 +1,6 @@
 """The simulated bus's content filtering held against moto's, an EventBridge written by others.
 
-Our ``matches()`` (``cdk_backup_jobs.testing.event_patterns``) and moto's
+Our ``matches()`` (``cdk_backup_jobs.testing.eventbridge.patterns``) and moto's
 ``EventPattern`` (moto 5.2, ``moto.events.models``: the matcher behind its
 PutRule/PutEvents) judge the same generated cases: AWS Backup's job state
 change events as the emulator publishes them (both kinds, every state, job IDs
@@ -30,7 +30,7 @@ import pytest
 from moto.events.models import EventPattern as MotoEventPattern
 
 from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock
-from cdk_backup_jobs.testing.event_patterns import FILTERS, InvalidPattern, matches, parse_pattern
+from cdk_backup_jobs.testing.eventbridge.patterns import FILTERS, InvalidPattern, matches, parse_pattern
 from cdk_backup_jobs_runtime.waiter import event_pattern
 
 START = 1_764_000_000.0  # 2025-11-24T16:00:00Z

@@ -122,11 +122,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_the_lambda_code_and_type_marker(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/testing/lambda_worker.py"):
+    for expected in ("cdk_backup_jobs/py.typed", "cdk_backup_jobs/testing/lambda_service/worker.py"):
         assert expected in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     # Only what package-data lists: the example test of docs/testing.md stays in the sdist.
     assert not [n for n in names if n.rsplit("/", 1)[-1].startswith("test_")]
+
+
+def test_wheel_carries_every_module_of_the_testing_tools(wheel):
+    # The testing tools are one package per simulated service: each subpackage must be listed in
+    # pyproject's packages, or the wheel leaves it out and `import cdk_backup_jobs.testing` fails.
+    constructs = REPO / "constructs"
+    testing = constructs / "cdk_backup_jobs" / "testing"
+    sources = {path.relative_to(constructs).as_posix() for path in testing.rglob("*.py") if "__pycache__" not in path.parts}
+    assert "cdk_backup_jobs/testing/cloudformation/simulator.py" in sources
+    assert sources <= set(zipfile.ZipFile(wheel).namelist())
 
 
 def test_wheel_carries_exactly_the_lambda_modules(wheel):
@@ -159,7 +169,7 @@ def test_the_testing_extra_brings_what_the_testing_module_imports(wheel):
     testing_extra = {line.split()[0].split(">")[0].split(";")[0].lower()
                      for line in wheel_requirements(wheel) if 'extra == "testing"' in line}
     imported = set()
-    for source in (REPO / "constructs" / "cdk_backup_jobs" / "testing").glob("*.py"):
+    for source in (REPO / "constructs" / "cdk_backup_jobs" / "testing").rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Import):
                 imported.update(alias.name.split(".")[0] for alias in node.names)

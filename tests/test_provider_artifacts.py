@@ -22,10 +22,10 @@ from cdk_backup_jobs.package_version import package_version
 from cdk_backup_jobs.provider_artifacts import (RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME,
                                                 provider_zip, write_artifacts, zip_name)
 from cdk_backup_jobs.provider_asset import asset_files
-from cdk_backup_jobs.testing.cfn_intrinsics import Resolver, active_resources
-from cdk_backup_jobs.testing.cfn_outputs import parameter_values
-from cdk_backup_jobs.testing.cfn_stack import stack_arn
-from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
+from cdk_backup_jobs.testing.cloudformation.intrinsics import Resolver, active_resources
+from cdk_backup_jobs.testing.cloudformation.outputs import parameter_values
+from cdk_backup_jobs.testing.cloudformation.stack import stack_arn
+from cdk_backup_jobs.testing.cloudformation.template import TemplateError, load_template
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = RELEASE_DIR / TEMPLATE_NAME

@@ -22,7 +22,7 @@ from cdk_backup_jobs import BackupJob, BackupJobsProvider, BackupJobsProviderSta
 from cdk_backup_jobs.job_resource import provider_suffix
 from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
-from cdk_backup_jobs.testing.cfn_resources import SERVICE_TOKEN_CHANGED
+from cdk_backup_jobs.testing.cloudformation.resources import SERVICE_TOKEN_CHANGED
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/backup-jobs/backup-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"

@@ -9,8 +9,8 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, response_server
-from cdk_backup_jobs.testing.fake_resources import HAND_MODELLED_TYPES, fake_resource
-from cdk_backup_jobs.testing.resource_schemas import known_type_count, schema_of
+from cdk_backup_jobs.testing.cloudformation.fake_resources import HAND_MODELLED_TYPES, fake_resource
+from cdk_backup_jobs.testing.cloudformation.resource_schemas import known_type_count, schema_of
 
 # Region and account are empty only in ARNs of global services (IAM, S3's no account either, CloudFront...).
 ARN = re.compile(r"^arn:aws:(?:(?:iam|s3|cloudfront|route53|organizations):(?:us-east-1)?:(?:123456789012)?"

@@ -12,7 +12,7 @@ from samtranslator.translator.transform import transform
 
 from cdk_backup_jobs.provider_artifacts import RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME, zip_name
 from cdk_backup_jobs.sam_template import APPLICATION_METADATA, sam_variant
-from cdk_backup_jobs.testing.cfn_template import load_template
+from cdk_backup_jobs.testing.cloudformation.template import load_template
 
 RELEASE = load_template(RELEASE_DIR / TEMPLATE_NAME)
 SAM = load_template(RELEASE_DIR / SAM_TEMPLATE_NAME)

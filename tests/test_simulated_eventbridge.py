@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cdk_backup_jobs.testing import ManualClock, events_server
-from cdk_backup_jobs.testing.schedules import parse_schedule
+from cdk_backup_jobs.testing.eventbridge.schedules import parse_schedule
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:provider"
 JOB = "D0D1D2D3-0000-4000-8000-000000000001"

@@ -16,7 +16,7 @@ import pytest
 
 from cdk_backup_jobs.testing import (CloudFormationSimulator, LambdaRuntime, ManualClock, TemplateError,
                                      load_template, read_assembly_template, response_server)
-from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly
+from cdk_backup_jobs.testing.cloudformation.cloud_assembly import StackNotInAssembly
 from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, ValidationError
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:answers"

@@ -292,14 +292,14 @@ def test_a_nested_stack_is_refused_at_once_saying_it_is_not_simulated(simulator)
 # --- small things: messages that name what is wrong, inline code folders removed ---------------------------
 
 def test_a_resource_without_a_type_is_named():
-    from cdk_backup_jobs.testing.resource_schemas import check_resource_types
+    from cdk_backup_jobs.testing.cloudformation.resource_schemas import check_resource_types
 
     with pytest.raises(TemplateError, match=r"\[/Resources/Bucket\] Every Resources object must contain a Type"):
         check_resource_types({"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}, "Bucket": {"Properties": {}}}})
 
 
 def test_an_unsupported_intrinsic_names_the_cloudformation_simulator():
-    from cdk_backup_jobs.testing.cfn_intrinsics import Resolver
+    from cdk_backup_jobs.testing.cloudformation.intrinsics import Resolver
 
     with pytest.raises(TemplateError, match=r"^Fn::Nope is not supported by the CloudFormation simulator$"):
         Resolver("Stack", "stack-id", {}, {}, {}, {}).resolve({"Fn::Nope": 1})

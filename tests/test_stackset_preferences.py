@@ -14,8 +14,8 @@ import time
 import pytest
 
 from cdk_backup_jobs.testing import OperationPreferences, StackInstance, StackSetOperation
-from cdk_backup_jobs.testing.stackset_preferences import InvalidOperationPreferences
-from cdk_backup_jobs.testing.stackset_scheduler import OperationScheduler
+from cdk_backup_jobs.testing.stacksets.preferences import InvalidOperationPreferences
+from cdk_backup_jobs.testing.stacksets.scheduler import OperationScheduler
 
 ACCOUNTS = [f"{100_000_000_000 + n:012d}" for n in range(10)]
 

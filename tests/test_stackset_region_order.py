@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cdk_backup_jobs.testing import AutoDeployment, OperationPreferences, SimulatedOrganization, StackSetSimulator
-from cdk_backup_jobs.testing.stackset_preferences import InvalidOperationPreferences
+from cdk_backup_jobs.testing.stacksets.preferences import InvalidOperationPreferences
 
 TEMPLATE = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
 IN_ORDER = OperationPreferences(region_order=("eu-west-1", "us-east-1"), region_concurrency_type="SEQUENTIAL",

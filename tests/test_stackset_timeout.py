@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk_backup_jobs.testing import SimulatedOrganization, StackSetSimulator
-from cdk_backup_jobs.testing.fleet_process import InstanceProcesses
+from cdk_backup_jobs.testing.stacksets.fleet_process import InstanceProcesses
 
 
 def hanging(pid_file: Path) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def deploy_single_job(tmp_path: Path, cfn_stack: Callable[..., Any], clock: Manu
 def put_targets(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every target a PutTargets call put on the simulated bus, in order (the events server's
     ``target_inputs`` keeps plain Inputs only, and a watch's target has an InputTransformer)."""
-    from cdk_backup_jobs.testing import eventbridge_api
+    from cdk_backup_jobs.testing.eventbridge import api as eventbridge_api
 
     seen: list[dict[str, Any]] = []
     call = eventbridge_api.call
@@ -292,7 +292,7 @@ def test_a_waited_ebs_backup_chained_into_a_copy_outputs_both_recovery_points(
         tmp_path, aws_backup, cfn_stack, cfn_scheduler, clock):
     from aws_cdk import CfnOutput
 
-    from cdk_backup_jobs.testing.backup_emulator import IMMEDIATE_RECOVERY_POINT
+    from cdk_backup_jobs.testing.backup.emulator import IMMEDIATE_RECOVERY_POINT
 
     def build(app: App) -> None:
         stack = Stack(app, "Jobs")

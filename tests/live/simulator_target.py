@@ -16,7 +16,7 @@ import boto3
 
 from cdk_backup_jobs.provider_asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
-from cdk_backup_jobs.testing.simulated_account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
 
 from live.target import BackupApi, Ledger, StackResult, Target
 

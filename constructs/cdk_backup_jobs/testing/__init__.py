@@ -24,27 +24,25 @@
 Importing this package does not import aws-cdk-lib.
 """
 
-from cdk_backup_jobs.testing.backup_emulator import (BackupEmulator, Fault, JobTiming, ManualClock,
-                                                     ScriptedOutcome, TimingRule)
-from cdk_backup_jobs.testing.backup_http import (  # not .backup_server: -m runs that module
-    RunningBackupServer, backup_server)
-from cdk_backup_jobs.testing.cfn_simulator import (CfnStackFactory, CloudFormationSimulator, ResourceEvent,
-                                                   StackOperation, read_assembly_template)
-from cdk_backup_jobs.testing.cfn_template import TemplateError, load_template
-from cdk_backup_jobs.testing.cloud_assembly import StackNotInAssembly, provider_functions
-from cdk_backup_jobs.testing.event_loop import InvocationLog, InvocationRecord, VirtualTimeLoop
-from cdk_backup_jobs.testing.eventbridge import Delivery, EventBus, EventsApiError
-from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
-from cdk_backup_jobs.testing.lambda_runtime import Invocation, LambdaRuntime
-from cdk_backup_jobs.testing.process_tree import PeakMemory
-from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
-from cdk_backup_jobs.testing.simulated_organization import SimulatedAccount, SimulatedOrganization
-from cdk_backup_jobs.testing.stack_instances import StackInstance, StackSetOperation
-from cdk_backup_jobs.testing.stackset_preferences import OperationPreferences
-from cdk_backup_jobs.testing.stackset_simulator import AutoDeployment, StackSet, StackSetSimulator
-from cdk_backup_jobs.testing.stack_status import AlreadyExistsException, CloudFormationError, ValidationError
-from cdk_backup_jobs.testing.wait_conditions import WaitConditionResult
-
+from cdk_backup_jobs.testing.backup.emulator import BackupEmulator, Fault, JobTiming, ScriptedOutcome, TimingRule
+from cdk_backup_jobs.testing.backup.endpoint import RunningBackupServer, backup_server
+from cdk_backup_jobs.testing.cloudformation.cloud_assembly import StackNotInAssembly, provider_functions
+from cdk_backup_jobs.testing.cloudformation.response_server import RunningResponseServer, response_server
+from cdk_backup_jobs.testing.cloudformation.service_endpoints import RunningEventsServer, events_server
+from cdk_backup_jobs.testing.cloudformation.simulator import (CfnStackFactory, CloudFormationSimulator, ResourceEvent,
+                                                              StackOperation, read_assembly_template)
+from cdk_backup_jobs.testing.cloudformation.stack_operations import (AlreadyExistsException, CloudFormationError,
+                                                                     ValidationError)
+from cdk_backup_jobs.testing.cloudformation.template import TemplateError, load_template
+from cdk_backup_jobs.testing.cloudformation.wait_conditions import WaitConditionResult
+from cdk_backup_jobs.testing.eventbridge.bus import Delivery, EventBus, EventsApiError
+from cdk_backup_jobs.testing.lambda_service.runtime import Invocation, InvocationLog, InvocationRecord, LambdaRuntime
+from cdk_backup_jobs.testing.shared.virtual_time import ManualClock, VirtualTimeLoop
+from cdk_backup_jobs.testing.stacksets.organization import SimulatedAccount, SimulatedOrganization
+from cdk_backup_jobs.testing.stacksets.preferences import OperationPreferences
+from cdk_backup_jobs.testing.stacksets.process_tree import PeakMemory
+from cdk_backup_jobs.testing.stacksets.simulator import AutoDeployment, StackSet, StackSetSimulator
+from cdk_backup_jobs.testing.stacksets.stack_instances import StackInstance, StackSetOperation
 
 __all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CfnStackFactory",
            "CloudFormationError", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError",

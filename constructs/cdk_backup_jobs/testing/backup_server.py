@@ -12,7 +12,7 @@ port outside 0-65535, a vault name AWS would refuse, a negative
 ``--verbose`` logs each request to stderr (method, path, operation, status);
 it is quiet by default.
 
-The server itself is ``backup_http``; this module also re-exports its
+The server itself is ``backup.endpoint``; this module also re-exports its
 ``backup_server()`` and ``RunningBackupServer``. The package
 ``cdk_backup_jobs.testing`` does not import this module, so ``-m`` runs it
 once, as ``__main__``, without runpy's warning about a module imported
@@ -30,9 +30,9 @@ from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Any
 
-from cdk_backup_jobs.testing.backup_emulator import BackupEmulator
-from cdk_backup_jobs.testing.backup_http import BackupHttpServer, RunningBackupServer, backup_server, routes
-from cdk_backup_jobs.testing.backup_jobs import JobTiming
+from cdk_backup_jobs.testing.backup.emulator import BackupEmulator
+from cdk_backup_jobs.testing.backup.endpoint import BackupHttpServer, RunningBackupServer, backup_server, routes
+from cdk_backup_jobs.testing.backup.jobs import JobTiming
 
 __all__ = ["EXIT_CANNOT_LISTEN", "EXIT_STOPPED", "RunningBackupServer", "Stopped", "backup_server", "endpoint_url",
            "main"]

@@ -20,7 +20,7 @@
           return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-log-checks"}
 
   Only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are
-  meant here; the Region stays the simulated account's (``simulated_account.REGION``).
+  meant here; the Region stays the simulated account's (``shared.account.REGION``).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from typing import Any, Iterator, Mapping
 
 import pytest
 
-from cdk_backup_jobs.testing.backup_http import RunningBackupServer, backup_server
-from cdk_backup_jobs.testing.cfn_simulator import CfnStackFactory, CloudFormationSimulator
-from cdk_backup_jobs.testing.events_server import RunningEventsServer, events_server
-from cdk_backup_jobs.testing.response_server import RunningResponseServer, response_server
-from cdk_backup_jobs.testing.simulated_account import REGION
+from cdk_backup_jobs.testing.backup.endpoint import RunningBackupServer, backup_server
+from cdk_backup_jobs.testing.cloudformation.response_server import RunningResponseServer, response_server
+from cdk_backup_jobs.testing.cloudformation.service_endpoints import RunningEventsServer, events_server
+from cdk_backup_jobs.testing.cloudformation.simulator import CfnStackFactory, CloudFormationSimulator
+from cdk_backup_jobs.testing.shared.account import REGION
 
 DUMMY_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
