@@ -23,7 +23,7 @@ their Lambda targets run, each invocation counted by cause
 CloudFormation API (DescribeStackResource, ListStackResources) answers.
 
 deploy() of a stack that exists and update() of one that cannot be updated
-raise CloudFormation's errors (``stack_status``) and start nothing.
+raise CloudFormation's errors (``stack_operations``) and start nothing.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
-
 IDLE_POLL_SECONDS = 0.02
 
 
