@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import invocation, jobs, waiting
-from cdk_backup_jobs_runtime.aws_clients import (Clients, create_backup_client, create_cloudformation_client,
+from cdk_backup_jobs_runtime import invocation
+from cdk_backup_jobs_runtime.jobs import actions
+from cdk_backup_jobs_runtime.watches import waiting
+from cdk_backup_jobs_runtime.aws.clients import (Clients, create_backup_client, create_cloudformation_client,
                                                  create_events_client)
-from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
-from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import ProviderResource
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.errors import ProviderError
-from cdk_backup_jobs_runtime.log_redaction import redact
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.cloudformation.log_redaction import redact
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.waiter import read_invocation
+from cdk_backup_jobs_runtime.watches.waiter import read_invocation
 
 log = StructuredLogger()
 _backup_client: Any = None
@@ -98,17 +100,17 @@ def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str
 
 @helper.create
 def on_create(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.create(request, clients(context)), event)
+    return _respond(lambda request: actions.create(request, clients(context)), event)
 
 
 @helper.update
 def on_update(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.update(request, clients(context)), event)
+    return _respond(lambda request: actions.update(request, clients(context)), event)
 
 
 @helper.delete
 def on_delete(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.delete(request, clients(context)), event)
+    return _respond(lambda request: actions.delete(request, clients(context)), event)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs_runtime import decisions
+from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.errors import BackupServiceError, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_spec import JobSpec
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_NOW = "Mon, 30 Nov 2026 12:00:00 GMT"
@@ -33,7 +33,7 @@ def deadline_in(seconds: float, **more: str) -> dict[str, str]:
 
 
 def test_the_decisions_import_no_aws_sdk():
-    code = ("import sys; sys.path.insert(0, 'lambda'); import cdk_backup_jobs_runtime.decisions; "
+    code = ("import sys; sys.path.insert(0, 'lambda'); import cdk_backup_jobs_runtime.jobs.decisions; "
             "sys.exit(1 if 'botocore' in sys.modules or 'boto3' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60).returncode == 0
 
@@ -168,7 +168,7 @@ def test_a_job_that_ended_unsuccessfully_is_replaced_on_a_retry(state, ended):
 
 
 def test_a_retry_token_is_new_and_the_same_for_a_duplicate_of_the_retry():
-    from cdk_backup_jobs_runtime.request import retry_token
+    from cdk_backup_jobs_runtime.cloudformation.request import retry_token
 
     assert retry_token("token", "job-1") == retry_token("token", "job-1")
     assert retry_token("token", "job-1") not in ("token", retry_token("token", "job-2"))
@@ -228,7 +228,7 @@ def test_which_start_errors_may_be_a_refused_token(code, refused):
 def test_a_fresh_token_is_a_new_uuid_text_each_time():
     import uuid
 
-    from cdk_backup_jobs_runtime.request import fresh_token
+    from cdk_backup_jobs_runtime.cloudformation.request import fresh_token
 
     tokens = {fresh_token() for _ in range(3)}
     assert len(tokens) == 3 and all(str(uuid.UUID(t)) == t for t in tokens)

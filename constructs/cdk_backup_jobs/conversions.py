@@ -21,7 +21,7 @@ from cdk_backup_jobs.recovery_point_lifecycle import LIFECYCLE_CONVERSIONS, JobL
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import ADDED_LATER
 from cdk_backup_jobs.vaults import destination_vault_arn, is_vault, vault_name
-from cdk_backup_jobs_runtime.prop_table import LIFECYCLE_PROPS
+from cdk_backup_jobs.prop_table import LIFECYCLE_PROPS
 
 
 def is_role(value: Any) -> bool:

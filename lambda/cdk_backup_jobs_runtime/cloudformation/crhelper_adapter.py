@@ -13,7 +13,7 @@ fails when the installed crhelper is another):
 - it sleeps 120 s before answering a Delete: ``sleep_on_delete=0``;
 - it imports boto3 and builds lambda, events and logs clients at import,
   which only polling uses: it is handed a boto3 stand-in whose clients are
-  built on first use (``lazy_boto3``), so a request that never polls never
+  built on first use (``LazyBoto3``), so a request that never polls never
   pays for boto3;
 - its response sender retries forever: ``_send`` hands it ours
   (``response_sender``), bounded by the function's deadline;
@@ -34,23 +34,72 @@ fails when the installed crhelper is another):
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
-from typing import Any, Callable, Mapping
+import types
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
 
-from cdk_backup_jobs_runtime import lazy_boto3
-from cdk_backup_jobs_runtime.log_redaction import DropExpected, RedactUrls, redact
-from cdk_backup_jobs_runtime.response_sender import clip_reason, deliver_response
+from cdk_backup_jobs_runtime.cloudformation.log_redaction import DropExpected, RedactUrls, redact
+from cdk_backup_jobs_runtime.cloudformation.response_sender import clip_reason, deliver_response
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
-with lazy_boto3.standing_in_for_boto3():
+# crhelper's boto3 stand-in. crhelper imports boto3 at import time and builds three clients (lambda,
+# events, logs) in its constructor, which only its polling uses. boto3 costs a cold start about 250 ms (it
+# imports s3transfer); with this stand-in a request that never polls never pays for it. The real boto3 is
+# imported by the first client call.
+
+
+class LazyClient:
+    """Stands in for a boto3 client and builds the real one on first use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._args, self._kwargs, self._client = args, kwargs, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(*self._args, **self._kwargs)
+        return getattr(self._client, name)
+
+
+class LazyBoto3(types.ModuleType):
+    """The boto3 module as far as crhelper uses it: ``boto3.client(...)``, built lazily."""
+
+    client = LazyClient
+
+
+LAZY_BOTO3 = LazyBoto3("boto3")
+
+
+@contextmanager
+def standing_in_for_boto3() -> Iterator[LazyBoto3]:
+    """While the block runs, ``import boto3`` (not yet imported) gets the stand-in.
+
+    Only the modules imported inside the block see it: afterwards
+    ``sys.modules`` is as before, so any other ``import boto3`` gets the real one.
+    """
+    if "boto3" in sys.modules:
+        yield LAZY_BOTO3
+        return
+    sys.modules["boto3"] = LAZY_BOTO3
+    try:
+        yield LAZY_BOTO3
+    finally:
+        if sys.modules.get("boto3") is LAZY_BOTO3:
+            del sys.modules["boto3"]
+
+
+with standing_in_for_boto3():
     from crhelper import resource_helper
     from crhelper.resource_helper import CfnResource
 
 # crhelper reads boto3 from its module only to build its clients. If crhelper
 # was imported before this module (the construct library reads its files at
 # synth, say), it holds the real boto3: hand it the stand-in all the same.
-resource_helper.boto3 = lazy_boto3.LAZY_BOTO3  # type: ignore[attr-defined]
+resource_helper.boto3 = LAZY_BOTO3  # type: ignore[attr-defined]
 
 CRHELPER_VERSION = "2.0.12"
 """The crhelper release whose private hooks this module overrides (pinned in pyproject.toml)."""

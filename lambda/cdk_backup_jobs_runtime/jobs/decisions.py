@@ -1,6 +1,6 @@
 """What the provider decides, apart from any AWS call: pure functions of answers already read.
 
-``jobs`` makes the calls and hands their answers here: a described job is
+``actions`` makes the calls and hands their answers here: a described job is
 judged against its deadline, an Update is the same job or a new one, a stack
 status is a rollback or not, a Delete comes with the protected resource's
 deletion or not. Tested without HTTP (tests/test_decisions.py).
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime.backup_events import JobStateChange
+from cdk_backup_jobs_runtime.watches.backup_events import JobStateChange
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec
-from cdk_backup_jobs_runtime.job_types import JobType
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.service_clock import service_time
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec, asks_for_final_backup, job_spec
+from cdk_backup_jobs_runtime.jobs.job_types import JobType
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
 
 WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
@@ -280,3 +280,11 @@ def protected_resource_goes(stack_status: str, spec: JobSpec, resources: Mapping
     if own_logical_id and own_logical_id in resources:
         return True  # maybe the previous template: it cannot tell whether the protected resource stays
     return spec.protected_logical_id not in resources
+
+
+def judge_from_now(job_type: JobType, job: Mapping[str, Any], job_id: str, wait_minutes: int,
+                   physical_id: str | None = None) -> Outcome:
+    """A described job waited for from now, AWS's time of its answer, for ``wait_minutes``: a job the
+    resource already has (an Update that turns waiting on, a final backup's next delete attempt)."""
+    deadline = service_time(job) + wait_minutes * 60
+    return judge_job(job_type, job, job_id, waiting_data(job_type.attributes(job), deadline, physical_id))
