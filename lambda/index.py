@@ -7,7 +7,7 @@ events and its fallback checks), which go to ``waiting`` directly.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from cdk_backup_jobs_runtime import invocation
 from cdk_backup_jobs_runtime.jobs import actions
@@ -57,15 +57,12 @@ def clients(context: Any) -> Clients:
                    function_arn=str(getattr(context, "invoked_function_arn", "") or ""))
 
 
-def _watch_later(request: Mapping[str, Any], data: Mapping[str, str], context: Any) -> None:
-    waiting.watch_request(request, data, clients(context).function_arn, events_client)
-
-
-helper = ProviderResource(_watch_later, expected_errors=(ProviderError,))
+helper = ProviderResource(expected_errors=(ProviderError,))
 
 
 def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str, Any]) -> str | None:
-    """Run one action; its physical ID (held back by crhelper while the job is watched)."""
+    """Run one action; its physical ID (held back by crhelper while a watch, armed by the action, waits to
+    answer)."""
     request = CustomResourceRequest.from_event(event)
     log.set_keys(
         request_type=request.request_type,
@@ -86,10 +83,7 @@ def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str
         raise ProviderError(
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
-    # The outcome's data is complete: replace, so nothing only a watch needed
-    # (the wait deadline) stays in the resource's attributes.
-    helper.Data.clear()
-    helper.Data.update(outcome.data)
+    helper.Data.update(outcome.data)  # the resource's attributes, and nothing else
     if outcome.waiting:
         helper.poll_this_request = True
         log.info("Waiting for the job to complete", physical_resource_id=outcome.physical_resource_id)

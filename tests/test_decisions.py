@@ -53,6 +53,21 @@ def test_an_unfinished_job_before_its_deadline_is_still_waited_for(state):
     assert outcome.waiting and outcome.progress["state"] == state
 
 
+def test_a_job_still_waited_for_carries_its_deadline_beside_its_attributes_not_in_them():
+    # The outcome's data becomes the resource's attributes (the response's Data); the watch that takes the
+    # wait over reads the deadline, the resource's ID and the time of the verdict from the outcome itself.
+    state = deadline_in(600, **{decisions.RESOURCE_ID: "final-backup-s-T"})
+    judged = decisions.judge_job(BACKUP_JOB, described("RUNNING"), "job-1", state)
+    unchecked = decisions.still_waiting_after(BackupServiceError("DescribeBackupJob failed", None), BACKUP_JOB,
+                                              "job-1", state, now=AWS_NOW_EPOCH)
+
+    for outcome in (judged, unchecked):
+        assert outcome.waiting and outcome.data == {"BackupJobId": "job-1"}
+        assert outcome.deadline == AWS_NOW_EPOCH + 600
+        assert outcome.physical_resource_id == "final-backup-s-T"
+    assert judged.checked_at == AWS_NOW_EPOCH and unchecked.checked_at is None
+
+
 def test_the_deadline_is_judged_on_aws_clock_naming_state_and_percent():
     with pytest.raises(JobDidNotComplete, match="last state RUNNING, 97.5% done") as raised:
         decisions.judge_job(COPY_JOB, {**described("RUNNING", PercentDone="97.5"), "CopyJobId": "job-1"},

@@ -24,10 +24,11 @@ fails when the installed crhelper is another):
   ID, or a generated one on Create (``_send``);
 - it waits for a long task by polling once a minute on a schedule rule of its
   own, whose target holds the whole event, every property included: a
-  request that must wait is handed to the provider's own watch instead
-  (``watch_later``: an event-driven rule with a slow fallback check, and only
-  what an answer needs), and crhelper merely holds its answer back
-  (``_poll_enabled``: only when the handler says so; ``_setup_polling``);
+  request that must wait has armed the provider's own watch already (an
+  event-driven rule with a slow fallback check, and only what an answer
+  needs: ``watches.waiting``), and crhelper merely holds its answer back
+  (``_poll_enabled``: only when the handler says so; ``_setup_polling``
+  creates nothing);
 - its error logs and reasons could quote a URL: URLs are redacted from both.
 """
 
@@ -39,7 +40,7 @@ import threading
 import time
 import types
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator
 
 from cdk_backup_jobs_runtime.cloudformation.log_redaction import DropExpected, RedactUrls, redact
 from cdk_backup_jobs_runtime.cloudformation.response_sender import clip_reason, deliver_response
@@ -108,12 +109,6 @@ OVERRIDDEN_HOOKS = ("_poll_enabled", "_send", "_setup_polling")
 
 log = StructuredLogger()
 
-# What an answer given later needs of the request; the properties stay out.
-WATCHED_REQUEST_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType",
-                        "PhysicalResourceId")
-WatchLater = Callable[[Mapping[str, Any], Mapping[str, str], Any], None]
-"""Called with the request (WATCHED_REQUEST_KEYS), the handler's data and the Lambda context, when the
-request is to be answered later, by a watch."""
 SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
 
@@ -121,14 +116,13 @@ DEFAULT_SEND_BUDGET_SECONDS = 30.0
 class ProviderResource(CfnResource):
     """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
 
-    def __init__(self, watch_later: WatchLater, expected_errors: tuple[type[Exception], ...] = ()) -> None:
+    def __init__(self, expected_errors: tuple[type[Exception], ...] = ()) -> None:
         super().__init__(
             json_logging=False,
             log_level="WARNING",
             boto_level="WARNING",
             sleep_on_delete=0,
         )
-        self._watch_later = watch_later
         self._response_lock = threading.Lock()
         self._response_claimed = False
         self.poll_this_request = False
@@ -152,10 +146,9 @@ class ProviderResource(CfnResource):
 
     def _setup_polling(self) -> None:
         # Where crhelper would create its once-a-minute polling rule: the
-        # provider's watch takes the request over (and answers it).
-        event = getattr(self, "_event")
-        request = {key: event[key] for key in WATCHED_REQUEST_KEYS if key in event}
-        self._watch_later(request, dict(self.Data), getattr(self, "_context"))
+        # request's action has armed the provider's watch already, which
+        # answers it; nothing to create.
+        return None
 
     # crhelper's stubs omit its private hooks, which this class exists to override.
     def _send(

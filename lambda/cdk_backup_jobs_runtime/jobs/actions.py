@@ -65,7 +65,8 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResou
                                          spec.wait_minutes, spec.wait_condition, clients, now=now)
         return Outcome(job_id, job_type.attributes(job))
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
-    return decisions.judge_from_now(job_type, job, job_id, spec.wait_minutes)
+    return waiting.watch_response(job_type, request, decisions.judge_from_now(job_type, job, job_id, spec.wait_minutes),
+                                  clients)
 
 
 def update(request: CustomResourceRequest, clients: Clients) -> Outcome:

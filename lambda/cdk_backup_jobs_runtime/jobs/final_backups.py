@@ -64,7 +64,8 @@ def _resumed_final_backup(spec: JobSpec, request: CustomResourceRequest, clients
         return Outcome(physical_id, BACKUP_JOB.finished_attributes(job))
     if state in decisions.UNFINISHED_STATES:
         log.info("Waiting for the final backup an earlier delete attempt started", job_id=recorded.job_id)
-        return decisions.judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
+        judged = decisions.judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
+        return waiting.watch_response(BACKUP_JOB, request, judged, clients)
     eventbridge.disarm(clients.events(), recorded)
     log.warning(f"The earlier final backup ended {state}; starting a fresh one", job_id=recorded.job_id)
     return None

@@ -50,8 +50,9 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, 
                                          spec.wait_condition, clients, now=service_time(answer))
         return Outcome(physical_id or job_id, data)
     deadline = started + spec.wait_minutes * 60
-    return waiting.check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
-                             now=service_time(answer))
+    checked = waiting.check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
+                                now=service_time(answer))
+    return waiting.watch_response(job_type, request, checked, clients)
 
 
 def _start(job_type: JobType, spec: JobSpec, token: str, backup_client: ClientFactory) -> dict[str, Any]:

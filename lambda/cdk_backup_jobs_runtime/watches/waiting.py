@@ -20,7 +20,7 @@ from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.watches import eventbridge, signals
 from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
 from cdk_backup_jobs_runtime.watches.backup_events import read_state_change
-from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
+from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete, ProviderError
 from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe, job_type_for
 from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
@@ -38,7 +38,6 @@ UNDELIVERED_GRACE_SECONDS = WAIT_CONDITION_GRACE_SECONDS + RECHECK_SECONDS
 """How long after its deadline a watch whose signal could not be delivered keeps trying: past the
 WaitCondition's own Timeout (the wait plus its grace, counted from the WaitCondition's creation, which
 comes after the job's), so a signal is tried for as long as the WaitCondition can take it."""
-BOOKKEEPING = (*decisions.BOOKKEEPING, "PhysicalResourceId")
 
 
 def watch(waiter: Waiter, events_client: ClientFactory, function_arn: str, now: float) -> None:
@@ -108,23 +107,32 @@ def watch_for_wait_condition(job_type: JobType, request: CustomResourceRequest, 
     watch(waiter, clients.events, clients.function_arn, now)
 
 
-def watch_request(request: Mapping[str, Any], data: Mapping[str, str], function_arn: str,
-                  events_client: ClientFactory) -> None:
-    """Watch a job for the custom-resource request itself (crhelper would have polled for it)."""
-    job_type = job_type_for(str(request.get("ResourceType", "")))
-    attributes = {k: v for k, v in data.items() if k not in BOOKKEEPING}
-    deadline = float(data[decisions.WAIT_DEADLINE])
-    now = float(data.get(decisions.CHECKED_AT) or time.time())
-    started = epoch_of(attributes.get("CreationDate")) or now
+def watch_response(job_type: JobType, request: CustomResourceRequest, outcome: Outcome,
+                   clients: Clients) -> Outcome:
+    """Watch a job for the custom-resource request itself, if the outcome is still waiting: the watch
+    answers the request when the job ends (``signals``), and crhelper holds its answer back meanwhile.
+
+    The one way into a watch besides ``watch_for_wait_condition``: both are armed here, by the request
+    that starts the wait; the deadline and the resource's ID come with the outcome, not in its data.
+    """
+    if not outcome.waiting:
+        return outcome
+    assert clients.events is not None and outcome.deadline is not None
+    now = outcome.checked_at if outcome.checked_at is not None else time.time()
+    attributes = dict(outcome.data)
     waiter = Waiter(
-        resource_type=job_type.resource_type, job_id=str(data[job_type.id_attribute]),
-        stack_id=str(request["StackId"]), logical_resource_id=str(request["LogicalResourceId"]),
-        started=started, deadline=deadline, signal="response",
-        response={"ResponseURL": str(request["ResponseURL"]), "RequestId": str(request["RequestId"])},
-        attributes=attributes,
-        physical_resource_id=str(data.get(decisions.RESOURCE_ID) or data.get("PhysicalResourceId") or ""),
-        resumable=request.get("RequestType") == "Delete")
-    watch(waiter, events_client, function_arn, now=now)
+        resource_type=job_type.resource_type, job_id=str(attributes[job_type.id_attribute]),
+        stack_id=request.stack_id, logical_resource_id=request.logical_resource_id,
+        started=epoch_of(attributes.get("CreationDate")) or now, deadline=outcome.deadline, signal="response",
+        response={"ResponseURL": request.response_url, "RequestId": request.request_id},
+        attributes=attributes, physical_resource_id=outcome.physical_resource_id,
+        resumable=request.request_type == "Delete")
+    try:
+        watch(waiter, clients.events, clients.function_arn, now=now)
+    except ProviderError as error:  # the request fails, naming its resource as a held-back answer would
+        error.physical_resource_id = error.physical_resource_id or outcome.physical_resource_id
+        raise
+    return outcome
 
 
 def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
@@ -194,9 +202,8 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
                 unfinished=error.unfinished)
         return
     if not outcome.waiting:
-        attributes = {k: v for k, v in outcome.data.items() if k not in BOOKKEEPING}
         _finish(waiter, stack_client, events_client, True, f"{job_type.noun} {waiter.job_id} COMPLETED",
-                attributes, now)
+                outcome.data, now)
     elif change is None:
         due = next_check(now, waiter.started, waiter.deadline)
         if not outcome.checked:  # AWS gave no verdict: look again in 5 minutes, not at the next regular check
