@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from cdk_backup_jobs_runtime import invocation
-from cdk_backup_jobs_runtime.jobs import actions
-from cdk_backup_jobs_runtime.watches import waiting
 from cdk_backup_jobs_runtime.aws.clients import (Clients, create_backup_client, create_cloudformation_client,
                                                  create_events_client)
 from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import ProviderResource
-from cdk_backup_jobs_runtime.jobs.decisions import Outcome
-from cdk_backup_jobs_runtime.errors import ProviderError
 from cdk_backup_jobs_runtime.cloudformation.log_redaction import redact
 from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.errors import ProviderError
+from cdk_backup_jobs_runtime.jobs import actions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import waiting
 from cdk_backup_jobs_runtime.watches.waiter import read_invocation
 
 log = StructuredLogger()

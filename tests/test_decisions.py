@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, JobDidNotComplete
+from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_NOW = "Mon, 30 Nov 2026 12:00:00 GMT"

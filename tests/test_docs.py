@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from cdk_backup_jobs_runtime.jobs import job_types
 from cdk_backup_jobs import prop_table
 from cdk_backup_jobs_runtime.input import shapes
+from cdk_backup_jobs_runtime.jobs import job_types
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

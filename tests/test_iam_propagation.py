@@ -10,10 +10,10 @@ from botocore.exceptions import ClientError
 
 from cdk_backup_jobs_runtime import invocation
 from cdk_backup_jobs_runtime.aws import backup_service, iam_propagation
-from cdk_backup_jobs_runtime.watches import signals
-from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.aws.iam_propagation import (ANSWER_MARGIN_SECONDS, MAX_RETRY_SECONDS, has_time_for,
                                                      is_propagation_symptom, next_delay)
+from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.watches import signals
 from cdk_backup_jobs_runtime.watches.waiter import Waiter
 from provider_events import backup_properties, make_event
 

@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from cdk_backup_jobs_runtime import invocation
-from cdk_backup_jobs_runtime.jobs import job_results
 from cdk_backup_jobs_runtime.aws.clients import Clients
 from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.jobs import job_results
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB
 
 

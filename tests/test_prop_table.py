@@ -11,8 +11,8 @@ import inspect
 
 import pytest
 
-from cdk_backup_jobs.provider_rights import PROVIDER_PROP
 from cdk_backup_jobs import prop_table
+from cdk_backup_jobs.provider_rights import PROVIDER_PROP
 
 TABLES = {"BackupJob": prop_table.BACKUP_JOB_PROPS, "CopyJob": prop_table.COPY_JOB_PROPS}
 ALL_TABLES = [*TABLES.values(), prop_table.LIFECYCLE_PROPS]

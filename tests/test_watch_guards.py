@@ -10,11 +10,11 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
+from cdk_backup_jobs_runtime.aws.clients import Clients
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.errors import InvalidProperties
 from cdk_backup_jobs_runtime.input import rules
 from cdk_backup_jobs_runtime.watches import eventbridge, signals, waiting
-from cdk_backup_jobs_runtime.aws.clients import Clients
-from cdk_backup_jobs_runtime.errors import InvalidProperties
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.watches.waiter import Waiter, next_check, rule_name, schedule_expression
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Jobs/guid"

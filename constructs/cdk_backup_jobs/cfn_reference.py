@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest, api_properties
 from cdk_backup_jobs_runtime.input import coercion, member_rules, rules, shapes
 from cdk_backup_jobs_runtime.jobs import decisions, job_results, job_types
 from cdk_backup_jobs_runtime.jobs.job_spec import DEFAULTS, job_spec
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB, JobType
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest, api_properties
 
 NONE = "—"
 NO_INTERRUPTION = "No interruption"

@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from aws_cdk import Duration, Stack
 
-from cdk_backup_jobs.validation import REFUSED, Problem, type_name
 from cdk_backup_jobs.prop_table import PropRow, PropTable
+from cdk_backup_jobs.validation import REFUSED, Problem, type_name
 from cdk_backup_jobs_runtime.input.violation_report import Violation
 
 

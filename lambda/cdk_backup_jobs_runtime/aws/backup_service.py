@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime.aws import iam_propagation
-from cdk_backup_jobs_runtime.errors import BackupServiceError
 from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.errors import BackupServiceError
 
 def start_backup_job(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """Start (or, with a token already used, find) a backup job: StartBackupJob's answer."""

@@ -17,20 +17,20 @@ they need (``backup_service``, ``stack_state``) and acts on their verdicts.
 from __future__ import annotations
 
 from cdk_backup_jobs_runtime.aws import backup_service
-from cdk_backup_jobs_runtime.cloudformation import stack_state
-from cdk_backup_jobs_runtime.jobs import decisions, final_backups, job_results
-from cdk_backup_jobs_runtime.watches import waiting
 from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
-from cdk_backup_jobs_runtime.jobs.job_types import ARMED_FINAL_BACKUP
-from cdk_backup_jobs_runtime.jobs.job_starts import start_job
+from cdk_backup_jobs_runtime.jobs import decisions, final_backups, job_results
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_spec import (JobSpec, asks_for_final_backup, asks_to_wait, job_spec,
                                               placed_job_spec)
+from cdk_backup_jobs_runtime.jobs.job_starts import start_job
+from cdk_backup_jobs_runtime.jobs.job_types import ARMED_FINAL_BACKUP
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, JobType, describe, job_type_for
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.aws.service_clock import service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import waiting
 
 log = StructuredLogger()
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime.watches.backup_events import JobStateChange
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec, asks_for_final_backup, job_spec
 from cdk_backup_jobs_runtime.jobs.job_types import JobType
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.watches.backup_events import JobStateChange
 
 WAIT_DEADLINE = "WaitDeadline"  # in the wait's state that the judges read, never in an outcome's data
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's

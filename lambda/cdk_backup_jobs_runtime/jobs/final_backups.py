@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdk_backup_jobs_runtime.cloudformation import stack_state
-from cdk_backup_jobs_runtime.jobs import decisions
-from cdk_backup_jobs_runtime.watches import eventbridge, waiting
 from cdk_backup_jobs_runtime.aws.clients import Clients
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_starts import start_job
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, describe
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import eventbridge, waiting
 
 log = StructuredLogger()
 

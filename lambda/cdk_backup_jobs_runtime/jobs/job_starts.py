@@ -12,17 +12,17 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cdk_backup_jobs_runtime.aws import backup_service
-from cdk_backup_jobs_runtime.jobs import decisions
-from cdk_backup_jobs_runtime.watches import waiting
 from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.aws.service_clock import epoch, service_time
+from cdk_backup_jobs_runtime.cloudformation.request import (CustomResourceRequest, derived_idempotency_token,
+                                                            fresh_token, retry_token)
 from cdk_backup_jobs_runtime.errors import BackupServiceError, JobNotAskedFor
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe
-from cdk_backup_jobs_runtime.cloudformation.request import (CustomResourceRequest, derived_idempotency_token, fresh_token,
-                                             retry_token)
-from cdk_backup_jobs_runtime.aws.service_clock import epoch, service_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import waiting
 
 log = StructuredLogger()
 

@@ -9,8 +9,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs_runtime.aws import backup_service
-from cdk_backup_jobs_runtime.input import shapes
 from cdk_backup_jobs_runtime.errors import UnsupportedResourceType
+from cdk_backup_jobs_runtime.input import shapes
 
 ARMED_FINAL_BACKUP: Mapping[str, str] = MappingProxyType(
     {"BackupJobId": "", "RecoveryPointArn": "", "CreationDate": "", "IsParent": "false"})

@@ -14,20 +14,20 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime.cloudformation import stack_state
-from cdk_backup_jobs_runtime.input import rules
-from cdk_backup_jobs_runtime.jobs import decisions
-from cdk_backup_jobs_runtime.watches import eventbridge, signals
 from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.watches.backup_events import read_state_change
+from cdk_backup_jobs_runtime.aws.service_clock import epoch_of, event_time
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete, ProviderError
+from cdk_backup_jobs_runtime.input import rules
+from cdk_backup_jobs_runtime.input.shapes import WAIT_CONDITION_GRACE_SECONDS
+from cdk_backup_jobs_runtime.input.violation_report import summarize
+from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe, job_type_for
-from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.input.shapes import WAIT_CONDITION_GRACE_SECONDS
-from cdk_backup_jobs_runtime.aws.service_clock import epoch_of, event_time
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.input.violation_report import summarize
+from cdk_backup_jobs_runtime.watches import eventbridge, signals
+from cdk_backup_jobs_runtime.watches.backup_events import read_state_change
 from cdk_backup_jobs_runtime.watches.waiter import Waiter, next_check, same_job_id
 
 log = StructuredLogger()
@@ -62,8 +62,9 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_m
     So a template without a fitting WaitCondition refuses the resource only
     while the stack is being created (CREATE_IN_PROGRESS: it has one template);
     otherwise, as for a template that cannot be read (a refused call; JSON and
-    YAML are both read: ``stack_state.parsed_template``), the check passes with a warning, and a wrong name shows as the signal's
-    failure in the provider's log. A WaitCondition found is one the operation
+    YAML are both read: ``stack_state.parsed_template``), the check passes with
+    a warning, and a wrong name shows as the signal's failure in the provider's
+    log. A WaitCondition found is one the operation
     creates (it cannot be updated), so its rules are checked in any status.
     """
     refused = InvalidProperties(
