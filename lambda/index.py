@@ -7,18 +7,20 @@ events and its fallback checks), which go to ``waiting`` directly.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
-from cdk_backup_jobs_runtime import invocation, jobs, waiting
-from cdk_backup_jobs_runtime.aws_clients import (Clients, create_backup_client, create_cloudformation_client,
+from cdk_backup_jobs_runtime import invocation
+from cdk_backup_jobs_runtime.aws.clients import (Clients, create_backup_client, create_cloudformation_client,
                                                  create_events_client)
-from cdk_backup_jobs_runtime.crhelper_adapter import ProviderResource
-from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import ProviderResource
+from cdk_backup_jobs_runtime.cloudformation.log_redaction import redact
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import ProviderError
-from cdk_backup_jobs_runtime.log_redaction import redact
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.jobs import actions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.waiter import read_invocation
+from cdk_backup_jobs_runtime.watches import waiting
+from cdk_backup_jobs_runtime.watches.waiter import read_invocation
 
 log = StructuredLogger()
 _backup_client: Any = None
@@ -55,15 +57,12 @@ def clients(context: Any) -> Clients:
                    function_arn=str(getattr(context, "invoked_function_arn", "") or ""))
 
 
-def _watch_later(request: Mapping[str, Any], data: Mapping[str, str], context: Any) -> None:
-    waiting.watch_request(request, data, clients(context).function_arn, events_client)
-
-
-helper = ProviderResource(_watch_later, expected_errors=(ProviderError,))
+helper = ProviderResource(expected_errors=(ProviderError,))
 
 
 def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str, Any]) -> str | None:
-    """Run one action; its physical ID (held back by crhelper while the job is watched)."""
+    """Run one action; its physical ID (held back by crhelper while a watch, armed by the action, waits to
+    answer)."""
     request = CustomResourceRequest.from_event(event)
     log.set_keys(
         request_type=request.request_type,
@@ -84,10 +83,7 @@ def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str
         raise ProviderError(
             f"Internal error ({type(error).__name__}); see the provider function's logs"
         ) from None
-    # The outcome's data is complete: replace, so nothing only a watch needed
-    # (the wait deadline) stays in the resource's attributes.
-    helper.Data.clear()
-    helper.Data.update(outcome.data)
+    helper.Data.update(outcome.data)  # the resource's attributes, and nothing else
     if outcome.waiting:
         helper.poll_this_request = True
         log.info("Waiting for the job to complete", physical_resource_id=outcome.physical_resource_id)
@@ -98,17 +94,17 @@ def _respond(action: Callable[[CustomResourceRequest], Outcome], event: dict[str
 
 @helper.create
 def on_create(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.create(request, clients(context)), event)
+    return _respond(lambda request: actions.create(request, clients(context)), event)
 
 
 @helper.update
 def on_update(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.update(request, clients(context)), event)
+    return _respond(lambda request: actions.update(request, clients(context)), event)
 
 
 @helper.delete
 def on_delete(event: dict[str, Any], context: Any) -> str | None:
-    return _respond(lambda request: jobs.delete(request, clients(context)), event)
+    return _respond(lambda request: actions.delete(request, clients(context)), event)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

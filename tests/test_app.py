@@ -60,7 +60,7 @@ def test_lambda_asset_carries_the_handler_and_crhelper(cli_template):
     asset = cli_template["dir"] / f"asset.{asset_hash}"
 
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
-    assert {"index.py", "cdk_backup_jobs_runtime/rules.py", "crhelper/resource_helper.py"} <= files
+    assert {"index.py", "cdk_backup_jobs_runtime/input/rules.py", "crhelper/resource_helper.py"} <= files
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
 
 

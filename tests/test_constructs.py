@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_backup_jobs import (KEEP_FOREVER, BackupIndex, BackupJob, CopyJob, JobLifecycle,
                              JobValidationError, RunOn)
 from cdk_backup_jobs.provider import RUNTIME
-from cdk_backup_jobs_runtime import rules
+from cdk_backup_jobs_runtime.input import rules
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 DR_VAULT_ARN = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr"
@@ -405,7 +405,7 @@ def test_keep_forever_goes_on_both_lifecycle_fields_together():
 
 
 def test_a_lifecycle_gives_the_api_member_and_reports_what_it_cannot_convert():
-    from cdk_backup_jobs_runtime.violation_report import Violation
+    from cdk_backup_jobs_runtime.input.violation_report import Violation
 
     problems: list[Violation] = []
     api = JobLifecycle(move_to_cold_storage_after=Duration.days(30), delete_after=Duration.hours(36),

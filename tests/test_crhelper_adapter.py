@@ -13,7 +13,7 @@ RUNTIME = REPO / "lambda" / "cdk_backup_jobs_runtime"
 
 
 def test_the_installed_crhelper_is_the_release_the_overrides_were_written_against():
-    from cdk_backup_jobs_runtime.crhelper_adapter import CRHELPER_VERSION
+    from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import CRHELPER_VERSION
 
     pin = re.search(r'"crhelper==([^"]+)"', (REPO / "pyproject.toml").read_text())
     assert pin is not None
@@ -23,7 +23,7 @@ def test_the_installed_crhelper_is_the_release_the_overrides_were_written_agains
 def test_every_overridden_hook_is_one_crhelper_has():
     from crhelper.resource_helper import CfnResource
 
-    from cdk_backup_jobs_runtime.crhelper_adapter import OVERRIDDEN_HOOKS, ProviderResource
+    from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import OVERRIDDEN_HOOKS, ProviderResource
 
     for hook in OVERRIDDEN_HOOKS:
         assert callable(getattr(CfnResource, hook, None)), f"crhelper has no {hook} any more"
@@ -34,7 +34,7 @@ def test_every_overridden_hook_is_one_crhelper_has():
 
 
 def test_only_the_adapter_imports_crhelper():
-    importers = sorted(path.name for path in [*RUNTIME.glob("*.py"), REPO / "lambda" / "index.py"]
+    importers = sorted(path.name for path in [*RUNTIME.rglob("*.py"), REPO / "lambda" / "index.py"]
                        if re.search(r"^\s*(from|import) crhelper", path.read_text(), re.MULTILINE))
     assert importers == ["crhelper_adapter.py"]
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs_runtime import decisions
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_spec import JobSpec
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_NOW = "Mon, 30 Nov 2026 12:00:00 GMT"
@@ -33,7 +33,7 @@ def deadline_in(seconds: float, **more: str) -> dict[str, str]:
 
 
 def test_the_decisions_import_no_aws_sdk():
-    code = ("import sys; sys.path.insert(0, 'lambda'); import cdk_backup_jobs_runtime.decisions; "
+    code = ("import sys; sys.path.insert(0, 'lambda'); import cdk_backup_jobs_runtime.jobs.decisions; "
             "sys.exit(1 if 'botocore' in sys.modules or 'boto3' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60).returncode == 0
 
@@ -51,6 +51,21 @@ def test_a_completed_job_answers_its_results_without_the_wait_bookkeeping():
 def test_an_unfinished_job_before_its_deadline_is_still_waited_for(state):
     outcome = decisions.judge_job(BACKUP_JOB, described(state), "job-1", deadline_in(1))
     assert outcome.waiting and outcome.progress["state"] == state
+
+
+def test_a_job_still_waited_for_carries_its_deadline_beside_its_attributes_not_in_them():
+    # The outcome's data becomes the resource's attributes (the response's Data); the watch that takes the
+    # wait over reads the deadline, the resource's ID and the time of the verdict from the outcome itself.
+    state = deadline_in(600, **{decisions.RESOURCE_ID: "final-backup-s-T"})
+    judged = decisions.judge_job(BACKUP_JOB, described("RUNNING"), "job-1", state)
+    unchecked = decisions.still_waiting_after(BackupServiceError("DescribeBackupJob failed", None), BACKUP_JOB,
+                                              "job-1", state, now=AWS_NOW_EPOCH)
+
+    for outcome in (judged, unchecked):
+        assert outcome.waiting and outcome.data == {"BackupJobId": "job-1"}
+        assert outcome.deadline == AWS_NOW_EPOCH + 600
+        assert outcome.physical_resource_id == "final-backup-s-T"
+    assert judged.checked_at == AWS_NOW_EPOCH and unchecked.checked_at is None
 
 
 def test_the_deadline_is_judged_on_aws_clock_naming_state_and_percent():
@@ -168,7 +183,7 @@ def test_a_job_that_ended_unsuccessfully_is_replaced_on_a_retry(state, ended):
 
 
 def test_a_retry_token_is_new_and_the_same_for_a_duplicate_of_the_retry():
-    from cdk_backup_jobs_runtime.request import retry_token
+    from cdk_backup_jobs_runtime.cloudformation.request import retry_token
 
     assert retry_token("token", "job-1") == retry_token("token", "job-1")
     assert retry_token("token", "job-1") not in ("token", retry_token("token", "job-2"))
@@ -228,7 +243,7 @@ def test_which_start_errors_may_be_a_refused_token(code, refused):
 def test_a_fresh_token_is_a_new_uuid_text_each_time():
     import uuid
 
-    from cdk_backup_jobs_runtime.request import fresh_token
+    from cdk_backup_jobs_runtime.cloudformation.request import fresh_token
 
     tokens = {fresh_token() for _ in range(3)}
     assert len(tokens) == 3 and all(str(uuid.UUID(t)) == t for t in tokens)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from cdk_backup_jobs_runtime import job_attributes
-from cdk_backup_jobs_runtime import prop_table, shapes
+from cdk_backup_jobs import prop_table
+from cdk_backup_jobs_runtime.input import shapes
+from cdk_backup_jobs_runtime.jobs import job_types
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -107,8 +108,8 @@ def test_the_attributes_table_lists_each_constructs_attributes_and_what_the_hand
 
     header, rows = doc_table("docs/constructs.md", "construct", after="## Attributes")
     construct, attribute, get_att = (header.index(name) for name in ("construct", "attribute", "`Fn::GetAtt`"))
-    finished = {"BackupJob": job_attributes.finished_backup_job_attributes({"BackupJobId": "j"}),
-                "CopyJob": job_attributes.finished_copy_job_attributes({"CopyJobId": "j"})}
+    finished = {"BackupJob": job_types.finished_backup_job_attributes({"BackupJobId": "j"}),
+                "CopyJob": job_types.finished_copy_job_attributes({"CopyJobId": "j"})}
     for class_name in ("BackupJob", "CopyJob"):
         cls = getattr(cdk_backup_jobs, class_name)
         mine = [row for row in rows if code_names(row[construct]) == [class_name]]

@@ -323,9 +323,9 @@ def test_a_runtime_botocore_without_a_member_fails_naming_it(invoke, cfn, backup
     older.mkdir(parents=True)
     (older / "service-2.json").write_text(json_module.dumps(model))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
-    from cdk_backup_jobs_runtime import aws_clients
+    from cdk_backup_jobs_runtime.aws import clients
 
-    monkeypatch.setattr(aws_clients, "_session", None)  # a new session reads AWS_DATA_PATH
+    monkeypatch.setattr(clients, "_session", None)  # a new session reads AWS_DATA_PATH
     provider._backup_client = None
 
     response = invoke(make_event(cfn, "Create", "Custom::BackupJob", backup_properties(Index="ENABLED")))
@@ -537,7 +537,7 @@ def test_the_derived_token_keeps_its_uuid_text_form(cfn):
     import hashlib
     import uuid
 
-    from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token
+    from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest, derived_idempotency_token
 
     request = CustomResourceRequest.from_event(make_event(cfn, "Create", "Custom::BackupJob", {}))
     seed = "\n".join((request.stack_id, request.logical_resource_id, request.request_id))

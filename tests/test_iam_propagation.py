@@ -8,11 +8,13 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_backup_jobs_runtime import backup_service, iam_propagation, invocation, signals
-from cdk_backup_jobs_runtime.errors import BackupServiceError
-from cdk_backup_jobs_runtime.iam_propagation import (ANSWER_MARGIN_SECONDS, MAX_RETRY_SECONDS, has_time_for,
+from cdk_backup_jobs_runtime import invocation
+from cdk_backup_jobs_runtime.aws import backup_service, iam_propagation
+from cdk_backup_jobs_runtime.aws.iam_propagation import (ANSWER_MARGIN_SECONDS, MAX_RETRY_SECONDS, has_time_for,
                                                      is_propagation_symptom, next_delay)
-from cdk_backup_jobs_runtime.waiter import Waiter
+from cdk_backup_jobs_runtime.errors import BackupServiceError
+from cdk_backup_jobs_runtime.watches import signals
+from cdk_backup_jobs_runtime.watches.waiter import Waiter
 from provider_events import backup_properties, make_event
 
 # AWS's implicit-deny form (IAM User Guide, "Troubleshoot access denied error messages"), as

@@ -16,13 +16,17 @@ ROOT = REPO / "constructs"
 PACKAGE = "cdk_backup_jobs"
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+RUNTIME_ROOT = REPO / "lambda"
+RUNTIME = "cdk_backup_jobs_runtime"
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def modules() -> dict[str, Path]:
-    return {module_name(path): path for path in sorted((ROOT / PACKAGE).rglob("*.py"))}
+def modules(root: Path = ROOT, package: str = PACKAGE) -> dict[str, Path]:
+    return {module_name(path, root): path for path in sorted((root / package).rglob("*.py"))}
 
 
 def imported(tree: ast.AST, known: set[str]) -> set[str]:
@@ -37,8 +41,8 @@ def imported(tree: ast.AST, known: set[str]) -> set[str]:
     return {name for name in names if name in known}
 
 
-def import_graph() -> dict[str, set[str]]:
-    found = modules()
+def import_graph(root: Path = ROOT, package: str = PACKAGE) -> dict[str, set[str]]:
+    found = modules(root, package)
     known = set(found)
     return {name: imported(ast.parse(path.read_text()), known) - {name} for name, path in found.items()}
 
@@ -142,3 +146,9 @@ def test_the_testing_packages_import_only_what_they_stand_on():
     graph = import_graph()
     assert f"{TESTING}.shared.virtual_time" in graph[f"{TESTING}.cloudformation.simulator"]
     assert undeclared_imports(graph) == []
+
+
+def test_no_import_cycle_among_the_runtimes_modules():
+    graph = import_graph(RUNTIME_ROOT, RUNTIME)
+    assert f"{RUNTIME}.watches.waiting" in graph[f"{RUNTIME}.jobs.job_starts"]
+    assert cycles(graph) == []

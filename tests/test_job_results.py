@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from cdk_backup_jobs_runtime import invocation, job_results
-from cdk_backup_jobs_runtime.aws_clients import Clients
+from cdk_backup_jobs_runtime import invocation
+from cdk_backup_jobs_runtime.aws.clients import Clients
 from cdk_backup_jobs_runtime.errors import BackupServiceError
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
+from cdk_backup_jobs_runtime.jobs import job_results
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB
 
 
 @pytest.fixture(autouse=True)

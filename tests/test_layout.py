@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import cdk_backup_jobs.job_properties, cdk_backup_jobs.validation, cdk_backup_jobs.backup_job, cdk_backup_jobs.copy_job
 import index
-from cdk_backup_jobs_runtime import rules, shapes
+from cdk_backup_jobs_runtime.input import rules, shapes
 lambda_dir = Path(sys.argv[1]).resolve()
 loaded = [(name, str(Path(module.__file__).resolve().relative_to(lambda_dir)))
           for name, module in list(sys.modules.items())
@@ -68,7 +68,7 @@ def test_each_lambda_module_is_loaded_once_under_one_name():
     names = {name for name, _ in found["loaded"]}
 
     assert len(files) == len(set(files)), f"a module is loaded under two names: {sorted(found['loaded'])}"
-    assert "cdk_backup_jobs_runtime/rules.py" in files and "index.py" in files
+    assert "cdk_backup_jobs_runtime/input/rules.py" in files and "index.py" in files
     assert names == {"index", "cdk_backup_jobs_runtime"} | {n for n in names if n.startswith("cdk_backup_jobs_runtime.")}
     assert found["same_rules"] and found["same_shapes"]
 
@@ -89,15 +89,24 @@ def test_testing_tools_load_without_aws_cdk_lib():
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
-def test_the_layout_page_lists_every_runtime_module():
+def test_the_layout_page_lists_every_runtime_package():
     import re
 
     page = (REPO / "docs" / "layout.md").read_text()
-    table = page.split("## The provider's modules", 1)[1]
-    documented = set(re.findall(r"^\| `([^`]+\.py)` \|", table, re.MULTILINE))
+    table = page.split("## The provider's packages", 1)[1]
+    documented = set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
     runtime = REPO / "lambda" / "cdk_backup_jobs_runtime"
-    modules = {p.name for p in runtime.glob("*.py") if p.name != "__init__.py"} | {"../index.py"}
-    assert documented == modules
+    packages = {f"{p.parent.relative_to(runtime).as_posix()}/" for p in runtime.glob("*/__init__.py")}
+    assert {"jobs/", "watches/"} <= packages
+    assert documented == packages | {"./", "../index.py"}
+
+
+def test_the_runtime_is_its_packages():
+    # A module beside the packages is shared by all of them; a deeper level would be a package the page misses.
+    runtime = REPO / "lambda" / "cdk_backup_jobs_runtime"
+    loose = {p.name for p in runtime.glob("*.py")}
+    assert loose == {"__init__.py", "errors.py", "structured_log.py", "invocation.py"}
+    assert not list(runtime.glob("*/*/*.py"))
 
 
 def _paths_a_file_climbs_to(source: Path) -> list[Path]:

@@ -28,7 +28,7 @@ from provider_events import LambdaContext, backup_properties, make_event
 from test_waiting import (VOLUME, deploy_data, logged, logical_id_of_type, no_watch_left, synth, wait_of, wake_ups,
                           watches)
 
-from cdk_backup_jobs_runtime.waiter import rule_name
+from cdk_backup_jobs_runtime.watches.waiter import rule_name
 
 pytestmark = pytest.mark.slow
 

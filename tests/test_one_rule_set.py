@@ -15,7 +15,7 @@ import pytest
 from aws_cdk import App, CfnResource, Duration, Environment, Stack, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob, CopyJob, JobValidationError, RunOn
-from cdk_backup_jobs_runtime import coercion, rules, shapes, violation_report
+from cdk_backup_jobs_runtime.input import coercion, rules, shapes, violation_report
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"

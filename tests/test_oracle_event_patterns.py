@@ -31,7 +31,7 @@ from moto.events.models import EventPattern as MotoEventPattern
 
 from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock
 from cdk_backup_jobs.testing.eventbridge.patterns import FILTERS, InvalidPattern, matches, parse_pattern
-from cdk_backup_jobs_runtime.waiter import event_pattern
+from cdk_backup_jobs_runtime.watches.waiter import event_pattern
 
 START = 1_764_000_000.0  # 2025-11-24T16:00:00Z
 ROLE = "arn:aws:iam::123456789012:role/backup-role"

@@ -149,10 +149,57 @@ def test_wheel_carries_exactly_the_lambda_modules(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n for n in names if n.endswith(".py")
                and n.startswith(("cdk_backup_jobs_runtime/", "cdk_backup_jobs/lambda_entry/"))}
-    assert "lambda/index.py" in lambda_files and "lambda/cdk_backup_jobs_runtime/rules.py" in lambda_files
+    assert "lambda/index.py" in lambda_files and "lambda/cdk_backup_jobs_runtime/input/rules.py" in lambda_files
     assert shipped == expected
     assert "index.py" not in names
     assert "cdk_backup_jobs_runtime/py.typed" in names  # users' mypy follows the library into it
+
+
+def handler_modules() -> set[str]:
+    """The runtime's files the handler imports: every import (function-local ones too) followed from
+    lambda/index.py through the package, read with ast; a package's __init__ comes with each module in it."""
+    import ast
+
+    lambda_dir = REPO / "lambda"
+
+    def file_of(module: str) -> Path | None:
+        base = lambda_dir.joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    found: set[Path] = set()
+    pending = [lambda_dir / "index.py"]
+    while pending:
+        source = pending.pop()
+        if source in found:
+            continue
+        found.add(source)
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            for name in names:
+                parts = name.split(".")
+                for depth in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
+                    target = file_of(".".join(parts[:depth]))
+                    if target is not None:
+                        pending.append(target)
+    return {path.relative_to(lambda_dir).as_posix() for path in found}
+
+
+def test_the_lambda_asset_carries_only_the_modules_the_handler_imports():
+    # The asset is the handler's code: a module it never imports (the library's prop table once was one)
+    # only adds to the asset and changes its hash.
+    from cdk_backup_jobs.provider_asset import RUNTIME_PACKAGE, asset_files
+
+    shipped = {name for name in asset_files() if name == "index.py" or name.startswith(f"{RUNTIME_PACKAGE}/")}
+    imported = handler_modules()
+    assert {"index.py", f"{RUNTIME_PACKAGE}/input/rules.py", f"{RUNTIME_PACKAGE}/watches/waiting.py"} <= imported
+    assert shipped == imported
 
 
 def wheel_requirements(wheel: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""The one table per resource type (cdk_backup_jobs_runtime.prop_table) is complete and agrees with the code.
+"""The one table per resource type (cdk_backup_jobs.prop_table) is complete and agrees with the code.
 
 Each construct's keyword props are its table's rows, each member of the
 resource's shape is set by a row, and every conversion a row names is one the
@@ -11,8 +11,8 @@ import inspect
 
 import pytest
 
+from cdk_backup_jobs import prop_table
 from cdk_backup_jobs.provider_rights import PROVIDER_PROP
-from cdk_backup_jobs_runtime import prop_table
 
 TABLES = {"BackupJob": prop_table.BACKUP_JOB_PROPS, "CopyJob": prop_table.COPY_JOB_PROPS}
 ALL_TABLES = [*TABLES.values(), prop_table.LIFECYCLE_PROPS]

@@ -18,8 +18,8 @@ import pytest
 
 from cdk_backup_jobs import cfn_reference
 from cdk_backup_jobs.cfn_reference import Table, answered_attributes, reference_tables
-from cdk_backup_jobs_runtime import shapes
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
+from cdk_backup_jobs_runtime.input import shapes
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
 from provider_events import COPY_VAULT, ROLE_ARN, STACK_ID, VAULT, backup_properties, make_event
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,8 +90,8 @@ def test_the_update_column_follows_the_handlers_decision():
 
 def test_the_wait_timeout_follows_the_rules(monkeypatch):
     # Asked of the rules, not read from a constant: a rule that accepted less would change the table.
-    from cdk_backup_jobs_runtime import rules
-    from cdk_backup_jobs_runtime.violation_report import Violation
+    from cdk_backup_jobs_runtime.input import rules
+    from cdk_backup_jobs_runtime.input.violation_report import Violation
 
     def at_most_100_with_a_condition(params, is_unresolved=rules.never_unresolved):
         found = original(params, is_unresolved)

@@ -8,9 +8,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from cdk_backup_jobs_runtime import response_sender
-from cdk_backup_jobs_runtime.response_sender import deliver_response
 from cdk_backup_jobs.testing import response_server
+from cdk_backup_jobs_runtime.cloudformation import response_sender
+from cdk_backup_jobs_runtime.cloudformation.response_sender import deliver_response
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes, violation_report
+from cdk_backup_jobs_runtime.input import coercion, rules, shapes, violation_report
 
 VALID_BACKUP = {
     "BackupVaultName": "primary-vault",

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from cdk_backup_jobs_runtime.template_body import parsed_template
+from cdk_backup_jobs_runtime.cloudformation.stack_state import parsed_template
 
 
 def test_json_comes_as_a_dict_or_as_text():

@@ -15,7 +15,7 @@ from typing import Any
 from provider_events import COPY_VAULT, ROLE_ARN, VAULT, backup_properties, make_event
 
 from cdk_backup_jobs.testing import JobTiming
-from cdk_backup_jobs_runtime.request import CustomResourceRequest, derived_idempotency_token, retry_token
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest, derived_idempotency_token, retry_token
 
 OTHER_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/invoices"
 

@@ -120,9 +120,9 @@ def type_checking_imports() -> dict[str, str]:
 
 
 def test_the_lazy_exports_and_the_type_checkers_view_agree():
-    # Three lists name the public API: __all__, the lazy-import table and the
-    # TYPE_CHECKING re-exports. A name missing from one works at runtime but
-    # not under mypy, or the other way round.
+    # Two lists name the public API: the lazy-import table (__all__ is read
+    # from it) and the TYPE_CHECKING re-exports. A name missing from one works
+    # at runtime but not under mypy, or the other way round.
     import cdk_backup_jobs
 
     assert cdk_backup_jobs.__all__ == sorted(cdk_backup_jobs._EXPORTS)

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from cdk_backup_jobs_runtime import decisions, signals
-from cdk_backup_jobs_runtime.backup_events import read_state_change
 from cdk_backup_jobs_runtime.errors import JobDidNotComplete
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB
-from cdk_backup_jobs_runtime.waiter import (RULE_PREFIX, WAITER_KEY, Waiter, event_pattern, next_check,
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
+from cdk_backup_jobs_runtime.watches import signals
+from cdk_backup_jobs_runtime.watches.backup_events import read_state_change
+from cdk_backup_jobs_runtime.watches.waiter import (RULE_PREFIX, WAITER_KEY, Waiter, event_pattern, next_check,
                                             read_invocation, rule_name, schedule_expression, target_input_template)
 
 # Shapes from the AWS Backup Developer Guide's example events ("Monitoring AWS Backup events using

@@ -26,7 +26,7 @@ from aws_cdk import App, Duration, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import CloudFormationSimulator, JobTiming, ManualClock, read_assembly_template
-from cdk_backup_jobs_runtime.waiter import RULE_PREFIX, WAITER_KEY, rule_name
+from cdk_backup_jobs_runtime.watches.waiter import RULE_PREFIX, WAITER_KEY, rule_name
 
 pytestmark = pytest.mark.slow
 

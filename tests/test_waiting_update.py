@@ -16,10 +16,10 @@ from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from test_waiting import VOLUME, job_events, no_watch_left, synth, wake_ups
 
-from cdk_backup_jobs_runtime import decisions
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
 from cdk_backup_jobs_runtime.errors import JobDidNotComplete
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
-from cdk_backup_jobs_runtime.service_clock import service_time
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB
 
 
 def volume_backup(wait: bool, copy: bool) -> Any:

@@ -10,11 +10,12 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_backup_jobs_runtime import rules, signals, waiter_rules, waiting
-from cdk_backup_jobs_runtime.aws_clients import Clients
+from cdk_backup_jobs_runtime.aws.clients import Clients
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import InvalidProperties
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.waiter import Waiter, next_check, rule_name, schedule_expression
+from cdk_backup_jobs_runtime.input import rules
+from cdk_backup_jobs_runtime.watches import eventbridge, signals, waiting
+from cdk_backup_jobs_runtime.watches.waiter import Waiter, next_check, rule_name, schedule_expression
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Jobs/guid"
 REQUEST = CustomResourceRequest("Create", "Custom::BackupJob", STACK_ID, "Job", "r1")
@@ -54,7 +55,7 @@ class Signaller:
 
 
 def test_a_forged_wake_up_does_nothing(events: Any):
-    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    eventbridge.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
     forged = Waiter(**{**WATCH.to_json(), "wait_condition": "SomeoneElsesWait"})
     calls: list[str] = []
 
@@ -65,15 +66,15 @@ def test_a_forged_wake_up_does_nothing(events: Any):
     waiting.on_wake(forged, None, backup, backup, lambda: events)
 
     assert calls == []
-    assert waiter_rules.recorded(events, STACK_ID, "Job") == WATCH  # the real watch is untouched
+    assert eventbridge.recorded(events, STACK_ID, "Job") == WATCH  # the real watch is untouched
 
 
 def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
-    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    eventbridge.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
     waiting.forget(STACK_ID, "Job", lambda: events, job_id="another-job")
-    assert waiter_rules.recorded(events, STACK_ID, "Job") == WATCH
+    assert eventbridge.recorded(events, STACK_ID, "Job") == WATCH
     waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")
-    assert waiter_rules.recorded(events, STACK_ID, "Job") is None
+    assert eventbridge.recorded(events, STACK_ID, "Job") is None
     waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
 
 
@@ -188,13 +189,13 @@ def completed_event(at: float) -> dict[str, Any]:
 ])
 def test_a_watch_whose_stack_ended_stops_and_any_other_refusal_checks_again(events: Any, message: str,
                                                                            watched: bool, monkeypatch):
-    waiter_rules.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
+    eventbridge.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
     at = WATCH.started + 120
     monkeypatch.setattr("time.time", lambda: at)  # the function's clock agrees with the event's
     waiting.on_wake(WATCH, completed_event(at), lambda: None, lambda: Signaller(message), lambda: events)
 
     rule = events.describe_rule(Name=rule_name(STACK_ID, "Job")) if watched else None
-    assert (waiter_rules.recorded(events, STACK_ID, "Job") == WATCH) is watched
+    assert (eventbridge.recorded(events, STACK_ID, "Job") == WATCH) is watched
     if watched:  # no more checks of a stack that ended; otherwise the signal is tried again 5 minutes on
         assert rule["ScheduleExpression"] == schedule_expression(at + 300)
 

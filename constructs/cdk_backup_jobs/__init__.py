@@ -4,10 +4,16 @@ Each job is one CloudFormation custom resource (``Custom::BackupJob`` or
 ``Custom::CopyJob``) served by one provider function per stack.
 
 Names are imported on first use, so ``cdk_backup_jobs.testing`` (the local
-AWS Backup endpoint) loads without aws-cdk-lib and its Node.js runtime.
-Type checkers read the ``TYPE_CHECKING`` imports instead: each is an explicit
-re-export (``import X as X``) and ``__all__`` is a literal list, the two forms
-mypy --strict accepts from a user's ``from cdk_backup_jobs import BackupJob``.
+AWS Backup endpoint) loads without aws-cdk-lib and its Node.js runtime:
+``_EXPORTS`` is the list of public names, each with its module, and
+``__all__`` is read from it. Type checkers read the ``TYPE_CHECKING`` imports
+instead, each an explicit re-export (``import X as X``), the form mypy
+--strict accepts from a user's ``from cdk_backup_jobs import BackupJob``
+(it needs no literal ``__all__`` then). That is a second list, and cannot be
+the same one: a type checker reads only import statements, which run at
+once, while the lazy names need a table looked up without importing; one
+list would mean parsing this file's source at import time. A test keeps the
+two equal (tests/test_types.py).
 """
 
 from __future__ import annotations
@@ -33,25 +39,6 @@ if TYPE_CHECKING:
     from cdk_backup_jobs.run_on import RunOn as RunOn
     from cdk_backup_jobs.validation import JobValidationError as JobValidationError
 
-__all__ = [
-    "BackupIndex",
-    "BackupJob",
-    "BackupJobsAssetBucket",
-    "BackupJobsProvider",
-    "BackupJobsProviderStack",
-    "BackupJobsProviderStackSet",
-    "CopyJob",
-    "IBackupJobsProvider",
-    "JobLifecycle",
-    "JobValidationError",
-    "KEEP_FOREVER",
-    "KeepForever",
-    "RunOn",
-    "StackSetCallAs",
-    "StackSetConcurrencyMode",
-    "StackSetRegionConcurrency",
-]
-
 _EXPORTS = {
     "BackupIndex": "cdk_backup_jobs.backup_job",
     "BackupJob": "cdk_backup_jobs.backup_job",
@@ -70,7 +57,8 @@ _EXPORTS = {
     "StackSetConcurrencyMode": "cdk_backup_jobs.stack_set_props",
     "StackSetRegionConcurrency": "cdk_backup_jobs.stack_set_props",
 }
-"""Where each public name lives; the three lists are kept equal by a test (tests/test_types.py)."""
+"""The public names and where each lives."""
+__all__ = sorted(_EXPORTS)
 
 if not TYPE_CHECKING:
     # Hidden from type checkers: a module __getattr__ would type every

@@ -11,14 +11,14 @@ from constructs import Construct, IConstruct
 from cdk_backup_jobs.final_backup_guards import outlived_by, warn_if_snapshotted_too, warn_if_vault_is_destroyed
 from cdk_backup_jobs.job_properties import checked_properties
 from cdk_backup_jobs.job_resource import JobConstruct, job_resources
+from cdk_backup_jobs.prop_table import BACKUP_JOB_PROPS
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import raise_problems
 from cdk_backup_jobs.vaults import vault_arn, vault_name, vault_name_of_arn
-from cdk_backup_jobs_runtime.prop_table import BACKUP_JOB_PROPS
-from cdk_backup_jobs_runtime.shapes import START_BACKUP_JOB
+from cdk_backup_jobs_runtime.input.shapes import START_BACKUP_JOB
 
 if TYPE_CHECKING:
     from cdk_backup_jobs.copy_job import CopyJob

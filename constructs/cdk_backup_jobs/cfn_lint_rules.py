@@ -28,10 +28,10 @@ from typing import Any, Mapping
 from cfnlint.rules import CloudFormationLintRule, RuleMatch  # type: ignore[import-untyped]
 from cfnlint.template import Template  # type: ignore[import-untyped]
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes
-from cdk_backup_jobs_runtime.job_spec import DEFAULTS
-from cdk_backup_jobs_runtime.request import api_properties
-from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation
+from cdk_backup_jobs_runtime.cloudformation.request import api_properties
+from cdk_backup_jobs_runtime.input import coercion, rules, shapes
+from cdk_backup_jobs_runtime.input.violation_report import InvalidJobInput, Violation
+from cdk_backup_jobs_runtime.jobs.job_spec import DEFAULTS
 
 SHAPES: Mapping[str, shapes.Member] = {
     shape.name: shape for shape in (shapes.BACKUP_JOB_RESOURCE, shapes.COPY_JOB_RESOURCE, shapes.JOB_RESULT_RESOURCE)}

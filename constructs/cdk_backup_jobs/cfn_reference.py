@@ -8,7 +8,7 @@ the same of ``Custom::BackupJob``, ``Custom::CopyJob`` and ``Custom::BackupJobRe
 from the code: types, patterns, ranges and enums from ``shapes``; a range that depends on other
 members (``WaitTimeoutMinutes``) and the lifecycle's -1 by asking the rules; the provider's defaults
 from ``job_spec.DEFAULTS``; Update requires by asking ``decisions.new_job_on_update`` about each
-member changed alone, both ways; attributes from ``job_attributes``. A table cannot drift from the
+member changed alone, both ways; attributes from ``job_types``. A table cannot drift from the
 code: tests/test_reference_tables.py compares the page with these. ``python -m
 cdk_backup_jobs.cfn_reference`` prints them, each under the heading it goes under, for pasting.
 """
@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from cdk_backup_jobs_runtime import coercion, decisions, job_attributes, job_results, member_rules, rules, shapes
-from cdk_backup_jobs_runtime.job_spec import DEFAULTS, job_spec
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB, JobType
-from cdk_backup_jobs_runtime.request import CustomResourceRequest, api_properties
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest, api_properties
+from cdk_backup_jobs_runtime.input import coercion, member_rules, rules, shapes
+from cdk_backup_jobs_runtime.jobs import decisions, job_results, job_types
+from cdk_backup_jobs_runtime.jobs.job_spec import DEFAULTS, job_spec
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB, JobType
 
 NONE = "—"
 NO_INTERRUPTION = "No interruption"
@@ -337,7 +338,7 @@ def return_values_table(job_type: JobType) -> Table:
         (JOB_CASES[0], started), (JOB_CASES[1], finished), (JOB_CASES[2], started)]
     final_backup = job_type.shape.member("RunOnDelete") is not None
     if final_backup:
-        cases.append((FINAL_BACKUP_CASE, (job_attributes.ARMED_FINAL_BACKUP, "")))
+        cases.append((FINAL_BACKUP_CASE, (job_types.ARMED_FINAL_BACKUP, "")))
     job_id = f"The job's ID (`{job_type.id_attribute}`)"
     ref = ["`Ref`", *(job_id for _ in JOB_CASES)]
     if final_backup:
@@ -354,7 +355,7 @@ def _presence(answer: tuple[Mapping[str, str], str], name: str) -> str:
     attributes, when = answer
     if name not in attributes:
         return "No"
-    if attributes is job_attributes.ARMED_FINAL_BACKUP:
+    if attributes is job_types.ARMED_FINAL_BACKUP:
         return _code(attributes[name]) if attributes[name] else "Empty"
     return when
 

@@ -16,12 +16,12 @@ from aws_cdk import CfnResource, Duration, Stack
 from constructs import IConstruct, Node
 
 from cdk_backup_jobs.job_resource import is_recovery_point_source
+from cdk_backup_jobs.prop_table import LIFECYCLE_PROPS
 from cdk_backup_jobs.prop_walk import Conversion, Site, as_given, whole_units
 from cdk_backup_jobs.recovery_point_lifecycle import LIFECYCLE_CONVERSIONS, JobLifecycle, lifecycle_fields
 from cdk_backup_jobs.run_on import RunOn
 from cdk_backup_jobs.validation import ADDED_LATER
 from cdk_backup_jobs.vaults import destination_vault_arn, is_vault, vault_name
-from cdk_backup_jobs_runtime.prop_table import LIFECYCLE_PROPS
 
 
 def is_role(value: Any) -> bool:

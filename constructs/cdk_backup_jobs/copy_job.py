@@ -7,12 +7,12 @@ from constructs import Construct
 
 from cdk_backup_jobs.job_properties import checked_properties
 from cdk_backup_jobs.job_resource import JobConstruct, RecoveryPointSource, job_resources
+from cdk_backup_jobs.prop_table import COPY_JOB_PROPS
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle
 from cdk_backup_jobs.run_on import RunOn
-from cdk_backup_jobs_runtime.prop_table import COPY_JOB_PROPS
-from cdk_backup_jobs_runtime.shapes import START_COPY_JOB
+from cdk_backup_jobs_runtime.input.shapes import START_COPY_JOB
 
 RESOURCE_TYPE = "Custom::CopyJob"
 

@@ -15,11 +15,11 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_backup_jobs.conversions import CONVERSIONS
+from cdk_backup_jobs.prop_table import PropTable
 from cdk_backup_jobs.prop_walk import PropWalk
 from cdk_backup_jobs.provider_rights import PROVIDER_PROP, is_provider
 from cdk_backup_jobs.validation import ADDED_LATER, REFUSED, Problem, is_unresolved, raise_problems, type_name
-from cdk_backup_jobs_runtime import rules
-from cdk_backup_jobs_runtime.prop_table import PropTable
+from cdk_backup_jobs_runtime.input import rules
 
 
 def checked_properties(job: Construct, table: PropTable, arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,8 +38,9 @@ from constructs import Construct, Node
 from cdk_backup_jobs.provider import BackupJobsProvider
 from cdk_backup_jobs.provider_rights import IBackupJobsProvider, JobRights
 from cdk_backup_jobs.validation import ADDED_LATER, JobValidationError
-from cdk_backup_jobs_runtime import rules
-from cdk_backup_jobs_runtime.shapes import JOB_RESULT_RESOURCE, Member, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES
+from cdk_backup_jobs_runtime.input import rules
+from cdk_backup_jobs_runtime.input.shapes import (JOB_RESULT_RESOURCE, MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES,
+                                                  Member)
 
 RESOURCE_ID = "Resource"
 """The construct ID of a job's custom resource, under the job."""

@@ -1,6 +1,6 @@
 """Resource properties from construct props: a walk over the runtime's prop table, one conversion a row.
 
-``cdk_backup_jobs_runtime.prop_table`` says which prop sets which member by
+``cdk_backup_jobs.prop_table`` says which prop sets which member by
 which conversion; the conversions themselves (Python objects to member
 values) are the library's (``conversions``). The walk applies them, so a
 prop's type is checked by the conversion that reads it, and remembers which
@@ -15,9 +15,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from aws_cdk import Duration, Stack
 
+from cdk_backup_jobs.prop_table import PropRow, PropTable
 from cdk_backup_jobs.validation import REFUSED, Problem, type_name
-from cdk_backup_jobs_runtime.prop_table import PropRow, PropTable
-from cdk_backup_jobs_runtime.violation_report import Violation
+from cdk_backup_jobs_runtime.input.violation_report import Violation
 
 
 @dataclass(frozen=True)

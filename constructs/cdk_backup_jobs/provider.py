@@ -13,7 +13,7 @@ from cdk_backup_jobs.provider_policy import GrowingPolicy
 from cdk_backup_jobs.provider_rights import JobRights
 from cdk_backup_jobs.provider_scope import COPY_FROM_ACTION
 from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME, SharedBackupJobsProvider, import_service_token
-from cdk_backup_jobs_runtime.waiter import RULE_PREFIX as WATCH_RULE_PREFIX
+from cdk_backup_jobs_runtime.watches.waiter import RULE_PREFIX as WATCH_RULE_PREFIX
 
 PROVIDER_ID = "BackupJobsProvider"
 RUNTIME = lambda_.Runtime.PYTHON_3_14

@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 import cdk_backup_jobs_runtime
-from cdk_backup_jobs_runtime.crhelper_adapter import CRHELPER_VERSION
+from cdk_backup_jobs_runtime.cloudformation.crhelper_adapter import CRHELPER_VERSION
 
 RUNTIME_PACKAGE = cdk_backup_jobs_runtime.__name__
 ENTRY_MODULE = "index.py"
@@ -104,8 +104,10 @@ def _staged(files: dict[str, bytes], parent: Path) -> Path:
 def asset_files() -> dict[str, bytes]:
     """Relative path -> content: the entry, the runtime package, and each bundled package's sources and licence."""
     files = {ENTRY_MODULE: entry_module().read_bytes()}
-    for source in runtime_package_dir().glob("*.py"):
-        files[f"{RUNTIME_PACKAGE}/{source.name}"] = source.read_bytes()
+    package_dir = runtime_package_dir()
+    for source in sorted(package_dir.rglob("*.py")):  # its subpackages too, one per concern
+        if "__pycache__" not in source.parts:
+            files[f"{RUNTIME_PACKAGE}/{source.relative_to(package_dir).as_posix()}"] = source.read_bytes()
     for package, distribution in BUNDLED.items():
         _check_version(distribution)
         for source in _installed_dir(package).glob("*.py"):

@@ -14,11 +14,11 @@ from typing import Any, Mapping, Union
 
 from aws_cdk import Duration
 
+from cdk_backup_jobs.prop_table import LIFECYCLE_PROPS
 from cdk_backup_jobs.prop_walk import Conversion, PropWalk, Site, as_given, whole_units
 from cdk_backup_jobs.validation import REFUSED
-from cdk_backup_jobs_runtime.prop_table import LIFECYCLE_PROPS
-from cdk_backup_jobs_runtime.violation_report import Violation
-from cdk_backup_jobs_runtime.shapes import KEEP_FOREVER as _API_KEEP_FOREVER
+from cdk_backup_jobs_runtime.input.shapes import KEEP_FOREVER as _API_KEEP_FOREVER
+from cdk_backup_jobs_runtime.input.violation_report import Violation
 
 
 class KeepForever:

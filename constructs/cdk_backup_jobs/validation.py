@@ -1,7 +1,7 @@
 """Synth-time problems: gathered for a whole construct, then reported once, each naming its prop and member.
 
 Every problem of a construct (a prop of the wrong type, a Duration that is not
-whole, a rule of ``cdk_backup_jobs_runtime.rules`` broken, props that conflict)
+whole, a rule of ``cdk_backup_jobs_runtime.input.rules`` broken, props that conflict)
 is one ``Problem``; ``raise_problems`` raises one ``JobValidationError``
 listing them all, each written ``prop (ApiMember) what is wrong, got what was
 given``, so a user fixes everything in one pass.
@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from aws_cdk import Token
 
-from cdk_backup_jobs_runtime import violation_report
+from cdk_backup_jobs_runtime.input import violation_report
 
 
 class JobValidationError(ValueError):

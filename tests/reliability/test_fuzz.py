@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cdk_backup_jobs_runtime import rules, shapes
+from cdk_backup_jobs_runtime.input import rules, shapes
 from construct_props import COPY_VAULT_ARN, PROPS, RECOVERY_POINT_ARN, SynthTally, build, judge
 from provider_events import LambdaContext, ROLE_ARN, VAULT, make_event
 from reliability_sizes import FUZZ_EXAMPLES

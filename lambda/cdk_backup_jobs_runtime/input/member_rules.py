@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime.shapes import (BACKUP_OPTION_PATTERN, COLD_STORAGE_MINIMUM_DAYS,
+from cdk_backup_jobs_runtime.input.shapes import (BACKUP_OPTION_PATTERN, COLD_STORAGE_MINIMUM_DAYS,
                                             DOCUMENTED_BACKUP_OPTIONS, KEEP_FOREVER, MAX_TAG_KEY_LENGTH,
                                             MAX_TAG_VALUE_LENGTH, MAX_TAGS, Member)
-from cdk_backup_jobs_runtime.violation_report import Violation, clip, show
+from cdk_backup_jobs_runtime.input.violation_report import Violation, clip, show
 
 
 def scalar_violations(member: Member, value: Any, path: str) -> list[Violation]:

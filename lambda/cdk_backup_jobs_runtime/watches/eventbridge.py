@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdk_backup_jobs_runtime import backup_service
+from cdk_backup_jobs_runtime.aws import backup_service
 from cdk_backup_jobs_runtime.errors import BackupServiceError
-from cdk_backup_jobs_runtime.waiter import (TARGET_ID, WAITER_KEY, Waiter, event_pattern, job_kind, rule_name,
+from cdk_backup_jobs_runtime.watches.waiter import (TARGET_ID, WAITER_KEY, Waiter, event_pattern, job_kind, rule_name,
                                             schedule_expression, target_input_template)
 
 NOT_FOUND = "ResourceNotFoundException"

@@ -17,15 +17,16 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import coercion, decisions, invocation, rules, shapes
-from cdk_backup_jobs_runtime.aws_clients import Clients
-from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime import invocation
+from cdk_backup_jobs_runtime.aws.clients import Clients
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_checks import describe
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, COPY_JOB, JobType
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.input import coercion, rules, shapes
+from cdk_backup_jobs_runtime.input.violation_report import InvalidJobInput, summarize
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB, JobType, describe
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, summarize
 
 log = StructuredLogger()
 

@@ -66,5 +66,5 @@ def create_cloudformation_client() -> Any:
 
 
 def create_events_client() -> Any:
-    """An EventBridge client, for ``waiter_rules`` (the rule that watches a waited job)."""
+    """An EventBridge client, for ``watches.eventbridge`` (the rule that watches a waited job)."""
     return _client("events")

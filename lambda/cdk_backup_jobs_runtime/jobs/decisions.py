@@ -1,6 +1,6 @@
 """What the provider decides, apart from any AWS call: pure functions of answers already read.
 
-``jobs`` makes the calls and hands their answers here: a described job is
+``actions`` makes the calls and hands their answers here: a described job is
 judged against its deadline, an Update is the same job or a new one, a stack
 status is a rollback or not, a Delete comes with the protected resource's
 deletion or not. Tested without HTTP (tests/test_decisions.py).
@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime.backup_events import JobStateChange
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_spec import JobSpec, asks_for_final_backup, job_spec
-from cdk_backup_jobs_runtime.job_types import JobType
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.service_clock import service_time
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec, asks_for_final_backup, job_spec
+from cdk_backup_jobs_runtime.jobs.job_types import JobType
+from cdk_backup_jobs_runtime.watches.backup_events import JobStateChange
 
-WAIT_DEADLINE = "WaitDeadline"  # kept in Data between polls (crhelper carries it), removed at the end
+WAIT_DEADLINE = "WaitDeadline"  # in the wait's state that the judges read, never in an outcome's data
 RESOURCE_ID = "ResourcePhysicalId"  # likewise: a final backup answers with its own ID, not the job's
-CHECKED_AT = "CheckedAt"  # likewise: when (AWS's clock) a still waiting job was last checked
-BOOKKEEPING = (WAIT_DEADLINE, RESOURCE_ID, CHECKED_AT)
+BOOKKEEPING = (WAIT_DEADLINE, RESOURCE_ID)
 ACTIVE_STATES = frozenset({"CREATED", "PENDING", "RUNNING"})
 UNFINISHED_STATES = ACTIVE_STATES | {"ABORTING"}
 """States a waited job can still leave: an ABORTING job is waited for until it is ABORTED."""
@@ -49,6 +48,10 @@ class Outcome:
     progress: Mapping[str, Any] = field(default_factory=dict)
     checked: bool = True
     """False when the Describe failed: still waiting, but no verdict on the job (check again soon)."""
+    deadline: float | None = None
+    """A job still waited for: when the wait ends (AWS's clock), for the watch that takes it over."""
+    checked_at: float | None = None
+    """A job still waited for and judged: AWS's time of that verdict (None when the check failed)."""
 
 
 def progress(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,11 +70,17 @@ def final_backup_id(request: CustomResourceRequest) -> str:
 
 
 def waiting_data(attributes: Mapping[str, str], deadline: float, physical_id: str | None = None) -> dict[str, str]:
-    """A waited job's attributes plus what the polls after this one need: the deadline, the resource's ID."""
+    """The state a wait is judged on: the job's attributes, the deadline and the resource's ID. The judges
+    answer with the attributes alone (``attributes_of``)."""
     waiting = {**attributes, WAIT_DEADLINE: f"{deadline:.3f}"}
     if physical_id:
         waiting[RESOURCE_ID] = physical_id
     return waiting
+
+
+def attributes_of(data: Mapping[str, str]) -> dict[str, str]:
+    """The job's attributes in a wait's state: what an answer carries."""
+    return {k: v for k, v in data.items() if k not in BOOKKEEPING}
 
 
 def started_earlier(answer: Mapping[str, Any]) -> bool:
@@ -144,8 +153,8 @@ def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapp
     state = str(job.get("State"))
     physical_id = data.get(RESOURCE_ID, job_id)
     if state == "COMPLETED":
-        final = {k: v for k, v in data.items() if k not in BOOKKEEPING}
-        return Outcome(physical_id, {**final, **job_type.finished_attributes(job)}, progress=progress(job))
+        return Outcome(physical_id, {**attributes_of(data), **job_type.finished_attributes(job)},
+                       progress=progress(job))
     if state not in UNFINISHED_STATES:
         message = job.get("StatusMessage") or "no status message"
         raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {state}: {message}", physical_id,
@@ -157,7 +166,8 @@ def judge_job(job_type: JobType, job: Mapping[str, Any], job_id: str, data: Mapp
         raise JobDidNotComplete(
             f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {state}, {percent}% done",
             physical_id, f"timed out: {state}, {percent}% done", unfinished=True)
-    return Outcome(physical_id, {**data, CHECKED_AT: f"{now:.3f}"}, waiting=True, progress=progress(job))
+    return Outcome(physical_id, attributes_of(data), waiting=True, progress=progress(job), deadline=deadline,
+                   checked_at=now)
 
 
 def judge_state_change(job_type: JobType, change: JobStateChange, job_id: str, data: Mapping[str, str],
@@ -173,7 +183,7 @@ def judge_state_change(job_type: JobType, change: JobStateChange, job_id: str, d
                 "bytes_transferred": None, "status_message": change.status_message or None}
     if change.state == "COMPLETED":
         point = "RecoveryPointArn" if job_type.id_attribute == "BackupJobId" else "DestinationRecoveryPointArn"
-        final = {k: v for k, v in data.items() if k not in BOOKKEEPING}
+        final = attributes_of(data)
         results = {"CompletionDate": change.completion_date, "BackupSizeInBytes": change.backup_size_in_bytes or "0",
                    point: change.recovery_point_arn or final.get(point, "")}
         return Outcome(physical_id, {**final, **results}, progress=progress)
@@ -181,12 +191,14 @@ def judge_state_change(job_type: JobType, change: JobStateChange, job_id: str, d
         message = change.status_message or "no status message"
         raise JobDidNotComplete(f"{job_type.noun} {job_id} ended {change.state}: {message}", physical_id,
                                 f"ended {change.state}: {message}")
-    if now >= float(data.get(WAIT_DEADLINE, "0")):
+    deadline = float(data.get(WAIT_DEADLINE, "0"))
+    if now >= deadline:
         percent = change.percent_done or "0.0"
         raise JobDidNotComplete(
             f"Timed out waiting for {job_type.noun.lower()} {job_id}: last state {change.state}, {percent}% done",
             physical_id, f"timed out: {change.state}, {percent}% done", unfinished=True)
-    return Outcome(physical_id, {**data, CHECKED_AT: f"{now:.3f}"}, waiting=True, progress=progress)
+    return Outcome(physical_id, attributes_of(data), waiting=True, progress=progress, deadline=deadline,
+                   checked_at=now)
 
 
 def still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: str,
@@ -201,10 +213,11 @@ def still_waiting_after(error: BackupServiceError, job_type: JobType, job_id: st
     """
     physical_id = data.get(RESOURCE_ID, job_id)
     when = error.service_time if error.service_time is not None else now
-    if when >= float(data.get(WAIT_DEADLINE, "0")):
+    deadline = float(data.get(WAIT_DEADLINE, "0"))
+    if when >= deadline:
         raise JobDidNotComplete(f"Timed out waiting for {job_type.noun.lower()} {job_id}: {error}", physical_id,
                                 f"timed out: {error}", unfinished=True)
-    return Outcome(physical_id, data, waiting=True, checked=False)
+    return Outcome(physical_id, attributes_of(data), waiting=True, checked=False, deadline=deadline)
 
 
 def same_job(job_type: JobType, old_properties: Mapping[str, Any] | None, spec: JobSpec) -> bool:
@@ -280,3 +293,11 @@ def protected_resource_goes(stack_status: str, spec: JobSpec, resources: Mapping
     if own_logical_id and own_logical_id in resources:
         return True  # maybe the previous template: it cannot tell whether the protected resource stays
     return spec.protected_logical_id not in resources
+
+
+def judge_from_now(job_type: JobType, job: Mapping[str, Any], job_id: str, wait_minutes: int,
+                   physical_id: str | None = None) -> Outcome:
+    """A described job waited for from now, AWS's time of its answer, for ``wait_minutes``: a job the
+    resource already has (an Update that turns waiting on, a final backup's next delete attempt)."""
+    deadline = service_time(job) + wait_minutes * 60
+    return judge_job(job_type, job, job_id, waiting_data(job_type.attributes(job), deadline, physical_id))

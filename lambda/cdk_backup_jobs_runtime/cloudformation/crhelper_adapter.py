@@ -13,7 +13,7 @@ fails when the installed crhelper is another):
 - it sleeps 120 s before answering a Delete: ``sleep_on_delete=0``;
 - it imports boto3 and builds lambda, events and logs clients at import,
   which only polling uses: it is handed a boto3 stand-in whose clients are
-  built on first use (``lazy_boto3``), so a request that never polls never
+  built on first use (``LazyBoto3``), so a request that never polls never
   pays for boto3;
 - its response sender retries forever: ``_send`` hands it ours
   (``response_sender``), bounded by the function's deadline;
@@ -24,33 +24,83 @@ fails when the installed crhelper is another):
   ID, or a generated one on Create (``_send``);
 - it waits for a long task by polling once a minute on a schedule rule of its
   own, whose target holds the whole event, every property included: a
-  request that must wait is handed to the provider's own watch instead
-  (``watch_later``: an event-driven rule with a slow fallback check, and only
-  what an answer needs), and crhelper merely holds its answer back
-  (``_poll_enabled``: only when the handler says so; ``_setup_polling``);
+  request that must wait has armed the provider's own watch already (an
+  event-driven rule with a slow fallback check, and only what an answer
+  needs: ``watches.waiting``), and crhelper merely holds its answer back
+  (``_poll_enabled``: only when the handler says so; ``_setup_polling``
+  creates nothing);
 - its error logs and reasons could quote a URL: URLs are redacted from both.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
-from typing import Any, Callable, Mapping
+import types
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from cdk_backup_jobs_runtime import lazy_boto3
-from cdk_backup_jobs_runtime.log_redaction import DropExpected, RedactUrls, redact
-from cdk_backup_jobs_runtime.response_sender import clip_reason, deliver_response
+from cdk_backup_jobs_runtime.cloudformation.log_redaction import DropExpected, RedactUrls, redact
+from cdk_backup_jobs_runtime.cloudformation.response_sender import clip_reason, deliver_response
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
 
-with lazy_boto3.standing_in_for_boto3():
+# crhelper's boto3 stand-in. crhelper imports boto3 at import time and builds three clients (lambda,
+# events, logs) in its constructor, which only its polling uses. boto3 costs a cold start about 250 ms (it
+# imports s3transfer); with this stand-in a request that never polls never pays for it. The real boto3 is
+# imported by the first client call.
+
+
+class LazyClient:
+    """Stands in for a boto3 client and builds the real one on first use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._args, self._kwargs, self._client = args, kwargs, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(*self._args, **self._kwargs)
+        return getattr(self._client, name)
+
+
+class LazyBoto3(types.ModuleType):
+    """The boto3 module as far as crhelper uses it: ``boto3.client(...)``, built lazily."""
+
+    client = LazyClient
+
+
+LAZY_BOTO3 = LazyBoto3("boto3")
+
+
+@contextmanager
+def standing_in_for_boto3() -> Iterator[LazyBoto3]:
+    """While the block runs, ``import boto3`` (not yet imported) gets the stand-in.
+
+    Only the modules imported inside the block see it: afterwards
+    ``sys.modules`` is as before, so any other ``import boto3`` gets the real one.
+    """
+    if "boto3" in sys.modules:
+        yield LAZY_BOTO3
+        return
+    sys.modules["boto3"] = LAZY_BOTO3
+    try:
+        yield LAZY_BOTO3
+    finally:
+        if sys.modules.get("boto3") is LAZY_BOTO3:
+            del sys.modules["boto3"]
+
+
+with standing_in_for_boto3():
     from crhelper import resource_helper
     from crhelper.resource_helper import CfnResource
 
 # crhelper reads boto3 from its module only to build its clients. If crhelper
 # was imported before this module (the construct library reads its files at
 # synth, say), it holds the real boto3: hand it the stand-in all the same.
-resource_helper.boto3 = lazy_boto3.LAZY_BOTO3  # type: ignore[attr-defined]
+resource_helper.boto3 = LAZY_BOTO3  # type: ignore[attr-defined]
 
 CRHELPER_VERSION = "2.0.12"
 """The crhelper release whose private hooks this module overrides (pinned in pyproject.toml)."""
@@ -59,12 +109,6 @@ OVERRIDDEN_HOOKS = ("_poll_enabled", "_send", "_setup_polling")
 
 log = StructuredLogger()
 
-# What an answer given later needs of the request; the properties stay out.
-WATCHED_REQUEST_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType",
-                        "PhysicalResourceId")
-WatchLater = Callable[[Mapping[str, Any], Mapping[str, str], Any], None]
-"""Called with the request (WATCHED_REQUEST_KEYS), the handler's data and the Lambda context, when the
-request is to be answered later, by a watch."""
 SEND_MARGIN_SECONDS = 0.25  # stop retrying this long before the function's deadline
 DEFAULT_SEND_BUDGET_SECONDS = 30.0
 
@@ -72,14 +116,13 @@ DEFAULT_SEND_BUDGET_SECONDS = 30.0
 class ProviderResource(CfnResource):
     """crhelper's CfnResource without its unsafe defaults (see the module docstring)."""
 
-    def __init__(self, watch_later: WatchLater, expected_errors: tuple[type[Exception], ...] = ()) -> None:
+    def __init__(self, expected_errors: tuple[type[Exception], ...] = ()) -> None:
         super().__init__(
             json_logging=False,
             log_level="WARNING",
             boto_level="WARNING",
             sleep_on_delete=0,
         )
-        self._watch_later = watch_later
         self._response_lock = threading.Lock()
         self._response_claimed = False
         self.poll_this_request = False
@@ -103,10 +146,9 @@ class ProviderResource(CfnResource):
 
     def _setup_polling(self) -> None:
         # Where crhelper would create its once-a-minute polling rule: the
-        # provider's watch takes the request over (and answers it).
-        event = getattr(self, "_event")
-        request = {key: event[key] for key in WATCHED_REQUEST_KEYS if key in event}
-        self._watch_later(request, dict(self.Data), getattr(self, "_context"))
+        # request's action has armed the provider's watch already, which
+        # answers it; nothing to create.
+        return None
 
     # crhelper's stubs omit its private hooks, which this class exists to override.
     def _send(

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import backup_service, decisions, waiting
-from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.aws import backup_service
+from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
+from cdk_backup_jobs_runtime.aws.service_clock import epoch, service_time
+from cdk_backup_jobs_runtime.cloudformation.request import (CustomResourceRequest, derived_idempotency_token,
+                                                            fresh_token, retry_token)
 from cdk_backup_jobs_runtime.errors import BackupServiceError, JobNotAskedFor
-from cdk_backup_jobs_runtime.job_checks import check_job, describe
-from cdk_backup_jobs_runtime.job_spec import JobSpec
-from cdk_backup_jobs_runtime.job_types import JobType
-from cdk_backup_jobs_runtime.request import (CustomResourceRequest, derived_idempotency_token, fresh_token,
-                                             retry_token)
-from cdk_backup_jobs_runtime.service_clock import epoch, service_time
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
+from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import waiting
 
 log = StructuredLogger()
 
@@ -49,8 +50,9 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, 
                                          spec.wait_condition, clients, now=service_time(answer))
         return Outcome(physical_id or job_id, data)
     deadline = started + spec.wait_minutes * 60
-    return check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
-                     now=service_time(answer))
+    checked = waiting.check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
+                                now=service_time(answer))
+    return waiting.watch_response(job_type, request, checked, clients)
 
 
 def _start(job_type: JobType, spec: JobSpec, token: str, backup_client: ClientFactory) -> dict[str, Any]:

@@ -26,6 +26,8 @@ class CustomResourceRequest:
     physical_resource_id: str | None = None
     properties: Mapping[str, Any] = field(default_factory=dict)
     old_properties: Mapping[str, Any] | None = None
+    response_url: str = field(default="", repr=False)
+    """Where the answer goes (presigned: kept out of reprs and logs); a watch that answers later needs it."""
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> "CustomResourceRequest":
@@ -35,6 +37,7 @@ class CustomResourceRequest:
             stack_id=str(event["StackId"]),
             logical_resource_id=str(event["LogicalResourceId"]),
             request_id=str(event["RequestId"]),
+            response_url=str(event.get("ResponseURL", "")),
             physical_resource_id=event.get("PhysicalResourceId"),
             properties=api_properties(event.get("ResourceProperties")),
             old_properties=(

@@ -39,11 +39,11 @@ import difflib
 import re
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime.member_rules import lifecycle_violations, map_violations, scalar_violations
-from cdk_backup_jobs_runtime.shapes import (JOB_RESULT_RESOURCE, LIFECYCLE, MAX_LONG_WAIT_MINUTES,
+from cdk_backup_jobs_runtime.input.member_rules import lifecycle_violations, map_violations, scalar_violations
+from cdk_backup_jobs_runtime.input.shapes import (JOB_RESULT_RESOURCE, LIFECYCLE, MAX_LONG_WAIT_MINUTES,
                                             MAX_WAIT_CONDITION_SECONDS, MAX_WAIT_MINUTES, VAULT_ARN_PATTERN,
                                             WAIT_CONDITION_GRACE_SECONDS, Member)
-from cdk_backup_jobs_runtime.violation_report import Violation, clip, never_unresolved, show
+from cdk_backup_jobs_runtime.input.violation_report import Violation, clip, never_unresolved, show
 
 
 def validate(

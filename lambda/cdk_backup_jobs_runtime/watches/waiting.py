@@ -6,7 +6,7 @@ up to 12 hours), or for the request itself (a final backup's Delete, or a
 wait without a WaitCondition: answered within CloudFormation's hour).
 Each wake-up is the job's own state change event or the rule's fallback
 schedule; it ends the watch with a signal (``signals``) or moves the next
-check (``waiter_rules``). The verdicts are ``decisions``'.
+check (``eventbridge``). The verdicts are ``decisions``'.
 """
 
 from __future__ import annotations
@@ -14,17 +14,21 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import decisions, job_checks, rules, signals, stack_state, waiter_rules
-from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.backup_events import read_state_change
-from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete
-from cdk_backup_jobs_runtime.job_types import JobType, job_type_for
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.shapes import WAIT_CONDITION_GRACE_SECONDS
-from cdk_backup_jobs_runtime.service_clock import epoch_of, event_time
+from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
+from cdk_backup_jobs_runtime.aws.service_clock import epoch_of, event_time
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties, JobDidNotComplete, ProviderError
+from cdk_backup_jobs_runtime.input import rules
+from cdk_backup_jobs_runtime.input.shapes import WAIT_CONDITION_GRACE_SECONDS
+from cdk_backup_jobs_runtime.input.violation_report import summarize
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe, job_type_for
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.violation_report import summarize
-from cdk_backup_jobs_runtime.waiter import Waiter, next_check, same_job_id
+from cdk_backup_jobs_runtime.watches import eventbridge, signals
+from cdk_backup_jobs_runtime.watches.backup_events import read_state_change
+from cdk_backup_jobs_runtime.watches.waiter import Waiter, next_check, same_job_id
 
 log = StructuredLogger()
 
@@ -34,12 +38,11 @@ UNDELIVERED_GRACE_SECONDS = WAIT_CONDITION_GRACE_SECONDS + RECHECK_SECONDS
 """How long after its deadline a watch whose signal could not be delivered keeps trying: past the
 WaitCondition's own Timeout (the wait plus its grace, counted from the WaitCondition's creation, which
 comes after the job's), so a signal is tried for as long as the WaitCondition can take it."""
-BOOKKEEPING = (*decisions.BOOKKEEPING, "PhysicalResourceId")
 
 
 def watch(waiter: Waiter, events_client: ClientFactory, function_arn: str, now: float) -> None:
     """Arm the watch: its rule wakes the function on the job's events and at its next check."""
-    waiter_rules.arm(events_client(), waiter, function_arn, next_check(now, waiter.started, waiter.deadline))
+    eventbridge.arm(events_client(), waiter, function_arn, next_check(now, waiter.started, waiter.deadline))
     log.info("Watching the job", job_id=waiter.job_id, signal=waiter.signal,
              deadline=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(waiter.deadline)))
 
@@ -59,8 +62,9 @@ def check_wait_condition(request: CustomResourceRequest, logical_id: str, wait_m
     So a template without a fitting WaitCondition refuses the resource only
     while the stack is being created (CREATE_IN_PROGRESS: it has one template);
     otherwise, as for a template that cannot be read (a refused call; JSON and
-    YAML are both read: ``template_body``), the check passes with a warning, and a wrong name shows as the signal's
-    failure in the provider's log. A WaitCondition found is one the operation
+    YAML are both read: ``stack_state.parsed_template``), the check passes with
+    a warning, and a wrong name shows as the signal's failure in the provider's
+    log. A WaitCondition found is one the operation
     creates (it cannot be updated), so its rules are checked in any status.
     """
     refused = InvalidProperties(
@@ -104,32 +108,57 @@ def watch_for_wait_condition(job_type: JobType, request: CustomResourceRequest, 
     watch(waiter, clients.events, clients.function_arn, now)
 
 
-def watch_request(request: Mapping[str, Any], data: Mapping[str, str], function_arn: str,
-                  events_client: ClientFactory) -> None:
-    """Watch a job for the custom-resource request itself (crhelper would have polled for it)."""
-    job_type = job_type_for(str(request.get("ResourceType", "")))
-    attributes = {k: v for k, v in data.items() if k not in BOOKKEEPING}
-    deadline = float(data[decisions.WAIT_DEADLINE])
-    now = float(data.get(decisions.CHECKED_AT) or time.time())
-    started = epoch_of(attributes.get("CreationDate")) or now
+def watch_response(job_type: JobType, request: CustomResourceRequest, outcome: Outcome,
+                   clients: Clients) -> Outcome:
+    """Watch a job for the custom-resource request itself, if the outcome is still waiting: the watch
+    answers the request when the job ends (``signals``), and crhelper holds its answer back meanwhile.
+
+    The one way into a watch besides ``watch_for_wait_condition``: both are armed here, by the request
+    that starts the wait; the deadline and the resource's ID come with the outcome, not in its data.
+    """
+    if not outcome.waiting:
+        return outcome
+    assert clients.events is not None and outcome.deadline is not None
+    now = outcome.checked_at if outcome.checked_at is not None else time.time()
+    attributes = dict(outcome.data)
     waiter = Waiter(
-        resource_type=job_type.resource_type, job_id=str(data[job_type.id_attribute]),
-        stack_id=str(request["StackId"]), logical_resource_id=str(request["LogicalResourceId"]),
-        started=started, deadline=deadline, signal="response",
-        response={"ResponseURL": str(request["ResponseURL"]), "RequestId": str(request["RequestId"])},
-        attributes=attributes,
-        physical_resource_id=str(data.get(decisions.RESOURCE_ID) or data.get("PhysicalResourceId") or ""),
-        resumable=request.get("RequestType") == "Delete")
-    watch(waiter, events_client, function_arn, now=now)
+        resource_type=job_type.resource_type, job_id=str(attributes[job_type.id_attribute]),
+        stack_id=request.stack_id, logical_resource_id=request.logical_resource_id,
+        started=epoch_of(attributes.get("CreationDate")) or now, deadline=outcome.deadline, signal="response",
+        response={"ResponseURL": request.response_url, "RequestId": request.request_id},
+        attributes=attributes, physical_resource_id=outcome.physical_resource_id,
+        resumable=request.request_type == "Delete")
+    try:
+        watch(waiter, clients.events, clients.function_arn, now=now)
+    except ProviderError as error:  # the request fails, naming its resource as a held-back answer would
+        error.physical_resource_id = error.physical_resource_id or outcome.physical_resource_id
+        raise
+    return outcome
+
+
+def check_job(job_type: JobType, backup_client: ClientFactory, job_id: str,
+              data: Mapping[str, str], now: float) -> Outcome:
+    """One look at a job, shared by a request that waits and by a watch's wake-up: done, failed, timed
+    out, or still waiting, decided from one Describe call. A call that failed is still waiting,
+    unchecked (``Outcome.checked``), judged against the deadline at ``now`` (AWS's time of what woke the
+    check) if AWS gave no answer."""
+    try:
+        job = describe(job_type, backup_client, job_id)
+    except BackupServiceError as error:
+        outcome = decisions.still_waiting_after(error, job_type, job_id, data, now)
+        log.warning("Could not check the job; checking again in 5 minutes", job_id=job_id, reason=str(error))
+        return outcome
+    log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
+    return decisions.judge_job(job_type, job, job_id, data)
 
 
 def forget(stack_id: str, logical_id: str, events_client: ClientFactory, job_id: str | None = None) -> None:
     """Remove the watch a resource's rule holds (only if it watches ``job_id``, when given); best
     effort: a Delete never fails for it."""
     try:
-        recorded = waiter_rules.recorded(events_client(), stack_id, logical_id)
+        recorded = eventbridge.recorded(events_client(), stack_id, logical_id)
         if recorded is not None and job_id in (None, recorded.job_id):
-            waiter_rules.disarm(events_client(), recorded)
+            eventbridge.disarm(events_client(), recorded)
             log.info("Watch removed with its resource", job_id=recorded.job_id)
     except BackupServiceError as error:
         log.warning("Could not remove the watch's rule", reason=str(error))
@@ -139,7 +168,7 @@ def check_again_later(waiter: Waiter, events_client: ClientFactory) -> None:
     """Best effort after a wake-up that failed: one more check in 5 minutes (the one-time schedule
     that woke it has fired, and the watch must not depend on events alone)."""
     try:
-        waiter_rules.schedule(events_client(), waiter, time.time() + RECHECK_SECONDS)
+        eventbridge.schedule(events_client(), waiter, time.time() + RECHECK_SECONDS)
     except Exception as error:  # nothing more to do: the error is logged, the rule stays
         log.error("Could not schedule the next check", error=type(error).__name__)
 
@@ -152,7 +181,7 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
     target stored on the rule, so an invocation that merely claims to be a
     watch (anyone allowed to invoke the function) can do nothing.
     """
-    if waiter_rules.recorded(events_client(), waiter.stack_id, waiter.logical_resource_id) != waiter:
+    if eventbridge.recorded(events_client(), waiter.stack_id, waiter.logical_resource_id) != waiter:
         log.warning("Wake-up for a watch its rule does not hold; ignored", job_id=waiter.job_id)
         return
     job_type = job_type_for(waiter.resource_type)
@@ -168,20 +197,19 @@ def on_wake(waiter: Waiter, event: Any, backup_client: ClientFactory, stack_clie
             outcome = decisions.judge_state_change(job_type, change, waiter.job_id, data, now)
             log.info(f"{job_type.noun} progress", **outcome.progress)
         else:
-            outcome = job_checks.check_job(job_type, backup_client, waiter.job_id, data, now)
+            outcome = check_job(job_type, backup_client, waiter.job_id, data, now)
     except JobDidNotComplete as error:
         _finish(waiter, stack_client, events_client, False, str(error), {}, now, summary=error.summary,
                 unfinished=error.unfinished)
         return
     if not outcome.waiting:
-        attributes = {k: v for k, v in outcome.data.items() if k not in BOOKKEEPING}
         _finish(waiter, stack_client, events_client, True, f"{job_type.noun} {waiter.job_id} COMPLETED",
-                attributes, now)
+                outcome.data, now)
     elif change is None:
         due = next_check(now, waiter.started, waiter.deadline)
         if not outcome.checked:  # AWS gave no verdict: look again in 5 minutes, not at the next regular check
             due = min(due, now + RECHECK_SECONDS)
-        waiter_rules.schedule(events_client(), waiter, due)
+        eventbridge.schedule(events_client(), waiter, due)
 
 
 def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFactory, succeeded: bool,
@@ -199,15 +227,15 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
     if delivery is signals.Delivery.RETRY:
         if now < waiter.deadline + UNDELIVERED_GRACE_SECONDS:
             log.warning("Signal not delivered; trying again at the next check")
-            waiter_rules.schedule(events_client(), waiter, max(now, time.time()) + RECHECK_SECONDS)
+            eventbridge.schedule(events_client(), waiter, max(now, time.time()) + RECHECK_SECONDS)
             return
         log.error("Signal not delivered before giving up; removing the watch")
     elif delivery is signals.Delivery.NEVER:
         log.error("Signal cannot be delivered (its stack no longer waits); removing the watch")
     try:
         if waiter.resumable and unfinished:
-            waiter_rules.schedule(events_client(), waiter, waiter.deadline, enabled=False)
+            eventbridge.schedule(events_client(), waiter, waiter.deadline, enabled=False)
         else:
-            waiter_rules.disarm(events_client(), waiter)
+            eventbridge.disarm(events_client(), waiter)
     except BackupServiceError as error:
         log.warning("Could not remove the watch's rule", reason=str(error))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import coercion, rules, shapes, violation_report
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import InvalidProperties
-from cdk_backup_jobs_runtime.job_types import JobType
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.input import coercion, rules, shapes, violation_report
+from cdk_backup_jobs_runtime.jobs.job_types import JobType
 
 DEFAULT_WAIT_MINUTES = shapes.MAX_WAIT_MINUTES
 DEFAULTS: Mapping[str, bool | int] = {

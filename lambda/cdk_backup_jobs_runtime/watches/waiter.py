@@ -36,7 +36,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping
 
-from cdk_backup_jobs_runtime.backup_events import DETAIL_TYPES, JOB_ID_KEYS, SOURCE, JobKind
+from cdk_backup_jobs_runtime.watches.backup_events import DETAIL_TYPES, JOB_ID_KEYS, SOURCE, JobKind
 
 RULE_PREFIX = "backup-jobs-wait-"
 """Every watch's rule name starts so; the provider's rights and its Lambda permission are scoped to it."""

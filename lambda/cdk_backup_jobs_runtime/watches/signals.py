@@ -19,10 +19,10 @@ import re
 import time
 from typing import Any, Mapping
 
-from cdk_backup_jobs_runtime import iam_propagation
-from cdk_backup_jobs_runtime.response_sender import clip_reason, deliver_response
+from cdk_backup_jobs_runtime.aws import iam_propagation
+from cdk_backup_jobs_runtime.cloudformation.response_sender import clip_reason, deliver_response
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.waiter import Waiter
+from cdk_backup_jobs_runtime.watches.waiter import Waiter
 
 log = StructuredLogger()
 

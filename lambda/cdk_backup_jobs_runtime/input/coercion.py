@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime.rules import unknown_member
-from cdk_backup_jobs_runtime.shapes import Member
-from cdk_backup_jobs_runtime.violation_report import InvalidJobInput, Violation, clip, never_unresolved, show
+from cdk_backup_jobs_runtime.input.rules import unknown_member
+from cdk_backup_jobs_runtime.input.shapes import Member
+from cdk_backup_jobs_runtime.input.violation_report import InvalidJobInput, Violation, clip, never_unresolved, show
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
 _BOOLEAN_TEXT = {"true": True, "false": False}

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdk_backup_jobs_runtime import decisions, stack_state, waiter_rules, waiting
-from cdk_backup_jobs_runtime.aws_clients import Clients
-from cdk_backup_jobs_runtime.decisions import Outcome
-from cdk_backup_jobs_runtime.job_checks import describe, judge_from_now
-from cdk_backup_jobs_runtime.job_spec import JobSpec
-from cdk_backup_jobs_runtime.job_starts import start_job
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.aws.clients import Clients
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
+from cdk_backup_jobs_runtime.jobs import decisions
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
+from cdk_backup_jobs_runtime.jobs.job_starts import start_job
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, describe
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import eventbridge, waiting
 
 log = StructuredLogger()
 
@@ -52,19 +53,20 @@ def _resumed_final_backup(spec: JobSpec, request: CustomResourceRequest, clients
     """
     if clients.events is None:
         return None
-    recorded = waiter_rules.recorded(clients.events(), request.stack_id, request.logical_resource_id)
+    recorded = eventbridge.recorded(clients.events(), request.stack_id, request.logical_resource_id)
     if recorded is None:
         return None
     job = describe(BACKUP_JOB, clients.backup, recorded.job_id)
     state = str(job.get("State"))
     if state == "COMPLETED":
-        waiter_rules.disarm(clients.events(), recorded)
+        eventbridge.disarm(clients.events(), recorded)
         log.info("Final backup of an earlier delete attempt COMPLETED", job_id=recorded.job_id)
         return Outcome(physical_id, BACKUP_JOB.finished_attributes(job))
     if state in decisions.UNFINISHED_STATES:
         log.info("Waiting for the final backup an earlier delete attempt started", job_id=recorded.job_id)
-        return judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
-    waiter_rules.disarm(clients.events(), recorded)
+        judged = decisions.judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
+        return waiting.watch_response(BACKUP_JOB, request, judged, clients)
+    eventbridge.disarm(clients.events(), recorded)
     log.warning(f"The earlier final backup ended {state}; starting a fresh one", job_id=recorded.job_id)
     return None
 

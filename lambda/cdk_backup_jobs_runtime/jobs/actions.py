@@ -16,19 +16,21 @@ they need (``backup_service``, ``stack_state``) and acts on their verdicts.
 
 from __future__ import annotations
 
-from cdk_backup_jobs_runtime import backup_service, decisions, final_backups, job_results, stack_state, waiting
-from cdk_backup_jobs_runtime.aws_clients import ClientFactory, Clients
-from cdk_backup_jobs_runtime.decisions import Outcome
+from cdk_backup_jobs_runtime.aws import backup_service
+from cdk_backup_jobs_runtime.aws.clients import ClientFactory, Clients
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
+from cdk_backup_jobs_runtime.cloudformation import stack_state
+from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import BackupServiceError, InvalidProperties
-from cdk_backup_jobs_runtime.job_attributes import ARMED_FINAL_BACKUP
-from cdk_backup_jobs_runtime.job_checks import describe, judge_from_now
-from cdk_backup_jobs_runtime.job_starts import start_job
-from cdk_backup_jobs_runtime.job_spec import (JobSpec, asks_for_final_backup, asks_to_wait, job_spec,
+from cdk_backup_jobs_runtime.jobs import decisions, final_backups, job_results
+from cdk_backup_jobs_runtime.jobs.decisions import Outcome
+from cdk_backup_jobs_runtime.jobs.job_spec import (JobSpec, asks_for_final_backup, asks_to_wait, job_spec,
                                               placed_job_spec)
-from cdk_backup_jobs_runtime.job_types import BACKUP_JOB, JobType, job_type_for
-from cdk_backup_jobs_runtime.request import CustomResourceRequest
-from cdk_backup_jobs_runtime.service_clock import service_time
+from cdk_backup_jobs_runtime.jobs.job_starts import start_job
+from cdk_backup_jobs_runtime.jobs.job_types import ARMED_FINAL_BACKUP
+from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, JobType, describe, job_type_for
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
+from cdk_backup_jobs_runtime.watches import waiting
 
 log = StructuredLogger()
 
@@ -63,7 +65,8 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResou
                                          spec.wait_minutes, spec.wait_condition, clients, now=now)
         return Outcome(job_id, job_type.attributes(job))
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
-    return judge_from_now(job_type, job, job_id, spec.wait_minutes)
+    return waiting.watch_response(job_type, request, decisions.judge_from_now(job_type, job, job_id, spec.wait_minutes),
+                                  clients)
 
 
 def update(request: CustomResourceRequest, clients: Clients) -> Outcome:

@@ -1,18 +1,18 @@
 """The AWS Backup calls the provider makes, and nothing else.
 
-Every call takes its botocore client (``aws_clients``) as an argument, so the
+Every call takes its botocore client (``aws.clients``) as an argument, so the
 job logic can be exercised against any endpoint (the local emulator in tests)
 without patching. CloudFormation's own calls are in ``stack_state``,
-EventBridge's in ``waiter_rules``.
+EventBridge's in ``watches.eventbridge``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from cdk_backup_jobs_runtime import iam_propagation
+from cdk_backup_jobs_runtime.aws import iam_propagation
+from cdk_backup_jobs_runtime.aws.service_clock import service_time
 from cdk_backup_jobs_runtime.errors import BackupServiceError
-from cdk_backup_jobs_runtime.service_clock import service_time
 
 def start_backup_job(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """Start (or, with a token already used, find) a backup job: StartBackupJob's answer."""

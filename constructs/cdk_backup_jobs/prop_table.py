@@ -11,15 +11,15 @@ shapes are AWS's model (checked against botocore's) and one Member object
 serves both resources (``IamRoleArn``, ``Lifecycle``); and the relation is not
 one prop per member: ``run_on`` sets ``RunToken`` and ``RunOnDelete``, while
 ``RecoveryPointArn`` is set by ``recovery_point_arn`` or by ``source``. A row
-per prop says all of that once. Stdlib-only: it ships in the Lambda asset with
-the rest of this package, and the library imports it under the same name.
+per prop says all of that once. It lives in the library, not in the runtime
+package: the handler never reads it, so the Lambda asset does not carry it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdk_backup_jobs_runtime.shapes import BACKUP_JOB_RESOURCE, COPY_JOB_RESOURCE, LIFECYCLE, Member
+from cdk_backup_jobs_runtime.input.shapes import BACKUP_JOB_RESOURCE, COPY_JOB_RESOURCE, LIFECYCLE, Member
 
 CONVERSIONS = {
     "text": "a string, as given",
