@@ -70,37 +70,10 @@ def test_the_long_wait_example_waits_hours_then_copies_the_recovery_point(tmp_pa
     assert deleted.status == "DELETE_COMPLETE", deleted.reason
 
 
-@pytest.mark.parametrize("role_arn", [None, "arn:aws:iam::123456789012:role/cloudformation-deployer"])
-def test_a_wait_of_hours_needs_a_service_role_once_the_callers_session_expires(tmp_path, aws_backup: Any,
-                                                                             cfn_stack: Any, role_arn: Any):
-    # Without a role, CloudFormation acts with the caller's session, which it cannot renew (eksctl#7095):
-    # the copy after a 3-hour backup starts after a 1-hour session expired.
-    clock = ManualClock()
-    aws_backup.emulator.clock = clock
-    aws_backup.emulator.timing = JobTiming(pending_after=60, running_after=120, done_after=3 * HOURS)
-    out = tmp_path / "cdk.out"
-    app = App(outdir=str(out))
-    BackupJobsProviderStack(app, "BackupJobsProvider")
-    app.synth()
-    with cfn_stack(out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
-        token = provider_stack.deploy(read_assembly_template(out, "BackupJobsProvider")).outputs["ServiceToken"]
-        with cfn_stack(stack_name="LongWait", functions={token: provider_asset_dir()}, on_tick=clock.advance,
-                       exports=provider_stack.exports, role_arn=role_arn, caller_session_seconds=HOURS) as stack:
-            result = stack.deploy(TEMPLATE)
-
-    assert len(aws_backup.state.backup_jobs) == 1
-    if role_arn:
-        assert result.status == "CREATE_COMPLETE", result.reason
-        assert len(aws_backup.state.copy_jobs) == 1
-    else:
-        assert result.status == "ROLLBACK_COMPLETE"
-        assert "SnapshotResult: The security token included in the request is expired" in result.reason
-        assert "ExpiredToken" in result.reason
-        assert aws_backup.state.copy_jobs == {}  # nothing after the wait started
-
-
-def deploy_long_wait(tmp_path: Path, aws_backup: Any, cfn_stack: Any, template: Any) -> tuple[Any, float]:
-    """The example (or a variant) deployed on the exported provider: the stack's result and the hours it took."""
+def deploy_long_wait(tmp_path: Path, aws_backup: Any, cfn_stack: Any, template: Any,
+                     **stack_options: Any) -> tuple[Any, float]:
+    """The example (or a variant) deployed on the exported provider: the stack's result and the hours it took.
+    ``stack_options`` go to the job stack's simulator (``role_arn=``, ``caller_session_seconds=``)."""
     clock = ManualClock()
     began = clock()
     aws_backup.emulator.clock = clock
@@ -112,9 +85,28 @@ def deploy_long_wait(tmp_path: Path, aws_backup: Any, cfn_stack: Any, template: 
     with cfn_stack(out, stack_name="BackupJobsProvider", on_tick=clock.advance) as provider_stack:
         token = provider_stack.deploy(read_assembly_template(out, "BackupJobsProvider")).outputs["ServiceToken"]
         with cfn_stack(stack_name="LongWait", functions={token: provider_asset_dir()}, on_tick=clock.advance,
-                       exports=provider_stack.exports) as stack:
+                       exports=provider_stack.exports, **stack_options) as stack:
             result = stack.deploy(template)
     return result, (clock() - began) / HOURS
+
+
+@pytest.mark.parametrize("role_arn", [None, "arn:aws:iam::123456789012:role/cloudformation-deployer"])
+def test_a_wait_of_hours_needs_a_service_role_once_the_callers_session_expires(tmp_path, aws_backup: Any,
+                                                                             cfn_stack: Any, role_arn: Any):
+    # Without a role, CloudFormation acts with the caller's session, which it cannot renew (eksctl#7095):
+    # the copy after a 3-hour backup starts after a 1-hour session expired.
+    result, _ = deploy_long_wait(tmp_path, aws_backup, cfn_stack, TEMPLATE, role_arn=role_arn,
+                                 caller_session_seconds=HOURS)
+
+    assert len(aws_backup.state.backup_jobs) == 1
+    if role_arn:
+        assert result.status == "CREATE_COMPLETE", result.reason
+        assert len(aws_backup.state.copy_jobs) == 1
+    else:
+        assert result.status == "ROLLBACK_COMPLETE"
+        assert "SnapshotResult: The security token included in the request is expired" in result.reason
+        assert "ExpiredToken" in result.reason
+        assert aws_backup.state.copy_jobs == {}  # nothing after the wait started
 
 
 @pytest.mark.parametrize("minutes, timeout, depends_on, refusal", [
