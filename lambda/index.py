@@ -2,7 +2,7 @@
 
 Two kinds of invocation arrive: CloudFormation's requests (through crhelper)
 and a watch's wake-ups (a waited job's own EventBridge rule: its state change
-events and its fallback checks), which go to ``waiting`` directly.
+events and its fallback checks), which go to ``jobs.waits`` directly.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from cdk_backup_jobs_runtime.errors import ProviderError
 from cdk_backup_jobs_runtime.jobs import actions
 from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.watches import waiting
+from cdk_backup_jobs_runtime.jobs import waits
 from cdk_backup_jobs_runtime.watches.waiter import read_invocation
 
 log = StructuredLogger()
@@ -117,8 +117,8 @@ def handler(event: dict[str, Any], context: Any) -> None:
         return
     watch, wake_event = woken
     try:
-        waiting.on_wake(watch, wake_event, backup_client, stack_client, events_client)
+        waits.on_wake(watch, wake_event, backup_client, stack_client, events_client)
     except Exception as error:  # the watch's rule stays, and gets a check 5 minutes from now
         log.error("Watch failed; checking again in 5 minutes", reason=redact(str(error))[:500],
                   error=type(error).__name__)
-        waiting.check_again_later(watch, events_client)
+        waits.check_again_later(watch, events_client)

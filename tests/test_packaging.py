@@ -198,7 +198,7 @@ def test_the_lambda_asset_carries_only_the_modules_the_handler_imports():
 
     shipped = {name for name in asset_files() if name == "index.py" or name.startswith(f"{RUNTIME_PACKAGE}/")}
     imported = handler_modules()
-    assert {"index.py", f"{RUNTIME_PACKAGE}/input/rules.py", f"{RUNTIME_PACKAGE}/watches/waiting.py"} <= imported
+    assert {"index.py", f"{RUNTIME_PACKAGE}/input/rules.py", f"{RUNTIME_PACKAGE}/jobs/waits.py"} <= imported
     assert shipped == imported
 
 

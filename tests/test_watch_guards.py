@@ -14,7 +14,8 @@ from cdk_backup_jobs_runtime.aws.clients import Clients
 from cdk_backup_jobs_runtime.cloudformation.request import CustomResourceRequest
 from cdk_backup_jobs_runtime.errors import InvalidProperties
 from cdk_backup_jobs_runtime.input import rules
-from cdk_backup_jobs_runtime.watches import eventbridge, signals, waiting
+from cdk_backup_jobs_runtime.jobs import waits
+from cdk_backup_jobs_runtime.watches import eventbridge, signals
 from cdk_backup_jobs_runtime.watches.waiter import Waiter, next_check, rule_name, schedule_expression
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Jobs/guid"
@@ -63,7 +64,7 @@ def test_a_forged_wake_up_does_nothing(events: Any):
         calls.append("backup")
         raise AssertionError("a forged wake-up must not reach AWS Backup")
 
-    waiting.on_wake(forged, None, backup, backup, lambda: events)
+    waits.on_wake(forged, None, backup, backup, lambda: events)
 
     assert calls == []
     assert eventbridge.recorded(events, STACK_ID, "Job") == WATCH  # the real watch is untouched
@@ -71,11 +72,11 @@ def test_a_forged_wake_up_does_nothing(events: Any):
 
 def test_a_resources_delete_removes_only_its_own_jobs_watch(events: Any):
     eventbridge.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
-    waiting.forget(STACK_ID, "Job", lambda: events, job_id="another-job")
+    waits.forget(STACK_ID, "Job", lambda: events, job_id="another-job")
     assert eventbridge.recorded(events, STACK_ID, "Job") == WATCH
-    waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")
+    waits.forget(STACK_ID, "Job", lambda: events, job_id="job-1")
     assert eventbridge.recorded(events, STACK_ID, "Job") is None
-    waiting.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
+    waits.forget(STACK_ID, "Job", lambda: events, job_id="job-1")  # already gone: no error
 
 
 def test_a_wait_condition_waiting_for_more_than_one_signal_is_refused():
@@ -85,9 +86,9 @@ def test_a_wait_condition_waiting_for_more_than_one_signal_is_refused():
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body), events=lambda: None)
     with pytest.raises(InvalidProperties, match=r"JobWait's ResourceSignal Count must be 1 \(the provider signals "
                                                 r"once\), got 2"):
-        waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+        waits.check_wait_condition(REQUEST, "JobWait", 55, clients)
     body["Resources"]["JobWait"]["CreationPolicy"]["ResourceSignal"]["Count"] = "1"
-    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+    waits.check_wait_condition(REQUEST, "JobWait", 55, clients)
 
 
 def test_a_yaml_template_is_read_and_held_to_the_rule():
@@ -98,22 +99,22 @@ def test_a_yaml_template_is_read_and_held_to_the_rule():
                    events=lambda: None)
     short = Clients(backup=lambda: None, stack=lambda: TemplateReader(yaml_body.format(timeout="PT2H")),
                     events=lambda: None)
-    waiting.check_wait_condition(REQUEST, "JobWait", 55, Clients(
+    waits.check_wait_condition(REQUEST, "JobWait", 55, Clients(
         backup=lambda: None, stack=lambda: TemplateReader(yaml_body.format(timeout="PT65M")), events=lambda: None))
     with pytest.raises(InvalidProperties, match=r"JobWait's Timeout must be .*\(PT190M for 180\) to PT12H, got 'PT2H'"):
-        waiting.check_wait_condition(REQUEST, "JobWait", 180, short)
+        waits.check_wait_condition(REQUEST, "JobWait", 180, short)
     # A Timeout given by Ref (a CreationPolicy may take one: cdklabs/decdk#360) is not resolved in the template
     # read, so it is not judged.
-    waiting.check_wait_condition(REQUEST, "JobWait", 180, fits)
+    waits.check_wait_condition(REQUEST, "JobWait", 180, fits)
 
 
 def test_a_wait_condition_missing_from_a_readable_template_is_refused():
     body = {"Resources": {"JobWait": {"Type": "AWS::CloudFormation::WaitCondition"}}}  # no CreationPolicy
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body), events=lambda: None)
     with pytest.raises(InvalidProperties, match="WaitCondition must be the logical ID of an"):
-        waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+        waits.check_wait_condition(REQUEST, "JobWait", 55, clients)
     body["Resources"]["JobWait"].update(DependsOn="Job", CreationPolicy={"ResourceSignal": {"Timeout": "PT65M"}})
-    waiting.check_wait_condition(REQUEST, "JobWait", 55, clients)
+    waits.check_wait_condition(REQUEST, "JobWait", 55, clients)
 
 
 @pytest.mark.parametrize("timeout, minutes, depends_on, reason", [
@@ -135,7 +136,7 @@ def test_a_wait_condition_that_cannot_carry_the_wait_is_refused(timeout, minutes
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader({"Resources": {"JobWait": condition}},
                                                                         "UPDATE_IN_PROGRESS"), events=lambda: None)
     with pytest.raises(InvalidProperties) as refused:
-        waiting.check_wait_condition(REQUEST, "JobWait", minutes, clients)
+        waits.check_wait_condition(REQUEST, "JobWait", minutes, clients)
     assert str(refused.value) == f"Invalid Custom::BackupJob properties: WaitCondition {reason}"
 
 
@@ -155,7 +156,7 @@ def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_hel
     # WaitCondition this update adds. Only a stack being created has one template to trust.
     body = {"Resources": {"Job": {"Type": "Custom::BackupJob"}}}
     clients = Clients(backup=lambda: None, stack=lambda: TemplateReader(body, status), events=lambda: None)
-    waiting.check_wait_condition(REQUEST, "JobWaitRun2", 55, clients)
+    waits.check_wait_condition(REQUEST, "JobWaitRun2", 55, clients)
 
     assert "The template read has no such WaitCondition; it may be the previous one" in capsys.readouterr().out
 
@@ -192,7 +193,7 @@ def test_a_watch_whose_stack_ended_stops_and_any_other_refusal_checks_again(even
     eventbridge.arm(events, WATCH, FUNCTION_ARN, WATCH.started + 300)
     at = WATCH.started + 120
     monkeypatch.setattr("time.time", lambda: at)  # the function's clock agrees with the event's
-    waiting.on_wake(WATCH, completed_event(at), lambda: None, lambda: Signaller(message), lambda: events)
+    waits.on_wake(WATCH, completed_event(at), lambda: None, lambda: Signaller(message), lambda: events)
 
     rule = events.describe_rule(Name=rule_name(STACK_ID, "Job")) if watched else None
     assert (eventbridge.recorded(events, STACK_ID, "Job") == WATCH) is watched

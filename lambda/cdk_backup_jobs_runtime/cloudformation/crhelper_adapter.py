@@ -26,7 +26,7 @@ fails when the installed crhelper is another):
   own, whose target holds the whole event, every property included: a
   request that must wait has armed the provider's own watch already (an
   event-driven rule with a slow fallback check, and only what an answer
-  needs: ``watches.waiting``), and crhelper merely holds its answer back
+  needs: ``jobs.waits``), and crhelper merely holds its answer back
   (``_poll_enabled``: only when the handler says so; ``_setup_polling``
   creates nothing);
 - its error logs and reasons could quote a URL: URLs are redacted from both.

@@ -2,7 +2,7 @@
 
 Create validates the properties, then starts exactly one job with a token
 derived from the request, so a duplicated delivery finds the same job. A job
-that waits for a WaitCondition is watched (``waiting``) and the resource
+that waits for a WaitCondition is watched (``waits``) and the resource
 answers at once; one that waits within the request is checked at once and
 then watched until it completes, fails or passes its deadline. Update starts a new job only
 when the job's API members or its RunToken changed; an Update that turns on
@@ -30,7 +30,7 @@ from cdk_backup_jobs_runtime.jobs.job_starts import start_job
 from cdk_backup_jobs_runtime.jobs.job_types import ARMED_FINAL_BACKUP
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, JobType, describe, job_type_for
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.watches import waiting
+from cdk_backup_jobs_runtime.jobs import waits
 
 log = StructuredLogger()
 
@@ -60,12 +60,12 @@ def wait_for_existing_job(job_type: JobType, spec: JobSpec, request: CustomResou
     job = describe(job_type, clients.backup, job_id)
     now = service_time(job)
     if spec.wait_condition:
-        waiting.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
-        waiting.watch_for_wait_condition(job_type, request, job_id, job_type.attributes(job), now,
+        waits.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
+        waits.watch_for_wait_condition(job_type, request, job_id, job_type.attributes(job), now,
                                          spec.wait_minutes, spec.wait_condition, clients, now=now)
         return Outcome(job_id, job_type.attributes(job))
     log.info(f"{job_type.noun} progress", job_id=job_id, **decisions.progress(job))
-    return waiting.watch_response(job_type, request, decisions.judge_from_now(job_type, job, job_id, spec.wait_minutes),
+    return waits.watch_response(job_type, request, decisions.judge_from_now(job_type, job, job_id, spec.wait_minutes),
                                   clients)
 
 
@@ -168,7 +168,7 @@ def delete(request: CustomResourceRequest, clients: Clients) -> Outcome:
     physical_id = request.physical_resource_id or request.logical_resource_id
     if clients.events is not None and asks_to_wait(request.properties):
         # A stack deleted, or rolled back, while its job was watched: the watch goes with it.
-        waiting.forget(request.stack_id, request.logical_resource_id, clients.events, job_id=physical_id)
+        waits.forget(request.stack_id, request.logical_resource_id, clients.events, job_id=physical_id)
     if request.resource_type != BACKUP_JOB.resource_type:
         return Outcome(physical_id, {})
     try:

@@ -18,7 +18,8 @@ from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_starts import start_job
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, describe
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.watches import eventbridge, waiting
+from cdk_backup_jobs_runtime.jobs import waits
+from cdk_backup_jobs_runtime.watches import eventbridge
 
 log = StructuredLogger()
 
@@ -28,7 +29,7 @@ def final_backup(spec: JobSpec, request: CustomResourceRequest, clients: Clients
     if spec.skip_final_backup:
         log.warning("Final backup skipped (SkipFinalBackup)", resource_arn=spec.params.get("ResourceArn"))
         if clients.events is not None:  # an earlier, failed attempt's watch: no later attempt needs it
-            waiting.forget(request.stack_id, request.logical_resource_id, clients.events)
+            waits.forget(request.stack_id, request.logical_resource_id, clients.events)
         return Outcome(physical_id, {})
     if clients.stack is not None and not _protected_resource_goes(clients.stack(), request, spec):
         log.info("Final backup not needed: the protected resource stays",
@@ -65,7 +66,7 @@ def _resumed_final_backup(spec: JobSpec, request: CustomResourceRequest, clients
     if state in decisions.UNFINISHED_STATES:
         log.info("Waiting for the final backup an earlier delete attempt started", job_id=recorded.job_id)
         judged = decisions.judge_from_now(BACKUP_JOB, job, recorded.job_id, spec.wait_minutes, physical_id)
-        return waiting.watch_response(BACKUP_JOB, request, judged, clients)
+        return waits.watch_response(BACKUP_JOB, request, judged, clients)
     eventbridge.disarm(clients.events(), recorded)
     log.warning(f"The earlier final backup ended {state}; starting a fresh one", job_id=recorded.job_id)
     return None

@@ -22,7 +22,7 @@ from cdk_backup_jobs_runtime.jobs.decisions import Outcome
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_types import JobType, describe
 from cdk_backup_jobs_runtime.structured_log import StructuredLogger
-from cdk_backup_jobs_runtime.watches import waiting
+from cdk_backup_jobs_runtime.jobs import waits
 
 log = StructuredLogger()
 
@@ -34,7 +34,7 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, 
     ``physical_id`` keeps the resource's own ID (a final backup) instead of the job's.
     """
     if spec.wait and spec.wait_condition:
-        waiting.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
+        waits.check_wait_condition(request, spec.wait_condition, spec.wait_minutes, clients)
     token = derived_idempotency_token(request)
     answer = _start_unless_refused(job_type, spec, token, clients.backup)
     answer = _the_job_asked_for(job_type, spec, token, answer, clients.backup)
@@ -46,13 +46,13 @@ def start_job(job_type: JobType, spec: JobSpec, request: CustomResourceRequest, 
     # The wait is measured in the service's time, from the job's creation.
     started = epoch(answer.get("CreationDate"))
     if spec.wait_condition:
-        waiting.watch_for_wait_condition(job_type, request, job_id, data, started, spec.wait_minutes,
+        waits.watch_for_wait_condition(job_type, request, job_id, data, started, spec.wait_minutes,
                                          spec.wait_condition, clients, now=service_time(answer))
         return Outcome(physical_id or job_id, data)
     deadline = started + spec.wait_minutes * 60
-    checked = waiting.check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
+    checked = waits.check_job(job_type, clients.backup, job_id, decisions.waiting_data(data, deadline, physical_id),
                                 now=service_time(answer))
-    return waiting.watch_response(job_type, request, checked, clients)
+    return waits.watch_response(job_type, request, checked, clients)
 
 
 def _start(job_type: JobType, spec: JobSpec, token: str, backup_client: ClientFactory) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Watches of waited jobs: start one, and act on every invocation that wakes it.
+"""A waited job: start its watch, and act on every invocation that wakes it.
 
 A watch starts when a job must be waited for: for a WaitCondition (Create
 or Update: the resource answers at once, the WaitCondition carries the wait,
@@ -6,7 +6,10 @@ up to 12 hours), or for the request itself (a final backup's Delete, or a
 wait without a WaitCondition: answered within CloudFormation's hour).
 Each wake-up is the job's own state change event or the rule's fallback
 schedule; it ends the watch with a signal (``signals``) or moves the next
-check (``eventbridge``). The verdicts are ``decisions``'.
+check (``eventbridge``). The verdicts are ``decisions``'. It lives with the
+jobs, not the watches: it is what a job does when woken, and ``watches``
+holds only the mechanism (the rule, its events, the signal), which imports
+no job code.
 """
 
 from __future__ import annotations
