@@ -204,7 +204,7 @@ def test_a_denied_signal_is_tried_again_and_delivered(monkeypatch):
     finally:
         invocation.begin(None)
 
-    assert delivery is signals.Delivery.DONE
+    assert delivery is signals.SignalResult.DONE
     assert [s["Status"] for s in client.signals] == ["SUCCESS"] and fake.slept == [0.5, 1.0]
 
 

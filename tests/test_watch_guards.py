@@ -162,15 +162,15 @@ def test_a_template_read_during_an_update_may_be_the_previous_one_and_is_not_hel
 
 
 @pytest.mark.parametrize("message, delivery", [
-    ("Resource JobWait does not exist for stack Jobs", signals.Delivery.RETRY),  # not created yet
-    ("Stack Jobs does not exist", signals.Delivery.RETRY),  # any other text: tried again, never final
-    ("1 validation error detected: something else entirely", signals.Delivery.RETRY),
-    (f"Stack {STACK_ID} is in CREATE_IN_PROGRESS state and cannot be signaled", signals.Delivery.RETRY),
-    (f"Stack {STACK_ID} is in ROLLBACK_IN_PROGRESS state and cannot be signaled", signals.Delivery.RETRY),
+    ("Resource JobWait does not exist for stack Jobs", signals.SignalResult.RETRY),  # not created yet
+    ("Stack Jobs does not exist", signals.SignalResult.RETRY),  # any other text: tried again, never final
+    ("1 validation error detected: something else entirely", signals.SignalResult.RETRY),
+    (f"Stack {STACK_ID} is in CREATE_IN_PROGRESS state and cannot be signaled", signals.SignalResult.RETRY),
+    (f"Stack {STACK_ID} is in ROLLBACK_IN_PROGRESS state and cannot be signaled", signals.SignalResult.RETRY),
     # aws-cloudformation/aws-cloudformation-templates#34: the operation ended, no signal is taken any more
-    (f"Stack {STACK_ID} is in CREATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
-    (f"Stack {STACK_ID} is in UPDATE_COMPLETE state and cannot be signaled", signals.Delivery.NEVER),
-    ("Resource JobWait is in CREATE_FAILED state and cannot be signaled", signals.Delivery.NEVER),
+    (f"Stack {STACK_ID} is in CREATE_COMPLETE state and cannot be signaled", signals.SignalResult.NEVER),
+    (f"Stack {STACK_ID} is in UPDATE_COMPLETE state and cannot be signaled", signals.SignalResult.NEVER),
+    ("Resource JobWait is in CREATE_FAILED state and cannot be signaled", signals.SignalResult.NEVER),
 ])
 def test_a_refused_signal_is_tried_again_unless_its_stack_no_longer_waits(message, delivery):
     assert signals.send(WATCH, Signaller(message), True, "COMPLETED", "COMPLETED", {}) is delivery

@@ -226,14 +226,14 @@ def _finish(waiter: Waiter, stack_client: ClientFactory, events_client: ClientFa
     (its stack operation ended: no state *_IN_PROGRESS) is not.
     """
     (log.info if succeeded else log.error)("Wait ended", succeeded=succeeded, reason=reason)
-    delivery = signals.send(waiter, stack_client(), succeeded, reason, summary or reason, attributes)
-    if delivery is signals.Delivery.RETRY:
+    signal = signals.send(waiter, stack_client(), succeeded, reason, summary or reason, attributes)
+    if signal is signals.SignalResult.RETRY:
         if now < waiter.deadline + UNDELIVERED_GRACE_SECONDS:
             log.warning("Signal not delivered; trying again at the next check")
             eventbridge.schedule(events_client(), waiter, max(now, time.time()) + RECHECK_SECONDS)
             return
         log.error("Signal not delivered before giving up; removing the watch")
-    elif delivery is signals.Delivery.NEVER:
+    elif signal is signals.SignalResult.NEVER:
         log.error("Signal cannot be delivered (its stack no longer waits); removing the watch")
     try:
         if waiter.resumable and unfinished:

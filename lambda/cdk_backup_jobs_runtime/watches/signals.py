@@ -34,7 +34,7 @@ CREATE_COMPLETE state and cannot be signaled" (aws-cloudformation/aws-cloudforma
 https://github.com/aws-cloudformation/aws-cloudformation-templates/issues/34)."""
 
 
-class Delivery(enum.Enum):
+class SignalResult(enum.Enum):
     """How a signal went: accepted, worth another try later, or never deliverable."""
 
     DONE = "done"
@@ -48,7 +48,7 @@ def failure_unique_id(reason: str) -> str:
 
 
 def send(waiter: Waiter, stack_client: Any, succeeded: bool, reason: str, summary: str,
-         attributes: Mapping[str, str]) -> Delivery:
+         attributes: Mapping[str, str]) -> SignalResult:
     """Tell the waiting side how the job ended: a WaitCondition gets ``summary`` (a FAILURE's
     UniqueId is short), a custom-resource request the whole ``reason``."""
     if waiter.signal == "wait_condition":
@@ -61,10 +61,10 @@ def send(waiter: Waiter, stack_client: Any, succeeded: bool, reason: str, summar
             "Data": dict(attributes) if succeeded else {}}
     delivered = deliver_response(response.get("ResponseURL", ""), body,
                                  deadline=time.monotonic() + SIGNAL_BUDGET_SECONDS)
-    return Delivery.DONE if delivered else Delivery.RETRY
+    return SignalResult.DONE if delivered else SignalResult.RETRY
 
 
-def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason: str) -> Delivery:
+def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason: str) -> SignalResult:
     """SignalResource. Any failure is tried again (a fast job can end before CloudFormation has created
     its WaitCondition, and AWS does not document what it answers then), except the one documented
     refusal that cannot change: the stack or WaitCondition is in a state that is not *_IN_PROGRESS."""
@@ -82,14 +82,14 @@ def _signal_resource(stack_client: Any, waiter: Waiter, succeeded: bool, reason:
     except BotoCoreError as error:
         log.warning("Could not signal the WaitCondition", wait_condition=waiter.wait_condition,
                     reason=str(error)[:300])
-        return Delivery.RETRY
+        return SignalResult.RETRY
     log.info("WaitCondition signalled", wait_condition=waiter.wait_condition,
              status="SUCCESS" if succeeded else "FAILURE")
-    return Delivery.DONE
+    return SignalResult.DONE
 
 
-def refusal(message: str) -> Delivery:
+def refusal(message: str) -> SignalResult:
     """A refused signal: NEVER once its stack (or WaitCondition) is in a state that is not *_IN_PROGRESS,
     which no later try changes; RETRY for anything else, whatever its text."""
     found = CANNOT_BE_SIGNALED.search(message)
-    return Delivery.NEVER if found and not found.group("state").endswith("_IN_PROGRESS") else Delivery.RETRY
+    return SignalResult.NEVER if found and not found.group("state").endswith("_IN_PROGRESS") else SignalResult.RETRY
