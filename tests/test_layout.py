@@ -93,7 +93,7 @@ def test_the_layout_page_lists_every_runtime_package():
     import re
 
     page = (REPO / "docs" / "layout.md").read_text()
-    table = page.split("## The provider's packages", 1)[1]
+    table = page.split("## The provider's packages", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
     runtime = REPO / "lambda" / "cdk_backup_jobs_runtime"
     packages = {f"{p.parent.relative_to(runtime).as_posix()}/" for p in runtime.glob("*/__init__.py")}
@@ -107,6 +107,62 @@ def test_the_runtime_is_its_packages():
     loose = {p.name for p in runtime.glob("*.py")}
     assert loose == {"__init__.py", "errors.py", "structured_log.py", "invocation.py"}
     assert not list(runtime.glob("*/*/*.py"))
+
+
+TESTS = REPO / "tests"
+
+MIRRORED = {
+    # tests/<name>/<package>/ holds the tests of each package of this source folder.
+    "runtime": REPO / "lambda" / "cdk_backup_jobs_runtime",
+    "testing": REPO / "constructs" / "cdk_backup_jobs" / "testing",
+}
+"""The source folders the tests mirror; a folder that is another entry's source is no package of this one's, so the
+construct library joins with one line, ``"library": REPO / "constructs" / "cdk_backup_jobs"`` (and its row on the
+layout page), once its modules are packages."""
+
+NOT_PACKAGES = {TESTS, TESTS / "reliability"}
+"""The test folders on pyproject's pythonpath: their modules are imported by their plain names."""
+
+
+def _packages_of(source: Path) -> set[str]:
+    return {init.parent.name for init in source.glob("*/__init__.py") if init.parent not in MIRRORED.values()}
+
+
+def _folders(parent: Path) -> set[str]:
+    return {p.name for p in parent.iterdir() if p.is_dir() and p.name != "__pycache__"} if parent.is_dir() else set()
+
+
+def test_every_package_of_the_mirrored_code_has_its_tests_folder_and_no_other():
+    assert "jobs" in _packages_of(MIRRORED["runtime"]) and "testing" in _folders(TESTS)
+    for name, source in MIRRORED.items():
+        packages, folders = _packages_of(source), _folders(TESTS / name)
+        assert folders == packages, f"tests/{name}/ against {source.relative_to(REPO)}"
+        untested = [package for package in packages if not list((TESTS / name / package).glob("test_*.py"))]
+        assert untested == [], f"tests/{name}/: folders without a test"
+
+
+def test_every_folder_of_tests_is_a_package_but_those_on_the_pythonpath():
+    # pytest's prepend mode imports a test of a package by its dotted name (runtime.jobs.test_decisions), so
+    # two tests of one name in two packages never clash; outside packages, every name must be unique.
+    folders = {test.parent for test in TESTS.rglob("test_*.py")}
+    assert folders >= {TESTS / "runtime" / "jobs", TESTS / "scenarios"}
+
+    def in_packages(folder: Path) -> bool:  # the folder and each one above it, up to tests/
+        inside = folder.relative_to(TESTS)
+        return all((TESTS / part / "__init__.py").exists() for part in [inside, *inside.parents][:-1])
+
+    assert {folder for folder in folders - NOT_PACKAGES if not in_packages(folder)} == set()
+
+
+def test_the_layout_page_has_a_row_for_each_folder_of_tests():
+    import re
+
+    page = (REPO / "docs" / "layout.md").read_text()
+    table = page.split("## The tests' layout", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE)
+    assert len(documented) == len(set(documented))
+    assert set(documented) == {"./"} | {f"{name}/" for name in _folders(TESTS)}
+    assert set(MIRRORED) <= {name.rstrip("/") for name in documented}
 
 
 def _paths_a_file_climbs_to(source: Path) -> list[Path]:

@@ -4,7 +4,7 @@ of it, a wait costs none of the test's.
 
 Stacks see each other as they would in one account and Region: each new stack gets the exports of the
 stacks deployed before it, and every provider function those export (a ServiceToken) runs the provider's
-code (``functions=``), as tests/test_provider_move.py wires a shared provider.
+code (``functions=``), as tests/scenarios/test_provider_move.py wires a shared provider.
 """
 
 from __future__ import annotations

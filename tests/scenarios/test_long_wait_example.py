@@ -15,7 +15,7 @@ from cdk_backup_jobs.testing import JobTiming, ManualClock, load_template, read_
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "examples" / "cloudformation" / "long-wait.yaml"
 HOURS = 3600
 

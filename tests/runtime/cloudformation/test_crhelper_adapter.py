@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 RUNTIME = REPO / "lambda" / "cdk_backup_jobs_runtime"
 
 

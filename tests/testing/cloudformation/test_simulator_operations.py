@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from cdk_backup_jobs.testing import CloudFormationSimulator, LambdaRuntime, TemplateError, response_server
+from cdk_backup_jobs.testing import CloudFormationSimulator, TemplateError, response_server
 from cdk_backup_jobs.testing.stack_status import ValidationError
 
 ROLE = "arn:aws:iam::123456789012:role/lambda"
@@ -264,15 +264,6 @@ def test_no_response_says_why_none_came(simulator, sleep, timeout, why):
     assert result.reason.startswith(
         "Thing: CloudFormation did not receive a response from your Custom Resource within 60 seconds: ")
     assert why in result.reason
-
-
-def test_a_handler_name_without_a_dot_is_a_malformed_handler_name(tmp_path):
-    (tmp_path / "index.py").write_text("def handler(event, context):\n    return 1\n")
-    with LambdaRuntime(tmp_path, "index") as runtime:
-        failed = runtime.invoke({})
-
-    assert failed.error == ("Runtime.MalformedHandlerName: Bad handler 'index': "
-                            "not enough values to unpack (expected 2, got 1)")
 
 
 def test_a_nested_stack_is_refused_at_once_saying_it_is_not_simulated(simulator):

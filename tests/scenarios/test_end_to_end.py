@@ -19,7 +19,7 @@ from cdk_backup_jobs.testing import CloudFormationSimulator, Fault, read_assembl
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STACK = "BackupJobsExample"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from cdk_backup_jobs.testing.backup.emulator import OPERATIONS
 from cdk_backup_jobs.testing.backup.protocol import load_model
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
+PAGE = Path(__file__).resolve().parents[3] / "docs" / "testing.md"
 HEADING = "### Operations it answers"
 
 

@@ -14,7 +14,7 @@ from aws_cdk import App, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
-from test_waiting import VOLUME, job_events, no_watch_left, synth, wake_ups
+from scenarios.test_waiting import VOLUME, job_events, no_watch_left, synth, wake_ups
 
 from cdk_backup_jobs_runtime.aws.service_clock import service_time
 from cdk_backup_jobs_runtime.errors import JobDidNotComplete

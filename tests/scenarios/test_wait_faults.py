@@ -17,8 +17,8 @@ from aws_cdk import (App, Duration, Stack, aws_backup as backup, aws_cloudformat
 
 from cdk_backup_jobs import BackupJob
 from cdk_backup_jobs.testing import Fault, JobTiming, ManualClock, read_assembly_template
-from test_waiting import (VOLUME, deploy_single_job, logged, no_watch_left, single_job_stack, synth, wait_of,
-                          wake_ups)
+from scenarios.test_waiting import (VOLUME, deploy_single_job, logged, no_watch_left, single_job_stack, synth,
+                                    wait_of, wake_ups)
 
 pytestmark = pytest.mark.slow
 

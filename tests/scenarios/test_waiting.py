@@ -30,7 +30,7 @@ from cdk_backup_jobs_runtime.watches.waiter import RULE_PREFIX, WAITER_KEY, rule
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
 VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc"
 

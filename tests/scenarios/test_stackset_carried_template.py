@@ -20,7 +20,7 @@ from cdk_backup_jobs.testing import OperationPreferences, SimulatedOrganization,
 
 pytestmark = pytest.mark.slow
 
-ORDERS = Path(__file__).resolve().parent.parent / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"
+ORDERS = Path(__file__).resolve().parents[2] / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"
 REGIONS = ["us-east-1", "eu-west-1"]
 EXPORT = "Team-BackupJobsToken"
 

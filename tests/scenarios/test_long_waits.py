@@ -25,8 +25,8 @@ from aws_cdk import App, CfnOutput, CustomResource, Duration, Stack, aws_backup 
 from cdk_backup_jobs import BackupJob, JobValidationError
 from cdk_backup_jobs.testing import CloudFormationSimulator, JobTiming, ManualClock, read_assembly_template
 from provider_events import LambdaContext, backup_properties, make_event
-from test_waiting import (VOLUME, deploy_data, logged, logical_id_of_type, no_watch_left, synth, wait_of, wake_ups,
-                          watches)
+from scenarios.test_waiting import (VOLUME, deploy_data, logged, logical_id_of_type, no_watch_left, synth,
+                                    wait_of, wake_ups, watches)
 
 from cdk_backup_jobs_runtime.watches.waiter import rule_name
 

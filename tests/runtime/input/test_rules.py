@@ -156,7 +156,7 @@ def test_rules_match_the_service_model():
 
     # A fixed copy of botocore's backup-2018-11-15 model, cut to the job operations'
     # shapes (tests/reference/README.md): the test does not depend on the installed botocore.
-    model_file = Path(__file__).resolve().parent / "reference" / "backup-service-model-subset.json"
+    model_file = Path(__file__).resolve().parents[2] / "reference" / "backup-service-model-subset.json"
     model_shapes = json.loads(model_file.read_text(encoding="utf-8"))["shapes"]
     for shape, ours in (("StartBackupJobInput", shapes.START_BACKUP_JOB),
                         ("StartCopyJobInput", shapes.START_COPY_JOB)):

@@ -15,7 +15,7 @@ from cdk_backup_jobs_runtime.jobs import decisions
 from cdk_backup_jobs_runtime.jobs.job_spec import JobSpec
 from cdk_backup_jobs_runtime.jobs.job_types import BACKUP_JOB, COPY_JOB
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 AWS_NOW = "Mon, 30 Nov 2026 12:00:00 GMT"
 AWS_NOW_EPOCH = 1796040000.0
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"

@@ -22,7 +22,7 @@ from cdk_backup_jobs.testing import (AutoDeployment, OperationPreferences, PeakM
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ORDERS = REPO / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"
 REGIONS = ["us-east-1", "eu-west-1"]
 DENIED = ScriptedOutcome("table/orders", "FAILED", "Access denied: the table's key policy does not allow AWS Backup")
