@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 from pathlib import Path
 
@@ -190,3 +191,39 @@ def test_no_test_reads_anything_outside_the_repository():
     named = {str(p.relative_to(REPO)) for p in sources
              if any(name in p.read_text(encoding="utf-8") for name in BESIDE_CI_CLONE)}
     assert not outside and not named, sorted(outside | named)
+
+
+TEST_PATH = re.compile(r"\btests/[A-Za-z0-9_/]+\.py\b")
+WHERE_TEST_PATHS_ARE_NAMED = ("README.md", "docs", "bench", "constructs", "lambda", "tests", "examples", "pyproject.toml")
+ILLUSTRATIONS = {"tests/test_my_stack.py"}  # a user's own test file, in the testing guide's examples
+
+
+def stale_test_paths(root: Path) -> list[str]:
+    """Every ``tests/....py`` named in the code, docs or tests that is no file: left behind by a move."""
+    stale: list[str] = []
+    for top in WHERE_TEST_PATHS_ARE_NAMED:
+        place = root / top
+        files = [place] if place.is_file() else sorted(p for p in place.rglob("*")
+                                                         if p.suffix in {".py", ".md", ".toml", ".yaml", ".json"})
+        for path in files:
+            if "egg-info" in path.parts or "node_modules" in path.parts:
+                continue
+            for named in sorted(set(TEST_PATH.findall(path.read_text(errors="replace")))):
+                if named not in ILLUSTRATIONS and not (root / named).is_file():
+                    stale.append(f"{path.relative_to(root)}: {named}")
+    return stale
+
+
+def test_a_test_path_left_behind_by_a_move_is_found(tmp_path):
+    (tmp_path / "tests" / "runtime").mkdir(parents=True)
+    (tmp_path / "tests" / "runtime" / "test_index.py").write_text("")
+    (tmp_path / "docs").mkdir()
+    gone = "tests/" + "test_handler.py"  # written apart, so this file names no missing path itself
+    (tmp_path / "docs" / "page.md").write_text(f"see tests/runtime/test_index.py and {gone}")
+    assert stale_test_paths(tmp_path) == [f"docs/page.md: {gone}"]
+
+
+def test_every_test_path_named_in_the_repository_exists():
+    # The tests moved once to mirror the code (issue 24); a docstring or a docs page naming the old path
+    # sends the next reader nowhere.
+    assert stale_test_paths(REPO) == []

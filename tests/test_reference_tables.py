@@ -4,7 +4,7 @@ and the generated tables say what the handler does.
 The page is compared row by row with ``reference_tables()``: a wrong cell fails, and
 ``python -m cdk_backup_jobs.cfn_reference`` prints the tables to paste. The return values are then held
 to the handler's own answers, run against the local AWS Backup (the WaitCondition case, which needs a
-stack, is checked by tests/test_long_wait_example.py).
+stack, is checked by tests/scenarios/test_long_wait_example.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``actions`` makes the calls and hands their answers here: a described job is
 judged against its deadline, an Update is the same job or a new one, a stack
 status is a rollback or not, a Delete comes with the protected resource's
-deletion or not. Tested without HTTP (tests/test_decisions.py).
+deletion or not. Tested without HTTP (tests/runtime/jobs/test_decisions.py).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ array, or a string or number under which the pattern looks for fields, has no
 leaf there: ``exists: false`` matches it and nothing else does ("If the value in
 the event is an array, then the event pattern matches if the intersection of the
 event pattern array and the event array is non-empty": never, for ``[]``).
-``tests/test_oracle_event_patterns.py`` holds this module against moto's matcher.
+``tests/testing/eventbridge/test_patterns_oracle.py`` holds this module against moto's matcher.
 """
 
 from __future__ import annotations
