@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 
 LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 from handler import PEAK_RSS_KB  # bench/, beside this file
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import head_to_head  # noqa: E402
 import long_waits  # noqa: E402
 import shared_provider  # noqa: E402
 
-from cdk_backup_jobs.provider import MEMORY_SIZE_MB  # noqa: E402
+from cdk_backup_jobs.provider.provider import MEMORY_SIZE_MB  # noqa: E402
 
 CLOUDFORMATION_MAX_RESOURCES = 500
 CLOUDFORMATION_MAX_TEMPLATE_BYTES = 1_000_000

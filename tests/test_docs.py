@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_backup_jobs import prop_table
+from cdk_backup_jobs.props import table as prop_table
 from cdk_backup_jobs_runtime.input import shapes
 from cdk_backup_jobs_runtime.jobs import job_types
 
@@ -75,7 +75,7 @@ def test_each_constructs_table_names_each_props_api_members(class_name, table):
     header, rows = doc_table("docs/constructs.md", "prop", after=f"## `{class_name}` props")
     column = header.index("API member")
     documented = {name: set(code_names(row[column])) for row in rows for name in code_names(row[0])}
-    from cdk_backup_jobs.provider_rights import PROVIDER_PROP
+    from cdk_backup_jobs.provider.rights import PROVIDER_PROP
 
     # The provider prop sets no member of the shape: the custom resource's own ServiceToken.
     assert documented == {row.prop: set(row.members) for row in table.rows} | {PROVIDER_PROP: {"ServiceToken"}}

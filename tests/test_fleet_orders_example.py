@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.loaders import Loader
 
-from cdk_backup_jobs.shared_provider import DEFAULT_EXPORT_NAME
+from cdk_backup_jobs.provider.shared_provider import DEFAULT_EXPORT_NAME
 from cdk_backup_jobs.testing.cloudformation.template import load_template
 
 ORDERS = Path(__file__).resolve().parent.parent / "examples" / "cloudformation" / "fleet-orders-snapshot.yaml"

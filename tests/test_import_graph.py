@@ -70,9 +70,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_graph_sees_the_packages_imports():
     graph = import_graph()
-    assert "cdk_backup_jobs.job_resource" in graph["cdk_backup_jobs.copy_job"]
-    assert "cdk_backup_jobs.copy_job" in graph["cdk_backup_jobs.backup_job"]  # BackupJob.copy_to
-    assert "cdk_backup_jobs.recovery_point_lifecycle" in graph[PACKAGE]  # TYPE_CHECKING re-exports
+    assert "cdk_backup_jobs.jobs.job_resource" in graph["cdk_backup_jobs.jobs.copy_job"]
+    assert "cdk_backup_jobs.jobs.copy_job" in graph["cdk_backup_jobs.jobs.backup_job"]  # BackupJob.copy_to
+    assert "cdk_backup_jobs.jobs.recovery_point_lifecycle" in graph[PACKAGE]  # TYPE_CHECKING re-exports
 
 
 def test_a_cycle_is_found():
@@ -182,3 +182,29 @@ def test_the_runtimes_packages_import_each_other_one_way():
     packages = package_graph(import_graph(RUNTIME_ROOT, RUNTIME))
     assert "watches" in packages["jobs"]
     assert cycles(packages) == []
+
+
+LIBRARY_DEPENDENCIES = {
+    ".": {"jobs", "props", "provider", "stack_set"},  # the facade's re-exports; provider_artifacts reads the asset
+    "props": set(),
+    "provider": {"props"},
+    "jobs": {"props", "provider"},
+    "stack_set": {"props", "provider"},
+    "release": {".", "provider", "stack_set"},  # provider_artifacts: the release files' names, the code zip's
+}
+"""Which packages of the construct library (``.``: the modules at its top) each one may import."""
+
+
+def test_every_library_package_declares_what_it_may_import():
+    packages = {path.parent.name for path in (ROOT / PACKAGE).glob("*/__init__.py")} - {"testing"}
+    assert packages | {"."} == set(LIBRARY_DEPENDENCIES)
+
+
+def test_the_librarys_packages_import_only_what_they_stand_on_and_each_other_one_way():
+    library = {module: {target for target in targets if not in_testing(target)}
+               for module, targets in import_graph().items() if not in_testing(module)}
+    packages = package_graph(library)
+    assert "provider" in packages["jobs"] and "." in packages["release"]
+    assert cycles(packages) == []
+    assert {name: targets - LIBRARY_DEPENDENCIES[name] for name, targets in packages.items()
+            if targets - LIBRARY_DEPENDENCIES[name]} == {}

@@ -23,7 +23,7 @@ def test_source_roots_are_not_packages():
 
 
 def test_the_library_ships_the_lambda_code_it_deploys():
-    from cdk_backup_jobs.provider_asset import entry_module, runtime_package_dir
+    from cdk_backup_jobs.provider.asset import entry_module, runtime_package_dir
 
     assert runtime_package_dir() == (REPO / "lambda" / "cdk_backup_jobs_runtime").resolve()
     assert entry_module() == (REPO / "lambda" / "index.py").resolve()
@@ -44,7 +44,8 @@ ONE_NAME_PER_MODULE = """
 import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import cdk_backup_jobs.job_properties, cdk_backup_jobs.validation, cdk_backup_jobs.backup_job, cdk_backup_jobs.copy_job
+import cdk_backup_jobs.jobs.properties, cdk_backup_jobs.props.validation
+import cdk_backup_jobs.jobs.backup_job, cdk_backup_jobs.jobs.copy_job
 import index
 from cdk_backup_jobs_runtime.input import rules, shapes
 lambda_dir = Path(sys.argv[1]).resolve()
@@ -52,8 +53,8 @@ loaded = [(name, str(Path(module.__file__).resolve().relative_to(lambda_dir)))
           for name, module in list(sys.modules.items())
           if getattr(module, "__file__", None) and Path(module.__file__).resolve().is_relative_to(lambda_dir)]
 print(json.dumps({"loaded": loaded,
-                  "same_rules": cdk_backup_jobs.job_properties.rules is rules,
-                  "same_shapes": cdk_backup_jobs.backup_job.START_BACKUP_JOB is shapes.START_BACKUP_JOB}))
+                  "same_rules": cdk_backup_jobs.jobs.properties.rules is rules,
+                  "same_shapes": cdk_backup_jobs.jobs.backup_job.START_BACKUP_JOB is shapes.START_BACKUP_JOB}))
 """
 
 
@@ -116,10 +117,10 @@ MIRRORED = {
     # tests/<name>/<package>/ holds the tests of each package of this source folder.
     "runtime": REPO / "lambda" / "cdk_backup_jobs_runtime",
     "testing": REPO / "constructs" / "cdk_backup_jobs" / "testing",
+    "library": REPO / "constructs" / "cdk_backup_jobs",
 }
-"""The source folders the tests mirror; a folder that is another entry's source is no package of this one's, so the
-construct library joins with one line, ``"library": REPO / "constructs" / "cdk_backup_jobs"`` (and its row on the
-layout page), once its modules are packages."""
+"""The source folders the tests mirror; a folder that is another entry's source is no package of this one's (the
+library's ``testing/`` is mirrored by ``tests/testing/``, not ``tests/library/testing/``)."""
 
 NOT_PACKAGES = {TESTS, TESTS / "reliability"}
 """The test folders on pyproject's pythonpath: their modules are imported by their plain names."""

@@ -68,7 +68,7 @@ def test_without_asset_staging_the_assembly_points_at_code_that_outlives_the_syn
 
 
 def test_a_staged_folder_that_was_altered_is_never_used(tmp_path, monkeypatch):
-    from cdk_backup_jobs import provider_asset
+    from cdk_backup_jobs.provider import asset as provider_asset
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     provider_asset.provider_asset_dir.cache_clear()
@@ -194,7 +194,7 @@ def handler_modules() -> set[str]:
 def test_the_lambda_asset_carries_only_the_modules_the_handler_imports():
     # The asset is the handler's code: a module it never imports (the library's prop table once was one)
     # only adds to the asset and changes its hash.
-    from cdk_backup_jobs.provider_asset import RUNTIME_PACKAGE, asset_files
+    from cdk_backup_jobs.provider.asset import RUNTIME_PACKAGE, asset_files
 
     shipped = {name for name in asset_files() if name == "index.py" or name.startswith(f"{RUNTIME_PACKAGE}/")}
     imported = handler_modules()
@@ -437,7 +437,7 @@ def test_the_wheel_alone_writes_the_release_artifacts_without_aws_cdk_jsii_or_no
         wheel_only, tmp_path, cfn_stack, aws_backup):
     from cdk_backup_jobs.provider_artifacts import (RELEASE_DIR, SAM_README_NAME, SAM_TEMPLATE_NAME, TEMPLATE_NAME,
                                                     provider_zip)
-    from test_provider_artifacts import deploy_release_then_example
+    from library.test_provider_artifacts import deploy_release_then_example
 
     out = tmp_path / "dist"
     env = {"PATH": str(Path(wheel_only).parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}  # no node on PATH
@@ -452,7 +452,7 @@ def test_the_wheel_alone_writes_the_release_artifacts_without_aws_cdk_jsii_or_no
 
     assert findable == "[False, False, False, True, True]"  # the venv has none of the CDK's libraries
     # -m runs the module itself as __main__: what it imports is listed.
-    assert {"cdk_backup_jobs", "cdk_backup_jobs.provider_asset", "cdk_backup_jobs_runtime"} <= imported
+    assert {"cdk_backup_jobs", "cdk_backup_jobs.provider.asset", "cdk_backup_jobs_runtime"} <= imported
     assert not {name for name in imported if name.split(".")[0] in ("aws_cdk", "jsii", "constructs", "yaml")}
     assert written.stdout.split() == [str(out / name) for name in (
         TEMPLATE_NAME, "backup-jobs-provider-0.1.0.zip", SAM_TEMPLATE_NAME, SAM_README_NAME)]

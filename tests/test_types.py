@@ -95,8 +95,8 @@ def test_a_users_app_imports_the_public_names_under_mypy_strict(library_and_apps
     assert "my_app.py" not in errors, output
     # The names are the real classes, not Any from a module __getattr__.
     assert 'Revealed type is "def (scope: constructs.Construct' in output
-    assert "-> cdk_backup_jobs.backup_job.BackupJob" in output
-    assert "-> cdk_backup_jobs.copy_job.CopyJob" in output
+    assert "-> cdk_backup_jobs.jobs.backup_job.BackupJob" in output
+    assert "-> cdk_backup_jobs.jobs.copy_job.CopyJob" in output
 
 
 @pytest.mark.slow

@@ -22,40 +22,40 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdk_backup_jobs.backup_job import BackupIndex as BackupIndex
-    from cdk_backup_jobs.backup_job import BackupJob as BackupJob
-    from cdk_backup_jobs.copy_job import CopyJob as CopyJob
-    from cdk_backup_jobs.recovery_point_lifecycle import KEEP_FOREVER as KEEP_FOREVER
-    from cdk_backup_jobs.recovery_point_lifecycle import JobLifecycle as JobLifecycle
-    from cdk_backup_jobs.recovery_point_lifecycle import KeepForever as KeepForever
-    from cdk_backup_jobs.provider import BackupJobsProvider as BackupJobsProvider
-    from cdk_backup_jobs.provider_rights import IBackupJobsProvider as IBackupJobsProvider
-    from cdk_backup_jobs.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
-    from cdk_backup_jobs.provider_asset_bucket import BackupJobsAssetBucket as BackupJobsAssetBucket
-    from cdk_backup_jobs.provider_stack_set import BackupJobsProviderStackSet as BackupJobsProviderStackSet
-    from cdk_backup_jobs.stack_set_props import StackSetCallAs as StackSetCallAs
-    from cdk_backup_jobs.stack_set_props import StackSetConcurrencyMode as StackSetConcurrencyMode
-    from cdk_backup_jobs.stack_set_props import StackSetRegionConcurrency as StackSetRegionConcurrency
-    from cdk_backup_jobs.run_on import RunOn as RunOn
-    from cdk_backup_jobs.validation import JobValidationError as JobValidationError
+    from cdk_backup_jobs.jobs.backup_job import BackupIndex as BackupIndex
+    from cdk_backup_jobs.jobs.backup_job import BackupJob as BackupJob
+    from cdk_backup_jobs.jobs.copy_job import CopyJob as CopyJob
+    from cdk_backup_jobs.jobs.job_resource import RunOn as RunOn
+    from cdk_backup_jobs.jobs.recovery_point_lifecycle import JobLifecycle as JobLifecycle
+    from cdk_backup_jobs.jobs.recovery_point_lifecycle import KEEP_FOREVER as KEEP_FOREVER
+    from cdk_backup_jobs.jobs.recovery_point_lifecycle import KeepForever as KeepForever
+    from cdk_backup_jobs.props.validation import JobValidationError as JobValidationError
+    from cdk_backup_jobs.provider.provider import BackupJobsProvider as BackupJobsProvider
+    from cdk_backup_jobs.provider.provider_stack import BackupJobsProviderStack as BackupJobsProviderStack
+    from cdk_backup_jobs.provider.rights import IBackupJobsProvider as IBackupJobsProvider
+    from cdk_backup_jobs.stack_set.asset_bucket import BackupJobsAssetBucket as BackupJobsAssetBucket
+    from cdk_backup_jobs.stack_set.props import StackSetCallAs as StackSetCallAs
+    from cdk_backup_jobs.stack_set.props import StackSetConcurrencyMode as StackSetConcurrencyMode
+    from cdk_backup_jobs.stack_set.props import StackSetRegionConcurrency as StackSetRegionConcurrency
+    from cdk_backup_jobs.stack_set.provider_stack_set import BackupJobsProviderStackSet as BackupJobsProviderStackSet
 
 _EXPORTS = {
-    "BackupIndex": "cdk_backup_jobs.backup_job",
-    "BackupJob": "cdk_backup_jobs.backup_job",
-    "BackupJobsAssetBucket": "cdk_backup_jobs.provider_asset_bucket",
-    "BackupJobsProvider": "cdk_backup_jobs.provider",
-    "BackupJobsProviderStack": "cdk_backup_jobs.provider_stack",
-    "BackupJobsProviderStackSet": "cdk_backup_jobs.provider_stack_set",
-    "CopyJob": "cdk_backup_jobs.copy_job",
-    "IBackupJobsProvider": "cdk_backup_jobs.provider_rights",
-    "JobLifecycle": "cdk_backup_jobs.recovery_point_lifecycle",
-    "JobValidationError": "cdk_backup_jobs.validation",
-    "KEEP_FOREVER": "cdk_backup_jobs.recovery_point_lifecycle",
-    "KeepForever": "cdk_backup_jobs.recovery_point_lifecycle",
-    "RunOn": "cdk_backup_jobs.run_on",
-    "StackSetCallAs": "cdk_backup_jobs.stack_set_props",
-    "StackSetConcurrencyMode": "cdk_backup_jobs.stack_set_props",
-    "StackSetRegionConcurrency": "cdk_backup_jobs.stack_set_props",
+    "BackupIndex": "cdk_backup_jobs.jobs.backup_job",
+    "BackupJob": "cdk_backup_jobs.jobs.backup_job",
+    "BackupJobsAssetBucket": "cdk_backup_jobs.stack_set.asset_bucket",
+    "BackupJobsProvider": "cdk_backup_jobs.provider.provider",
+    "BackupJobsProviderStack": "cdk_backup_jobs.provider.provider_stack",
+    "BackupJobsProviderStackSet": "cdk_backup_jobs.stack_set.provider_stack_set",
+    "CopyJob": "cdk_backup_jobs.jobs.copy_job",
+    "IBackupJobsProvider": "cdk_backup_jobs.provider.rights",
+    "JobLifecycle": "cdk_backup_jobs.jobs.recovery_point_lifecycle",
+    "JobValidationError": "cdk_backup_jobs.props.validation",
+    "KEEP_FOREVER": "cdk_backup_jobs.jobs.recovery_point_lifecycle",
+    "KeepForever": "cdk_backup_jobs.jobs.recovery_point_lifecycle",
+    "RunOn": "cdk_backup_jobs.jobs.job_resource",
+    "StackSetCallAs": "cdk_backup_jobs.stack_set.props",
+    "StackSetConcurrencyMode": "cdk_backup_jobs.stack_set.props",
+    "StackSetRegionConcurrency": "cdk_backup_jobs.stack_set.props",
 }
 """The public names and where each lives."""
 __all__ = sorted(_EXPORTS)

@@ -4,17 +4,17 @@
 
 - ``backup-jobs-provider.template.yaml``: ``BackupJobsProviderStack`` synthesized
   with its code, export name and narrowing lists as parameters
-  (``release_template`` makes it; it ships in the wheel as package data);
+  (``release.template`` makes it; it ships in the wheel as package data);
 - ``backup-jobs-provider-<version>.zip``: the Lambda code, the very files the
-  CDK stages as the provider's asset (``provider_asset``), zipped the same way
+  CDK stages as the provider's asset (``provider.asset``), zipped the same way
   on every machine: sorted, fixed timestamps and permissions;
 - ``backup-jobs-provider.sam.yaml`` and ``backup-jobs-provider-README.md``: the
   same template as an AWS SAM application for the Serverless Application
-  Repository (``sam_template``), its ``CodeUri`` the zip, and its README.
+  Repository (``release.sam_application``), its ``CodeUri`` the zip, and its README.
 
 It imports neither aws-cdk-lib nor jsii, so it runs where there is no Node.js:
 the package's ``__init__`` imports its names lazily, and this module, like
-``provider_asset``, needs only the standard library, the runtime package and
+``provider.asset``, needs only the standard library, the runtime package and
 crhelper's installed files.
 """
 
@@ -25,14 +25,13 @@ import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
-from cdk_backup_jobs.package_version import package_version
-from cdk_backup_jobs.provider_asset import asset_files
+from cdk_backup_jobs.provider.asset import package_version, asset_files
 
 TEMPLATE_NAME = "backup-jobs-provider.template.yaml"
 SAM_TEMPLATE_NAME = "backup-jobs-provider.sam.yaml"
 SAM_README_NAME = "backup-jobs-provider-README.md"
 """The SAM application's README (its metadata's ``ReadmeUrl``, a local file ``sam package`` uploads)."""
-RELEASE_DIR = Path(__file__).resolve().parent / "provider_release"
+RELEASE_DIR = Path(__file__).resolve().parent / "release" / "provider_release"
 """Where the package holds the generated template (package data)."""
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 """The earliest time a zip entry can hold: every entry gets it, so the bytes depend on the files alone."""

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 import boto3
 
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
 

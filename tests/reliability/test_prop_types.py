@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import App, Duration, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import JobValidationError, RunOn
-from cdk_backup_jobs.conversions import is_flag, is_role
-from cdk_backup_jobs.vaults import destination_vault_arn, is_vault, vault_arn, vault_name
+from cdk_backup_jobs.jobs.properties import is_flag, is_role
+from cdk_backup_jobs.jobs.properties import destination_vault_arn, is_vault, vault_arn, vault_name
 from construct_props import build
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 from cdk_backup_jobs.testing import CloudFormationSimulator, Fault, read_assembly_template
 
 pytestmark = pytest.mark.slow

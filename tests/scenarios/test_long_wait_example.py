@@ -9,8 +9,8 @@ import pytest
 from aws_cdk import App
 
 from cdk_backup_jobs import BackupJobsProviderStack
-from cdk_backup_jobs.cfn_reference import answered_attributes, reference_tables
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.release.reference_tables import answered_attributes, reference_tables
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, load_template, read_assembly_template
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ import pytest
 from aws_cdk import App, CfnOutput, RemovalPolicy, Stack, aws_backup as backup, aws_dynamodb as dynamodb, aws_iam as iam
 
 from cdk_backup_jobs import BackupJob, BackupJobsProvider, BackupJobsProviderStack
-from cdk_backup_jobs.job_resource import provider_suffix
-from cdk_backup_jobs.provider_asset import provider_asset_dir
+from cdk_backup_jobs.jobs.job_resource import provider_suffix
+from cdk_backup_jobs.provider.asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
 from cdk_backup_jobs.testing.cloudformation.resources import SERVICE_TOKEN_CHANGED
 

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import App
 
 from cdk_backup_jobs import BackupJobsProviderStack
-from cdk_backup_jobs.package_version import package_version
+from cdk_backup_jobs.provider.asset import package_version
 from cdk_backup_jobs.provider_artifacts import write_artifacts
 from cdk_backup_jobs.testing import (AutoDeployment, OperationPreferences, PeakMemory, ScriptedOutcome,
                                      SimulatedAccount, SimulatedOrganization, StackSetSimulator,
