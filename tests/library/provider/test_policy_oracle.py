@@ -1,7 +1,7 @@
 """The provider's IAM policies held against parliament, which reads AWS's service authorization reference.
 
-Our tests of the provider's rights (tests/library/provider/test_policy.py, test_iam_model) share our
-beliefs about IAM; parliament (duo-labs) does not: for each action it knows,
+Our tests of the provider's rights (tests/library/provider/test_policy.py,
+tests/testing/iam/test_model.py) share our beliefs about IAM; parliament (duo-labs) does not: for each action it knows,
 from AWS's Service Authorization Reference, which resource types it takes and
 which condition keys it accepts, and it flags an action that does not exist, a
 resource ARN no resource type of the action matches, a condition key the action
