@@ -84,7 +84,7 @@ def test_each_constructs_table_names_each_props_api_members(class_name, table):
 @pytest.mark.parametrize("resource_type", ["Custom::BackupJob", "Custom::CopyJob"])
 def test_the_cloudformation_property_table_lists_every_property(resource_type):
     # What each property does; their Required, Type, constraints, defaults and attributes are the
-    # generated reference tables (tests/test_reference_tables.py).
+    # generated reference tables (tests/library/release/test_reference_tables.py).
     shape = {"Custom::BackupJob": shapes.BACKUP_JOB_RESOURCE, "Custom::CopyJob": shapes.COPY_JOB_RESOURCE}[resource_type]
     _, rows = doc_table("docs/cloudformation.md", f"`{resource_type}` property")
     documented = [name for row in rows for name in code_names(row[0])]

@@ -1,6 +1,6 @@
 """The final backup's own rules, at deploy: the real handler refuses what it would ignore or defeat.
 
-The same rules run at synth (tests/test_constructs.py); here a hand-written
+The same rules run at synth (tests/library/jobs/test_properties.py); here a hand-written
 template, or an older synth, reaches the handler with them broken.
 """
 
