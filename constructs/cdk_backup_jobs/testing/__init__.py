@@ -16,10 +16,11 @@
 - WaitConditionHandle and WaitCondition resources, signalled through the
   handle's presigned URL or (with a CreationPolicy) SignalResource
   (``WaitConditionResult``); the Backup emulator's job state change events.
-- ``StackSetSimulator``: StackSets across a ``SimulatedOrganization``, each
-  stack instance in a process of its own as its account and Region, with
-  ``OperationPreferences`` and auto-deployment; ``PeakMemory``: what the
-  whole process tree held at most.
+- ``StackSetSimulator``: StackSets across a ``SimulatedOrganization`` in one
+  process, each stack instance in its account and Region (every service keeps
+  its state per account and Region, reached by the caller's key and its
+  signature's Region), with ``OperationPreferences`` and auto-deployment;
+  ``PeakMemory``: what this process and its Lambda workers held at most.
 
 Importing this package does not import aws-cdk-lib.
 """

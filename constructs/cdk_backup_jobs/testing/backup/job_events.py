@@ -107,7 +107,7 @@ def job_event(emulator: Emulator, job: Job, at: float, state: str) -> dict[str, 
     for key in ("backupJobId", "copyJobId"):
         if case is not None and key in detail:
             detail[key] = detail[key].upper() if case == "upper" else detail[key].lower()
-    return envelope(SOURCE, DETAIL_TYPES[job.kind], detail, resources, at)
+    return envelope(SOURCE, DETAIL_TYPES[job.kind], detail, resources, at, emulator.place)
 
 
 def _backup_detail(d: dict[str, Any], state: str) -> tuple[dict[str, Any], list[str]]:
