@@ -135,7 +135,7 @@ def section_lines(figures: FleetFigures, before: tuple[str, FleetFigures] | None
         "Memory is the peak of the sum of VmRSS over this process and every process it started (`PeakMemory`,",
         "sampled from /proc): the provider's Lambda workers, and before, the fork server and its instance",
         "processes; a page shared by processes counts once per process, so it is an upper bound."
-        + (" Both rows were measured one after the other in one run of `bench/fleet.py --before`, on the same"
+        + (" Both tables were measured one after the other in one run of `bench/fleet.py --before`, on the same"
            " machine." if before else ""),
         "AwsCustomResource has no simulated counterpart to compare with.",
         "",
