@@ -39,6 +39,7 @@ from typing import Any, Callable, Literal, Protocol
 
 from cdk_backup_jobs.testing.backup.jobs import Job
 from cdk_backup_jobs.testing.eventbridge.bus import envelope
+from cdk_backup_jobs.testing.shared.account import Place
 
 DETAIL_TYPES = {"backup": "Backup Job State Change", "copy": "Copy Job State Change"}
 SOURCE = "aws.backup"
@@ -49,6 +50,7 @@ class Emulator(Protocol):
     """What the events need of ``BackupEmulator``."""
 
     lock: threading.RLock
+    place: Place
     clock: Callable[[], float]
     event_sink: Sink | None
     event_delay: float | Callable[[dict[str, Any]], float]
