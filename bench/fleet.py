@@ -1,23 +1,33 @@
 """A simulated AWS Organization's fleet: the provider and the orders snapshot as StackSets, timed and weighed.
 
 N accounts x 2 Regions: the provider StackSet, then
-examples/cloudformation/fleet-orders-snapshot.yaml, every stack instance a
-process standing in its own account and Region (``StackSetSimulator``), with
-the provider's code really running there. Memory is the peak of the summed
-VmRSS of the whole process tree (``PeakMemory``): pages that forked processes
-share count once per process, so it is an upper bound.
-``python bench/fleet.py`` prints the report's section; ``bench/run.py`` writes
-it with the rest of the report.
+examples/cloudformation/fleet-orders-snapshot.yaml, every stack instance in
+its own account and Region (``StackSetSimulator``), with the provider's code
+really running there. Memory is the peak of the summed VmRSS of this process
+and every process it started, sampled from /proc every 0.1 s
+(``PeakMemory``): the fleet's one process and the provider's Lambda workers
+(and, in a fleet of before the one-process fleet, the fork server and its
+instance processes). A page that processes share counts once per process, so
+it is an upper bound.
+
+``python bench/fleet.py`` prints the report's section; ``--before REF`` first
+measures the fleet of the git ref REF (checked out in a temporary ``git
+worktree``, its ``cdk_backup_jobs`` first on ``PYTHONPATH``) and then this
+checkout's, each in a fresh process, one after the other on the same machine,
+and puts both rows in the section. ``bench/run.py`` writes it with the rest of
+the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cdk_backup_jobs.testing import (AutoDeployment, OperationPreferences, PeakMemory, SimulatedOrganization,
@@ -74,7 +84,43 @@ def measure(accounts: int = 50) -> FleetFigures:
                         len(jobs) - len(set(jobs)), processes, wall, peak.peak_bytes / 2**20, peak.peak_processes)
 
 
-def section_lines(figures: FleetFigures) -> list[str]:
+REPO = Path(__file__).resolve().parent.parent
+
+
+def measured_apart(accounts: int, source: Path | None = None) -> FleetFigures:
+    """``measure`` in a fresh process: of this checkout, or of the checkout at ``source``."""
+    environment = dict(os.environ)
+    if source is not None:  # its package first on the path: the fleet of that commit
+        environment["PYTHONPATH"] = os.pathsep.join([str(source / "constructs"), str(source / "lambda"),
+                                                     environment.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, __file__, "--accounts", str(accounts), "--json"], env=environment,
+                          check=True, timeout=3600, capture_output=True, text=True)
+    return FleetFigures(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measured_before(ref: str, accounts: int) -> FleetFigures:
+    """The fleet of git ref ``ref``, from a temporary worktree (removed after)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        checkout = Path(workdir) / "before"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(checkout), ref], check=True,
+                       capture_output=True)
+        try:
+            return measured_apart(accounts, checkout)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)], check=False,
+                           capture_output=True)
+
+
+def table(figures: FleetFigures) -> list[str]:
+    return ["| instances | jobs started | duplicate jobs | wall time | peak memory | processes at peak |",
+            "|---:|---:|---:|---:|---:|---:|",
+            f"| {figures.instances} | {figures.jobs} | {figures.duplicate_jobs} | {figures.wall_seconds:.1f} s "
+            f"| {figures.peak_mib:,.0f} MiB | {figures.peak_processes} |"]
+
+
+def section_lines(figures: FleetFigures, before: tuple[str, FleetFigures] | None = None) -> list[str]:
+    earlier = ([f"Before (`{before[0]}`: a process forked per instance, measured first):", "", *table(before[1]), "",
+                "One process (this checkout, measured next):", ""] if before else [])
     return [
         HEADING,
         "",
@@ -82,16 +128,19 @@ def section_lines(figures: FleetFigures) -> list[str]:
         "(`examples/cloudformation/fleet-orders-snapshot.yaml`), each to "
         f"{figures.accounts} accounts × {figures.regions} Regions",
         "(PARALLEL Regions, SOFT_FAILURE_TOLERANCE, MaxConcurrentPercentage 100), at most "
-        f"{figures.processes} stack-instance processes at a time (`StackSetSimulator`'s default on this machine).",
-        "Each instance is a process forked from one that imported cfn-lint, botocore and the TLS libraries once,",
-        "standing in its own account and Region with its own emulated AWS Backup. Memory is the peak of the sum",
-        "of VmRSS over the whole process tree (`PeakMemory`), which counts pages the forked processes share once",
-        "per process: an upper bound. AwsCustomResource has no simulated counterpart to compare with.",
+        f"{figures.processes} stack instances at a time (`StackSetSimulator`'s default `max_processes` on this "
+        "machine).",
+        "The fleet runs in one process: every simulated service keeps its state per account and Region behind one",
+        "endpoint, and each instance's functions run in Lambda workers with their account's key and Region.",
+        "Memory is the peak of the sum of VmRSS over this process and every process it started (`PeakMemory`,",
+        "sampled from /proc): the provider's Lambda workers, and before, the fork server and its instance",
+        "processes; a page shared by processes counts once per process, so it is an upper bound."
+        + (" Both tables were measured one after the other in one run of `bench/fleet.py --before`, on the same"
+           " machine." if before else ""),
+        "AwsCustomResource has no simulated counterpart to compare with.",
         "",
-        "| instances | jobs started | duplicate jobs | wall time | peak memory | processes at peak |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {figures.instances} | {figures.jobs} | {figures.duplicate_jobs} | {figures.wall_seconds:.1f} s "
-        f"| {figures.peak_mib:,.0f} MiB | {figures.peak_processes} |",
+        *earlier,
+        *table(figures),
         "",
     ]
 
@@ -100,10 +149,21 @@ def section_lines(figures: FleetFigures) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--before", metavar="REF", help="measure the fleet of this git ref first, in the same run")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line (internal)")
     parser.add_argument("--write", nargs="?", const=str(Path(__file__).resolve().parent.parent / "docs" /
                                                          "performance.md"), help="put the section into this page")
     args = parser.parse_args()
-    lines = section_lines(measure(args.accounts))
+    if args.json:
+        print(json.dumps(asdict(measure(args.accounts))))
+        return
+    if args.before:
+        label = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.before], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        before = (label, measured_before(args.before, args.accounts))
+        lines = section_lines(measured_apart(args.accounts), before)
+    else:
+        lines = section_lines(measure(args.accounts))
     print("\n".join(lines))
     if args.write:
         report_page.write_section(Path(args.write), HEADING, lines)

@@ -101,7 +101,7 @@ SERVICE_DEPENDENCIES = {
     "lambda_service": {"shared"},
     "backup": {"shared", "eventbridge", "iam"},  # job events on the bus; its endpoint asks IAM
     "cloudformation": {"shared", "eventbridge", "iam", "lambda_service"},
-    "stacksets": {"shared", "backup", "cloudformation"},  # each instance deploys a stack beside its AWS Backup
+    "stacksets": {"shared", "backup", "cloudformation"},  # the shared endpoints; an instance is a stack in its place
 }
 """Which packages of the testing tools each one may import: ``shared`` and the services it stands on."""
 

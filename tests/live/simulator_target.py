@@ -16,7 +16,6 @@ import boto3
 
 from cdk_backup_jobs.provider.asset import provider_asset_dir
 from cdk_backup_jobs.testing import JobTiming, ManualClock, read_assembly_template
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
 
 from live.target import BackupApi, Ledger, StackResult, Target
 
@@ -29,13 +28,14 @@ assumed role (docs/cloudformation.md), so a template deployed without one meets 
 
 class SimulatorTarget(Target):
     def __init__(self, aws_backup: Any, cfn_stack: Callable[..., Any]) -> None:
-        self.account, self.region = ACCOUNT_ID, REGION
+        # The account and Region of the local AWS Backup the fixtures serve.
+        self.account, self.region = aws_backup.emulator.place.account_id, aws_backup.emulator.place.region
         self.clock = ManualClock()
         aws_backup.emulator.clock = self.clock
         aws_backup.emulator.timing = JOB_TIMING
         self.make_stack = cfn_stack
         self.stacks: dict[str, Any] = {}
-        self.backup = BackupApi(boto3.client("backup", region_name=REGION))
+        self.backup = BackupApi(boto3.client("backup", region_name=self.region))
         self.ledger = Ledger()
 
     def _wiring(self) -> dict[str, Any]:

@@ -16,10 +16,13 @@
 - WaitConditionHandle and WaitCondition resources, signalled through the
   handle's presigned URL or (with a CreationPolicy) SignalResource
   (``WaitConditionResult``); the Backup emulator's job state change events.
-- ``StackSetSimulator``: StackSets across a ``SimulatedOrganization``, each
-  stack instance in a process of its own as its account and Region, with
-  ``OperationPreferences`` and auto-deployment; ``PeakMemory``: what the
-  whole process tree held at most.
+- ``StackSetSimulator``: StackSets across a ``SimulatedOrganization`` in one
+  process, each stack instance in its account and Region (every service keeps
+  its state per account and Region, reached by the caller's key and its
+  signature's Region), with ``OperationPreferences`` and auto-deployment;
+  ``PeakMemory``: what this process and its Lambda workers held at most;
+  ``Place`` (an account and a Region) and ``account_access_key``, the key a
+  client signs with to reach an account's state.
 
 Importing this package does not import aws-cdk-lib.
 """
@@ -37,6 +40,7 @@ from cdk_backup_jobs.testing.cloudformation.template import TemplateError, load_
 from cdk_backup_jobs.testing.cloudformation.wait_conditions import WaitConditionResult
 from cdk_backup_jobs.testing.eventbridge.bus import Delivery, EventBus, EventsApiError
 from cdk_backup_jobs.testing.lambda_service.runtime import Invocation, InvocationLog, InvocationRecord, LambdaRuntime
+from cdk_backup_jobs.testing.shared.account import Place, account_access_key
 from cdk_backup_jobs.testing.shared.virtual_time import ManualClock, VirtualTimeLoop
 from cdk_backup_jobs.testing.stacksets.organization import SimulatedAccount, SimulatedOrganization
 from cdk_backup_jobs.testing.stacksets.preferences import OperationPreferences
@@ -44,12 +48,11 @@ from cdk_backup_jobs.testing.stacksets.process_tree import PeakMemory
 from cdk_backup_jobs.testing.stacksets.simulator import AutoDeployment, StackSet, StackSetSimulator
 from cdk_backup_jobs.testing.stacksets.stack_instances import StackInstance, StackSetOperation
 
-__all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CfnStackFactory",
-           "CloudFormationError", "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError",
-           "Fault", "Invocation", "InvocationLog", "InvocationRecord", "JobTiming", "LambdaRuntime",
-           "ManualClock", "OperationPreferences", "PeakMemory", "ResourceEvent", "RunningBackupServer",
-           "RunningEventsServer", "RunningResponseServer", "ScriptedOutcome", "SimulatedAccount",
-           "SimulatedOrganization", "StackInstance", "StackNotInAssembly", "StackOperation", "StackSet",
-           "StackSetOperation", "StackSetSimulator", "TemplateError", "TimingRule", "ValidationError",
-           "VirtualTimeLoop", "WaitConditionResult", "backup_server", "events_server", "load_template",
-           "provider_functions", "read_assembly_template", "response_server"]
+__all__ = ["AlreadyExistsException", "AutoDeployment", "BackupEmulator", "CfnStackFactory", "CloudFormationError",
+           "CloudFormationSimulator", "Delivery", "EventBus", "EventsApiError", "Fault", "Invocation", "InvocationLog",
+           "InvocationRecord", "JobTiming", "LambdaRuntime", "ManualClock", "OperationPreferences", "PeakMemory",
+           "Place", "ResourceEvent", "RunningBackupServer", "RunningEventsServer", "RunningResponseServer",
+           "ScriptedOutcome", "SimulatedAccount", "SimulatedOrganization", "StackInstance", "StackNotInAssembly",
+           "StackOperation", "StackSet", "StackSetOperation", "StackSetSimulator", "TemplateError", "TimingRule",
+           "ValidationError", "VirtualTimeLoop", "WaitConditionResult", "account_access_key", "backup_server",
+           "events_server", "load_template", "provider_functions", "read_assembly_template", "response_server"]

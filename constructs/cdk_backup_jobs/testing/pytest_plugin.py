@@ -20,7 +20,7 @@
           return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-log-checks"}
 
   Only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are
-  meant here; the Region stays the simulated account's (``shared.account.REGION``).
+  meant here; the Region stays the simulated account's (``shared.account.default_place()``).
 """
 
 from __future__ import annotations
@@ -34,14 +34,15 @@ from cdk_backup_jobs.testing.backup.endpoint import RunningBackupServer, backup_
 from cdk_backup_jobs.testing.cloudformation.response_server import RunningResponseServer, response_server
 from cdk_backup_jobs.testing.cloudformation.service_endpoints import RunningEventsServer, events_server
 from cdk_backup_jobs.testing.cloudformation.simulator import CfnStackFactory, CloudFormationSimulator
-from cdk_backup_jobs.testing.shared.account import REGION
+from cdk_backup_jobs.testing.shared.account import default_place
 
-DUMMY_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,  # the Region the emulators stand in, so ARNs and clients agree
-    "AWS_REGION": REGION,
-}
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def dummy_environment() -> dict[str, str]:
+    """The dummy credentials, and the Region the emulators stand in (read now), so ARNs and clients agree."""
+    region = default_place().region
+    return {**DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
 
 OVERRIDABLE_FIXTURES = frozenset({"aws_test_credentials"})
@@ -51,14 +52,14 @@ OVERRIDABLE_FIXTURES = frozenset({"aws_test_credentials"})
 @pytest.fixture
 def aws_test_credentials() -> Mapping[str, str]:
     """The dummy credentials every request and function signs with; override it to choose your own."""
-    return {name: DUMMY_ENVIRONMENT[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    return dict(DUMMY_CREDENTIALS)
 
 
 @pytest.fixture
 def aws_backup(monkeypatch: pytest.MonkeyPatch,
                aws_test_credentials: Mapping[str, str]) -> Iterator[RunningBackupServer]:
     with backup_server() as server:
-        for name, value in {**DUMMY_ENVIRONMENT, **aws_test_credentials}.items():
+        for name, value in {**dummy_environment(), **aws_test_credentials}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
         yield server
@@ -92,7 +93,7 @@ def cfn_stack(aws_backup: RunningBackupServer, cfn_responses: RunningResponseSer
     aws_backup.emulator.iam = cfn_scheduler.state.iam
 
     def make(assets_dir: str | Path | None = None, **options: Any) -> CloudFormationSimulator:
-        environment = {**DUMMY_ENVIRONMENT, **aws_test_credentials,
+        environment = {**dummy_environment(), **aws_test_credentials,
                        "AWS_ENDPOINT_URL_BACKUP": aws_backup.endpoint_url,
                        "SSL_CERT_FILE": cfn_responses.ca_file, **options.pop("environment", {})}
         options.setdefault("on_resource", aws_backup.emulator.on_stack_resource)

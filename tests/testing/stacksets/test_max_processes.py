@@ -16,7 +16,7 @@ def test_auto_deployments_of_several_stack_sets_share_max_processes():
     organization = SimulatedOrganization.of_sizes({"ou-a": 1})
     running, peak, lock = 0, 0, threading.Lock()
     with StackSetSimulator(organization, max_processes=2) as fleet:
-        original = fleet._processes.run
+        original = fleet._services.run
 
         def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
             nonlocal running, peak
@@ -30,7 +30,7 @@ def test_auto_deployments_of_several_stack_sets_share_max_processes():
                 with lock:
                     running -= 1
 
-        fleet._processes.run = counted  # type: ignore[method-assign]
+        fleet._services.run = counted  # type: ignore[method-assign]
         for name in ("First", "Second", "Third"):  # none depends on another: they auto-deploy together
             stack_set = fleet.create_stack_set(name, TEMPLATE, auto_deployment=AutoDeployment(enabled=True))
             fleet.create_stack_instances(stack_set, ["ou-a"], REGIONS, OperationPreferences(max_concurrent_count=1))
@@ -38,4 +38,4 @@ def test_auto_deployments_of_several_stack_sets_share_max_processes():
         deployments = fleet.add_account("ou-a", "100000000099")
 
     assert [d.status for d in deployments] == ["SUCCEEDED"] * 3
-    assert peak == 2  # 3 StackSets x 2 Regions wanted to run at once; 2 processes did
+    assert peak == 2  # 3 StackSets x 2 Regions wanted to run at once; 2 instances did

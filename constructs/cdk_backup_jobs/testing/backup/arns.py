@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place
 
 # arn:partition:service:region:account:resource; IAM and S3 ARNs leave region (and account) empty.
 ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
@@ -29,11 +29,11 @@ RESOURCE_TYPES = {"dynamodb": "DynamoDB", "elasticfilesystem": "EFS", "ec2": "EC
 _RDS_KINDS = {"db": "RDS", "cluster": "Aurora"}
 
 
-def vault_arn(name: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
-    return f"arn:aws:backup:{region}:{account}:backup-vault:{name}"
+def vault_arn(name: str, place: Place) -> str:
+    return f"arn:aws:backup:{place.region}:{place.account_id}:backup-vault:{name}"
 
 
-def recovery_point_arn(point_id: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
+def recovery_point_arn(point_id: str, region: str, account: str) -> str:
     return f"arn:aws:backup:{region}:{account}:recovery-point:{point_id}"
 
 
@@ -43,9 +43,9 @@ def vault_location(arn: str) -> tuple[str, str, str]:
     return parts[3], parts[4], parts[-1]
 
 
-def is_local(region: str, account: str) -> bool:
-    """Whether a place is the emulator's own account and Region (another's vaults live elsewhere)."""
-    return (region, account) == (REGION, ACCOUNT_ID)
+def is_local(place: Place, region: str, account: str) -> bool:
+    """Whether ``region`` and ``account`` are the emulator's own ``place`` (another's vaults live elsewhere)."""
+    return (region, account) == (place.region, place.account_id)
 
 
 def resource_type(arn: str, known: Mapping[str, str] | None = None) -> str:
@@ -67,5 +67,5 @@ def resource_type(arn: str, known: Mapping[str, str] | None = None) -> str:
     return RESOURCE_TYPES.get(service, service)
 
 
-def rds_cluster_arn(name: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
-    return f"arn:aws:rds:{region}:{account}:cluster:{name}"
+def rds_cluster_arn(name: str, place: Place) -> str:
+    return f"arn:aws:rds:{place.region}:{place.account_id}:cluster:{name}"

@@ -40,6 +40,7 @@ from cdk_backup_jobs.testing.backup.jobs import (COMPLETE_WINDOW_EXPIRED, DEFAUL
                                                  JobTiming, Outcome, ScriptedOutcome, TimingRule)
 from cdk_backup_jobs.testing.backup.state import (ACTIVE_STATES, TOKEN_REUSE_MODES, BackupState, Fault, Service,
                                                   TokenReuse)
+from cdk_backup_jobs.testing.shared.account import Place, default_place
 
 __all__ = ["ACTIVE_STATES", "BackupEmulator", "BackupState", "COMPLETE_WINDOW_EXPIRED", "DEFAULT_START_WINDOW_MINUTES",
            "Expiry", "Fault", "IMMEDIATE_RECOVERY_POINT", "Job", "JobTiming", "OPERATIONS", "Outcome",
@@ -59,11 +60,13 @@ _CLUSTER_TYPES = {"AWS::DocDB::DBCluster": "DocumentDB", "AWS::Neptune::DBCluste
 
 
 class BackupEmulator:
-    """The service logic, independent of HTTP: ``call(operation, params)``."""
+    """The service logic of one account in one Region, independent of HTTP: ``call(operation, params)``."""
 
     def __init__(self, clock: Callable[[], float] = time.time,
                  timing: JobTiming | None = None,
-                 idempotency_window: float = IDEMPOTENCY_WINDOW_SECONDS) -> None:
+                 idempotency_window: float = IDEMPOTENCY_WINDOW_SECONDS, *, place: Place | None = None) -> None:
+        self.place = place or default_place()
+        """The account and Region whose AWS Backup this is: in every ARN and answer. Default: ``default_place()``."""
         self.state = BackupState()
         self.clock = clock
         self.timing = timing or JobTiming()
@@ -132,7 +135,7 @@ class BackupEmulator:
     # --- set-up and inspection -------------------------------------------------
 
     def vault_arn(self, name: str) -> str:
-        return vault_arn(name)
+        return vault_arn(name, self.place)
 
     def create_vault(self, name: str) -> dict[str, Any]:
         """Set-up: create a vault as CreateBackupVault does, without recording a call.
@@ -149,7 +152,7 @@ class BackupEmulator:
         if resource_type == "AWS::Backup::BackupVault":
             self.create_vault(physical_id)
         elif resource_type in _CLUSTER_TYPES:  # their ARNs look like Aurora's: remember which they are
-            self.state.resource_types[rds_cluster_arn(physical_id)] = _CLUSTER_TYPES[resource_type]
+            self.state.resource_types[rds_cluster_arn(physical_id, self.place)] = _CLUSTER_TYPES[resource_type]
 
     def time_jobs(self, timing: JobTiming, *, kind: JobKind | None = None, resource_arn: str | None = None,
                   resource_type: str | None = None, created_from: float | None = None) -> TimingRule:

@@ -20,21 +20,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator, TextIO
 
 from cdk_backup_jobs.testing.backup.arns import vault_arn
+from cdk_backup_jobs.testing.backup.backends import BackupBackends
 from cdk_backup_jobs.testing.backup.emulator import BackupEmulator, BackupState
 from cdk_backup_jobs.testing.backup.errors import BackupApiError
 from cdk_backup_jobs.testing.backup.protocol import Route, build_routes, load_model, match, read_input, to_wire
 from cdk_backup_jobs.testing.iam.model import AccountIam, access_key_of
+from cdk_backup_jobs.testing.shared.account import Place
 from cdk_backup_jobs.testing.shared.serving import serving
 
 
-def required_permissions(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+def required_permissions(operation: str, params: dict[str, Any], place: Place) -> list[tuple[str, str]]:
     """(action, resource) pairs a call needs. Service Authorization Reference, AWS Backup: StartBackupJob acts
     on the backupVault, StartCopyJob on the recoveryPoint, each with iam:PassRole as a dependent action;
     a call naming a vault acts on it; the job operations have no resource type ("*")."""
     if operation == "StartCopyJob":
         needed = [(f"backup:{operation}", str(params.get("RecoveryPointArn", "*")))]
     elif "BackupVaultName" in params:
-        needed = [(f"backup:{operation}", vault_arn(str(params["BackupVaultName"])))]
+        needed = [(f"backup:{operation}", vault_arn(str(params["BackupVaultName"]), place))]
     else:
         needed = [(f"backup:{operation}", "*")]
     if operation in ("StartBackupJob", "StartCopyJob") and params.get("IamRoleArn"):
@@ -42,11 +44,12 @@ def required_permissions(operation: str, params: dict[str, Any]) -> list[tuple[s
     return needed
 
 
-def authorize(iam: AccountIam, access_key: str | None, operation: str, params: dict[str, Any]) -> None:
+def authorize(iam: AccountIam, access_key: str | None, operation: str, params: dict[str, Any],
+              place: Place) -> None:
     """Raise AWS's error for a call the caller's role does not allow, or whose job role AWS Backup cannot
     assume yet (InvalidParameterValueException "IAM Role ARN cannot be assumed by AWS Backup", the answer
     hashicorp/terraform-provider-aws#9297 retries while IAM spreads a new role)."""
-    for action, resource in required_permissions(operation, params):
+    for action, resource in required_permissions(operation, params, place):
         denied = iam.denial(access_key, action, resource)
         if denied is not None:
             raise BackupApiError(403, "AccessDeniedException", denied)
@@ -77,12 +80,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header tells the emulator's time, so clients can keep deadlines in it.
-        return super().date_time_string(self.server.emulator.clock() if timestamp is None else timestamp)
+        clock = getattr(self, "emulator", self.server.emulator).clock
+        return super().date_time_string(clock() if timestamp is None else timestamp)
 
     def _dispatch(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path, _, query = self.path.partition("?")
-        emulator = self.server.emulator
+        # The caller's account and Region: its key's, its signature's (``backends``).
+        self.emulator = emulator = self.server.backends.of_request(self.headers.get("Authorization"))
         name = "-"
         try:
             route, uri_params = match(self.server.routes, method, path, query)
@@ -103,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise BackupApiError(fault.status, fault.code, fault.message)
             params = read_input(route, uri_params, query, body)
             if emulator.iam is not None:
-                authorize(emulator.iam, access_key_of(self.headers.get("Authorization")), name, params)
+                authorize(emulator.iam, access_key_of(self.headers.get("Authorization")), name, params, emulator.place)
             self._answer(method, name, 200, to_wire(emulator.call(name, params)))
         except BackupApiError as error:
             self._answer(method, name, error.status, {"message": error.message, "Code": error.code}, error.code)
@@ -131,24 +136,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class BackupHttpServer(ThreadingHTTPServer):
-    """The HTTP server: the emulator, the model's routes, and where requests are logged (None: nowhere)."""
+    """The HTTP server: every place's emulator (``emulator`` the default one's), the model's routes, and where
+    requests are logged (None: nowhere)."""
 
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], emulator: BackupEmulator, routes: list[Route],
                  request_log: TextIO | None = None) -> None:
         super().__init__(address, _Handler)
-        self.emulator = emulator
+        self.backends = BackupBackends(emulator)
         self.routes = routes
         self.request_log = request_log
 
 
+    @property
+    def emulator(self) -> BackupEmulator:
+        return self.backends.default
+
+
 @dataclass
 class RunningBackupServer:
-    """A started emulator: its endpoint URL and the service behind it."""
+    """A started emulator: its endpoint URL, the default place's service behind it (``emulator``), and every
+    place's (``backends``: an account's key signing for a Region reaches that account's AWS Backup there)."""
 
     endpoint_url: str
     emulator: BackupEmulator
+    backends: BackupBackends
 
     @property
     def state(self) -> BackupState:
@@ -170,5 +183,6 @@ def backup_server(emulator: BackupEmulator | None = None, host: str = "127.0.0.1
     method, path, operation and status.
     """
     emulator = emulator or BackupEmulator()
-    with serving(BackupHttpServer((host, port), emulator, routes(), request_log)) as bound:
-        yield RunningBackupServer(f"http://{host}:{bound}", emulator)
+    server = BackupHttpServer((host, port), emulator, routes(), request_log)
+    with serving(server) as bound:
+        yield RunningBackupServer(f"http://{host}:{bound}", emulator, server.backends)

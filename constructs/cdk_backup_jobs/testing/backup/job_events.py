@@ -39,6 +39,7 @@ from typing import Any, Callable, Literal, Protocol
 
 from cdk_backup_jobs.testing.backup.jobs import Job
 from cdk_backup_jobs.testing.eventbridge.bus import envelope
+from cdk_backup_jobs.testing.shared.account import Place
 
 DETAIL_TYPES = {"backup": "Backup Job State Change", "copy": "Copy Job State Change"}
 SOURCE = "aws.backup"
@@ -49,6 +50,7 @@ class Emulator(Protocol):
     """What the events need of ``BackupEmulator``."""
 
     lock: threading.RLock
+    place: Place
     clock: Callable[[], float]
     event_sink: Sink | None
     event_delay: float | Callable[[dict[str, Any]], float]
@@ -107,7 +109,7 @@ def job_event(emulator: Emulator, job: Job, at: float, state: str) -> dict[str, 
     for key in ("backupJobId", "copyJobId"):
         if case is not None and key in detail:
             detail[key] = detail[key].upper() if case == "upper" else detail[key].lower()
-    return envelope(SOURCE, DETAIL_TYPES[job.kind], detail, resources, at)
+    return envelope(SOURCE, DETAIL_TYPES[job.kind], detail, resources, at, emulator.place)
 
 
 def _backup_detail(d: dict[str, Any], state: str) -> tuple[dict[str, Any], list[str]]:

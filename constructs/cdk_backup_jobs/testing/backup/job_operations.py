@@ -19,7 +19,6 @@ from cdk_backup_jobs.testing.backup.jobs import DEFAULT_START_WINDOW_MINUTES, Jo
 from cdk_backup_jobs.testing.backup.listing import by_dates, by_members, page, refuse_unemulated
 from cdk_backup_jobs.testing.backup.recovery_points import find_recovery_point
 from cdk_backup_jobs.testing.backup.state import ACTIVE_STATES, Service, find_vault
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
 
 LISTED_DAYS = 30  # ListBackupJobs "returns ... backup jobs ... for the last 30 days" (ListBackupJobs reference)
 UNEMULATED_FILTERS = ("ByMessageCategory",)  # AWS's message categories are not documented as a closed set
@@ -36,8 +35,8 @@ def describe_backup(service: Service, job: Job, at: float | None = None) -> dict
     p = job.params
     has_point = state in ("COMPLETED", "PARTIAL") or IMMEDIATE_RECOVERY_POINT.match(p["ResourceArn"])
     return {
-        "AccountId": ACCOUNT_ID, "BackupJobId": job.job_id,
-        "BackupVaultName": p["BackupVaultName"], "BackupVaultArn": vault_arn(p["BackupVaultName"]),
+        "AccountId": service.place.account_id, "BackupJobId": job.job_id,
+        "BackupVaultName": p["BackupVaultName"], "BackupVaultArn": vault_arn(p["BackupVaultName"], service.place),
         "RecoveryPointArn": job.recovery_point_arn if has_point else None,
         "ResourceArn": p["ResourceArn"], "ResourceType": resource_type(p["ResourceArn"], service.state.resource_types),
         "IamRoleArn": p["IamRoleArn"], "CreationDate": job.created_at,
@@ -56,8 +55,8 @@ def describe_copy(service: Service, job: Job, at: float | None = None) -> dict[s
     state, _, message = job.state_at(service.clock() if at is None else at)
     p = job.params
     return {
-        "AccountId": ACCOUNT_ID, "CopyJobId": job.job_id,
-        "SourceBackupVaultArn": vault_arn(p["SourceBackupVaultName"]),
+        "AccountId": service.place.account_id, "CopyJobId": job.job_id,
+        "SourceBackupVaultArn": vault_arn(p["SourceBackupVaultName"], service.place),
         "SourceRecoveryPointArn": p["RecoveryPointArn"], "DestinationBackupVaultArn": p["DestinationBackupVaultArn"],
         "DestinationRecoveryPointArn": job.recovery_point_arn if state == "COMPLETED" else None,
         "ResourceArn": job.resource_arn, "ResourceType": resource_type(job.resource_arn, service.state.resource_types),
@@ -79,13 +78,14 @@ def start_backup_job(service: Service, p: dict[str, Any]) -> dict[str, Any]:
     check_lifecycle(p.get("Lifecycle"))
     if "LogicallyAirGappedBackupVaultArn" in p:
         region, account, name = vault_location(p["LogicallyAirGappedBackupVaultArn"])
-        if not is_local(region, account):  # "ARN must be in the same account and Region" (StartBackupJob)
-            raise invalid(f"{p['LogicallyAirGappedBackupVaultArn']} must be a vault in account {ACCOUNT_ID} "
-                          f"and region {REGION}")
+        # "ARN must be in the same account and Region" (StartBackupJob)
+        if not is_local(service.place, region, account):
+            raise invalid(f"{p['LogicallyAirGappedBackupVaultArn']} must be a vault in account "
+                          f"{service.place.account_id} and region {service.place.region}")
         find_vault(service, name)
     job = _job_for_token(service, "StartBackupJob", p, service.state.backup_jobs)
     if job is None:
-        job = _new_job(service, "backup", p, p["ResourceArn"])
+        job = _new_job(service, "backup", p, p["ResourceArn"], service.place.region, service.place.account_id)
         service.state.backup_jobs[job.job_id] = job
     answer: dict[str, Any] = {"BackupJobId": job.job_id, "CreationDate": job.created_at, "IsParent": False}
     if IMMEDIATE_RECOVERY_POINT.match(job.params["ResourceArn"]):
@@ -117,7 +117,7 @@ def start_copy_job(service: Service, p: dict[str, Any]) -> dict[str, Any]:
     check_arns(p, {"RecoveryPointArn": ARN, "IamRoleArn": IAM_ROLE_ARN, "DestinationBackupVaultArn": VAULT_ARN})
     find_vault(service, p["SourceBackupVaultName"])
     region, account, destination = vault_location(p["DestinationBackupVaultArn"])
-    if is_local(region, account):
+    if is_local(service.place, region, account):
         find_vault(service, destination)  # another account's or Region's vault is checked by the copy itself
     check_lifecycle(p.get("Lifecycle"))
     source = find_recovery_point(service, p["SourceBackupVaultName"], p["RecoveryPointArn"])
@@ -168,7 +168,7 @@ def _job(jobs: dict[str, Job], job_id: str, kind: str) -> Job:
 
 
 def _new_job(service: Service, kind: Literal["backup", "copy"], p: dict[str, Any], resource_arn: str,
-             region: str = REGION, account: str = ACCOUNT_ID) -> Job:
+             region: str, account: str) -> Job:
     """A job whose recovery point is made where its vault is (a copy's: the destination's)."""
     outcome = next((o for o in service.outcomes if re.search(o.pattern, resource_arn)), None)
     job = Job(job_id=str(uuid.uuid4()).upper(), kind=kind, params=dict(p), resource_arn=resource_arn,

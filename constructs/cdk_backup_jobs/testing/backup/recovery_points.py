@@ -10,7 +10,7 @@ says BackupSizeBytes. A point DeleteRecoveryPoint removed stays removed.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from cdk_backup_jobs.testing.backup.arns import (ARN, IMMEDIATE_RECOVERY_POINT, is_local, resource_type, vault_arn,
                                                  vault_location)
@@ -31,12 +31,12 @@ def recovery_points(service: Service) -> list[dict[str, Any]]:
     for job in service.state.backup_jobs.values():
         status = backup_point_status(job, now)
         if status is not None:
-            points.append(_point(job, job.params["BackupVaultName"], status, service.state.resource_types))
+            points.append(_point(service, job, job.params["BackupVaultName"], status))
     for job in service.state.copy_jobs.values():
         region, account, vault = vault_location(job.params["DestinationBackupVaultArn"])
         # A copy into another account's or Region's vault lives there, not in this emulator's vaults.
-        if job.state_at(now)[0] == "COMPLETED" and is_local(region, account):
-            points.append(_point(job, vault, "COMPLETED", service.state.resource_types))
+        if job.state_at(now)[0] == "COMPLETED" and is_local(service.place, region, account):
+            points.append(_point(service, job, vault, "COMPLETED"))
     points = [point for point in points if (point["BackupVaultName"], point["RecoveryPointArn"]) not in deleted]
     return sorted(points, key=lambda point: point["CreationDate"])
 
@@ -72,12 +72,14 @@ def backup_point_status(job: Job, now: float) -> str | None:
     return None
 
 
-def _point(job: Job, vault: str, status: str, types: Mapping[str, str]) -> dict[str, Any]:
+def _point(service: Service, job: Job, vault: str, status: str) -> dict[str, Any]:
+    types = service.state.resource_types
     # A copy's recovery point records the resource its source was taken of, and the source's vault.
     source_vault = job.params.get("SourceBackupVaultName")
     return {
-        "RecoveryPointArn": job.recovery_point_arn, "BackupVaultName": vault, "BackupVaultArn": vault_arn(vault),
-        "SourceBackupVaultArn": vault_arn(source_vault) if source_vault else None,
+        "RecoveryPointArn": job.recovery_point_arn, "BackupVaultName": vault,
+        "BackupVaultArn": vault_arn(vault, service.place),
+        "SourceBackupVaultArn": vault_arn(source_vault, service.place) if source_vault else None,
         "ResourceArn": job.resource_arn, "ResourceType": resource_type(job.resource_arn, types),
         "IamRoleArn": job.params["IamRoleArn"], "Status": status, "CreationDate": job.created_at,
         "CompletionDate": job.finished_at() if status == "COMPLETED" else None,

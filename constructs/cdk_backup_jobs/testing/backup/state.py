@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal, Protocol
 
 from cdk_backup_jobs.testing.backup.errors import not_found
 from cdk_backup_jobs.testing.backup.jobs import Job, JobTiming, ScriptedOutcome
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place
 
 ACTIVE_STATES = ("CREATED", "PENDING", "RUNNING")
 
@@ -107,6 +107,8 @@ class Service(Protocol):
     """What an operation reads and changes: the state, the clock, and how new jobs run."""
 
     state: BackupState
+    place: Place
+    """The account and Region this state is of."""
     clock: Callable[[], float]
     timing: JobTiming
     outcomes: list[ScriptedOutcome]
@@ -124,7 +126,8 @@ def find_vault(service: Service, name: str, account: str | None = None) -> dict[
     ``account`` is a request's BackupVaultAccountId: another account's vaults are not here.
     """
     vault = service.state.vaults.get(name)
-    if vault is None or (account is not None and account != ACCOUNT_ID):
-        where = f"account {account}" if account is not None and account != ACCOUNT_ID else REGION
+    elsewhere = account is not None and account != service.place.account_id
+    if vault is None or elsewhere:
+        where = f"account {account}" if elsewhere else service.place.region
         raise not_found(f"Backup vault {name} does not exist in {where}")
     return vault

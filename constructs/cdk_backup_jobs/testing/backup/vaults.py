@@ -13,7 +13,6 @@ from cdk_backup_jobs.testing.backup.errors import already_exists, invalid_reques
 from cdk_backup_jobs.testing.backup.listing import by_members, page
 from cdk_backup_jobs.testing.backup.recovery_points import recovery_points
 from cdk_backup_jobs.testing.backup.state import Service, find_vault
-from cdk_backup_jobs.testing.shared.account import REGION
 
 CREATED_MEMBERS = ("BackupVaultName", "BackupVaultArn", "CreationDate")  # CreateBackupVault's answer
 
@@ -25,9 +24,9 @@ def create_backup_vault(service: Service, p: dict[str, Any]) -> dict[str, Any]:
         # CreatorRequestId lets a failed request be retried without running it twice (API reference).
         if request_id and existing.get("CreatorRequestId") == request_id:
             return created(existing)
-        raise already_exists(f"Backup vault {name} already exists in {REGION}")
+        raise already_exists(f"Backup vault {name} already exists in {service.place.region}")
     vault = {
-        "BackupVaultName": name, "BackupVaultArn": vault_arn(name), "CreationDate": service.clock(),
+        "BackupVaultName": name, "BackupVaultArn": vault_arn(name, service.place), "CreationDate": service.clock(),
         "VaultType": "BACKUP_VAULT", "VaultState": "AVAILABLE", "Locked": False, "CreatorRequestId": request_id,
     }
     service.state.vaults[name] = vault

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.cloudformation.resource_schemas import AttributeShape, ResourceSchema
 
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import current_place
 
 __all__ = ["AttributeValues", "Identity", "kebab"]
 
@@ -104,7 +104,8 @@ class AttributeValues:
         if leaf == "DnsEntry":
             return self._dns_entry()
         if re.search(r"(Url|URL)$", leaf):
-            return f"https://{self._service()}.{REGION}.amazonaws.com/{ACCOUNT_ID}/{self.identity.own_name}"
+            place = current_place()  # the stack's account and Region
+            return f"https://{self._service()}.{place.region}.amazonaws.com/{place.account_id}/{self.identity.own_name}"
         if re.search(r"Ipv6(Address)?$", leaf):
             return f"2001:db8::{self._hex(shape.name, 4)}"
         if re.search(r"Ip(Address)?$", leaf):  # documentation ranges: TEST-NET-2 for public, 10/8 for private
@@ -113,7 +114,7 @@ class AttributeValues:
         if re.search(r"(Address|DnsName|DNSName|DomainName|Hostname|Endpoint)$", leaf):
             return self._host(shape.name)
         if leaf.endswith("AvailabilityZone"):
-            return f"{REGION}a"
+            return f"{current_place().region}a"
         if "Ipv6CidrBlock" in leaf:
             return "2001:db8:1234:1a00::/56"
         if "CidrBlock" in leaf:
@@ -147,7 +148,8 @@ class AttributeValues:
         return self.identity.own_arn.split(":")[2] or self.schema.type_name.split("::")[1].lower()
 
     def _host(self, salt: str) -> str:
-        return f"{self.identity.own_id.lower()}.{self._hex(salt, 12)}.{REGION}.{self._service()}.amazonaws.com"
+        region = current_place().region
+        return f"{self.identity.own_id.lower()}.{self._hex(salt, 12)}.{region}.{self._service()}.amazonaws.com"
 
     def _port(self) -> str:
         if self.properties.get("Port") is not None:
@@ -167,7 +169,8 @@ class AttributeValues:
         aws_service = service.startswith("com.amazonaws.")
         short = service.rsplit(".", 1)[-1] if aws_service else f"vpce-svc-{self._hex('svc', 17)}"
         zone = f"Z{self._hex('zone', 13).upper()}"
-        return f"{zone}:{self.identity.own_id}-{self._hex('dns', 8)}.{short}.{REGION}.vpce.amazonaws.com"
+        region = current_place().region
+        return f"{zone}:{self.identity.own_id}-{self._hex('dns', 8)}.{short}.{region}.vpce.amazonaws.com"
 
     def _token(self, leaf: str) -> str:
         return f"{self.identity.own_id}-{leaf.lower()}"

@@ -20,7 +20,7 @@ from cdk_backup_jobs.testing.cloudformation.attribute_values import AttributeVal
 from cdk_backup_jobs.testing.cloudformation.intrinsics import TypedAttributes
 from cdk_backup_jobs.testing.cloudformation.resource_schemas import ResourceSchema, schema_of
 from cdk_backup_jobs.testing.cloudformation.template import PARTITION
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import current_place
 
 __all__ = ["HAND_MODELLED_TYPES", "arn", "fake_resource"]
 
@@ -86,7 +86,11 @@ HAND_MODELLED_TYPES = frozenset(_ARN_RESOURCES) | frozenset(_ID_PREFIXES) | _UUI
     "AWS::SecretsManager::SecretTargetAttachment", "AWS::EC2::VPCGatewayAttachment"} | _QUALIFIED_FUNCTIONS
 
 
-def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT_ID) -> str:
+def arn(service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
+    """An ARN in the stack's account and Region (``current_place``) unless ``region``/``account`` say otherwise."""
+    place = current_place()
+    region = place.region if region is None else region
+    account = place.account_id if account is None else account
     return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
 
 
@@ -189,5 +193,5 @@ def _arn_of(resource_type: str, own_id: str, digest: str) -> str:
     uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     resource = _ARN_RESOURCES.get(resource_type, "{kind}/{id}").format(kind=kind, id=own_id, hex6=digest[:6],
                                                                        uuid=uuid)
-    region = "" if service in _GLOBAL_SERVICES else REGION
-    return arn(service, resource, region, "" if service == "s3" else ACCOUNT_ID)
+    region = "" if service in _GLOBAL_SERVICES else None
+    return arn(service, resource, region, "" if service == "s3" else None)

@@ -27,12 +27,11 @@ from typing import Any, Callable, Mapping
 from cdk_backup_jobs.testing.eventbridge.bus import Delivery
 from cdk_backup_jobs.testing.iam.model import AccountIam
 from cdk_backup_jobs.testing.lambda_service.runtime import Invocation, InvocationLog, InvocationRecord, LambdaRuntime
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place, default_place
 
 DEFAULT_LAMBDA_TIMEOUT = 3.0
 EXTRA_FUNCTION_TIMEOUT = 120.0
 CFNRESPONSE = Path(__file__).with_name("inline_cfnresponse.py")
-FUNCTION_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
 NOT_PYTHON = "the simulator runs Python functions only"
 HOW_TO_PASS = ("pass assets_dir=<the cdk.out folder> for functions in the template, "
                "or functions={service_token: code_dir} for a published provider")
@@ -43,7 +42,9 @@ class Functions:
 
     def __init__(self, environment: Mapping[str, str], assets_dir: Path | None, extra: Mapping[str, str],
                  clock: Callable[[], float], retries: int, iam: AccountIam | None = None,
-                 s3_objects: Mapping[tuple[str, str], Path] | None = None) -> None:
+                 s3_objects: Mapping[tuple[str, str], Path] | None = None, place: Place | None = None) -> None:
+        self.place = place or default_place()
+        """The stack's account and Region: its functions' ARNs and Lambda's AWS_REGION."""
         self.environment = dict(environment)
         self.iam = iam
         self.assets_dir = assets_dir
@@ -90,7 +91,8 @@ class Functions:
 
     def _environment(self, variables: Mapping[str, str]) -> dict[str, str]:
         """A function's environment: the simulation's, the function's own variables, and Lambda's Region."""
-        return {**self.environment, **variables, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+        return {**self.environment, **variables, "AWS_REGION": self.place.region,
+                "AWS_DEFAULT_REGION": self.place.region}
 
     def _code_dir(self, props: Mapping[str, Any]) -> Path | str:
         """The function's code folder, or why there is none to run."""
@@ -132,7 +134,7 @@ class Functions:
     def explain_unknown(self, token: str, resource_type: str = "") -> str:
         """Why no function answers this ServiceToken, and which argument would give it one; for a function
         that is not Python (aws-cdk-lib's own custom resources run Node.js), the ``stub_types=`` to pass."""
-        name = _name_in(token)
+        name = _name_in(token, self.place)
         for arn, (logical_id, why) in list(self.unavailable.items()):
             if token == arn or (name is not None and name in (logical_id, _last_part(arn))):
                 if why.endswith(NOT_PYTHON) and resource_type:
@@ -157,7 +159,7 @@ class Functions:
                                                clock=self.clock)
         if arn in self.runtimes:
             return self.runtimes[arn]
-        name = _name_in(arn)
+        name = _name_in(arn, self.place)
         for known, runtime in list(self.runtimes.items()):
             if name is not None and name in (runtime.function_name, _last_part(known)):
                 return runtime
@@ -207,9 +209,11 @@ def _env_value(value: Any) -> str:
     return str(value)
 
 
-def _name_in(arn: str) -> str | None:
-    """What follows ``arn:aws:lambda:REGION:ACCOUNT:function:`` in a ServiceToken, if it is a function ARN."""
-    return arn[len(FUNCTION_ARN_PREFIX):] if arn.startswith(FUNCTION_ARN_PREFIX) else None
+def _name_in(arn: str, place: Place) -> str | None:
+    """What follows ``arn:aws:lambda:REGION:ACCOUNT:function:`` in a ServiceToken of ``place``, if it is a
+    function ARN there."""
+    prefix = f"arn:aws:lambda:{place.region}:{place.account_id}:function:"
+    return arn[len(prefix):] if arn.startswith(prefix) else None
 
 
 def _last_part(arn: str) -> str:

@@ -15,7 +15,7 @@ import re
 from typing import Any, Callable, Mapping
 
 from cdk_backup_jobs.testing.cloudformation.template import PARTITION, TemplateError, cfn_strings
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import current_place
 
 __all__ = ["Resolver", "TypedAttributes", "active_resources", "text_of"]
 
@@ -43,8 +43,9 @@ class Resolver:
         self.conditions = conditions or {}
         self.mappings = mappings or {}
         self._truths: dict[str, bool | None] = {}  # None while being evaluated: a cycle
+        place = current_place()  # the stack's account and Region
         self.pseudo = {
-            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": PARTITION,
+            "AWS::Region": place.region, "AWS::AccountId": place.account_id, "AWS::Partition": PARTITION,
             "AWS::StackName": stack_name, "AWS::StackId": stack_id, "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
         }
@@ -219,7 +220,7 @@ _FUNCTIONS: dict[str, Callable[[Resolver, Any], Any]] = {
     "Fn::Select": lambda r, a: r.select(a),
     "Fn::Split": lambda r, a: r.split(a),
     "Fn::Base64": lambda r, a: base64.b64encode(text_of(r.resolve(a)).encode()).decode(),
-    "Fn::GetAZs": lambda r, a: [f"{REGION}a", f"{REGION}b", f"{REGION}c"],
+    "Fn::GetAZs": lambda r, a: [f"{r.pseudo['AWS::Region']}{zone}" for zone in "abc"],
     "Fn::FindInMap": lambda r, a: r.find_in_map(a),
     "Fn::If": lambda r, a: r.if_(a),
     "Fn::Equals": lambda r, a: r.equals(a),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from cdk_backup_jobs.testing.cloudformation.template import TemplateError, is_custom_resource
-from cdk_backup_jobs.testing.shared.account import REGION
+from cdk_backup_jobs.testing.shared.account import current_place
 
 __all__ = ["AttributeShape", "ResourceSchema", "check_resource_types", "check_types_given", "known_type_count", "schema_of"]
 
@@ -50,12 +50,12 @@ class ResourceSchema:
     def shape(self, name: str) -> AttributeShape:
         """The shape of a property or attribute, whether or not ``Fn::GetAtt`` can read it."""
         found = self.attributes.get(name)
-        return found if found is not None else _shape_in(_raw_schema(self.type_name), name)
+        return found if found is not None else _shape_in(_raw_schema(self.type_name, _cfn_lint_region()), name)
 
 
 def schema_of(resource_type: str) -> ResourceSchema:
     """The registry schema of ``resource_type``; a type CloudFormation does not know is a TemplateError."""
-    return _schema_of(resource_type)
+    return _schema_of(resource_type, _cfn_lint_region())
 
 
 def check_resource_types(template: Mapping[str, Any]) -> None:
@@ -64,7 +64,8 @@ def check_resource_types(template: Mapping[str, Any]) -> None:
     resources = template.get("Resources") or {}
     check_types_given(resources)  # not "Unrecognized resource types: []"
     types = {str(resource["Type"]) for resource in resources.values()}
-    unknown = sorted(t for t in types if not is_custom_resource({"Type": t}) and not _is_registry_type(t))
+    region = _cfn_lint_region()
+    unknown = sorted(t for t in types if not is_custom_resource({"Type": t}) and not _is_registry_type(t, region))
     if unknown:
         raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
 
@@ -84,9 +85,9 @@ def known_type_count() -> int:
 
 
 @functools.lru_cache(maxsize=None)
-def _schema_of(resource_type: str) -> ResourceSchema:
-    raw = _raw_schema(resource_type)
-    names = list(_schema_manager().get_resource_schema(_cfn_lint_region(), resource_type).get_atts)
+def _schema_of(resource_type: str, region: str) -> ResourceSchema:
+    raw = _raw_schema(resource_type, region)
+    names = list(_schema_manager().get_resource_schema(region, resource_type).get_atts)
     read_only = {_name_of(pointer) for pointer in raw.get("readOnlyProperties", [])}
     attributes = {name: _shape_in(raw, name, name in read_only) for name in names if "*" not in name}
     identifier = tuple(_name_of(pointer) for pointer in raw.get("primaryIdentifier", []))
@@ -94,22 +95,22 @@ def _schema_of(resource_type: str) -> ResourceSchema:
 
 
 @functools.lru_cache(maxsize=None)
-def _raw_schema(resource_type: str) -> dict[str, Any]:
+def _raw_schema(resource_type: str, region: str) -> dict[str, Any]:
     if resource_type.startswith("Custom::") or "::" not in resource_type:
         raise TemplateError(f"{resource_type} is a custom resource type, not a registry type")
     try:
-        schema = _schema_manager().get_resource_schema(_cfn_lint_region(), resource_type)
+        schema = _schema_manager().get_resource_schema(region, resource_type)
     except Exception as error:  # cfn-lint's ResourceNotFoundError, whose module is private
         raise TemplateError(
             f"Unrecognized resource type {resource_type}: CloudFormation's registry schemas "
-            f"(as cfn-lint ships them) have no such type in {REGION}") from error
+            f"(as cfn-lint ships them) have no such type in {region}") from error
     raw: dict[str, Any] = schema.schema
     return raw
 
 
-def _is_registry_type(resource_type: str) -> bool:
+def _is_registry_type(resource_type: str, region: str) -> bool:
     try:
-        _raw_schema(resource_type)
+        _raw_schema(resource_type, region)
     except TemplateError:
         return False
     return True
@@ -121,7 +122,8 @@ def _schema_manager() -> Any:
 
 
 def _cfn_lint_region() -> str:
-    return REGION
+    """The Region of the stack being worked on: cfn-lint's schemas are per Region."""
+    return current_place().region
 
 
 def _name_of(pointer: str) -> str:

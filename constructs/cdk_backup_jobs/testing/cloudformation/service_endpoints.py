@@ -16,6 +16,13 @@ can check that no rule is left behind. Point a function at it with
 ``AWS_ENDPOINT_URL_EVENTBRIDGE``, ``AWS_ENDPOINT_URL_LAMBDA`` and
 ``AWS_ENDPOINT_URL_CLOUDFORMATION`` (``environment``). Answers carry the
 bus clock's time in their Date header, as AWS Backup's do.
+
+One endpoint serves every account and Region, each with its own state
+(``SchedulerState``: bus, permissions, stacks, IAM), as AWS keeps an account's
+default event bus and stacks per Region: a request reaches the state of its
+signature's account and Region (``shared.account.place_of_request``; a key not
+issued here, the default place's). ``RunningEventsServer.for_place`` is one
+place's view, for a simulator that deploys a stack there.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from cdk_backup_jobs.testing.cloudformation.api import Resources
 from cdk_backup_jobs.testing.eventbridge import api as eventbridge_api
 from cdk_backup_jobs.testing.eventbridge.bus import EventBus, EventsApiError, Rule
 from cdk_backup_jobs.testing.iam.model import AccountIam, access_key_of
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place, place_of_request
 from cdk_backup_jobs.testing.shared.serving import serving
 
 POLICY_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/policy(?:/(?P<sid>[^/?]+))?")
@@ -60,6 +67,12 @@ class SchedulerState:
 
     def __post_init__(self) -> None:
         self.iam.clock = lambda: self.bus.clock()  # the bus's clock is the simulation's
+        self.iam.account_id = self.bus.place.account_id
+
+    @property
+    def place(self) -> Place:
+        """The account and Region this state is of (its bus's)."""
+        return self.bus.place
 
     @property
     def rules(self) -> dict[str, Rule]:
@@ -104,9 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header tells the bus clock's time, so a function can keep AWS's time from its answers.
-        return super().date_time_string(self.server.state.bus.clock() if timestamp is None else timestamp)
+        state = getattr(self, "state", self.server.state)
+        return super().date_time_string(state.bus.clock() if timestamp is None else timestamp)
 
     def do_POST(self) -> None:
+        self.state = self.server.state_of(self.headers.get("Authorization"))
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if "x-www-form-urlencoded" in self.headers.get("Content-Type", ""):
             self._cloudformation({k: v[0] for k, v in parse_qs(raw.decode()).items()})
@@ -128,8 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(404, {"message": f"Unknown operation {self.path}"})
 
     def do_DELETE(self) -> None:
+        self.state = state = self.server.state_of(self.headers.get("Authorization"))
         found = POLICY_PATH.match(self.path)
-        state = self.server.state
         if not found or not found.group("sid"):
             self._answer(404, {"message": "Unknown operation"})
             return
@@ -146,15 +161,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _denied(self, action: str, resource: str) -> str | None:
         """AWS's AccessDenied message if the caller's role does not allow ``action`` on ``resource``."""
-        return self.server.state.iam.denial(access_key_of(self.headers.get("Authorization")), action, resource)
+        return self.state.iam.denial(access_key_of(self.headers.get("Authorization")), action, resource)
 
     def _events(self, operation: str, body: dict[str, Any]) -> None:
-        state = self.server.state
+        state = self.state
+        region, account = state.place.region, state.place.account_id
         # Rule operations act on the rule's ARN; PutEvents on the bus (Service Authorization Reference,
         # Amazon EventBridge: resource types "rule-on-default-event-bus" and "event-bus").
         name = body.get("Name") or body.get("Rule")
-        resource = (f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{name}" if name
-                    else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/default" if operation == "PutEvents"
+        resource = (f"arn:aws:events:{region}:{account}:rule/{name}" if name
+                    else state.bus.arn if operation == "PutEvents"
                     else "*")
         denied = self._denied(f"events:{operation}", resource)
         if denied is not None:
@@ -175,13 +191,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cloudformation(self, form: dict[str, str]) -> None:
         """DescribeStacks, GetTemplate, DescribeStackResource, ListStackResources (``api``)."""
-        state = self.server.state
+        state = self.state
         action = form.get("Action", "")
         with state.lock:
             found = cloudformation_api.find_stack(state.stacks, form.get("StackName", ""))
         # A stack's operations act on its ARN (Service Authorization Reference, AWS CloudFormation: "stack").
         arn = found["StackId"] if found else \
-            f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{form.get('StackName', '')}/*"
+            f"arn:aws:cloudformation:{state.place.region}:{state.place.account_id}:stack/{form.get('StackName', '')}/*"
         denied = self._denied(f"cloudformation:{action}", arn if form.get("StackName") else "*")
         if denied is not None:
             self._xml(*cloudformation_api.access_denied(denied))
@@ -208,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _add_permission(self, function: str, body: dict[str, Any]) -> dict[str, Any]:
-        state = self.server.state
+        state = self.state
         with state.lock:
             state.calls.append("AddPermission")
             state.permissions.setdefault(function, {})[body["StatementId"]] = body
@@ -232,6 +248,22 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: SchedulerState) -> None:
         super().__init__(address, _Handler)
         self.state = state
+        """The default place's state."""
+        self.states: dict[Place, SchedulerState] = {state.place: state}
+        self._lock = threading.Lock()
+
+    def state_at(self, place: Place) -> SchedulerState:
+        """``place``'s state, made on first use: its own bus (on the default bus's clock until a simulator sets
+        its own), permissions, stacks and IAM."""
+        with self._lock:
+            found = self.states.get(place)
+            if found is None:
+                found = self.states[place] = SchedulerState(bus=EventBus(self.state.bus.clock, place))
+            return found
+
+    def state_of(self, authorization: str | None) -> SchedulerState:
+        """The state of a request's account and Region."""
+        return self.state_at(place_of_request(authorization, self.state.place))
 
 
 @dataclass
@@ -240,6 +272,14 @@ class RunningEventsServer:
 
     endpoint_url: str
     state: SchedulerState
+    server: Any = None
+    """The server behind it: the other places' states (``for_place``)."""
+
+    def for_place(self, place: Place) -> "RunningEventsServer":
+        """The same endpoint seen as ``place``'s: its state, made on first use (what a stack there uses)."""
+        if place == self.state.place:
+            return self
+        return RunningEventsServer(self.endpoint_url, self.server.state_at(place), self.server)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -286,8 +326,11 @@ class RunningEventsServer:
 
 
 @contextmanager
-def events_server(host: str = "127.0.0.1", clock: Callable[[], float] = time.time) -> Iterator[RunningEventsServer]:
-    """Serve on a free loopback port for the block; ``clock`` drives the bus (a ManualClock in tests)."""
-    state = SchedulerState(bus=EventBus(clock))
-    with serving(_Server((host, 0), state)) as bound:
-        yield RunningEventsServer(f"http://{host}:{bound}", state)
+def events_server(host: str = "127.0.0.1", clock: Callable[[], float] = time.time,
+                  place: Place | None = None) -> Iterator[RunningEventsServer]:
+    """Serve on a free loopback port for the block; ``clock`` drives the bus (a ManualClock in tests);
+    ``place`` is the default account and Region (default: ``default_place()``)."""
+    state = SchedulerState(bus=EventBus(clock, place))
+    server = _Server((host, 0), state)
+    with serving(server) as bound:
+        yield RunningEventsServer(f"http://{host}:{bound}", state, server)

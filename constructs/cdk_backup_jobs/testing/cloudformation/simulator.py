@@ -28,6 +28,8 @@ raise CloudFormation's errors (``stack_operations``) and start nothing.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import threading
 import time
 from pathlib import Path
@@ -47,11 +49,21 @@ from cdk_backup_jobs.testing.cloudformation.stack_operations import (StackOperat
 from cdk_backup_jobs.testing.cloudformation.template import creation_levels, dependencies, load_template, yaml_body
 from cdk_backup_jobs.testing.cloudformation.template_check import check_template
 from cdk_backup_jobs.testing.cloudformation.wait_conditions import CANCELLED, WaitConditionResult
+from cdk_backup_jobs.testing.shared.account import Place, current_place, in_place
 from cdk_backup_jobs.testing.shared.virtual_time import EventSource, ManualClock, TimedActions, VirtualTimeLoop
 
 DELETED_DURING_CREATE = "Stack creation cancelled: DeleteStack was called during CREATE_IN_PROGRESS"
 
 __all__ = ["CfnStackFactory", "CloudFormationSimulator", "ResourceEvent", "StackOperation", "read_assembly_template"]
+
+
+def _in_own_place(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run an operation in the stack's account and Region (``self.place``): what it makes is named there."""
+    @functools.wraps(method)
+    def run(self: "CloudFormationSimulator", *args: Any, **kwargs: Any) -> Any:
+        with in_place(self.place):
+            return method(self, *args, **kwargs)
+    return run
 
 
 class CloudFormationSimulator(StackResources, StackObservations):
@@ -101,6 +113,9 @@ class CloudFormationSimulator(StackResources, StackObservations):
     :param lambda_retries: CloudFormation and EventBridge invoke a function
         asynchronously, so Lambda runs it again after an invocation that raised
         or timed out, up to this many times (Lambda's default: 2).
+    :param place: the account and Region the stack is in: its ARNs, pseudo parameters, its functions'
+        ``AWS_REGION``. Default: the scheduler's (``RunningEventsServer.for_place``), else the current one
+        (``shared.account.current_place``: the default account and Region unless a caller set another).
     """
 
     def __init__(self, responses: RunningResponseServer, *, stack_name: str = "Stack",
@@ -114,10 +129,11 @@ class CloudFormationSimulator(StackResources, StackObservations):
                  event_sources: Sequence[EventSource] = (), stub_types: Sequence[str] = (),
                  template_during_update: Literal["new", "previous"] = "new", role_arn: str | None = None,
                  caller_session_seconds: float | None = None,
-                 s3_objects: Mapping[tuple[str, str], str | Path] | None = None) -> None:
+                 s3_objects: Mapping[tuple[str, str], str | Path] | None = None, place: Place | None = None) -> None:
+        self.place = place or (scheduler.state.place if scheduler is not None else current_place())
         self.responses = responses
         self.stack_name = stack_name
-        self.stack_id = stack_arn(stack_name)
+        self.stack_id = stack_arn(stack_name, self.place)
         self.assets_dir = Path(assets_dir) if assets_dir else None
         self.environment = {**(scheduler.environment if scheduler else {}), **(environment or {})}
         self.scheduler = scheduler
@@ -165,7 +181,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self.functions = Functions(self.environment, self.assets_dir,
                                    {arn: str(path) for arn, path in (functions or {}).items()},
                                    self.clock, lambda_retries, self.iam,
-                                   {place: Path(path) for place, path in (s3_objects or {}).items()})
+                                   {where: Path(path) for where, path in (s3_objects or {}).items()}, self.place)
         self.timeline = TimedActions(self.clock)
         """The actions set with ``at()`` and ``delete_at()``; ``timeline.done`` lists those that ran."""
         self.loop = VirtualTimeLoop(self.clock, self._advance, scheduler.bus if scheduler else None,
@@ -179,6 +195,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
 
     # --- the three operations -------------------------------------------------
 
+    @_in_own_place
     def deploy(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
         """Create the stack; on a failure roll back what was created.
 
@@ -191,7 +208,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         check_template(loaded, self.given_parameters)
         previous = self.status
         if previous == "DELETE_COMPLETE":  # created again: a new stack, with a new ID
-            self.stack_id = stack_arn(self.stack_name)
+            self.stack_id = stack_arn(self.stack_name, self.place)
         with self._as_before_if_it_raises(previous, {"Resources": {}}):
             self.template, self.template_body = loaded, yaml_body(template)
             return self._create_stack()
@@ -229,6 +246,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
             return StackOperation(status, {}, events, failure, self.wait_conditions[waits_before:])
         return self._finish("CREATE_COMPLETE", events, waits_before)
 
+    @_in_own_place
     def update(self, template: str | Path | Mapping[str, Any]) -> StackOperation:
         """Update to a new template; replaced and removed resources are deleted afterwards.
 
@@ -278,6 +296,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
         self._delete_all(removed, events, old_template)
         return self._finish("UPDATE_COMPLETE", events, waits_before)
 
+    @_in_own_place
     def delete(self, retain_resources: Sequence[str] = ()) -> StackOperation:
         """Delete every resource, dependants first.
 
@@ -335,6 +354,7 @@ class CloudFormationSimulator(StackResources, StackObservations):
 
     # --- time passing -----------------------------------------------------------
 
+    @_in_own_place
     def wait(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass between operations, running every rule and event due."""
         self.loop.run_until(self.clock() + seconds)
@@ -406,7 +426,9 @@ class CloudFormationSimulator(StackResources, StackObservations):
                     started.add(logical_id)
                     running += 1
                     self.loop.reserve(1)
-                    threading.Thread(target=working, args=(logical_id,), daemon=True).start()
+                    # In the stack's place too (``shared.account.in_place``): a thread starts with no context.
+                    threading.Thread(target=contextvars.copy_context().run, args=(working, logical_id),
+                                     daemon=True).start()
 
         def working(logical_id: str) -> None:
             nonlocal running

@@ -15,7 +15,7 @@ from cdk_backup_jobs.testing.cloudformation.functions import Functions
 from cdk_backup_jobs.testing.cloudformation.response_server import RunningResponseServer
 from cdk_backup_jobs.testing.cloudformation.service_endpoints import RunningEventsServer
 from cdk_backup_jobs.testing.iam.model import AccountIam
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place, current_place
 from cdk_backup_jobs.testing.shared.virtual_time import ManualClock, VirtualTimeLoop
 
 
@@ -46,9 +46,11 @@ class SimulatedStack(Protocol):
     iam: AccountIam | None
 
 
-def stack_arn(stack_name: str) -> str:
-    """A new stack's ID: every CreateStack makes a new one, even of a name used before."""
-    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+def stack_arn(stack_name: str, place: Place | None = None) -> str:
+    """A new stack's ID in ``place`` (default: the current one): every CreateStack makes a new one, even of a
+    name used before."""
+    place = place or current_place()
+    return f"arn:aws:cloudformation:{place.region}:{place.account_id}:stack/{stack_name}/{uuid.uuid4()}"
 
 
 def clock_of(on_tick: Callable[[float], None] | None) -> ManualClock | None:

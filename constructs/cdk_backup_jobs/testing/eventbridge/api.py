@@ -56,7 +56,7 @@ def _put_rule(bus: EventBus, body: Mapping[str, Any]) -> dict[str, Any]:
         raise EventsApiError("LimitExceededException", LIMIT_EXCEEDED)
     now = bus.clock()
     rule = Rule(name, schedule, state, old.targets if old else {}, pattern or None, body.get("Description"),
-                body.get("RoleArn"), anchor=old.anchor if old and old.schedule == schedule else now,
+                body.get("RoleArn"), bus.place, anchor=old.anchor if old and old.schedule == schedule else now,
                 last_fired=old.last_fired if old else None)
     # Due from this minute on (a cron for the current minute still fires), never twice for one moment.
     after = max(now - 1e-6, rule.last_fired if rule.last_fired is not None else now - 1e-6)
@@ -138,7 +138,7 @@ def _put_events(bus: EventBus, body: Mapping[str, Any]) -> dict[str, Any]:
         else:
             when = entry.get("Time")
             event = envelope(entry["Source"], entry["DetailType"], detail, list(entry.get("Resources") or []),
-                             float(when) if when is not None else bus.clock())
+                             float(when) if when is not None else bus.clock(), bus.place)
             bus.publish(event)
             entries.append({"EventId": event["id"]})
             continue

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 from cdk_backup_jobs.testing.eventbridge.input_transform import target_input
 from cdk_backup_jobs.testing.eventbridge.patterns import matches, parse_pattern
 from cdk_backup_jobs.testing.eventbridge.schedules import Schedule, parse_schedule
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID, REGION
+from cdk_backup_jobs.testing.shared.account import Place, default_place
 
 RULE_NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
 MAX_TARGETS_PER_RULE = 5
@@ -62,13 +62,15 @@ class Rule:
     event_pattern: str | None = None
     description: str | None = None
     role_arn: str | None = None
+    place: Place = field(default_factory=default_place)
+    """The account and Region of the bus it is on: its ARN's."""
     anchor: float = 0.0  # when its schedule was set: a rate counts from here
     next_fire: float | None = None
     last_fired: float | None = None
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self.name}"
+        return f"arn:aws:events:{self.place.region}:{self.place.account_id}:rule/{self.name}"
 
     @property
     def interval_seconds(self) -> int:
@@ -85,7 +87,7 @@ class Rule:
 
     def describe(self) -> dict[str, Any]:
         answer = {"Name": self.name, "Arn": self.arn, "State": self.state, "EventBusName": "default",
-                  "CreatedBy": ACCOUNT_ID, "EventPattern": self.event_pattern,
+                  "CreatedBy": self.place.account_id, "EventPattern": self.event_pattern,
                   "ScheduleExpression": self.schedule or None, "Description": self.description,
                   "RoleArn": self.role_arn}
         return {k: v for k, v in answer.items() if v is not None}
@@ -124,8 +126,10 @@ class EventBus:
     """The default bus: its rules (``api.call`` changes them); ``publish``, ``take_due`` and
     ``next_due`` run it."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, place: Place | None = None) -> None:
         self.clock = clock
+        self.place = place or default_place()
+        """The account and Region whose default bus this is (each has its own)."""
         self.rules: dict[str, Rule] = {}
         self.rule_quota = DEFAULT_RULE_QUOTA
         """The most rules the bus holds, disabled ones included; PutRule refuses a new one past it."""
@@ -135,6 +139,11 @@ class EventBus:
         self._pending: list[Delivery] = []
 
     # --- running it -----------------------------------------------------------
+
+    @property
+    def arn(self) -> str:
+        """The default bus's ARN in its account and Region."""
+        return f"arn:aws:events:{self.place.region}:{self.place.account_id}:event-bus/default"
 
     def publish(self, event: Mapping[str, Any]) -> int:
         """An event reaches the bus now: queue a delivery to every target of every enabled rule it matches."""
@@ -182,10 +191,9 @@ class EventBus:
             raise EventsApiError("ResourceNotFoundException", f"Rule {name} does not exist on EventBus default.")
         return rule
 
-    @staticmethod
-    def check_bus(body: Mapping[str, Any]) -> None:
+    def check_bus(self, body: Mapping[str, Any]) -> None:
         bus = body.get("EventBusName")
-        if bus not in (None, "default", f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/default"):
+        if bus not in (None, "default", self.arn):
             raise EventsApiError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
 
     @staticmethod
@@ -203,13 +211,13 @@ class EventBus:
 
 
 def envelope(source: str, detail_type: str, detail: Mapping[str, Any], resources: list[str],
-             at: float) -> dict[str, Any]:
+             at: float, place: Place) -> dict[str, Any]:
     """An event as EventBridge delivers it: version, id, detail-type, source, account, time, region, resources, detail."""
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
-            "account": ACCOUNT_ID, "time": iso(at), "region": REGION, "resources": resources,
+            "account": place.account_id, "time": iso(at), "region": place.region, "resources": resources,
             "detail": dict(detail)}
 
 
 def scheduled_event(rule: Rule, at: float) -> dict[str, Any]:
     """The event of a schedule's firing: source aws.events, detail-type "Scheduled Event", the rule as resource."""
-    return envelope("aws.events", "Scheduled Event", {}, [rule.arn], at)
+    return envelope("aws.events", "Scheduled Event", {}, [rule.arn], at, rule.place)

@@ -46,7 +46,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from cdk_backup_jobs.testing.shared.account import ACCOUNT_ID
+from cdk_backup_jobs.testing.shared.account import default_place, register_access_key
 
 DEFAULT_DELAY_SECONDS = 2.0
 """How long after a change IAM applies it, by default: a few seconds, as real IAM takes "usually ~2
@@ -147,6 +147,8 @@ class Denial:
 class AccountIam:
     """The account's roles and policies from the simulated stacks, and the functions that use them."""
 
+    account_id: str = field(default_factory=lambda: default_place().account_id)
+    """The account this IAM is of (the services set it to their place's)."""
     clock: Callable[[], float] = time.time
     """The simulation's clock; the real time that passes is added to it (see the module docstring)."""
     delay_seconds: float | Callable[[str, str], float] = DEFAULT_DELAY_SECONDS
@@ -170,8 +172,11 @@ class AccountIam:
     # --- what the simulated stacks tell it -------------------------------------
 
     def register_function(self, function_arn: str, role_arn: str) -> str:
-        """Note a function and its role; returns the access key it signs with."""
-        key = function_access_key(function_arn)
+        """Note a function and its role; returns the access key it signs with, which names the function's
+        account to every service (``shared.account.register_access_key``)."""
+        parts = function_arn.split(":")
+        account = parts[4] if len(parts) > 5 and parts[4] else self.account_id
+        key = register_access_key(function_access_key(function_arn), account)
         with self.lock:
             self.functions[key] = (function_arn, role_arn)
         return key
@@ -244,7 +249,7 @@ class AccountIam:
                                                       resource) == "Allow"
             if verdict == "Allow":
                 return None
-            principal = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/{function_arn.rsplit(':', 1)[-1]}"
+            principal = f"arn:aws:sts::{self.account_id}:assumed-role/{role_name}/{function_arn.rsplit(':', 1)[-1]}"
             why = ("with an explicit deny in an identity-based policy" if verdict == "Deny"
                    else f"because no identity-based policy allows the {action} action")
             message = f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"

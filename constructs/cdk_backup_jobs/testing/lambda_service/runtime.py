@@ -141,6 +141,8 @@ class LambdaRuntime:
                             "PYTHONDONTWRITEBYTECODE": "1"}
         self.cold_starts = 0
         self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._closed = False
         self._lock = threading.Lock()
         self._log_lines: list[str] = []
         LambdaRuntime.created.append(self)
@@ -148,6 +150,9 @@ class LambdaRuntime:
     def invoke(self, event: Mapping[str, Any]) -> Invocation:
         began = time.monotonic()
         worker = self._take_worker()
+        if worker is None:
+            closed = {"errorType": "Runtime.Closed", "errorMessage": "the function's runtime was closed"}
+            return Invocation.failed(closed, 0.0)
         if worker.init_error:
             worker.kill()
             return Invocation.failed(worker.init_error, time.monotonic() - began)
@@ -179,8 +184,10 @@ class LambdaRuntime:
             return "".join(self._log_lines)
 
     def close(self) -> None:
+        """End every worker, busy ones too (an invocation still running fails), and start no more: nothing
+        of the function outlives its runtime."""
         with self._lock:
-            workers, self._idle = self._idle, []
+            workers, self._idle, self._all, self._closed = self._all, [], [], True
         for worker in workers:
             worker.kill()
 
@@ -190,12 +197,21 @@ class LambdaRuntime:
     def __exit__(self, *_: Any) -> None:
         self.close()
 
-    def _take_worker(self) -> _Worker:
+    def _take_worker(self) -> _Worker | None:
         with self._lock:
+            if self._closed:
+                return None
             if self._idle:
                 return self._idle.pop()
             self.cold_starts += 1
-        return _Worker(self)
+        worker = _Worker(self)
+        with self._lock:
+            self._all = [w for w in self._all if w.process.poll() is None] + [worker]
+            closed = self._closed
+        if closed:  # closed while it started
+            worker.kill()
+            return None
+        return worker
 
     def _log(self, line: str) -> None:
         with self._lock:

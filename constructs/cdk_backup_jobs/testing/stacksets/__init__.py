@@ -1,2 +1,2 @@
-"""StackSets and Organizations, simulated: StackSets across a simulated organization, each stack instance
-deployed in a process of its own as its account and Region."""
+"""StackSets and Organizations, simulated: StackSets across a simulated organization, in one process, each
+stack instance deployed in its account and Region."""

@@ -1,8 +1,8 @@
 """The peak resident memory of this process and every process it started, sampled from /proc.
 
-The simulated fleet runs each stack instance in its own processes (the
-instance's services, and the provider's Lambda workers under them), so what
-it costs the machine is the whole tree's memory, not this process's. The sum
+The simulated fleet runs in this process, but each function of its stack
+instances runs in Lambda workers of its own (``lambda_service``), so what it
+costs the machine is the whole tree's memory, not this process's. The sum
 of VmRSS counts a page that processes share once per process: an upper bound
 of what the tree holds. Linux only; elsewhere nothing is sampled (``peak_bytes`` 0).
 """

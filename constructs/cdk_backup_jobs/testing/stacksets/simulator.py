@@ -1,4 +1,4 @@
-"""StackSets across a simulated AWS Organization: each stack instance its own account, Region and AWS Backup.
+"""StackSets across a simulated AWS Organization, in one process: each stack instance in its account and Region.
 
 ``StackSetSimulator(organization)`` makes service-managed StackSets
 (``create_stack_set``) and runs their operations: ``create_stack_instances``
@@ -12,9 +12,10 @@ and waits for the StackSets named in its ``depends_on``
 A CreateStackInstances of a StackSet with AutoDeployment enabled does not
 follow its RegionOrder either, and says so in the operation's ``notes``.
 
-Each instance is one process (``fleet_process``) standing in its account and
-Region, where the template's functions (the provider's code from cdk.out)
-really run, against that account's own emulated AWS Backup. Exports and
+Each instance is a stack deployed in its account and Region (``fleet``),
+whose functions (the provider's code from cdk.out) really run, in Lambda
+workers with that account's credentials and Region, against that account's
+AWS Backup in that Region, behind endpoints every account shares. Exports and
 functions an instance's stack leaves are kept for the account-Region's later
 stacks (``SimulatedOrganization.place``): a job StackSet's
 ``!ImportValue BackupJobsProviderServiceToken`` finds the provider that the
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cdk_backup_jobs.testing.cloudformation.template import template_path
-from cdk_backup_jobs.testing.stacksets.fleet_process import InstanceProcesses
+from cdk_backup_jobs.testing.stacksets.fleet import FleetServices
 from cdk_backup_jobs.testing.stacksets.organization import SimulatedAccount, SimulatedOrganization
 from cdk_backup_jobs.testing.stacksets.preferences import OperationPreferences
 from cdk_backup_jobs.testing.stacksets.scheduler import OperationScheduler
@@ -80,7 +81,13 @@ class StackSet:
 
 
 class StackSetSimulator:
-    """StackSets of one organization; ``max_processes`` bounds the instances running at a time on this machine."""
+    """StackSets of one organization, in this process.
+
+    :param max_processes: the most stack instances deploying at once, across every operation, each with its
+        functions' Lambda workers: a bound for this machine, which changes no outcome. Default: twice the CPUs,
+        at most 8.
+    :param timeout_seconds: an instance still deploying after this long fails with the reason.
+    """
 
     def __init__(self, organization: SimulatedOrganization, *, max_processes: int | None = None,
                  timeout_seconds: float = 600.0) -> None:
@@ -92,7 +99,7 @@ class StackSetSimulator:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.max_processes)
         """One bound for every operation at once (auto-deployments of several StackSets run together)."""
-        self._processes = InstanceProcesses()
+        self._services = FleetServices()
         self._code_root = Path(tempfile.mkdtemp(prefix="stack-set-code-"))
         organization.listeners.append(self._auto_deploy)
 
@@ -138,9 +145,15 @@ class StackSetSimulator:
         self.organization.add_account(unit, account)
         return self.auto_deployments[before:]
 
+    def endpoints(self) -> dict[str, str]:
+        """The URLs every account's functions call (starting them if need be): ``backup`` (AWS Backup),
+        ``events`` (EventBridge, Lambda and CloudFormation). A client reaches an account's state there by
+        signing with its key (``shared.account.account_access_key``) for a Region."""
+        return self._services.endpoints()
+
     def close(self) -> None:
-        """Stop the process that forks the instances (each instance's own processes have ended)."""
-        self._processes.close()
+        """Stop the shared endpoints (each instance's functions have ended with it)."""
+        self._services.close()
         shutil.rmtree(self._code_root, ignore_errors=True)
         if self._auto_deploy in self.organization.listeners:
             self.organization.listeners.remove(self._auto_deploy)
@@ -172,7 +185,8 @@ class StackSetSimulator:
         return operation
 
     def _deploy(self, stack_set: StackSet, instance: StackInstance) -> None:
-        """One instance, in its own process; what its stack leaves is kept for the account-Region's later stacks."""
+        """One instance, in its account and Region; what its stack leaves is kept for the account-Region's later
+        stacks."""
         with self._lock:
             place = self.organization.place(instance.account, instance.region)
             request = {"stack_name": f"StackSet-{stack_set.name}-{uuid.uuid4()}", "template": stack_set.template,
@@ -180,8 +194,8 @@ class StackSetSimulator:
                        "s3_objects": stack_set.s3_objects,
                        "exports": dict(place.exports), "functions": dict(place.functions)}
         with self._slots:
-            report = self._processes.run(self.organization.account(instance.account), instance.region, request,
-                                         self.timeout_seconds)
+            report = self._services.run(self.organization.account(instance.account), instance.region, request,
+                                        self.timeout_seconds)
         with self._lock:
             clash = _export_clash(place.exporters, report)
             if clash:
