@@ -133,8 +133,9 @@ def section_lines(figures: FleetFigures, before: tuple[str, FleetFigures] | None
         "The fleet runs in one process: every simulated service keeps its state per account and Region behind one",
         "endpoint, and each instance's functions run in Lambda workers with their account's key and Region.",
         "Memory is the peak of the sum of VmRSS over this process and every process it started (`PeakMemory`,",
-        "sampled from /proc): the provider's Lambda workers, and before, the fork server and its instance",
-        "processes; a page shared by processes counts once per process, so it is an upper bound."
+        "sampled from /proc): the provider's Lambda workers"
+        + (", and before, the fork server and its instance processes" if before else "")
+        + "; a page shared by processes counts once per process, so it is an upper bound."
         + (" Both tables were measured one after the other in one run of `bench/fleet.py --before`, on the same"
            " machine." if before else ""),
         "AwsCustomResource has no simulated counterpart to compare with.",

@@ -112,3 +112,28 @@ def test_reliability_report_is_written_when_every_suite_passes(tmp_path, monkeyp
     script.main(["--out", str(out)])
     assert "| Security | provider IAM | 3 | 0 | 0 | 0 |  |" in out.read_text()
     assert "`2 passed in 1.00s`" in out.read_text()
+
+
+def fleet_script(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """bench/fleet.py as a module (its section's text only: nothing is measured); the module and the bench
+    folder it puts on sys.path are gone after the test."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_fleet", REPO / "bench" / "fleet.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fleet_section_names_the_fork_server_only_beside_the_figures_of_before(monkeypatch):
+    # bench/run.py writes the section without --before: it must not describe a "before" it does not show.
+    script = fleet_script(monkeypatch)
+    figures = script.FleetFigures(accounts=2, regions=2, instances=8, jobs=4, duplicate_jobs=0, processes=4,
+                                  wall_seconds=1.0, peak_mib=100.0, peak_processes=3)
+    alone = "\n".join(script.section_lines(figures))
+    assert "fork server" not in alone and "Before (" not in alone
+    compared = "\n".join(script.section_lines(figures, ("abc1234", figures)))
+    assert "the fork server and its instance" in compared and "Before (`abc1234`" in compared

@@ -1,4 +1,4 @@
-"""The synth-time type checks of the conversions (conversions.py) and the vault helpers, on their own.
+"""The synth-time type checks of the conversions and the vault helpers (jobs/properties.py), on their own.
 
 Every prop is read by the conversion its table row names, which checks the
 prop's Python type first; the vault helpers pass a wrong type through (they
@@ -11,8 +11,7 @@ import pytest
 from aws_cdk import App, Duration, Stack, aws_backup as backup, aws_iam as iam
 
 from cdk_backup_jobs import JobValidationError, RunOn
-from cdk_backup_jobs.jobs.properties import is_flag, is_role
-from cdk_backup_jobs.jobs.properties import destination_vault_arn, is_vault, vault_arn, vault_name
+from cdk_backup_jobs.jobs.properties import destination_vault_arn, is_flag, is_role, is_vault, vault_arn, vault_name
 from construct_props import build
 
 

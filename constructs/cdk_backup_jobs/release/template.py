@@ -171,7 +171,7 @@ def release_template() -> dict[str, Any]:
 def release_files() -> dict[str, str]:
     """What the package ships in ``provider_release/``, by file name: the release template, the same as a
     SAM application, and that application's README. YAML keeps the long forms of the functions."""
-    import yaml  # the dev extra's: only regenerating the files needs it, never the package
+    import yaml  # imported on use: of this module, only regenerating the files needs it
 
     template = release_template()
     version, description = package_version(), template["Description"]
@@ -187,8 +187,17 @@ def release_files() -> dict[str, str]:
             SAM_README_NAME: sar_readme(version=version, description=description)}
 
 
-def main() -> None:
-    """Write the release files into the package's ``provider_release/`` and print their paths."""
+def main(argv: list[str] | None = None) -> None:
+    """Write the release files into the package's ``provider_release/`` and print their paths; ``--help`` says
+    so and writes nothing."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cdk_backup_jobs.release.template",
+        description="Synthesize the release template (BackupJobsProviderStack with parameters), its AWS SAM "
+                    "variant and that one's README, write them into the package's release/provider_release/ "
+                    "(package data, committed) and print their paths. For maintainers of this package.")
+    parser.parse_args(argv)
     for name, content in release_files().items():
         target: Path = RELEASE_DIR / name
         target.write_text(content)

@@ -3,8 +3,10 @@
 
 - ``aws_backup``: a local AWS Backup; AWS_ENDPOINT_URL_BACKUP and dummy
   credentials are set for the test, so plain boto3 reaches it. A test during
-  which the emulator failed inside (HTTP 500 InternalFailure, which botocore
-  retries and a test may never see) errors at teardown, naming the failure.
+  which an emulator failed inside (HTTP 500 InternalFailure, which botocore
+  retries and a test may never see), the default account's or another
+  account's or Region's behind the same endpoint, errors at teardown, naming
+  the failure.
 - ``cfn_responses``: the HTTPS response receiver; SSL_CERT_FILE trusts it.
 - ``cfn_scheduler``: the EventBridge/Lambda endpoint for crhelper's polling.
 - ``cfn_stack``: makes a CloudFormationSimulator wired to all three, whose
@@ -63,7 +65,8 @@ def aws_backup(monkeypatch: pytest.MonkeyPatch,
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", server.endpoint_url)
         yield server
-    errors = server.emulator.state.internal_errors
+    # Every account's and Region's AWS Backup behind the endpoint, not only the default one's.
+    errors = [error for place in server.backends.places() for error in server.backends[place].state.internal_errors]
     if errors:  # an emulator bug, not the test's: say so rather than let retries hide it
         pytest.fail(f"the local AWS Backup failed inside ({len(errors)} HTTP 500 InternalFailure): "
                     + "; ".join(errors), pytrace=False)

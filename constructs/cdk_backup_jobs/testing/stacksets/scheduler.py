@@ -12,7 +12,7 @@ runs every instance at once and stops nowhere.
 
 The machine's limit is apart from all this: at most ``max_processes``
 instances run at a time. An instance admitted beyond that waits for a
-process but counts as in progress, so which accounts run, fail or are
+slot but counts as in progress, so which accounts run, fail or are
 cancelled is what CloudFormation's rules give, whatever the machine.
 """
 

@@ -44,10 +44,12 @@ class StackInstance:
     """Function ARN -> invocations by cause (cloudformation, event, schedule) in this account and Region."""
     started_at: float | None = None
     ended_at: float | None = None
-    """Seconds since the operation began, when this instance's process started and ended."""
+    """Seconds since the operation began, when this instance was admitted (it may then wait for one of
+    ``max_processes``' slots) and when its deployment ended."""
 
     def apply_report(self, report: dict[str, Any]) -> bool:
-        """Take a worker's report (``fleet_worker``) into this instance's state; whether the stack was created."""
+        """Take its deployment's report (``fleet.FleetServices.run``) into this instance's state; whether the stack
+        was created."""
         self.stack_id, self.stack_status = report.get("stack_id"), report.get("status")
         self.outputs, self.jobs = report.get("outputs", {}), report.get("jobs", [])
         self.start_backup_job_calls = report.get("start_backup_job_calls", 0)
