@@ -119,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, operation: str, status: int, body: dict[str, Any],
                 error_code: str | None = None) -> None:
         payload = json.dumps(body).encode()
+        # Logged before the answer: a client that got it may stop the server at once, and the line is there.
+        self._log(method, operation, str(status))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -127,7 +129,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("x-amzn-ErrorType", f"{error_code}:http://internal.amazon.com/coral/")
         self.end_headers()
         self.wfile.write(payload)
-        self._log(method, operation, str(status))
 
     def _log(self, method: str, operation: str, outcome: str) -> None:
         log = self.server.request_log
