@@ -7,31 +7,15 @@ import re
 import subprocess
 import sys
 import urllib.request
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
-from cdk_backup_jobs.testing import BackupEmulator, Fault, JobTiming, ManualClock, backup_server
+from cdk_backup_jobs.testing import Fault, JobTiming
 
-from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def emulator(clock: ManualClock) -> BackupEmulator:
-    return emulator_with_vaults(clock)
-
-
-@pytest.fixture
-def server(emulator: BackupEmulator) -> Iterator[Any]:
-    with backup_server(emulator) as running:
-        yield running
+from local_backup import ROLE, TABLE, VOLUME, backup_client
 
 
 def client(server: Any, **config: Any) -> Any:

@@ -12,17 +12,17 @@ import datetime
 import json
 import urllib.error
 import urllib.request
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock, backup_server
+from cdk_backup_jobs.testing import BackupEmulator, JobTiming, ManualClock
 from cdk_backup_jobs.testing.backup.emulator import OPERATIONS
 from cdk_backup_jobs.testing.backup.protocol import build_routes, load_model, match
 
-from local_backup import ROLE, TABLE, VOLUME, backup_client, emulator_with_vaults
+from local_backup import ROLE, TABLE, VOLUME, backup_client
 
 INSTANCE = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
 ELSEWHERE = "arn:aws:backup:eu-west-1:210987654321:backup-vault:offsite"
@@ -33,17 +33,6 @@ DAY = 86400
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
-
-
-@pytest.fixture
-def emulator(clock: ManualClock) -> BackupEmulator:
-    return emulator_with_vaults(clock)
-
-
-@pytest.fixture
-def server(emulator: BackupEmulator) -> Iterator[Any]:
-    with backup_server(emulator) as running:
-        yield running
 
 
 def client(server: Any, attempts: int = 1, **config: Any) -> Any:
